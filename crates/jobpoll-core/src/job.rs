@@ -1,0 +1,1331 @@
+//! One polling job as a deterministic state machine.
+//!
+//! See the crate documentation for the run loop. The contract, in short:
+//!
+//! 1. Build the job with [`Job::new`], then drain [`Job::poll_output`] until it
+//!    returns [`Output::Timeout`] (or [`Output::Done`]).
+//! 2. Carry out each [`Output::Transmit`] and report what happened with exactly one
+//!    [`Input::Response`] or [`Input::TransportError`] carrying the same
+//!    [`RequestId`] — unless an [`Output::Abort`] for that id came first.
+//! 3. When the clock reaches the instant of the last [`Output::Timeout`], feed
+//!    [`Input::Tick`]. Feed [`Input::Cancel`] when the user cancels.
+//! 4. After every input, drain [`Job::poll_output`] again.
+//!
+//! Inputs never panic: a response the server should not have sent is an error the
+//! job handles (it retries or finishes with a typed [`Outcome`]), and a call that
+//! breaks the contract is an [`InputError`] that leaves the job unchanged.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use core::time::Duration;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::classify::{StatusClass, classify_status};
+use crate::config::{Config, ConfigError, FirstPoll};
+use crate::event::{
+    CancelledBy, Event, Outcome, PollError, Progress, Stats, TimeoutReason, TransportError,
+};
+use crate::hints::{ServerHint, read_hints};
+use crate::profile::{Interpret, JobRef, JobState, Profile, StatusReport, excerpt};
+use crate::rng::Rng;
+use crate::schedule::ScheduleInput;
+use crate::time::{Instant, micros, serde_micros};
+
+/// Identifies one request of one job, so a response can be matched to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RequestId(pub u64);
+
+impl core::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// Why a request is sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    /// Create the job.
+    Submit,
+    /// Read its status.
+    Status,
+    /// Fetch its results after success.
+    Results,
+    /// Ask the server to cancel it.
+    Cancel,
+}
+
+/// A request for the driver to send.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transmit {
+    /// Report the answer with this id.
+    pub id: RequestId,
+    /// Why it is sent.
+    pub purpose: Purpose,
+    /// HTTP method.
+    #[serde(with = "serde_method")]
+    pub method: http::Method,
+    /// Target URL (always `http` or `https`).
+    pub url: Url,
+    /// Headers, in order; names and values are valid HTTP.
+    pub headers: Vec<(String, String)>,
+    /// Body, if any.
+    pub body: Option<String>,
+    /// Give up on the request after this long and report
+    /// [`TransportError::Timeout`]. The job also enforces it by itself.
+    #[serde(with = "serde_micros")]
+    pub timeout: Duration,
+}
+
+impl Transmit {
+    /// The request as an `http::Request`, for drivers built on the `http` types.
+    pub fn to_http_request(&self) -> Result<http::Request<Bytes>, http::Error> {
+        let mut builder = http::Request::builder()
+            .method(self.method.clone())
+            .uri(self.url.as_str());
+        for (name, value) in &self.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        builder.body(self.body.clone().map(Bytes::from).unwrap_or_default())
+    }
+}
+
+/// Something that happened, for the job to react to. Each carries the time it is
+/// handled at.
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// The response to request `request`, body complete.
+    Response {
+        /// The request it answers.
+        request: RequestId,
+        /// The response.
+        response: http::Response<Bytes>,
+        /// Now.
+        now: Instant,
+    },
+    /// Request `request` got no response.
+    TransportError {
+        /// The request that failed.
+        request: RequestId,
+        /// Why.
+        error: TransportError,
+        /// Now.
+        now: Instant,
+    },
+    /// Time has passed (feed it when the last [`Output::Timeout`] is reached; extra
+    /// ticks are harmless).
+    Tick {
+        /// Now.
+        now: Instant,
+    },
+    /// The user cancels the job.
+    Cancel {
+        /// Now.
+        now: Instant,
+    },
+}
+
+impl Input {
+    /// The time the input carries.
+    pub fn now(&self) -> Instant {
+        match self {
+            Input::Response { now, .. }
+            | Input::TransportError { now, .. }
+            | Input::Tick { now }
+            | Input::Cancel { now } => *now,
+        }
+    }
+}
+
+/// What the job asks of its driver. Drain with [`Job::poll_output`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "output", content = "data", rename_all = "snake_case")]
+pub enum Output {
+    /// Send this request.
+    Transmit(Transmit),
+    /// Stop waiting for this request and drop it; its answer, if it still comes, is
+    /// no longer wanted.
+    Abort(RequestId),
+    /// Tell the user.
+    Event(Event),
+    /// The job is over. Comes exactly once, after every other output.
+    Finished(Outcome),
+    /// Nothing more to do until this instant, unless an input arrives first.
+    Timeout(Instant),
+    /// The job is finished and every output has been drained.
+    Done,
+}
+
+/// How a job starts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "start", rename_all = "snake_case")]
+pub enum Start {
+    /// Wait on a job that exists: poll its status URL.
+    Poll {
+        /// The status URL.
+        status_url: Url,
+        /// The job's id, if known (needed for results and cancel templates).
+        job_id: Option<String>,
+    },
+    /// Create the job first (R7), then poll the status URL the profile reads from the
+    /// response.
+    Submit {
+        /// HTTP method, normally `POST`.
+        #[serde(with = "serde_method")]
+        method: http::Method,
+        /// The create URL.
+        url: Url,
+        /// The request body, if any (sent as `application/json` unless a
+        /// `Content-Type` header says otherwise).
+        body: Option<String>,
+    },
+}
+
+/// What job to wait for and how its API speaks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobSpec<P = Profile> {
+    /// How the API speaks.
+    pub profile: P,
+    /// How the job starts.
+    pub start: Start,
+    /// Headers sent with every request (`Authorization`, ...).
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+}
+
+impl JobSpec<Profile> {
+    /// Wait on the job at `status_url` with a built-in or custom profile.
+    pub fn poll(profile: Profile, status_url: Url) -> JobSpec {
+        JobSpec {
+            profile,
+            start: Start::Poll {
+                status_url,
+                job_id: None,
+            },
+            headers: Vec::new(),
+        }
+    }
+
+    /// Create a job with `POST url` and `body`, then wait on it.
+    pub fn submit(profile: Profile, url: Url, body: Option<String>) -> JobSpec {
+        JobSpec {
+            profile,
+            start: Start::Submit {
+                method: http::Method::POST,
+                url,
+                body,
+            },
+            headers: Vec::new(),
+        }
+    }
+}
+
+impl<P> JobSpec<P> {
+    /// The same spec with one more header sent on every request.
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The same spec with the job id known up front (for results and cancel URLs).
+    pub fn with_job_id(mut self, id: impl Into<String>) -> Self {
+        if let Start::Poll { job_id, .. } = &mut self.start {
+            *job_id = Some(id.into());
+        }
+        self
+    }
+}
+
+/// A job that cannot be built as specified.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum SpecError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A header name or value is not valid HTTP.
+    #[error("header {name:?} is not valid HTTP: {reason}")]
+    Header {
+        /// The header name (its value is never quoted: it may be a secret).
+        name: String,
+        /// Why.
+        reason: String,
+    },
+    /// A URL is not `http` or `https`.
+    #[error("URL {url:?} must use http or https")]
+    Scheme {
+        /// The URL.
+        url: String,
+    },
+}
+
+/// A call that breaks the job's contract; the job is unchanged.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    /// The answer is for a request that is not in flight: it was aborted, already
+    /// answered, or never sent.
+    #[error("request {0} is not in flight (aborted, already answered, or never sent)")]
+    UnknownRequest(RequestId),
+}
+
+/// A snapshot that cannot be restored.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum RestoreError {
+    /// Written by an incompatible version.
+    #[error("snapshot format {found} is not supported (expected {expected})")]
+    Format {
+        /// The version in the snapshot.
+        found: u32,
+        /// The version this build writes.
+        expected: u32,
+    },
+    /// The job inside is not valid.
+    #[error("the snapshot holds an invalid job: {0}")]
+    Invalid(#[from] SpecError),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+enum Phase {
+    Submitting,
+    Polling,
+    FetchingResults {
+        url: Url,
+        result: Option<serde_json::Value>,
+    },
+    Cancelling,
+    Finished,
+}
+
+/// A request in flight. Times are ages: microseconds since the job started.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct InFlight {
+    id: RequestId,
+    purpose: Purpose,
+    expires_at: u64,
+}
+
+/// Sample of the server's progress, for the slope estimate.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+struct ProgressSample {
+    age: u64,
+    percentage: f64,
+}
+
+/// One polling job. See the [module documentation](self) for the calling contract.
+///
+/// All times inside are *ages*: whole microseconds since the job started, so that a
+/// snapshot can be resumed on another clock.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound(serialize = "P: Serialize", deserialize = "P: DeserializeOwned"))]
+pub struct Job<P = Profile> {
+    spec: JobSpec<P>,
+    config: Config,
+    /// The driver instant (microseconds) at age zero; may be negative after a resume.
+    origin: i64,
+    /// The latest age seen: time never runs backwards inside the job.
+    age: u64,
+    phase: Phase,
+    job_id: Option<String>,
+    status_url: Option<Url>,
+    results_url: Option<Url>,
+    in_flight: Option<InFlight>,
+    /// When the next request is due.
+    next_send_at: u64,
+    /// No request before this (server hints), and the hint that set it.
+    not_before: u64,
+    hint: Option<ServerHint>,
+    last_sent_at: Option<u64>,
+    attempts: u32,
+    requests: u32,
+    consecutive_errors: u32,
+    consecutive_unreadable: u32,
+    poll_delays: u32,
+    #[serde(with = "serde_micros::option")]
+    previous_poll_delay: Option<Duration>,
+    #[serde(with = "serde_micros::option")]
+    previous_retry_delay: Option<Duration>,
+    last_status: Option<String>,
+    revision: Option<u64>,
+    etag: Option<String>,
+    first_sample: Option<ProgressSample>,
+    last_sample: Option<ProgressSample>,
+    rng: Rng,
+    next_request_id: u64,
+    queue: VecDeque<Output>,
+}
+
+/// A saved job: `serde` it anywhere, then [`Job::restore`] or [`Job::resume`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound(serialize = "P: Serialize", deserialize = "P: DeserializeOwned"))]
+pub struct Snapshot<P = Profile> {
+    /// Format version; see [`Snapshot::FORMAT`].
+    pub format: u32,
+    /// The driver instant the snapshot was taken at (the job's latest input).
+    pub taken_at: Instant,
+    job: Job<P>,
+}
+
+impl<P> Snapshot<P> {
+    /// The format this build writes and reads.
+    pub const FORMAT: u32 = 1;
+}
+
+const IF_NONE_MATCH: &str = "if-none-match";
+
+impl<P: Interpret> Job<P> {
+    /// A job that starts at `now`. Its first request is ready in
+    /// [`Job::poll_output`] (unless the configuration delays the first poll).
+    pub fn new(spec: JobSpec<P>, config: Config, now: Instant) -> Result<Job<P>, SpecError> {
+        validate(&spec, &config)?;
+        let config = config.normalized();
+        let (phase, status_url, job_id) = match &spec.start {
+            Start::Poll { status_url, job_id } => {
+                (Phase::Polling, Some(status_url.clone()), job_id.clone())
+            }
+            Start::Submit { .. } => (Phase::Submitting, None, None),
+        };
+        let mut job = Job {
+            rng: Rng::new(config.seed),
+            spec,
+            config,
+            origin: i64::try_from(now.as_micros()).unwrap_or(i64::MAX),
+            age: 0,
+            phase,
+            job_id,
+            status_url,
+            results_url: None,
+            in_flight: None,
+            next_send_at: 0,
+            not_before: 0,
+            hint: None,
+            last_sent_at: None,
+            attempts: 0,
+            requests: 0,
+            consecutive_errors: 0,
+            consecutive_unreadable: 0,
+            poll_delays: 0,
+            previous_poll_delay: None,
+            previous_retry_delay: None,
+            last_status: None,
+            revision: None,
+            etag: None,
+            first_sample: None,
+            last_sample: None,
+            next_request_id: 0,
+            queue: VecDeque::new(),
+        };
+        if job.phase == Phase::Polling && job.config.first_poll == FirstPoll::AfterFirstDelay {
+            job.schedule_poll(0, None);
+        }
+        job.drive(0);
+        Ok(job)
+    }
+
+    /// Feeds one input. Call [`Job::poll_output`] until it returns
+    /// [`Output::Timeout`] or [`Output::Done`] afterwards.
+    ///
+    /// Never panics. An answer to a request that is not in flight is an
+    /// [`InputError`] and changes nothing; anything after the outcome is ignored.
+    /// An input whose `now` is earlier than a previous one is handled as if it came
+    /// at the latest time seen.
+    pub fn handle_input(&mut self, input: Input) -> Result<(), InputError> {
+        let now = self.advance(input.now());
+        match input {
+            Input::Response {
+                request, response, ..
+            } => {
+                let in_flight = self.take_in_flight(request)?;
+                self.on_response(now, in_flight.purpose, response);
+            }
+            Input::TransportError { request, error, .. } => {
+                let in_flight = self.take_in_flight(request)?;
+                self.on_transport_error(now, in_flight.purpose, error);
+            }
+            Input::Tick { .. } => {}
+            Input::Cancel { .. } => self.on_cancel(now),
+        }
+        self.drive(now);
+        Ok(())
+    }
+
+    /// The next output. Drain until [`Output::Timeout`] (then wait for that instant
+    /// or an input) or [`Output::Done`] (the job is over).
+    #[must_use]
+    pub fn poll_output(&mut self) -> Output {
+        if let Some(output) = self.queue.pop_front() {
+            return output;
+        }
+        match self.poll_timeout() {
+            Some(at) => Output::Timeout(at),
+            None => Output::Done,
+        }
+    }
+
+    /// When the job next needs an [`Input::Tick`], or `None` once it is finished.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.phase == Phase::Finished {
+            return None;
+        }
+        let at = match &self.in_flight {
+            Some(in_flight) => in_flight.expires_at,
+            None => match self.deadline() {
+                Some(deadline) => self.next_send_at.min(deadline),
+                None => self.next_send_at,
+            },
+        };
+        Some(self.instant(at))
+    }
+
+    /// Whether the outcome has been decided (it may still be waiting in the output
+    /// queue).
+    pub fn is_finished(&self) -> bool {
+        self.phase == Phase::Finished
+    }
+
+    /// The job's id, once known.
+    pub fn job_id(&self) -> Option<&str> {
+        self.job_id.as_deref()
+    }
+
+    /// The status URL, once known.
+    pub fn status_url(&self) -> Option<&Url> {
+        self.status_url.as_ref()
+    }
+
+    /// The server's last status value.
+    pub fn last_status(&self) -> Option<&str> {
+        self.last_status.as_deref()
+    }
+
+    /// The spec the job was built from.
+    pub fn spec(&self) -> &JobSpec<P> {
+        &self.spec
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Counts and times so far.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            job_id: self.job_id.clone(),
+            elapsed: Duration::from_micros(self.age),
+            attempts: self.attempts,
+            requests: self.requests,
+            last_status: self.last_status.clone(),
+        }
+    }
+
+    /// Saves the job, pending outputs included.
+    pub fn snapshot(&self) -> Snapshot<P>
+    where
+        P: Clone,
+    {
+        Snapshot {
+            format: Snapshot::<P>::FORMAT,
+            taken_at: self.instant(self.age),
+            job: self.clone(),
+        }
+    }
+
+    /// The job exactly as it was saved, on the same clock: the same future inputs
+    /// give the same outputs.
+    pub fn restore(snapshot: Snapshot<P>) -> Result<Job<P>, RestoreError> {
+        if snapshot.format != Snapshot::<P>::FORMAT {
+            return Err(RestoreError::Format {
+                found: snapshot.format,
+                expected: Snapshot::<P>::FORMAT,
+            });
+        }
+        validate(&snapshot.job.spec, &snapshot.job.config)?;
+        Ok(snapshot.job)
+    }
+
+    /// The job continued in a new process whose clock reads `now`, `downtime` after
+    /// the snapshot was taken (measure it with a wall clock; the time counts against
+    /// the deadline). A request that was in flight is lost with the old process: it
+    /// is sent again as soon as the schedule and server hints allow.
+    pub fn resume(
+        snapshot: Snapshot<P>,
+        now: Instant,
+        downtime: Duration,
+    ) -> Result<Job<P>, RestoreError> {
+        let mut job = Job::restore(snapshot)?;
+        let age = job.age.saturating_add(micros(downtime));
+        job.origin =
+            i64::try_from(i128::from(now.as_micros()) - i128::from(age)).unwrap_or(i64::MIN);
+        job.age = age;
+        job.queue
+            .retain(|output| !matches!(output, Output::Transmit(_) | Output::Abort(_)));
+        if job.in_flight.take().is_some() {
+            job.next_send_at = job.next_send_at.min(age);
+        }
+        job.drive(age);
+        Ok(job)
+    }
+
+    // --- time -------------------------------------------------------------------
+
+    /// Converts a driver instant into an age, never going backwards.
+    fn advance(&mut self, now: Instant) -> u64 {
+        let age =
+            (i128::from(now.as_micros()) - i128::from(self.origin)).clamp(0, i128::from(u64::MAX));
+        self.age = self.age.max(age as u64);
+        self.age
+    }
+
+    fn instant(&self, age: u64) -> Instant {
+        let micros = (i128::from(self.origin) + i128::from(age)).clamp(0, i128::from(u64::MAX));
+        Instant::from_micros(micros as u64)
+    }
+
+    fn deadline(&self) -> Option<u64> {
+        self.config.deadline.map(micros)
+    }
+
+    // --- the main step ----------------------------------------------------------
+
+    /// Enforces request timeouts and the deadline, and sends what is due.
+    fn drive(&mut self, now: u64) {
+        if self.phase == Phase::Finished {
+            return;
+        }
+        if let Some(in_flight) = &self.in_flight {
+            if now < in_flight.expires_at {
+                return;
+            }
+            let (id, purpose) = (in_flight.id, in_flight.purpose);
+            self.in_flight = None;
+            self.queue.push_back(Output::Abort(id));
+            self.on_transport_error(now, purpose, TransportError::Timeout);
+            if self.phase == Phase::Finished || self.in_flight.is_some() {
+                return;
+            }
+        }
+        if let Some(deadline) = self.deadline()
+            && now >= deadline
+        {
+            self.on_deadline(now);
+            return;
+        }
+        if now >= self.next_send_at {
+            self.send(now);
+        }
+    }
+
+    fn on_deadline(&mut self, now: u64) {
+        let deadline = self.config.deadline.unwrap_or_default();
+        match std::mem::replace(&mut self.phase, Phase::Polling) {
+            Phase::FetchingResults { result, .. } => self.finish(
+                now,
+                succeeded(
+                    result,
+                    None,
+                    Some(format!(
+                        "the deadline of {} passed before the results could be fetched",
+                        crate::time::format_duration(deadline)
+                    )),
+                ),
+            ),
+            Phase::Cancelling => self.finish_cancelled(now, Some(false)),
+            _ => self.finish(now, |stats| Outcome::TimedOut {
+                reason: TimeoutReason::Deadline { deadline },
+                stats,
+            }),
+        }
+    }
+
+    fn send(&mut self, now: u64) {
+        let (purpose, method, url, body) = match &self.phase {
+            Phase::Submitting => match &self.spec.start {
+                Start::Submit { method, url, body } => {
+                    (Purpose::Submit, method.clone(), url.clone(), body.clone())
+                }
+                Start::Poll { .. } => {
+                    return self.give_up_inconsistent(now, "submitting without a submit request");
+                }
+            },
+            Phase::Polling => match &self.status_url {
+                Some(url) => (Purpose::Status, http::Method::GET, url.clone(), None),
+                None => return self.give_up_inconsistent(now, "polling without a status URL"),
+            },
+            Phase::FetchingResults { url, .. } => {
+                (Purpose::Results, http::Method::GET, url.clone(), None)
+            }
+            Phase::Cancelling => match self.cancel_target() {
+                Some((method, url)) => (Purpose::Cancel, method, url, None),
+                None => return self.finish_cancelled(now, None),
+            },
+            Phase::Finished => return,
+        };
+        let mut headers = self.spec.headers.clone();
+        if body.is_some() && !has_header(&headers, "content-type") {
+            headers.push(("content-type".to_owned(), "application/json".to_owned()));
+        }
+        if purpose == Purpose::Status
+            && self.config.conditional_requests
+            && let Some(etag) = &self.etag
+        {
+            headers.push((IF_NONE_MATCH.to_owned(), etag.clone()));
+        }
+        let id = RequestId(self.next_request_id);
+        self.next_request_id += 1;
+        self.requests = self.requests.saturating_add(1);
+        if purpose == Purpose::Status {
+            self.attempts = self.attempts.saturating_add(1);
+        }
+        self.last_sent_at = Some(now);
+        let timeout = self.config.request_timeout;
+        self.in_flight = Some(InFlight {
+            id,
+            purpose,
+            expires_at: now.saturating_add(micros(timeout)),
+        });
+        self.queue.push_back(Output::Transmit(Transmit {
+            id,
+            purpose,
+            method,
+            url,
+            headers,
+            body,
+            timeout,
+        }));
+    }
+
+    fn cancel_target(&self) -> Option<(http::Method, Url)> {
+        let status_url = self.status_url.as_ref()?;
+        let job = JobRef {
+            job_id: self.job_id.as_deref(),
+            status_url,
+            results_url: self.results_url.as_ref(),
+        };
+        self.spec.profile.cancel_request(job)?.ok()
+    }
+
+    fn take_in_flight(&mut self, request: RequestId) -> Result<InFlight, InputError> {
+        match &self.in_flight {
+            Some(in_flight) if in_flight.id == request => Ok(self
+                .in_flight
+                .take()
+                .ok_or(InputError::UnknownRequest(request))?),
+            _ => Err(InputError::UnknownRequest(request)),
+        }
+    }
+
+    // --- reacting to answers ----------------------------------------------------
+
+    fn on_response(&mut self, now: u64, purpose: Purpose, response: http::Response<Bytes>) {
+        if response.body().len() > self.config.max_body_bytes {
+            let error = PollError::BodyTooLarge {
+                limit: self.config.max_body_bytes,
+            };
+            return self.on_failure(now, purpose, error);
+        }
+        self.apply_hints(now, &response);
+        let class = classify_status(response.status());
+        match purpose {
+            Purpose::Submit => self.on_submit_response(now, class, &response),
+            Purpose::Status => self.on_status_response(now, class, &response),
+            Purpose::Results => self.on_results_response(now, class, &response),
+            Purpose::Cancel => self.finish_cancelled(now, Some(class == StatusClass::Success)),
+        }
+    }
+
+    fn on_transport_error(&mut self, now: u64, purpose: Purpose, error: TransportError) {
+        match purpose {
+            Purpose::Cancel => self.finish_cancelled(now, Some(false)),
+            Purpose::Submit
+                if !matches!(error, TransportError::Connect(_)) && !self.submit_is_idempotent() =>
+            {
+                let cause = Box::new(PollError::Transport(error));
+                self.finish(now, |stats| Outcome::GaveUp {
+                    last_error: PollError::SubmitUncertain { cause },
+                    stats,
+                });
+            }
+            _ => self.on_failure(now, purpose, PollError::Transport(error)),
+        }
+    }
+
+    fn on_submit_response(
+        &mut self,
+        now: u64,
+        class: StatusClass,
+        response: &http::Response<Bytes>,
+    ) {
+        let submit_url = match &self.spec.start {
+            Start::Submit { url, .. } => url.clone(),
+            Start::Poll { .. } => {
+                return self.give_up_inconsistent(now, "a submit answer for a polling job");
+            }
+        };
+        match class {
+            StatusClass::Success => {
+                match self.spec.profile.read_submission(response, &submit_url) {
+                    Ok(submission) => {
+                        self.reset_errors();
+                        self.queue.push_back(Output::Event(Event::Submitted {
+                            job_id: submission.job_id.clone(),
+                            status_url: submission.status_url.to_string(),
+                        }));
+                        self.job_id = submission.job_id;
+                        self.status_url = Some(submission.status_url);
+                        self.results_url = submission.results_url;
+                        self.phase = Phase::Polling;
+                        match self.config.first_poll {
+                            FirstPoll::Immediately => {
+                                self.set_next_send(now, Duration::ZERO);
+                            }
+                            FirstPoll::AfterFirstDelay => {
+                                self.schedule_poll(now, None);
+                            }
+                        }
+                    }
+                    Err(error) => self.finish(now, |stats| Outcome::GaveUp {
+                        last_error: error.into(),
+                        stats,
+                    }),
+                }
+            }
+            StatusClass::Unauthorized => self.finish_unauthorized(now, response),
+            StatusClass::NotFound | StatusClass::Rejected => self.finish_rejected(now, response),
+            StatusClass::Retryable
+                if matches!(response.status().as_u16(), 429 | 503)
+                    || self.submit_is_idempotent() =>
+            {
+                self.on_failure(now, Purpose::Submit, status_error(response));
+            }
+            StatusClass::Retryable | StatusClass::NotModified | StatusClass::Unexpected => {
+                let cause = Box::new(status_error(response));
+                self.finish(now, |stats| Outcome::GaveUp {
+                    last_error: PollError::SubmitUncertain { cause },
+                    stats,
+                });
+            }
+        }
+    }
+
+    fn on_status_response(
+        &mut self,
+        now: u64,
+        class: StatusClass,
+        response: &http::Response<Bytes>,
+    ) {
+        match class {
+            StatusClass::Success => match self.spec.profile.read_status(response) {
+                Ok(report) => {
+                    self.etag = response
+                        .headers()
+                        .get(http::header::ETAG)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    self.on_report(now, report);
+                }
+                Err(error) => self.on_failure(now, Purpose::Status, error.into()),
+            },
+            StatusClass::NotModified => {
+                self.reset_errors();
+                let status = self
+                    .last_status
+                    .clone()
+                    .unwrap_or_else(|| "unchanged".to_owned());
+                self.keep_polling(now, status, None, None, None);
+            }
+            StatusClass::NotFound
+                if self.spec.profile.not_found_means_pending()
+                    || now < micros(self.config.not_found_grace) =>
+            {
+                self.reset_errors();
+                self.keep_polling(now, "not found yet".to_owned(), None, None, None);
+            }
+            StatusClass::NotFound => self.finish(now, |stats| Outcome::NotFound { stats }),
+            StatusClass::Unauthorized => self.finish_unauthorized(now, response),
+            StatusClass::Rejected => self.finish_rejected(now, response),
+            StatusClass::Retryable | StatusClass::Unexpected => {
+                self.on_failure(now, Purpose::Status, status_error(response));
+            }
+        }
+    }
+
+    fn on_results_response(
+        &mut self,
+        now: u64,
+        class: StatusClass,
+        response: &http::Response<Bytes>,
+    ) {
+        match class {
+            StatusClass::Success => match self.spec.profile.read_results(response) {
+                Ok(results) => {
+                    self.queue.push_back(Output::Event(Event::ResultsFetched {
+                        results: results.clone(),
+                    }));
+                    let result = self.take_pending_result();
+                    self.finish(now, succeeded(result, Some(results), None));
+                }
+                Err(error) => self.on_failure(now, Purpose::Results, error.into()),
+            },
+            StatusClass::Retryable | StatusClass::Unexpected | StatusClass::NotFound => {
+                self.on_failure(now, Purpose::Results, status_error(response));
+            }
+            StatusClass::Unauthorized | StatusClass::Rejected | StatusClass::NotModified => {
+                let result = self.take_pending_result();
+                let error = status_error(response).to_string();
+                self.finish(now, succeeded(result, None, Some(error)));
+            }
+        }
+    }
+
+    fn on_report(&mut self, now: u64, report: StatusReport) {
+        self.reset_errors();
+        if self.last_status.as_deref() != Some(report.status.as_str()) {
+            self.queue.push_back(Output::Event(Event::StatusChanged {
+                from: self.last_status.take(),
+                to: report.status.clone(),
+            }));
+            self.last_status = Some(report.status.clone());
+        }
+        if let Some(revision) = report.revision {
+            if self.revision.map_or(revision > 0, |old| revision > old) {
+                self.queue.push_back(Output::Event(Event::Updated {
+                    revision,
+                    body: report.body.clone(),
+                }));
+            }
+            self.revision = Some(revision);
+        }
+        match report.state.unwrap_or(JobState::Running) {
+            JobState::Running => {
+                self.record_progress(now, report.percentage);
+                let eta = report.eta.or_else(|| self.slope_estimate(now));
+                self.keep_polling(now, report.status, report.percentage, report.step, eta);
+            }
+            JobState::Succeeded => self.on_succeeded(now, report.result),
+            JobState::Failed => {
+                let message = report
+                    .error_message
+                    .unwrap_or_else(|| "the job failed".to_owned());
+                let details = report.error_details;
+                self.finish(now, |stats| Outcome::Failed {
+                    message,
+                    details,
+                    stats,
+                });
+            }
+            JobState::Cancelled => {
+                self.finish(now, |stats| Outcome::Cancelled {
+                    by: CancelledBy::Server,
+                    stats,
+                });
+            }
+        }
+    }
+
+    fn on_succeeded(&mut self, now: u64, result: Option<serde_json::Value>) {
+        let results_url = self.status_url.as_ref().and_then(|status_url| {
+            self.spec.profile.results_url(JobRef {
+                job_id: self.job_id.as_deref(),
+                status_url,
+                results_url: self.results_url.as_ref(),
+            })
+        });
+        match results_url {
+            None => self.finish(now, succeeded(result, None, None)),
+            Some(Err(error)) => {
+                let error = format!("the results URL could not be built: {error}");
+                self.finish(now, succeeded(result, None, Some(error)));
+            }
+            Some(Ok(url)) => {
+                self.reset_errors();
+                self.phase = Phase::FetchingResults { url, result };
+                self.set_next_send(now, Duration::ZERO);
+            }
+        }
+    }
+
+    /// The job is healthy and not done: report progress and schedule the next poll.
+    fn keep_polling(
+        &mut self,
+        now: u64,
+        status: String,
+        percentage: Option<f64>,
+        step: Option<String>,
+        eta: Option<Duration>,
+    ) {
+        if let Some(max_attempts) = self.config.max_attempts
+            && self.attempts >= max_attempts
+        {
+            return self.stop_at_limit(now, TimeoutReason::MaxAttempts { max_attempts });
+        }
+        let Some(next_poll_in) = self.schedule_poll(now, eta) else {
+            return;
+        };
+        self.queue
+            .push_back(Output::Event(Event::Progress(Progress {
+                attempt: self.attempts,
+                max_attempts: self.config.max_attempts,
+                status,
+                percentage,
+                step,
+                next_poll_in,
+                elapsed: Duration::from_micros(now),
+                eta,
+            })));
+    }
+
+    /// Takes the next delay of the poll schedule; `None` if that ended the job.
+    fn schedule_poll(
+        &mut self,
+        now: u64,
+        remaining_estimate: Option<Duration>,
+    ) -> Option<Duration> {
+        self.poll_delays = self.poll_delays.saturating_add(1);
+        let input = ScheduleInput {
+            attempt: self.poll_delays,
+            elapsed: Duration::from_micros(now),
+            previous: self.previous_poll_delay,
+            remaining_estimate,
+        };
+        let delay = self.config.poll.next_delay(&input, &mut self.rng);
+        self.previous_poll_delay = Some(delay);
+        self.set_next_send(now, delay)
+    }
+
+    /// A request failed in a way worth retrying: back off along the retry schedule,
+    /// or stop if a limit is reached.
+    fn on_failure(&mut self, now: u64, purpose: Purpose, error: PollError) {
+        if purpose == Purpose::Cancel {
+            return self.finish_cancelled(now, Some(false));
+        }
+        self.consecutive_errors = self.consecutive_errors.saturating_add(1);
+        if matches!(error, PollError::Unreadable(_)) {
+            self.consecutive_unreadable = self.consecutive_unreadable.saturating_add(1);
+        } else {
+            self.consecutive_unreadable = 0;
+        }
+        let too_many = self
+            .config
+            .max_consecutive_errors
+            .is_some_and(|max| self.consecutive_errors >= max)
+            || self.consecutive_unreadable >= self.config.max_unreadable;
+        if too_many {
+            if purpose == Purpose::Results {
+                let result = self.take_pending_result();
+                return self.finish(now, succeeded(result, None, Some(error.to_string())));
+            }
+            return self.finish(now, |stats| Outcome::GaveUp {
+                last_error: error,
+                stats,
+            });
+        }
+        if purpose == Purpose::Status
+            && let Some(max_attempts) = self.config.max_attempts
+            && self.attempts >= max_attempts
+        {
+            return self.stop_at_limit(now, TimeoutReason::MaxAttempts { max_attempts });
+        }
+        let input = ScheduleInput {
+            attempt: self.consecutive_errors,
+            elapsed: Duration::from_micros(now),
+            previous: self.previous_retry_delay,
+            remaining_estimate: None,
+        };
+        let delay = self.config.retry.next_delay(&input, &mut self.rng);
+        self.previous_retry_delay = Some(delay);
+        let Some(delay) = self.set_next_send(now, delay) else {
+            return;
+        };
+        self.queue.push_back(Output::Event(Event::Retrying {
+            cause: error,
+            consecutive_errors: self.consecutive_errors,
+            delay,
+        }));
+    }
+
+    /// Schedules the next request `delay` from now, but no earlier than the server's
+    /// hint and the minimum interval allow. Returns the actual wait, or `None` when
+    /// the server's hint reaches past the deadline and the job ended instead.
+    fn set_next_send(&mut self, now: u64, delay: Duration) -> Option<Duration> {
+        if let (Some(deadline), Some(hint)) = (self.deadline(), &self.hint)
+            && self.not_before > deadline
+        {
+            let reason = TimeoutReason::HintPastDeadline {
+                hint: hint.clone(),
+                remaining: Duration::from_micros(deadline.saturating_sub(now)),
+            };
+            self.stop_at_limit(now, reason);
+            return None;
+        }
+        let mut at = now.saturating_add(micros(delay)).max(self.not_before);
+        if let Some(last) = self.last_sent_at {
+            at = at.max(last.saturating_add(micros(self.config.min_interval)));
+        }
+        self.next_send_at = at;
+        Some(Duration::from_micros(at - now))
+    }
+
+    /// Reads the wait hints of a response; they bound every later request.
+    fn apply_hints(&mut self, now: u64, response: &http::Response<Bytes>) {
+        let hints = read_hints(response.headers(), self.config.max_hint);
+        for problem in hints.problems {
+            self.queue
+                .push_back(Output::Event(Event::HintIgnored { problem }));
+        }
+        if let Some(hint) = hints.wait {
+            if let Some(requested) = hint.capped_from {
+                self.queue.push_back(Output::Event(Event::HintCapped {
+                    source: hint.source,
+                    requested,
+                    used: hint.delay,
+                }));
+            }
+            let until = now.saturating_add(micros(hint.delay));
+            if until > self.not_before {
+                self.not_before = until;
+                self.hint = Some(hint);
+            }
+        }
+    }
+
+    fn reset_errors(&mut self) {
+        self.consecutive_errors = 0;
+        self.consecutive_unreadable = 0;
+        self.previous_retry_delay = None;
+    }
+
+    fn on_cancel(&mut self, now: u64) {
+        match &self.phase {
+            Phase::Finished | Phase::Cancelling => {}
+            Phase::FetchingResults { .. } => {
+                let result = self.take_pending_result();
+                let error = "cancelled before the results were fetched".to_owned();
+                self.finish(now, succeeded(result, None, Some(error)));
+            }
+            Phase::Submitting => self.finish_cancelled(now, None),
+            Phase::Polling => {
+                if let Some(in_flight) = self.in_flight.take() {
+                    self.queue.push_back(Output::Abort(in_flight.id));
+                }
+                if self.config.cancel_on_server && self.cancel_target().is_some() {
+                    self.phase = Phase::Cancelling;
+                    self.queue.push_back(Output::Event(Event::CancelRequested));
+                    self.send(now);
+                } else {
+                    self.finish_cancelled(now, None);
+                }
+            }
+        }
+    }
+
+    // --- endings ----------------------------------------------------------------
+
+    fn finish(&mut self, _now: u64, outcome: impl FnOnce(Stats) -> Outcome) {
+        if self.phase == Phase::Finished {
+            return;
+        }
+        if let Some(in_flight) = self.in_flight.take() {
+            self.queue.push_back(Output::Abort(in_flight.id));
+        }
+        self.phase = Phase::Finished;
+        let outcome = outcome(self.stats());
+        self.queue.push_back(Output::Finished(outcome));
+    }
+
+    /// A limit (deadline, attempts, a hint past the deadline) is reached. A job that
+    /// already succeeded keeps its success; only the results are missing.
+    fn stop_at_limit(&mut self, now: u64, reason: TimeoutReason) {
+        match &self.phase {
+            Phase::FetchingResults { .. } => {
+                let result = self.take_pending_result();
+                let error = format!(
+                    "stopped before the results were fetched: {}",
+                    limit_text(&reason)
+                );
+                self.finish(now, succeeded(result, None, Some(error)));
+            }
+            Phase::Cancelling => self.finish_cancelled(now, None),
+            _ => self.finish(now, |stats| Outcome::TimedOut { reason, stats }),
+        }
+    }
+
+    fn finish_cancelled(&mut self, now: u64, server_confirmed: Option<bool>) {
+        self.finish(now, |stats| Outcome::Cancelled {
+            by: CancelledBy::Client { server_confirmed },
+            stats,
+        });
+    }
+
+    fn finish_unauthorized(&mut self, now: u64, response: &http::Response<Bytes>) {
+        let status = response.status().as_u16();
+        let message = excerpt(response.body());
+        self.finish(now, |stats| Outcome::Unauthorized {
+            status,
+            message,
+            stats,
+        });
+    }
+
+    fn finish_rejected(&mut self, now: u64, response: &http::Response<Bytes>) {
+        let status = response.status().as_u16();
+        let message = excerpt(response.body());
+        self.finish(now, |stats| Outcome::Rejected {
+            status,
+            message,
+            stats,
+        });
+    }
+
+    /// Only reachable through a hand-edited snapshot; ends the job instead of
+    /// leaving it stuck.
+    fn give_up_inconsistent(&mut self, now: u64, what: &str) {
+        let error = PollError::Transport(TransportError::Other(format!(
+            "inconsistent job state: {what}"
+        )));
+        self.finish(now, |stats| Outcome::GaveUp {
+            last_error: error,
+            stats,
+        });
+    }
+
+    fn take_pending_result(&mut self) -> Option<serde_json::Value> {
+        match &mut self.phase {
+            Phase::FetchingResults { result, .. } => result.take(),
+            _ => None,
+        }
+    }
+
+    /// Whether repeating the submit request cannot create a second job: the method
+    /// is idempotent, or the request carries an `Idempotency-Key`.
+    fn submit_is_idempotent(&self) -> bool {
+        let idempotent_method = match &self.spec.start {
+            Start::Submit { method, .. } => method.is_idempotent(),
+            Start::Poll { .. } => true,
+        };
+        idempotent_method || has_header(&self.spec.headers, "idempotency-key")
+    }
+
+    // --- estimates --------------------------------------------------------------
+
+    fn record_progress(&mut self, now: u64, percentage: Option<f64>) {
+        let Some(percentage) = percentage else {
+            return;
+        };
+        let sample = ProgressSample {
+            age: now,
+            percentage,
+        };
+        // Progress that goes backwards starts a new slope (a new phase of the job).
+        if self.first_sample.is_none()
+            || self
+                .last_sample
+                .is_some_and(|last| percentage < last.percentage)
+        {
+            self.first_sample = Some(sample);
+        }
+        self.last_sample = Some(sample);
+    }
+
+    /// Remaining time predicted from the average progress rate since the first
+    /// sample.
+    fn slope_estimate(&self, now: u64) -> Option<Duration> {
+        let (first, last) = (self.first_sample?, self.last_sample?);
+        if last.percentage <= first.percentage || last.age <= first.age {
+            return None;
+        }
+        let rate = (last.percentage - first.percentage) / (last.age - first.age) as f64;
+        let remaining_after_last = (100.0 - last.percentage).max(0.0) / rate;
+        let remaining = remaining_after_last - now.saturating_sub(last.age) as f64;
+        Some(crate::time::duration_from_secs_f64(remaining / 1e6))
+    }
+}
+
+fn succeeded(
+    result: Option<serde_json::Value>,
+    results: Option<serde_json::Value>,
+    results_error: Option<String>,
+) -> impl FnOnce(Stats) -> Outcome {
+    move |stats| Outcome::Succeeded {
+        result,
+        results,
+        results_error,
+        stats,
+    }
+}
+
+fn limit_text(reason: &TimeoutReason) -> String {
+    match reason {
+        TimeoutReason::Deadline { deadline } => {
+            format!(
+                "the deadline of {} passed",
+                crate::time::format_duration(*deadline)
+            )
+        }
+        TimeoutReason::MaxAttempts { max_attempts } => {
+            format!("all {max_attempts} attempts were used")
+        }
+        TimeoutReason::HintPastDeadline { hint, .. } => format!(
+            "the server asked to wait {}, past the deadline",
+            crate::time::format_duration(hint.delay)
+        ),
+    }
+}
+
+fn status_error(response: &http::Response<Bytes>) -> PollError {
+    PollError::Status {
+        status: response.status().as_u16(),
+        excerpt: excerpt(response.body()),
+    }
+}
+
+fn has_header(headers: &[(String, String)], name: &str) -> bool {
+    headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+}
+
+fn validate<P>(spec: &JobSpec<P>, config: &Config) -> Result<(), SpecError> {
+    config.validate()?;
+    for (name, value) in &spec.headers {
+        http::HeaderName::from_bytes(name.as_bytes()).map_err(|e| SpecError::Header {
+            name: name.clone(),
+            reason: e.to_string(),
+        })?;
+        http::HeaderValue::from_str(value).map_err(|e| SpecError::Header {
+            name: name.clone(),
+            reason: e.to_string(),
+        })?;
+    }
+    let url = match &spec.start {
+        Start::Poll { status_url, .. } => status_url,
+        Start::Submit { url, .. } => url,
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(SpecError::Scheme {
+            url: url.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Serde for `http::Method` as its name.
+mod serde_method {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub(super) fn serialize<S: Serializer>(
+        method: &http::Method,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(method.as_str())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<http::Method, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        http::Method::from_bytes(name.as_bytes()).map_err(D::Error::custom)
+    }
+}
