@@ -1,0 +1,248 @@
+//! A virtual-clock driver for tests: runs a job against a scripted server and
+//! writes one readable line per input and output.
+#![allow(dead_code, unreachable_pub)]
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use jobpoll_core::event::{CancelledBy, Event};
+use jobpoll_core::time::format_duration;
+use jobpoll_core::{Input, Instant, Interpret, Job, Outcome, Output, Transmit, TransportError};
+
+/// What the scripted server does with one request.
+#[derive(Clone, Debug)]
+pub enum Reply {
+    /// Answer after `after`.
+    Respond { after: Duration, status: u16, headers: Vec<(String, String)>, body: String },
+    /// Fail after `after`.
+    Fail { after: Duration, error: TransportError },
+    /// Never answer.
+    Hang,
+}
+
+impl Reply {
+    /// 200 with a JSON body, at once.
+    pub fn ok(body: &str) -> Reply {
+        Reply::status(200, body)
+    }
+
+    /// `status` with a body, at once.
+    pub fn status(status: u16, body: &str) -> Reply {
+        Reply::Respond { after: Duration::ZERO, status, headers: Vec::new(), body: body.to_owned() }
+    }
+
+    /// The same reply with one more header.
+    pub fn header(mut self, name: &str, value: &str) -> Reply {
+        if let Reply::Respond { headers, .. } = &mut self {
+            headers.push((name.to_owned(), value.to_owned()));
+        }
+        self
+    }
+
+    /// The same reply after `after`.
+    pub fn after(mut self, delay: Duration) -> Reply {
+        match &mut self {
+            Reply::Respond { after, .. } | Reply::Fail { after, .. } => *after = delay,
+            Reply::Hang => {}
+        }
+        self
+    }
+
+    /// A transport error, at once.
+    pub fn fail(error: TransportError) -> Reply {
+        Reply::Fail { after: Duration::ZERO, error }
+    }
+}
+
+/// Everything a run produced.
+#[derive(Debug, Default)]
+pub struct Run {
+    /// One line per input and output.
+    pub lines: Vec<String>,
+    /// Every request with the instant it was sent.
+    pub sent: Vec<(Instant, Transmit)>,
+    /// Every event with its instant.
+    pub events: Vec<(Instant, Event)>,
+    /// The outcome and its instant.
+    pub outcome: Option<(Instant, Outcome)>,
+}
+
+impl Run {
+    /// The lines joined, for snapshots.
+    pub fn text(&self) -> String {
+        self.lines.join("\n")
+    }
+
+    /// The outcome (panics if the run did not finish: a test failure).
+    pub fn outcome(&self) -> &Outcome {
+        &self.outcome.as_ref().expect("the job finished").1
+    }
+
+    /// Seconds since the start at which each request went out.
+    pub fn send_times(&self) -> Vec<f64> {
+        self.sent.iter().map(|(at, _)| at.since_epoch().as_secs_f64()).collect()
+    }
+}
+
+/// Runs `job` (started at `Instant::ZERO`) to its end against `server`, cancelling at
+/// `cancel_at` if given. Stops after `max_steps` outputs to catch livelocks.
+pub fn run<P: Interpret>(
+    mut job: Job<P>,
+    mut server: impl FnMut(&Transmit, Instant) -> Reply,
+    cancel_at: Option<Instant>,
+) -> Run {
+    let mut run = Run::default();
+    let mut now = Instant::ZERO;
+    let mut pending: Option<(Instant, Input)> = None;
+    let mut cancel_at = cancel_at;
+    let mut last_wait = None;
+    for _ in 0..100_000 {
+        match job.poll_output() {
+            Output::Transmit(transmit) => {
+                run.lines.push(line(now, format!(
+                    "-> {} {} {} [{:?}]",
+                    transmit.id,
+                    transmit.method,
+                    path(&transmit),
+                    transmit.purpose
+                )));
+                run.sent.push((now, transmit.clone()));
+                pending = match server(&transmit, now) {
+                    Reply::Respond { after, status, headers, body } => {
+                        let mut builder = http::Response::builder().status(status);
+                        for (name, value) in &headers {
+                            builder = builder.header(name, value);
+                        }
+                        let response = builder.body(Bytes::from(body)).expect("valid scripted response");
+                        let at = now + after;
+                        Some((at, Input::Response { request: transmit.id, response, now: at }))
+                    }
+                    Reply::Fail { after, error } => {
+                        let at = now + after;
+                        Some((at, Input::TransportError { request: transmit.id, error, now: at }))
+                    }
+                    Reply::Hang => None,
+                };
+            }
+            Output::Abort(id) => {
+                run.lines.push(line(now, format!("abort {id}")));
+                if matches!(&pending, Some((_, Input::Response { request, .. } | Input::TransportError { request, .. })) if *request == id) {
+                    pending = None;
+                }
+            }
+            Output::Event(event) => {
+                run.lines.push(line(now, format!("event {}", describe(&event))));
+                run.events.push((now, event));
+            }
+            Output::Finished(outcome) => {
+                run.lines.push(line(now, format!("finished {}: {outcome}", outcome.kind())));
+                run.outcome = Some((now, outcome));
+            }
+            Output::Done => return run,
+            Output::Timeout(at) => {
+                if last_wait != Some(at) {
+                    run.lines.push(line(now, format!("wait until {}", format_duration(at.since_epoch()))));
+                    last_wait = Some(at);
+                }
+                let reply_at = pending.as_ref().map(|(t, _)| *t);
+                let cancel = cancel_at.filter(|c| *c <= at && reply_at.is_none_or(|r| *c < r));
+                if let Some(c) = cancel {
+                    now = now.max(c);
+                    cancel_at = None;
+                    run.lines.push(line(now, "cancel".to_owned()));
+                    job.handle_input(Input::Cancel { now }).expect("cancel is always accepted");
+                } else if let Some(r) = reply_at.filter(|r| *r <= at) {
+                    now = now.max(r);
+                    let (_, input) = pending.take().expect("checked above");
+                    run.lines.push(line(now, describe_input(&input)));
+                    job.handle_input(input).expect("the answer matches the request in flight");
+                } else {
+                    now = now.max(at);
+                    job.handle_input(Input::Tick { now }).expect("ticks are always accepted");
+                }
+            }
+        }
+    }
+    panic!("the job did not finish within 100000 outputs:\n{}", run.text());
+}
+
+fn line(now: Instant, text: String) -> String {
+    format!("{:>9}  {text}", format_duration(now.since_epoch()))
+}
+
+fn path(transmit: &Transmit) -> String {
+    match transmit.url.query() {
+        Some(query) => format!("{}?{query}", transmit.url.path()),
+        None => transmit.url.path().to_owned(),
+    }
+}
+
+fn describe_input(input: &Input) -> String {
+    match input {
+        Input::Response { request, response, .. } => {
+            let mut text = format!("<- {request} {}", response.status().as_u16());
+            for name in ["retry-after", "retry-after-ms", "ratelimit", "etag", "location", "operation-location"] {
+                if let Some(value) = response.headers().get(name).and_then(|v| v.to_str().ok()) {
+                    text.push_str(&format!(" {name}: {value}"));
+                }
+            }
+            let body = String::from_utf8_lossy(response.body());
+            if !body.is_empty() {
+                let short: String = body.chars().take(90).collect();
+                text.push_str(&format!(" {short}"));
+                if body.chars().count() > 90 {
+                    text.push('…');
+                }
+            }
+            text
+        }
+        Input::TransportError { request, error, .. } => format!("<- {request} transport error: {error}"),
+        Input::Tick { .. } => "tick".to_owned(),
+        Input::Cancel { .. } => "cancel".to_owned(),
+    }
+}
+
+/// A compact, readable form of an event.
+pub fn describe(event: &Event) -> String {
+    match event {
+        Event::Submitted { job_id, status_url } => {
+            format!("submitted id={} status_url={status_url}", job_id.as_deref().unwrap_or("-"))
+        }
+        Event::StatusChanged { from, to } => format!("status {} -> {to}", from.as_deref().unwrap_or("-")),
+        Event::Progress(p) => {
+            let mut text = format!("progress attempt {}", p.attempt);
+            if let Some(max) = p.max_attempts {
+                text.push_str(&format!("/{max}"));
+            }
+            text.push_str(&format!(" {}", p.status));
+            if let Some(pct) = p.percentage {
+                text.push_str(&format!(" {pct}%"));
+            }
+            if let Some(step) = &p.step {
+                text.push_str(&format!(" {step:?}"));
+            }
+            text.push_str(&format!(" next in {}", format_duration(p.next_poll_in)));
+            if let Some(eta) = p.eta {
+                text.push_str(&format!(" eta {}", format_duration(eta)));
+            }
+            text
+        }
+        Event::Retrying { cause, consecutive_errors, delay } => {
+            format!("retrying in {} (error {consecutive_errors} in a row): {cause}", format_duration(*delay))
+        }
+        Event::HintCapped { source, requested, used } => format!(
+            "hint capped: {source:?} asked {} used {}",
+            format_duration(*requested),
+            format_duration(*used)
+        ),
+        Event::HintIgnored { problem } => format!("hint ignored: {problem}"),
+        Event::Updated { revision, .. } => format!("updated revision {revision}"),
+        Event::ResultsFetched { results } => format!("results fetched {results}"),
+        Event::CancelRequested => "cancel requested".to_owned(),
+    }
+}
+
+/// Whether the outcome is a client cancel with the given server confirmation.
+pub fn cancelled_by_client(outcome: &Outcome, confirmed: Option<bool>) -> bool {
+    matches!(outcome, Outcome::Cancelled { by: CancelledBy::Client { server_confirmed }, .. } if *server_confirmed == confirmed)
+}
