@@ -167,7 +167,7 @@ pub fn run<P: Interpret>(
 }
 
 fn line(now: Instant, text: String) -> String {
-    format!("{:>9}  {text}", format_duration(now.since_epoch()))
+    format!("{:>12}  {text}", format_duration(now.since_epoch()))
 }
 
 fn path(transmit: &Transmit) -> String {
