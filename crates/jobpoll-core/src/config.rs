@@ -343,6 +343,9 @@ impl Config {
                 "max_consecutive_errors must be at least 1".into(),
             ));
         }
+        if self.max_unreadable == 0 {
+            return Err(ConfigError::Limit("max_unreadable must be at least 1".into()));
+        }
         if self.max_body_bytes == 0 {
             return Err(ConfigError::Limit(
                 "max_body_bytes must be more than zero".into(),

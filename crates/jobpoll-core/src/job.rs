@@ -622,24 +622,7 @@ impl<P: Interpret> Job<P> {
 
     fn on_deadline(&mut self, now: u64) {
         let deadline = self.config.deadline.unwrap_or_default();
-        match std::mem::replace(&mut self.phase, Phase::Polling) {
-            Phase::FetchingResults { result, .. } => self.finish(
-                now,
-                succeeded(
-                    result,
-                    None,
-                    Some(format!(
-                        "the deadline of {} passed before the results could be fetched",
-                        crate::time::format_duration(deadline)
-                    )),
-                ),
-            ),
-            Phase::Cancelling => self.finish_cancelled(now, Some(false)),
-            _ => self.finish(now, |stats| Outcome::TimedOut {
-                reason: TimeoutReason::Deadline { deadline },
-                stats,
-            }),
-        }
+        self.stop_at_limit(now, TimeoutReason::Deadline { deadline });
     }
 
     fn send(&mut self, now: u64) {
