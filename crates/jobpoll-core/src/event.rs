@@ -376,7 +376,7 @@ impl fmt::Display for Outcome {
                     }
                     TimeoutReason::HintPastDeadline { hint, remaining } => format!(
                         "the server asked to wait {} but only {} was left before the deadline",
-                        format_duration(hint.delay),
+                        format_duration(hint.capped_from.unwrap_or(hint.delay)),
                         format_duration(*remaining)
                     ),
                 };

@@ -333,6 +333,10 @@ pub struct Job<P = Profile> {
     status_url: Option<Url>,
     results_url: Option<Url>,
     in_flight: Option<InFlight>,
+    /// When status polling began (the start, or the submit's acceptance): the 404
+    /// grace period counts from here.
+    #[serde(default)]
+    polling_since: u64,
     /// When the next request is due.
     next_send_at: u64,
     /// No request before this (server hints), and the hint that set it.
@@ -399,6 +403,7 @@ impl<P: Interpret> Job<P> {
             status_url,
             results_url: None,
             in_flight: None,
+            polling_since: 0,
             next_send_at: 0,
             not_before: 0,
             hint: None,
@@ -433,20 +438,29 @@ impl<P: Interpret> Job<P> {
     /// An input whose `now` is earlier than a previous one is handled as if it came
     /// at the latest time seen.
     pub fn handle_input(&mut self, input: Input) -> Result<(), InputError> {
+        // Check before anything changes: a refused input leaves the job as it was.
+        let answered = match &input {
+            Input::Response { request, .. } | Input::TransportError { request, .. } => {
+                match &self.in_flight {
+                    Some(in_flight) if in_flight.id == *request => Some(in_flight.purpose),
+                    _ => return Err(InputError::UnknownRequest(*request)),
+                }
+            }
+            Input::Tick { .. } | Input::Cancel { .. } => None,
+        };
         let now = self.advance(input.now());
-        match input {
-            Input::Response {
-                request, response, ..
-            } => {
-                let in_flight = self.take_in_flight(request)?;
-                self.on_response(now, in_flight.purpose, response);
+        if answered.is_some() {
+            self.in_flight = None;
+        }
+        match (input, answered) {
+            (Input::Response { response, .. }, Some(purpose)) => {
+                self.on_response(now, purpose, response);
             }
-            Input::TransportError { request, error, .. } => {
-                let in_flight = self.take_in_flight(request)?;
-                self.on_transport_error(now, in_flight.purpose, error);
+            (Input::TransportError { error, .. }, Some(purpose)) => {
+                self.on_transport_error(now, purpose, error);
             }
-            Input::Tick { .. } => {}
-            Input::Cancel { .. } => self.on_cancel(now),
+            (Input::Cancel { .. }, _) => self.on_cancel(now),
+            _ => {}
         }
         self.drive(now);
         Ok(())
@@ -692,33 +706,42 @@ impl<P: Interpret> Job<P> {
         self.spec.profile.cancel_request(job)?.ok()
     }
 
-    fn take_in_flight(&mut self, request: RequestId) -> Result<InFlight, InputError> {
-        match &self.in_flight {
-            Some(in_flight) if in_flight.id == request => Ok(self
-                .in_flight
-                .take()
-                .ok_or(InputError::UnknownRequest(request))?),
-            _ => Err(InputError::UnknownRequest(request)),
-        }
-    }
-
     // --- reacting to answers ----------------------------------------------------
 
     fn on_response(&mut self, now: u64, purpose: Purpose, response: http::Response<Bytes>) {
-        if response.body().len() > self.config.max_body_bytes {
+        let class = classify_status(response.status());
+        if purpose == Purpose::Cancel {
+            return self.finish_cancelled(now, Some(class == StatusClass::Success));
+        }
+        // Hints first: an answer too large to read still says when to come back.
+        self.apply_hints(now, &response);
+        // Only a body we must read is refused for its size; an error body is only
+        // quoted, and the quote is short.
+        if class == StatusClass::Success && response.body().len() > self.config.max_body_bytes {
             let error = PollError::BodyTooLarge {
                 limit: self.config.max_body_bytes,
             };
-            return self.on_failure(now, purpose, error);
+            return self.on_unreadable_answer(now, purpose, error);
         }
-        self.apply_hints(now, &response);
-        let class = classify_status(response.status());
         match purpose {
             Purpose::Submit => self.on_submit_response(now, class, &response),
             Purpose::Status => self.on_status_response(now, class, &response),
             Purpose::Results => self.on_results_response(now, class, &response),
-            Purpose::Cancel => self.finish_cancelled(now, Some(class == StatusClass::Success)),
+            Purpose::Cancel => {}
         }
+    }
+
+    /// A 2xx whose body cannot be used. After a submit that cannot be safely
+    /// repeated, the job exists but we cannot know which: stop and say so.
+    fn on_unreadable_answer(&mut self, now: u64, purpose: Purpose, error: PollError) {
+        if purpose == Purpose::Submit && !self.submit_is_idempotent() {
+            let cause = Box::new(error);
+            return self.finish(now, |stats| Outcome::GaveUp {
+                last_error: PollError::SubmitUncertain { cause },
+                stats,
+            });
+        }
+        self.on_failure(now, purpose, error);
     }
 
     fn on_transport_error(&mut self, now: u64, purpose: Purpose, error: TransportError) {
@@ -762,6 +785,7 @@ impl<P: Interpret> Job<P> {
                         self.status_url = Some(submission.status_url);
                         self.results_url = submission.results_url;
                         self.phase = Phase::Polling;
+                    self.polling_since = now;
                         match self.config.first_poll {
                             FirstPoll::Immediately => {
                                 self.set_next_send(now, Duration::ZERO);
@@ -771,10 +795,7 @@ impl<P: Interpret> Job<P> {
                             }
                         }
                     }
-                    Err(error) => self.finish(now, |stats| Outcome::GaveUp {
-                        last_error: error.into(),
-                        stats,
-                    }),
+                    Err(error) => self.on_unreadable_answer(now, Purpose::Submit, error.into()),
                 }
             }
             StatusClass::Unauthorized => self.finish_unauthorized(now, response),
@@ -823,7 +844,7 @@ impl<P: Interpret> Job<P> {
             }
             StatusClass::NotFound
                 if self.spec.profile.not_found_means_pending()
-                    || now < micros(self.config.not_found_grace) =>
+                    || now < self.polling_since.saturating_add(micros(self.config.not_found_grace)) =>
             {
                 self.reset_errors();
                 self.keep_polling(now, "not found yet".to_owned(), None, None, None);
@@ -867,6 +888,9 @@ impl<P: Interpret> Job<P> {
 
     fn on_report(&mut self, now: u64, report: StatusReport) {
         self.reset_errors();
+        if self.job_id.is_none() {
+            self.job_id.clone_from(&report.job_id);
+        }
         if self.last_status.as_deref() != Some(report.status.as_str()) {
             self.queue.push_back(Output::Event(Event::StatusChanged {
                 from: self.last_status.take(),
@@ -946,9 +970,13 @@ impl<P: Interpret> Job<P> {
         {
             return self.stop_at_limit(now, TimeoutReason::MaxAttempts { max_attempts });
         }
-        let Some(next_poll_in) = self.schedule_poll(now, eta) else {
+        let Some(mut next_poll_in) = self.schedule_poll(now, eta) else {
             return;
         };
+        // When the deadline comes first, that is the next thing that happens.
+        if let Some(deadline) = self.deadline() {
+            next_poll_in = next_poll_in.min(Duration::from_micros(deadline.saturating_sub(now)));
+        }
         self.queue
             .push_back(Output::Event(Event::Progress(Progress {
                 attempt: self.attempts,
@@ -1254,7 +1282,7 @@ fn limit_text(reason: &TimeoutReason) -> String {
         }
         TimeoutReason::HintPastDeadline { hint, .. } => format!(
             "the server asked to wait {}, past the deadline",
-            crate::time::format_duration(hint.delay)
+            crate::time::format_duration(hint.capped_from.unwrap_or(hint.delay))
         ),
     }
 }

@@ -49,7 +49,8 @@
 //!   withdrawn by [`Output::Abort`].
 //! - **Lower bounds hold.** No request goes out before the schedule's delay, the
 //!   minimum interval, or the server's `Retry-After`/`RateLimit` hint allows;
-//!   jitter never shortens a hint.
+//!   jitter never shortens a hint. (The one exception is the cancel request, which
+//!   goes out at once because the user asked for it.)
 //! - **The deadline holds.** The job ends within one request timeout of its
 //!   deadline, and at once if the server asks to wait past it.
 //! - **One outcome.** [`Output::Finished`] comes exactly once, last.

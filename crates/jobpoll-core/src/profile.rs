@@ -71,6 +71,11 @@ pub struct StatusReport {
     /// seed-004 turn's block count); the job emits `Event::Updated` when it does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<u64>,
+    /// The job's id as the status body gives it (read with the submit id
+    /// pointers), so a job polled by URL alone learns the id its results and cancel
+    /// requests need.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
     /// The body, as JSON, when an update event should carry it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<serde_json::Value>,
@@ -801,6 +806,10 @@ impl Profile {
             report.result = outcome.default_result;
             return report;
         };
+        report.job_id = self
+            .submit_id_pointers
+            .iter()
+            .find_map(|pointer| find(&doc, pointer, id_text));
         report.percentage = self
             .percentage_pointer
             .as_deref()
@@ -941,6 +950,18 @@ fn google_rule(doc: &serde_json::Value) -> Outcome {
     }
 }
 
+/// The status values of an Azure operation resource.
+const AZURE_OPERATION_STATUSES: &[&str] = &[
+    "NotStarted",
+    "Running",
+    "InProgress",
+    "Accepted",
+    "Succeeded",
+    "Failed",
+    "Canceled",
+    "Cancelled",
+];
+
 fn azure_rule(
     code: http::StatusCode,
     body: &[u8],
@@ -952,14 +973,22 @@ fn azure_rule(
         Err(_) if accepted => return Ok((None, Outcome::new(JobState::Running, "Accepted"))),
         Err(error) => return Err(error),
     };
+    // A top-level `status` counts only with a long-running-operation value: a final
+    // resource fetched by `Location` polling may have a `status` field of its own.
     let status = doc.as_ref().and_then(|doc| {
-        find(doc, "/status", serde_json::Value::as_str).or_else(|| {
-            find(
-                doc,
-                "/properties/provisioningState",
-                serde_json::Value::as_str,
-            )
-        })
+        find(doc, "/status", serde_json::Value::as_str)
+            .filter(|raw| {
+                AZURE_OPERATION_STATUSES
+                    .iter()
+                    .any(|s| raw.eq_ignore_ascii_case(s))
+            })
+            .or_else(|| {
+                find(
+                    doc,
+                    "/properties/provisioningState",
+                    serde_json::Value::as_str,
+                )
+            })
     });
     let outcome = match status {
         Some(raw) => {

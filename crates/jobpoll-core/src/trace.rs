@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::config::Config;
-use crate::event::TransportError;
+use crate::event::{Event, TransportError};
 use crate::job::{Input, InputError, Job, JobSpec, Output, RequestId, SpecError, Start, Transmit};
 use crate::profile::{Interpret, Profile};
 use crate::time::Instant;
@@ -318,6 +318,13 @@ impl Redactor {
                 headers: self.headers(&transmit.headers),
                 ..transmit.clone()
             }),
+            Output::Event(Event::Submitted { job_id, status_url }) => {
+                let status_url = match Url::parse(status_url) {
+                    Ok(url) => self.url(&url).to_string(),
+                    Err(_) => status_url.clone(),
+                };
+                Output::Event(Event::Submitted { job_id: job_id.clone(), status_url })
+            }
             other => other.clone(),
         }
     }

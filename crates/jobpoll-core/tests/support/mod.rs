@@ -246,3 +246,103 @@ pub fn describe(event: &Event) -> String {
 pub fn cancelled_by_client(outcome: &Outcome, confirmed: Option<bool>) -> bool {
     matches!(outcome, Outcome::Cancelled { by: CancelledBy::Client { server_confirmed }, .. } if *server_confirmed == confirmed)
 }
+
+// --- Helpers for the scenario, classification and profile tests -----------------
+
+/// An `https://api.example.com` URL with `path`.
+pub fn api(path: &str) -> url::Url {
+    format!("https://api.example.com{path}").parse().expect("valid URL")
+}
+
+/// A server that answers the requests with `replies`, in order, and fails the test
+/// if it is asked once more than that.
+pub fn script(replies: Vec<Reply>) -> impl FnMut(&Transmit, Instant) -> Reply {
+    let mut replies = std::collections::VecDeque::from(replies);
+    move |transmit, now| {
+        replies.pop_front().unwrap_or_else(|| {
+            panic!(
+                "unexpected request {} {} {} at {}: the script is used up",
+                transmit.id,
+                transmit.method,
+                transmit.url,
+                format_duration(now.since_epoch())
+            )
+        })
+    }
+}
+
+/// Seconds since the epoch of `instant`.
+pub fn secs(instant: Instant) -> f64 {
+    instant.since_epoch().as_secs_f64()
+}
+
+/// The value of header `name` (any case) of a request, if it has one.
+pub fn header<'a>(transmit: &'a Transmit, name: &str) -> Option<&'a str> {
+    transmit.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+}
+
+impl Run {
+    /// When the outcome came, in seconds since the start.
+    pub fn finished_at(&self) -> f64 {
+        secs(self.outcome.as_ref().expect("the job finished").0)
+    }
+
+    /// The requests sent for `purpose`, with their send time in seconds.
+    pub fn requests(&self, purpose: jobpoll_core::Purpose) -> Vec<(f64, &Transmit)> {
+        self.sent.iter().filter(|(_, t)| t.purpose == purpose).map(|(at, t)| (secs(*at), t)).collect()
+    }
+
+    /// Every `Retrying` event as (seconds since the start, delay in seconds, errors in
+    /// a row).
+    pub fn retries(&self) -> Vec<(f64, f64, u32)> {
+        self.events
+            .iter()
+            .filter_map(|(at, event)| match event {
+                Event::Retrying { delay, consecutive_errors, .. } => {
+                    Some((secs(*at), delay.as_secs_f64(), *consecutive_errors))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The causes of every `Retrying` event, in order.
+    pub fn retry_causes(&self) -> Vec<&jobpoll_core::PollError> {
+        self.events
+            .iter()
+            .filter_map(|(_, event)| match event {
+                Event::Retrying { cause, .. } => Some(cause),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Every `Progress` event, in order.
+    pub fn progress(&self) -> Vec<&jobpoll_core::Progress> {
+        self.events
+            .iter()
+            .filter_map(|(_, event)| match event {
+                Event::Progress(progress) => Some(progress),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The `next_poll_in` of every `Progress` event, in seconds.
+    pub fn poll_gaps(&self) -> Vec<f64> {
+        self.progress().iter().map(|p| p.next_poll_in.as_secs_f64()).collect()
+    }
+
+    /// Whether an event matching `pred` was emitted.
+    pub fn has_event(&self, pred: impl Fn(&Event) -> bool) -> bool {
+        self.events.iter().any(|(_, event)| pred(event))
+    }
+
+    /// Ids of the requests the job aborted, in order (from the `abort` lines).
+    pub fn aborted(&self) -> Vec<String> {
+        self.lines
+            .iter()
+            .filter_map(|line| line.trim_start().split_once("  abort ").map(|(_, id)| id.to_owned()))
+            .collect()
+    }
+}

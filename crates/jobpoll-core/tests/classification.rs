@@ -1,0 +1,976 @@
+//! The design brief's table "Classifying what came back", row by row, through a real
+//! `Job` against a scripted server with realistic bodies; then the limits (retry
+//! reset, consecutive errors, attempts, minimum interval), the submit rules and the
+//! driver contract.
+
+mod support;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use jobpoll_core::event::{CancelledBy, TimeoutReason};
+use jobpoll_core::profile::InterpretError;
+use jobpoll_core::{
+    Config, Event, Input, InputError, Instant, Job, JobSpec, Outcome, Output, PollError, Profile,
+    Purpose, RequestId, Schedule, TransportError,
+};
+use serde_json::json;
+use support::{Reply, Run, api, header, run, script};
+
+const SECOND: Duration = Duration::from_secs(1);
+
+const PROCESSING: &str = r#"{"job_id":"job_abc123","status":"processing","type":"video_generation","created_at":"2024-01-15T10:00:00Z","progress_data":{"percentage":45,"current_step":"Generating scene 3 of 7","estimated_time_remaining":120}}"#;
+const COMPLETED: &str = r#"{"job_id":"job_abc123","status":"completed","type":"video_generation","completed_at":"2024-01-15T10:04:00Z","result_data":{"video_url":"https://cdn.example/v/abc123.mp4","duration":30}}"#;
+
+/// A seed-003 jobs-profile job polling `/api/v1/jobs/job_abc123`.
+fn jobs_job(config: Config) -> Job {
+    let spec =
+        JobSpec::poll(Profile::jobs(), api("/api/v1/jobs/job_abc123")).with_job_id("job_abc123");
+    Job::new(spec, config, Instant::ZERO).expect("valid job")
+}
+
+/// Runs a jobs-profile job with `Config::fast()` (polls 2, 3, 4.5 s; retries 2, 3,
+/// 4.5 s) against `replies`.
+fn fast_run(replies: Vec<Reply>) -> Run {
+    run(jobs_job(Config::fast()), script(replies), None)
+}
+
+// --- 2xx --------------------------------------------------------------------------------
+
+#[test]
+fn running_2xx_follows_the_poll_schedule() {
+    let run = fast_run(vec![
+        Reply::ok(r#"{"job_id":"job_abc123","status":"queued","type":"video_generation"}"#),
+        Reply::status(202, PROCESSING),
+        Reply::ok(PROCESSING),
+        Reply::ok(COMPLETED),
+    ]);
+    assert_eq!(run.send_times(), vec![0.0, 2.0, 5.0, 9.5]);
+    assert_eq!(run.poll_gaps(), vec![2.0, 3.0, 4.5]);
+    assert!(run.retries().is_empty());
+    let progress = run.progress();
+    assert_eq!(progress[0].status, "queued");
+    assert_eq!(progress[1].status, "processing");
+    assert_eq!(progress[1].percentage, Some(45.0));
+    assert_eq!(progress[1].step.as_deref(), Some("Generating scene 3 of 7"));
+    assert_eq!(progress[1].eta, Some(120 * SECOND));
+    assert_eq!(progress[1].elapsed, 2 * SECOND);
+    assert_eq!(progress[1].attempt, 2);
+    let changes: Vec<(Option<String>, String)> = run
+        .events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Event::StatusChanged { from, to } => Some((from.clone(), to.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        vec![
+            (None, "queued".to_owned()),
+            (Some("queued".to_owned()), "processing".to_owned()),
+            (Some("processing".to_owned()), "completed".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn succeeded_2xx_finishes_with_the_result() {
+    let run = fast_run(vec![Reply::ok(COMPLETED)]);
+    match run.outcome() {
+        Outcome::Succeeded {
+            result,
+            results,
+            results_error,
+            stats,
+        } => {
+            assert_eq!(
+                result.as_ref(),
+                Some(&json!({"video_url": "https://cdn.example/v/abc123.mp4", "duration": 30}))
+            );
+            assert_eq!(*results, None, "the jobs API has no results step");
+            assert_eq!(*results_error, None);
+            assert_eq!(stats.attempts, 1);
+            assert_eq!(stats.last_status.as_deref(), Some("completed"));
+        }
+        other => panic!("expected success, got {other}"),
+    }
+}
+
+#[test]
+fn failed_2xx_finishes_with_the_server_message() {
+    let run = fast_run(vec![
+        Reply::ok(PROCESSING),
+        Reply::ok(
+            r#"{"job_id":"job_abc123","status":"failed","error_data":{"message":"GPU out of memory while rendering scene 4","details":{"scene":4,"code":"OOM"}}}"#,
+        ),
+    ]);
+    let outcome = run.outcome();
+    match outcome {
+        Outcome::Failed {
+            message, details, ..
+        } => {
+            assert_eq!(message, "GPU out of memory while rendering scene 4");
+            assert_eq!(details.as_ref(), Some(&json!({"scene": 4, "code": "OOM"})));
+        }
+        other => panic!("expected failure, got {other}"),
+    }
+    assert!(
+        outcome
+            .to_string()
+            .contains("GPU out of memory while rendering scene 4")
+    );
+    assert!(run.retries().is_empty(), "a job failure is not retried");
+}
+
+#[test]
+fn cancelled_2xx_finishes_as_cancelled_by_the_server() {
+    let run = fast_run(vec![
+        Reply::ok(PROCESSING),
+        Reply::ok(
+            r#"{"job_id":"job_abc123","status":"cancelled","error_data":{"message":"cancelled by an administrator"}}"#,
+        ),
+    ]);
+    assert!(
+        matches!(
+            run.outcome(),
+            Outcome::Cancelled {
+                by: CancelledBy::Server,
+                ..
+            }
+        ),
+        "{}",
+        run.outcome()
+    );
+    assert!(
+        run.outcome()
+            .to_string()
+            .contains("cancelled on the server")
+    );
+}
+
+// --- 304 -------------------------------------------------------------------------------
+
+#[test]
+fn not_modified_keeps_polling_on_the_poll_schedule() {
+    let run = fast_run(vec![
+        Reply::ok(PROCESSING).header("ETag", "\"v1\""),
+        Reply::status(304, "").header("ETag", "\"v1\""),
+        Reply::status(304, ""),
+        Reply::ok(COMPLETED),
+    ]);
+    let statuses = run.requests(Purpose::Status);
+    assert_eq!(header(statuses[0].1, "if-none-match"), None);
+    for (_, request) in &statuses[1..] {
+        assert_eq!(header(request, "if-none-match"), Some("\"v1\""));
+    }
+    assert_eq!(run.send_times(), vec![0.0, 2.0, 5.0, 9.5]);
+    assert_eq!(run.poll_gaps(), vec![2.0, 3.0, 4.5]);
+    assert!(run.retries().is_empty());
+    let progress = run.progress();
+    assert_eq!(
+        progress[1].status, "processing",
+        "304 keeps the last status"
+    );
+    assert_eq!(progress[2].status, "processing");
+    assert!(run.outcome().is_success(), "{}", run.outcome());
+}
+
+#[test]
+fn conditional_requests_can_be_turned_off() {
+    let config = Config {
+        conditional_requests: false,
+        ..Config::fast()
+    };
+    let run = run(
+        jobs_job(config),
+        script(vec![
+            Reply::ok(PROCESSING).header("ETag", "\"v1\""),
+            Reply::ok(COMPLETED),
+        ]),
+        None,
+    );
+    assert!(
+        run.sent
+            .iter()
+            .all(|(_, t)| header(t, "if-none-match").is_none())
+    );
+}
+
+// --- 401, 403 ------------------------------------------------------------------------
+
+#[test]
+fn unauthorized_and_forbidden_finish_without_retry() {
+    for (code, body) in [
+        (401, r#"{"detail":"Could not validate credentials"}"#),
+        (
+            403,
+            r#"{"detail":"Not enough permissions for job job_abc123"}"#,
+        ),
+    ] {
+        let run = fast_run(vec![Reply::ok(PROCESSING), Reply::status(code, body)]);
+        assert_eq!(run.sent.len(), 2, "{code}");
+        match run.outcome() {
+            Outcome::Unauthorized {
+                status, message, ..
+            } => {
+                assert_eq!(*status, code);
+                assert_eq!(message, body);
+            }
+            other => panic!("{code}: expected unauthorized, got {other}"),
+        }
+    }
+}
+
+// --- 404 -------------------------------------------------------------------------------
+
+#[test]
+fn not_found_after_the_grace_period_finishes() {
+    let config = Config {
+        poll: Schedule::fixed(2 * SECOND),
+        not_found_grace: 5 * SECOND,
+        ..Config::fast()
+    };
+    let run = run(
+        jobs_job(config),
+        |_, _| Reply::status(404, r#"{"detail":"Job job_abc123 not found"}"#),
+        None,
+    );
+    // 0, 2 and 4 s are inside the grace; the 404 at 6 s is final.
+    assert_eq!(run.send_times(), vec![0.0, 2.0, 4.0, 6.0]);
+    assert!(run.retries().is_empty());
+    assert!(
+        matches!(run.outcome(), Outcome::NotFound { .. }),
+        "{}",
+        run.outcome()
+    );
+    assert_eq!(run.finished_at(), 6.0);
+    assert!(run.outcome().to_string().contains("not found"));
+}
+
+#[test]
+fn not_found_for_file_tasks_never_ends_the_job_early() {
+    let spec = JobSpec::poll(Profile::file_tasks(), api("/api/file/f1"));
+    let config = Config::progressive();
+    let job = Job::new(spec, config.clone(), Instant::ZERO).expect("valid job");
+    let run = run(
+        job,
+        |_, now| {
+            if now < Instant::from_secs(90) {
+                Reply::status(404, r#"{"detail":"File not found"}"#)
+            } else {
+                Reply::ok(
+                    r#"{"id":"f1","url":"https://cdn.example/f1.mp4","contentType":"video/mp4","tasks":[{"id":"t1","status":"completed"}]}"#,
+                )
+            }
+        },
+        None,
+    );
+    assert!(run.finished_at() >= 90.0);
+    assert!(run.outcome().is_success(), "{}", run.outcome());
+    assert!(run.retries().is_empty(), "a pending 404 is not an error");
+
+    // A file that never appears: the deadline ends the wait, not a 404.
+    let spec = JobSpec::poll(Profile::file_tasks(), api("/api/file/f2"));
+    let job = Job::new(spec, config, Instant::ZERO).expect("valid job");
+    let run = support::run(
+        job,
+        |_, _| Reply::status(404, r#"{"detail":"File not found"}"#),
+        None,
+    );
+    assert!(
+        matches!(
+            run.outcome(),
+            Outcome::TimedOut {
+                reason: TimeoutReason::Deadline { .. },
+                ..
+            }
+        ),
+        "{}",
+        run.outcome()
+    );
+    assert_eq!(run.finished_at(), 420.0);
+}
+
+#[test]
+fn not_found_grace_starts_when_the_submit_is_accepted() {
+    let job = Job::new(submit_spec(), Config::fast(), Instant::ZERO).expect("valid job");
+    let run = run(
+        job,
+        script(vec![
+            Reply::status(503, r#"{"detail":"busy"}"#).header("Retry-After", "40"),
+            Reply::status(201, QUEUED),
+            // The job was created a moment ago; the read replica does not have it yet.
+            Reply::status(404, r#"{"detail":"Job job_abc123 not found"}"#),
+            Reply::ok(COMPLETED),
+        ]),
+        None,
+    );
+    assert_eq!(run.requests(Purpose::Status)[0].0, 40.0);
+    assert!(run.outcome().is_success(), "{}", run.outcome());
+}
+
+// --- 408, 425, 429, 5xx -------------------------------------------------------------
+
+#[test]
+fn retryable_statuses_use_the_retry_schedule() {
+    for code in [408, 425, 429, 500, 502, 503, 504] {
+        let body = format!(r#"{{"detail":"upstream said {code}"}}"#);
+        let run = fast_run(vec![Reply::status(code, &body), Reply::ok(COMPLETED)]);
+        assert_eq!(run.retries(), vec![(0.0, 2.0, 1)], "{code}");
+        assert_eq!(
+            run.retry_causes(),
+            vec![&PollError::Status {
+                status: code,
+                excerpt: body.clone()
+            }],
+            "{code}"
+        );
+        assert_eq!(run.send_times(), vec![0.0, 2.0], "{code}");
+        assert!(run.outcome().is_success(), "{code}: {}", run.outcome());
+    }
+}
+
+#[test]
+fn retryable_statuses_honour_retry_after() {
+    for code in [408, 425, 429, 500, 502, 503, 504] {
+        let run = fast_run(vec![
+            Reply::status(code, "").header("Retry-After", "5"),
+            Reply::ok(COMPLETED),
+        ]);
+        assert_eq!(run.retries(), vec![(0.0, 5.0, 1)], "{code}");
+        assert_eq!(run.send_times(), vec![0.0, 5.0], "{code}");
+    }
+    // A hint is a lower bound: a shorter one does not shorten the retry delay.
+    let run = fast_run(vec![
+        Reply::status(503, "").header("Retry-After", "1"),
+        Reply::ok(COMPLETED),
+    ]);
+    assert_eq!(run.send_times(), vec![0.0, 2.0]);
+    // retry-after-ms counts too.
+    let run = fast_run(vec![
+        Reply::status(429, "").header("retry-after-ms", "7500"),
+        Reply::ok(COMPLETED),
+    ]);
+    assert_eq!(run.send_times(), vec![0.0, 7.5]);
+}
+
+#[test]
+fn unexpected_redirect_is_retried_like_an_error() {
+    let run = fast_run(vec![
+        Reply::status(302, "").header("Location", "/login"),
+        Reply::ok(COMPLETED),
+    ]);
+    assert_eq!(run.retries(), vec![(0.0, 2.0, 1)]);
+    assert!(run.outcome().is_success(), "{}", run.outcome());
+}
+
+// --- other 4xx -----------------------------------------------------------------------
+
+#[test]
+fn other_client_errors_are_rejected_with_the_body_excerpt() {
+    for (code, body) in [
+        (400, r#"{"detail":"Invalid job id format"}"#),
+        (
+            409,
+            r#"{"detail":"Job job_abc123 belongs to another workspace"}"#,
+        ),
+        (
+            422,
+            r#"{"detail":[{"loc":["path","job_id"],"msg":"string too long","type":"value_error"}]}"#,
+        ),
+        (501, "Not Implemented"),
+    ] {
+        let run = fast_run(vec![Reply::status(code, body)]);
+        assert_eq!(run.sent.len(), 1, "{code}");
+        match run.outcome() {
+            Outcome::Rejected {
+                status, message, ..
+            } => {
+                assert_eq!(*status, code);
+                assert_eq!(message, body);
+            }
+            other => panic!("{code}: expected rejected, got {other}"),
+        }
+        assert!(run.outcome().to_string().contains(body), "{code}");
+    }
+    // The excerpt is short and safe: at most 200 characters, no control characters.
+    let long = format!(
+        "{{\"detail\":\"bad\nrequest\",\"trace\":\"{}\"}}",
+        "x".repeat(5000)
+    );
+    let run = fast_run(vec![Reply::status(400, &long)]);
+    match run.outcome() {
+        Outcome::Rejected { message, .. } => {
+            assert!(message.chars().count() <= 201, "{}", message.len());
+            assert!(
+                message.starts_with("{\"detail\":\"bad request\""),
+                "{message}"
+            );
+            assert!(message.ends_with('…'));
+        }
+        other => panic!("expected rejected, got {other}"),
+    }
+}
+
+// --- transport errors ----------------------------------------------------------------
+
+#[test]
+fn transport_errors_are_retried() {
+    for error in [
+        TransportError::Connect("connection refused".into()),
+        TransportError::Timeout,
+        TransportError::Reset("connection reset by peer".into()),
+        TransportError::BodyTooLarge(1 << 20),
+        TransportError::Other("dns failure".into()),
+    ] {
+        let run = fast_run(vec![
+            Reply::fail(error.clone()).after(SECOND),
+            Reply::ok(COMPLETED),
+        ]);
+        assert_eq!(run.retries(), vec![(1.0, 2.0, 1)], "{error}");
+        assert_eq!(
+            run.retry_causes(),
+            vec![&PollError::Transport(error.clone())]
+        );
+        assert_eq!(run.send_times(), vec![0.0, 3.0], "{error}");
+        assert!(run.outcome().is_success(), "{error}: {}", run.outcome());
+    }
+}
+
+// --- bodies that cannot be read ------------------------------------------------------
+
+#[test]
+fn a_body_that_does_not_parse_is_retried_then_gives_up_quoting_an_excerpt() {
+    let html = format!(
+        "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>{}</body></html>",
+        "<p>nginx</p>".repeat(500)
+    );
+    let run = run(jobs_job(Config::fast()), |_, _| Reply::ok(&html), None);
+    let config = Config::fast();
+    assert_eq!(config.max_unreadable, 3);
+    assert_eq!(run.sent.len(), 3);
+    assert_eq!(run.retries().len(), 2);
+    let outcome = run.outcome();
+    match outcome {
+        Outcome::GaveUp {
+            last_error: PollError::Unreadable(InterpretError::NotJson { excerpt }),
+            ..
+        } => {
+            assert!(excerpt.starts_with("<!DOCTYPE html><html>"), "{excerpt}");
+            assert!(excerpt.chars().count() <= 201);
+        }
+        other => panic!("expected to give up on an unreadable body, got {other}"),
+    }
+    let text = outcome.to_string();
+    assert!(text.contains("502 Bad Gateway"), "{text}");
+    assert!(
+        text.len() < 400,
+        "the message quotes only an excerpt: {text}"
+    );
+}
+
+#[test]
+fn an_unknown_status_value_is_retried_then_gives_up() {
+    let run = run(
+        jobs_job(Config::fast()),
+        |_, _| Reply::ok(r#"{"job_id":"job_abc123","status":"exploded"}"#),
+        None,
+    );
+    assert_eq!(run.sent.len(), 3);
+    match run.outcome() {
+        Outcome::GaveUp {
+            last_error: PollError::Unreadable(InterpretError::UnknownStatus { value }),
+            ..
+        } => assert_eq!(value, "exploded"),
+        other => panic!("expected to give up on an unknown status, got {other}"),
+    }
+    assert!(run.outcome().to_string().contains("\"exploded\""));
+}
+
+#[test]
+fn unreadable_bodies_must_come_in_a_row_to_give_up() {
+    let garbled = r#"{"job_id":"job_abc123","status":"processing""#;
+    let run = fast_run(vec![
+        Reply::ok(garbled),
+        Reply::ok(garbled),
+        Reply::ok(PROCESSING),
+        Reply::ok(garbled),
+        Reply::ok(garbled),
+        Reply::ok(COMPLETED),
+    ]);
+    assert!(run.outcome().is_success(), "{}", run.outcome());
+    let errors_in_a_row: Vec<u32> = run.retries().iter().map(|r| r.2).collect();
+    assert_eq!(errors_in_a_row, vec![1, 2, 1, 2]);
+}
+
+#[test]
+fn a_body_larger_than_the_limit_is_an_error() {
+    let config = Config {
+        max_body_bytes: 256,
+        ..Config::fast()
+    };
+    let big = json!({
+        "job_id": "job_abc123",
+        "status": "processing",
+        "logs": "frame rendered\n".repeat(100),
+    })
+    .to_string();
+    assert!(big.len() > 256);
+    let run = run(
+        jobs_job(config),
+        script(vec![Reply::ok(&big), Reply::ok(COMPLETED)]),
+        None,
+    );
+    assert_eq!(
+        run.retry_causes(),
+        vec![&PollError::BodyTooLarge { limit: 256 }]
+    );
+    assert!(run.outcome().is_success(), "{}", run.outcome());
+}
+
+#[test]
+fn an_oversized_error_response_still_honours_retry_after() {
+    let config = Config {
+        max_body_bytes: 512,
+        ..Config::fast()
+    };
+    assert!(COMPLETED.len() <= 512);
+    let html = format!(
+        "<html><body><h1>429 Too Many Requests</h1>{}</body></html>",
+        "<p>Please retry later.</p>".repeat(40)
+    );
+    let run = run(
+        jobs_job(config),
+        script(vec![
+            Reply::status(429, &html).header("Retry-After", "10"),
+            Reply::ok(COMPLETED),
+        ]),
+        None,
+    );
+    assert_eq!(run.send_times(), vec![0.0, 10.0]);
+}
+
+// --- limits --------------------------------------------------------------------------
+
+#[test]
+fn the_retry_schedule_resets_after_a_success() {
+    let run = fast_run(vec![
+        Reply::status(500, "Internal Server Error"),
+        Reply::status(500, "Internal Server Error"),
+        Reply::ok(PROCESSING),
+        Reply::status(500, "Internal Server Error"),
+        Reply::ok(COMPLETED),
+    ]);
+    let retries: Vec<(f64, u32)> = run.retries().iter().map(|r| (r.1, r.2)).collect();
+    assert_eq!(retries, vec![(2.0, 1), (3.0, 2), (2.0, 1)]);
+    // Errors do not advance the poll schedule: the first poll delay is still 2 s.
+    assert_eq!(run.poll_gaps(), vec![2.0]);
+    assert_eq!(run.send_times(), vec![0.0, 2.0, 5.0, 7.0, 9.0]);
+}
+
+#[test]
+fn max_consecutive_errors_gives_up_with_the_last_error() {
+    let config = Config {
+        max_consecutive_errors: Some(3),
+        ..Config::fast()
+    };
+    let run = run(
+        jobs_job(config),
+        script(vec![
+            Reply::status(503, "Service Unavailable"),
+            Reply::fail(TransportError::Reset("connection reset by peer".into())),
+            Reply::status(502, "Bad Gateway"),
+        ]),
+        None,
+    );
+    assert_eq!(run.send_times(), vec![0.0, 2.0, 5.0]);
+    match run.outcome() {
+        Outcome::GaveUp { last_error, stats } => {
+            assert_eq!(
+                *last_error,
+                PollError::Status {
+                    status: 502,
+                    excerpt: "Bad Gateway".into()
+                }
+            );
+            assert_eq!(stats.attempts, 3);
+        }
+        other => panic!("expected to give up, got {other}"),
+    }
+}
+
+#[test]
+fn max_attempts_times_out() {
+    let config = Config {
+        max_attempts: Some(3),
+        ..Config::fast()
+    };
+    let run = run(jobs_job(config), |_, _| Reply::ok(PROCESSING), None);
+    assert_eq!(run.sent.len(), 3);
+    assert!(run.progress().iter().all(|p| p.max_attempts == Some(3)));
+    let outcome = run.outcome();
+    match outcome {
+        Outcome::TimedOut {
+            reason: TimeoutReason::MaxAttempts { max_attempts },
+            stats,
+        } => {
+            assert_eq!(*max_attempts, 3);
+            assert_eq!(stats.attempts, 3);
+        }
+        other => panic!("expected max attempts, got {other}"),
+    }
+    let text = outcome.to_string();
+    assert!(text.contains("all 3 attempts"), "{text}");
+    assert!(text.contains("may still be running"), "{text}");
+}
+
+#[test]
+fn min_interval_holds_against_the_schedule_and_retry_after_zero() {
+    let config = Config {
+        poll: Schedule::fixed(SECOND),
+        retry: Schedule::fixed(Duration::from_millis(1)),
+        min_interval: 5 * SECOND,
+        ..Config::fast()
+    };
+    let run = run(
+        jobs_job(config),
+        script(vec![
+            Reply::ok(PROCESSING).after(2 * SECOND),
+            Reply::status(503, "").header("Retry-After", "0"),
+            Reply::ok(PROCESSING),
+            Reply::ok(COMPLETED),
+        ]),
+        None,
+    );
+    assert_eq!(run.send_times(), vec![0.0, 5.0, 10.0, 15.0]);
+    // The events say the real wait, not the schedule's.
+    assert_eq!(run.poll_gaps(), vec![3.0, 5.0]);
+    assert_eq!(run.retries(), vec![(5.0, 5.0, 1)]);
+}
+
+// --- submit ----------------------------------------------------------------------------
+
+fn submit_spec() -> JobSpec {
+    JobSpec::submit(
+        Profile::jobs(),
+        api("/api/v1/video-generation-job"),
+        Some(r#"{"prompt":"a cat surfing at sunset","duration":30}"#.to_owned()),
+    )
+}
+
+const QUEUED: &str = r#"{"job_id":"job_abc123","status":"queued","type":"video_generation","created_at":"2024-01-15T10:00:00Z"}"#;
+
+#[test]
+fn submit_201_starts_polling() {
+    let job = Job::new(submit_spec(), Config::fast(), Instant::ZERO).expect("valid job");
+    let run = run(
+        job,
+        script(vec![
+            Reply::status(201, QUEUED),
+            Reply::ok(PROCESSING),
+            Reply::ok(COMPLETED),
+        ]),
+        None,
+    );
+    let submit = &run.sent[0].1;
+    assert_eq!(submit.purpose, Purpose::Submit);
+    assert_eq!(submit.method, http::Method::POST);
+    assert_eq!(
+        submit.body.as_deref(),
+        Some(r#"{"prompt":"a cat surfing at sunset","duration":30}"#)
+    );
+    assert!(run.has_event(|e| *e
+        == Event::Submitted {
+            job_id: Some("job_abc123".into()),
+            status_url: "https://api.example.com/api/v1/jobs/job_abc123".into(),
+        }));
+    let polls = run.requests(Purpose::Status);
+    assert_eq!(polls.len(), 2);
+    assert_eq!(
+        polls[0].1.url.as_str(),
+        "https://api.example.com/api/v1/jobs/job_abc123"
+    );
+    assert_eq!(polls[0].1.method, http::Method::GET);
+    assert!(run.outcome().is_success(), "{}", run.outcome());
+    assert_eq!(run.outcome().stats().job_id.as_deref(), Some("job_abc123"));
+}
+
+#[test]
+fn submit_503_and_429_are_retried() {
+    for code in [503, 429] {
+        let job = Job::new(submit_spec(), Config::fast(), Instant::ZERO).expect("valid job");
+        let run = run(
+            job,
+            script(vec![
+                Reply::status(code, r#"{"detail":"busy"}"#).header("Retry-After", "4"),
+                Reply::status(201, QUEUED),
+                Reply::ok(COMPLETED),
+            ]),
+            None,
+        );
+        let submits = run.requests(Purpose::Submit);
+        assert_eq!(submits.len(), 2, "{code}");
+        assert_eq!(submits[1].0, 4.0, "{code}: Retry-After is honoured");
+        assert!(run.outcome().is_success(), "{code}: {}", run.outcome());
+    }
+}
+
+fn assert_submit_uncertain(run: &Run, cause: &PollError) {
+    assert_eq!(
+        run.requests(Purpose::Submit).len(),
+        1,
+        "the POST is not repeated"
+    );
+    assert_eq!(run.sent.len(), 1);
+    match run.outcome() {
+        Outcome::GaveUp {
+            last_error: PollError::SubmitUncertain { cause: actual },
+            ..
+        } => assert_eq!(actual.as_ref(), cause),
+        other => panic!("expected an uncertain submit, got {other}"),
+    }
+    let text = run.outcome().to_string();
+    assert!(text.contains("may or may not have been created"), "{text}");
+}
+
+#[test]
+fn submit_500_is_uncertain_and_not_repeated() {
+    let job = Job::new(submit_spec(), Config::fast(), Instant::ZERO).expect("valid job");
+    let run = run(
+        job,
+        script(vec![Reply::status(500, "Internal Server Error")]),
+        None,
+    );
+    assert_submit_uncertain(
+        &run,
+        &PollError::Status {
+            status: 500,
+            excerpt: "Internal Server Error".into(),
+        },
+    );
+}
+
+#[test]
+fn submit_timeout_is_uncertain_and_not_repeated() {
+    // The driver reports the timeout ...
+    let job = Job::new(submit_spec(), Config::fast(), Instant::ZERO).expect("valid job");
+    let run = run(
+        job,
+        script(vec![
+            Reply::fail(TransportError::Timeout).after(10 * SECOND),
+        ]),
+        None,
+    );
+    assert_submit_uncertain(&run, &PollError::Transport(TransportError::Timeout));
+    // ... or the job enforces it by itself.
+    let job = Job::new(submit_spec(), Config::fast(), Instant::ZERO).expect("valid job");
+    let run = support::run(job, script(vec![Reply::Hang]), None);
+    assert_submit_uncertain(&run, &PollError::Transport(TransportError::Timeout));
+    assert_eq!(run.aborted(), vec!["#0"]);
+    assert_eq!(run.finished_at(), 10.0);
+}
+
+#[test]
+fn submit_connect_error_is_retried() {
+    // The request certainly did not reach the server.
+    let job = Job::new(submit_spec(), Config::fast(), Instant::ZERO).expect("valid job");
+    let run = run(
+        job,
+        script(vec![
+            Reply::fail(TransportError::Connect("connection refused".into())),
+            Reply::status(201, QUEUED),
+            Reply::ok(COMPLETED),
+        ]),
+        None,
+    );
+    assert_eq!(run.requests(Purpose::Submit).len(), 2);
+    assert!(run.outcome().is_success(), "{}", run.outcome());
+}
+
+#[test]
+fn submit_with_an_idempotency_key_is_retried() {
+    for first in [
+        Reply::status(500, "Internal Server Error"),
+        Reply::fail(TransportError::Timeout).after(10 * SECOND),
+        Reply::Hang,
+    ] {
+        let spec = submit_spec().with_header("Idempotency-Key", "7f9c1b2e-video-42");
+        let job = Job::new(spec, Config::fast(), Instant::ZERO).expect("valid job");
+        let run = run(
+            job,
+            script(vec![
+                first.clone(),
+                Reply::status(201, QUEUED),
+                Reply::ok(COMPLETED),
+            ]),
+            None,
+        );
+        let submits = run.requests(Purpose::Submit);
+        assert_eq!(submits.len(), 2, "{first:?}");
+        for (_, submit) in &submits {
+            assert_eq!(header(submit, "idempotency-key"), Some("7f9c1b2e-video-42"));
+        }
+        assert!(run.outcome().is_success(), "{first:?}: {}", run.outcome());
+    }
+}
+
+#[test]
+fn submit_with_an_idempotent_method_is_retried() {
+    let mut spec = submit_spec();
+    if let jobpoll_core::Start::Submit { method, .. } = &mut spec.start {
+        *method = http::Method::PUT;
+    }
+    let job = Job::new(spec, Config::fast(), Instant::ZERO).expect("valid job");
+    let run = run(
+        job,
+        script(vec![
+            Reply::status(500, "Internal Server Error"),
+            Reply::status(201, QUEUED),
+            Reply::ok(COMPLETED),
+        ]),
+        None,
+    );
+    assert_eq!(run.requests(Purpose::Submit).len(), 2);
+    assert!(run.outcome().is_success(), "{}", run.outcome());
+}
+
+#[test]
+fn submit_response_over_the_body_limit_is_uncertain_and_not_repeated() {
+    let config = Config {
+        max_body_bytes: 64,
+        ..Config::fast()
+    };
+    let created = json!({
+        "job_id": "job_abc123",
+        "status": "queued",
+        "type": "video_generation",
+        "created_at": "2024-01-15T10:00:00Z",
+    })
+    .to_string();
+    assert!(created.len() > 64);
+    let job = Job::new(submit_spec(), config, Instant::ZERO).expect("valid job");
+    let run = run(
+        job,
+        script(vec![
+            Reply::status(201, &created),
+            Reply::status(201, &created),
+            Reply::ok(COMPLETED),
+        ]),
+        None,
+    );
+    assert_submit_uncertain(&run, &PollError::BodyTooLarge { limit: 64 });
+}
+
+// --- the driver contract -------------------------------------------------------------
+
+/// A fresh jobs job with its first request drained: returns the job and that request.
+fn job_with_request_in_flight() -> (Job, RequestId) {
+    let mut job = jobs_job(Config::fast());
+    let Output::Transmit(transmit) = job.poll_output() else {
+        panic!("the first output is the first poll");
+    };
+    assert_eq!(
+        job.poll_output(),
+        Output::Timeout(Instant::from_secs(10)),
+        "then the request timeout"
+    );
+    (job, transmit.id)
+}
+
+fn response(body: &str) -> http::Response<Bytes> {
+    http::Response::new(Bytes::from(body.to_owned()))
+}
+
+#[test]
+fn an_answer_to_an_unknown_request_is_an_input_error_and_changes_nothing() {
+    let (mut job, id) = job_with_request_in_flight();
+    let before = job.clone();
+    let stray = RequestId(id.0 + 1);
+    let now = Instant::ZERO;
+    assert_eq!(
+        job.handle_input(Input::Response {
+            request: stray,
+            response: response(COMPLETED),
+            now
+        }),
+        Err(InputError::UnknownRequest(stray))
+    );
+    assert_eq!(
+        job.handle_input(Input::TransportError {
+            request: stray,
+            error: TransportError::Timeout,
+            now
+        }),
+        Err(InputError::UnknownRequest(stray))
+    );
+    assert_eq!(job, before);
+    assert_eq!(job.poll_output(), Output::Timeout(Instant::from_secs(10)));
+
+    // The real answer still works, and a second answer to it is refused.
+    job.handle_input(Input::Response {
+        request: id,
+        response: response(PROCESSING),
+        now,
+    })
+    .expect("the answer to the request in flight");
+    while !matches!(job.poll_output(), Output::Timeout(_)) {}
+    let before = job.clone();
+    assert_eq!(
+        job.handle_input(Input::Response {
+            request: id,
+            response: response(COMPLETED),
+            now
+        }),
+        Err(InputError::UnknownRequest(id))
+    );
+    assert_eq!(job, before);
+}
+
+#[test]
+fn an_answer_to_an_aborted_request_is_an_input_error() {
+    let (mut job, id) = job_with_request_in_flight();
+    // The request times out: the job aborts it and schedules a retry.
+    job.handle_input(Input::Tick {
+        now: Instant::from_secs(10),
+    })
+    .expect("tick");
+    assert_eq!(job.poll_output(), Output::Abort(id));
+    while !matches!(job.poll_output(), Output::Timeout(_)) {}
+    let before = job.clone();
+    assert_eq!(
+        job.handle_input(Input::Response {
+            request: id,
+            response: response(COMPLETED),
+            now: Instant::from_secs(10)
+        }),
+        Err(InputError::UnknownRequest(id))
+    );
+    assert_eq!(job, before);
+}
+
+#[test]
+fn a_late_answer_to_an_unknown_request_changes_nothing() {
+    let (mut job, id) = job_with_request_in_flight();
+    let before = job.clone();
+    let stray = RequestId(id.0 + 1);
+    assert_eq!(
+        job.handle_input(Input::Response {
+            request: stray,
+            response: response(COMPLETED),
+            now: Instant::from_secs(400),
+        }),
+        Err(InputError::UnknownRequest(stray))
+    );
+    assert_eq!(job.stats().elapsed, Duration::ZERO);
+    assert_eq!(job, before);
+    // Consequence: the refused input moved the clock past the 5-minute deadline, so
+    // the next ordinary input ends the job.
+    job.handle_input(Input::Response {
+        request: id,
+        response: response(PROCESSING),
+        now: Instant::from_secs(1),
+    })
+    .expect("the answer to the request in flight");
+    assert!(!job.is_finished());
+}
