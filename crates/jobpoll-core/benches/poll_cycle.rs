@@ -1,6 +1,8 @@
 //! Core cost: one full poll cycle (tick -> request -> response parsed -> wake-at).
 //!
 //! `cargo bench -p jobpoll-core --bench poll_cycle`
+// criterion_group! generates undocumented public items.
+#![allow(missing_docs)]
 
 use std::hint::black_box;
 
@@ -22,7 +24,12 @@ fn cycle(job: &mut Job, now: Instant, body: &Bytes) -> Instant {
             }
             Output::Transmit(request) => {
                 let response = http::Response::new(body.clone());
-                job.handle_input(Input::Response { request: request.id, response, now }).expect("answer");
+                job.handle_input(Input::Response {
+                    request: request.id,
+                    response,
+                    now,
+                })
+                .expect("answer");
                 loop {
                     match job.poll_output() {
                         Output::Timeout(_) => return now,
@@ -44,11 +51,15 @@ fn cycle(job: &mut Job, now: Instant, body: &Bytes) -> Instant {
 fn poll_cycle(c: &mut Criterion) {
     let body = Bytes::from_static(RUNNING.as_bytes());
     let config = Config {
-        poll: Schedule::Fixed { interval: std::time::Duration::from_secs(2) },
+        poll: Schedule::Fixed {
+            interval: std::time::Duration::from_secs(2),
+        },
         deadline: None,
         ..Config::standard()
     };
-    let url = "https://api.example.com/api/v1/jobs/job_abc123".parse().expect("URL");
+    let url = "https://api.example.com/api/v1/jobs/job_abc123"
+        .parse()
+        .expect("URL");
     let spec = JobSpec::poll(Profile::jobs(), url);
     let mut job = Job::new(spec, config, Instant::ZERO).expect("job");
     let mut now = Instant::ZERO;

@@ -46,10 +46,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 requests += 1;
                 now = now + latency;
                 let response = server(now, requests);
-                println!("{:>8}  {} {} -> {}", format_duration(now.since_epoch()), request.method, request.url.path(), response.status());
-                job.handle_input(Input::Response { request: request.id, response, now })?;
+                println!(
+                    "{:>8}  {} {} -> {}",
+                    format_duration(now.since_epoch()),
+                    request.method,
+                    request.url.path(),
+                    response.status()
+                );
+                job.handle_input(Input::Response {
+                    request: request.id,
+                    response,
+                    now,
+                })?;
             }
-            Output::Event(event) => println!("{:>8}  {}", format_duration(now.since_epoch()), serde_json::to_string(&event)?),
+            Output::Event(event) => println!(
+                "{:>8}  {}",
+                format_duration(now.since_epoch()),
+                serde_json::to_string(&event)?
+            ),
             Output::Abort(_) => {}
             Output::Timeout(at) => {
                 now = at;

@@ -344,7 +344,9 @@ impl Config {
             ));
         }
         if self.max_unreadable == 0 {
-            return Err(ConfigError::Limit("max_unreadable must be at least 1".into()));
+            return Err(ConfigError::Limit(
+                "max_unreadable must be at least 1".into(),
+            ));
         }
         if self.max_body_bytes == 0 {
             return Err(ConfigError::Limit(
@@ -366,6 +368,8 @@ impl Config {
             *d = whole_micros(*d);
         }
         self.deadline = self.deadline.map(whole_micros);
+        self.poll = self.poll.normalized();
+        self.retry = self.retry.normalized();
         self
     }
 }

@@ -263,7 +263,8 @@ pub enum SpecError {
 }
 
 /// A call that breaks the job's contract; the job is unchanged.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "error", content = "request", rename_all = "snake_case")]
 pub enum InputError {
     /// The answer is for a request that is not in flight: it was aborted, already
     /// answered, or never sent.
@@ -785,7 +786,7 @@ impl<P: Interpret> Job<P> {
                         self.status_url = Some(submission.status_url);
                         self.results_url = submission.results_url;
                         self.phase = Phase::Polling;
-                    self.polling_since = now;
+                        self.polling_since = now;
                         match self.config.first_poll {
                             FirstPoll::Immediately => {
                                 self.set_next_send(now, Duration::ZERO);
@@ -844,7 +845,10 @@ impl<P: Interpret> Job<P> {
             }
             StatusClass::NotFound
                 if self.spec.profile.not_found_means_pending()
-                    || now < self.polling_since.saturating_add(micros(self.config.not_found_grace)) =>
+                    || now
+                        < self
+                            .polling_since
+                            .saturating_add(micros(self.config.not_found_grace)) =>
             {
                 self.reset_errors();
                 self.keep_polling(now, "not found yet".to_owned(), None, None, None);
@@ -902,7 +906,7 @@ impl<P: Interpret> Job<P> {
             if self.revision.map_or(revision > 0, |old| revision > old) {
                 self.queue.push_back(Output::Event(Event::Updated {
                     revision,
-                    body: report.body.clone(),
+                    body: present(report.body.clone()),
                 }));
             }
             self.revision = Some(revision);
@@ -918,7 +922,7 @@ impl<P: Interpret> Job<P> {
                 let message = report
                     .error_message
                     .unwrap_or_else(|| "the job failed".to_owned());
-                let details = report.error_details;
+                let details = present(report.error_details);
                 self.finish(now, |stats| Outcome::Failed {
                     message,
                     details,
@@ -935,6 +939,7 @@ impl<P: Interpret> Job<P> {
     }
 
     fn on_succeeded(&mut self, now: u64, result: Option<serde_json::Value>) {
+        let result = present(result);
         let results_url = self.status_url.as_ref().and_then(|status_url| {
             self.spec.profile.results_url(JobRef {
                 job_id: self.job_id.as_deref(),
@@ -1123,7 +1128,10 @@ impl<P: Interpret> Job<P> {
                 if let Some(in_flight) = self.in_flight.take() {
                     self.queue.push_back(Output::Abort(in_flight.id));
                 }
-                if self.config.cancel_on_server && self.cancel_target().is_some() {
+                // Past the deadline a cancel request would break the deadline's promise.
+                let before_deadline = self.deadline().is_none_or(|deadline| now < deadline);
+                if self.config.cancel_on_server && before_deadline && self.cancel_target().is_some()
+                {
                     self.phase = Phase::Cancelling;
                     self.queue.push_back(Output::Event(Event::CancelRequested));
                     self.send(now);
@@ -1256,11 +1264,18 @@ impl<P: Interpret> Job<P> {
     }
 }
 
+/// A JSON `null` result is no result: `Some(Null)` would not survive serde (it reads
+/// back as `None`), and snapshots and traces must be exact.
+fn present(value: Option<serde_json::Value>) -> Option<serde_json::Value> {
+    value.filter(|value| !value.is_null())
+}
+
 fn succeeded(
     result: Option<serde_json::Value>,
     results: Option<serde_json::Value>,
     results_error: Option<String>,
 ) -> impl FnOnce(Stats) -> Outcome {
+    let (result, results) = (present(result), present(results));
     move |stats| Outcome::Succeeded {
         result,
         results,

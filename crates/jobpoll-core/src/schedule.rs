@@ -176,6 +176,45 @@ impl Adaptive {
 }
 
 impl Schedule {
+    /// The same schedule with every duration cut to whole microseconds, the
+    /// resolution of all job state: a snapshot or trace then restores exactly the
+    /// schedule that ran.
+    pub(crate) fn normalized(mut self) -> Schedule {
+        use crate::time::whole_micros as whole;
+        match &mut self {
+            Schedule::Fixed { interval } => *interval = whole(*interval),
+            Schedule::Exponential { initial, max, .. } => {
+                *initial = whole(*initial);
+                *max = whole(*max);
+            }
+            Schedule::Stepped { steps, then } => {
+                for step in steps {
+                    step.interval = whole(step.interval);
+                }
+                *then = whole(*then);
+            }
+            Schedule::Staged { initial, stages } => {
+                *initial = whole(*initial);
+                for stage in stages {
+                    stage.after = whole(stage.after);
+                    stage.interval = whole(stage.interval);
+                }
+            }
+            Schedule::Waiter {
+                min_delay,
+                max_delay,
+            } => {
+                *min_delay = whole(*min_delay);
+                *max_delay = whole(*max_delay);
+            }
+            Schedule::Adaptive(adaptive) => {
+                adaptive.min = whole(adaptive.min);
+                adaptive.max = whole(adaptive.max);
+            }
+        }
+        self
+    }
+
     /// The same delay every time.
     pub fn fixed(interval: Duration) -> Schedule {
         Schedule::Fixed { interval }

@@ -46,6 +46,11 @@ pub enum Record<P = Profile> {
     },
     /// An input was fed.
     Input(RecordedInput),
+    /// The input just before was refused (and changed nothing).
+    Refused {
+        /// Why.
+        error: InputError,
+    },
     /// `poll_output` returned this.
     Output(Output),
 }
@@ -161,13 +166,16 @@ pub enum Divergence {
         /// The replayed output, as JSON.
         actual: String,
     },
-    /// The fresh job refused an input the original accepted (or the other way).
-    #[error("record {index}: the input was refused on replay: {error}")]
+    /// The fresh job refused an input the original accepted, or the other way.
+    #[error("record {index}: {}", match error {
+        Some(error) => format!("the input was refused on replay: {error}"),
+        None => "the input was refused when recorded but accepted on replay".to_owned(),
+    })]
     Input {
         /// 0-based index of the record.
         index: usize,
-        /// Why.
-        error: InputError,
+        /// Why the replay refused it; `None` when the replay accepted it.
+        error: Option<InputError>,
     },
 }
 
@@ -323,7 +331,10 @@ impl Redactor {
                     Ok(url) => self.url(&url).to_string(),
                     Err(_) => status_url.clone(),
                 };
-                Output::Event(Event::Submitted { job_id: job_id.clone(), status_url })
+                Output::Event(Event::Submitted {
+                    job_id: job_id.clone(),
+                    status_url,
+                })
             }
             other => other.clone(),
         }
@@ -446,7 +457,13 @@ impl<P: Interpret + Clone> RecordingJob<P> {
     pub fn handle_input(&mut self, input: Input) -> Result<(), InputError> {
         self.records
             .push(Record::Input(self.redactor.input(&input)));
-        self.job.handle_input(input)
+        let result = self.job.handle_input(input);
+        if let Err(error) = &result {
+            self.records.push(Record::Refused {
+                error: error.clone(),
+            });
+        }
+        result
     }
 
     /// [`Job::poll_output`], recorded.
@@ -532,10 +549,24 @@ pub fn replay<P: Interpret + Clone + Serialize>(
             Record::Start { .. } => return Err(TraceError::NoStart),
             Record::Input(input) => {
                 report.inputs += 1;
-                if let Err(error) = job.handle_input(input.to_input()?) {
-                    return Ok(Err(Divergence::Input { index, error }));
+                let refused = match rest.get(offset + 1) {
+                    Some(Record::Refused { error }) => Some(error),
+                    _ => None,
+                };
+                match (job.handle_input(input.to_input()?), refused) {
+                    (Ok(()), None) => {}
+                    (Err(error), Some(expected)) if &error == expected => {}
+                    (Err(error), _) => {
+                        return Ok(Err(Divergence::Input {
+                            index,
+                            error: Some(error),
+                        }));
+                    }
+                    (Ok(()), Some(_)) => return Ok(Err(Divergence::Input { index, error: None })),
                 }
             }
+            // Checked with the input before it.
+            Record::Refused { .. } => {}
             Record::Output(expected) => {
                 report.outputs += 1;
                 let actual = redactor.output(&job.poll_output());

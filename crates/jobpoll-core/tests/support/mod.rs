@@ -13,9 +13,17 @@ use jobpoll_core::{Input, Instant, Interpret, Job, Outcome, Output, Transmit, Tr
 #[derive(Clone, Debug)]
 pub enum Reply {
     /// Answer after `after`.
-    Respond { after: Duration, status: u16, headers: Vec<(String, String)>, body: String },
+    Respond {
+        after: Duration,
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
     /// Fail after `after`.
-    Fail { after: Duration, error: TransportError },
+    Fail {
+        after: Duration,
+        error: TransportError,
+    },
     /// Never answer.
     Hang,
 }
@@ -28,7 +36,12 @@ impl Reply {
 
     /// `status` with a body, at once.
     pub fn status(status: u16, body: &str) -> Reply {
-        Reply::Respond { after: Duration::ZERO, status, headers: Vec::new(), body: body.to_owned() }
+        Reply::Respond {
+            after: Duration::ZERO,
+            status,
+            headers: Vec::new(),
+            body: body.to_owned(),
+        }
     }
 
     /// The same reply with one more header.
@@ -50,7 +63,10 @@ impl Reply {
 
     /// A transport error, at once.
     pub fn fail(error: TransportError) -> Reply {
-        Reply::Fail { after: Duration::ZERO, error }
+        Reply::Fail {
+            after: Duration::ZERO,
+            error,
+        }
     }
 }
 
@@ -80,7 +96,10 @@ impl Run {
 
     /// Seconds since the start at which each request went out.
     pub fn send_times(&self) -> Vec<f64> {
-        self.sent.iter().map(|(at, _)| at.since_epoch().as_secs_f64()).collect()
+        self.sent
+            .iter()
+            .map(|(at, _)| at.since_epoch().as_secs_f64())
+            .collect()
     }
 }
 
@@ -99,49 +118,79 @@ pub fn run<P: Interpret>(
     for _ in 0..100_000 {
         match job.poll_output() {
             Output::Transmit(transmit) => {
-                run.lines.push(line(now, format!(
-                    "-> {} {} {} [{:?}]",
-                    transmit.id,
-                    transmit.method,
-                    path(&transmit),
-                    transmit.purpose
-                )));
+                run.lines.push(line(
+                    now,
+                    format!(
+                        "-> {} {} {} [{:?}]",
+                        transmit.id,
+                        transmit.method,
+                        path(&transmit),
+                        transmit.purpose
+                    ),
+                ));
                 run.sent.push((now, transmit.clone()));
                 pending = match server(&transmit, now) {
-                    Reply::Respond { after, status, headers, body } => {
+                    Reply::Respond {
+                        after,
+                        status,
+                        headers,
+                        body,
+                    } => {
                         let mut builder = http::Response::builder().status(status);
                         for (name, value) in &headers {
                             builder = builder.header(name, value);
                         }
-                        let response = builder.body(Bytes::from(body)).expect("valid scripted response");
+                        let response = builder
+                            .body(Bytes::from(body))
+                            .expect("valid scripted response");
                         let at = now + after;
-                        Some((at, Input::Response { request: transmit.id, response, now: at }))
+                        Some((
+                            at,
+                            Input::Response {
+                                request: transmit.id,
+                                response,
+                                now: at,
+                            },
+                        ))
                     }
                     Reply::Fail { after, error } => {
                         let at = now + after;
-                        Some((at, Input::TransportError { request: transmit.id, error, now: at }))
+                        Some((
+                            at,
+                            Input::TransportError {
+                                request: transmit.id,
+                                error,
+                                now: at,
+                            },
+                        ))
                     }
                     Reply::Hang => None,
                 };
             }
             Output::Abort(id) => {
                 run.lines.push(line(now, format!("abort {id}")));
-                if matches!(&pending, Some((_, Input::Response { request, .. } | Input::TransportError { request, .. })) if *request == id) {
+                if matches!(&pending, Some((_, Input::Response { request, .. } | Input::TransportError { request, .. })) if *request == id)
+                {
                     pending = None;
                 }
             }
             Output::Event(event) => {
-                run.lines.push(line(now, format!("event {}", describe(&event))));
+                run.lines
+                    .push(line(now, format!("event {}", describe(&event))));
                 run.events.push((now, event));
             }
             Output::Finished(outcome) => {
-                run.lines.push(line(now, format!("finished {}: {outcome}", outcome.kind())));
+                run.lines
+                    .push(line(now, format!("finished {}: {outcome}", outcome.kind())));
                 run.outcome = Some((now, outcome));
             }
             Output::Done => return run,
             Output::Timeout(at) => {
                 if last_wait != Some(at) {
-                    run.lines.push(line(now, format!("wait until {}", format_duration(at.since_epoch()))));
+                    run.lines.push(line(
+                        now,
+                        format!("wait until {}", format_duration(at.since_epoch())),
+                    ));
                     last_wait = Some(at);
                 }
                 let reply_at = pending.as_ref().map(|(t, _)| *t);
@@ -150,20 +199,26 @@ pub fn run<P: Interpret>(
                     now = now.max(c);
                     cancel_at = None;
                     run.lines.push(line(now, "cancel".to_owned()));
-                    job.handle_input(Input::Cancel { now }).expect("cancel is always accepted");
+                    job.handle_input(Input::Cancel { now })
+                        .expect("cancel is always accepted");
                 } else if let Some(r) = reply_at.filter(|r| *r <= at) {
                     now = now.max(r);
                     let (_, input) = pending.take().expect("checked above");
                     run.lines.push(line(now, describe_input(&input)));
-                    job.handle_input(input).expect("the answer matches the request in flight");
+                    job.handle_input(input)
+                        .expect("the answer matches the request in flight");
                 } else {
                     now = now.max(at);
-                    job.handle_input(Input::Tick { now }).expect("ticks are always accepted");
+                    job.handle_input(Input::Tick { now })
+                        .expect("ticks are always accepted");
                 }
             }
         }
     }
-    panic!("the job did not finish within 100000 outputs:\n{}", run.text());
+    panic!(
+        "the job did not finish within 100000 outputs:\n{}",
+        run.text()
+    );
 }
 
 fn line(now: Instant, text: String) -> String {
@@ -179,9 +234,18 @@ fn path(transmit: &Transmit) -> String {
 
 fn describe_input(input: &Input) -> String {
     match input {
-        Input::Response { request, response, .. } => {
+        Input::Response {
+            request, response, ..
+        } => {
             let mut text = format!("<- {request} {}", response.status().as_u16());
-            for name in ["retry-after", "retry-after-ms", "ratelimit", "etag", "location", "operation-location"] {
+            for name in [
+                "retry-after",
+                "retry-after-ms",
+                "ratelimit",
+                "etag",
+                "location",
+                "operation-location",
+            ] {
                 if let Some(value) = response.headers().get(name).and_then(|v| v.to_str().ok()) {
                     text.push_str(&format!(" {name}: {value}"));
                 }
@@ -196,7 +260,9 @@ fn describe_input(input: &Input) -> String {
             }
             text
         }
-        Input::TransportError { request, error, .. } => format!("<- {request} transport error: {error}"),
+        Input::TransportError { request, error, .. } => {
+            format!("<- {request} transport error: {error}")
+        }
         Input::Tick { .. } => "tick".to_owned(),
         Input::Cancel { .. } => "cancel".to_owned(),
     }
@@ -206,9 +272,14 @@ fn describe_input(input: &Input) -> String {
 pub fn describe(event: &Event) -> String {
     match event {
         Event::Submitted { job_id, status_url } => {
-            format!("submitted id={} status_url={status_url}", job_id.as_deref().unwrap_or("-"))
+            format!(
+                "submitted id={} status_url={status_url}",
+                job_id.as_deref().unwrap_or("-")
+            )
         }
-        Event::StatusChanged { from, to } => format!("status {} -> {to}", from.as_deref().unwrap_or("-")),
+        Event::StatusChanged { from, to } => {
+            format!("status {} -> {to}", from.as_deref().unwrap_or("-"))
+        }
         Event::Progress(p) => {
             let mut text = format!("progress attempt {}", p.attempt);
             if let Some(max) = p.max_attempts {
@@ -227,10 +298,21 @@ pub fn describe(event: &Event) -> String {
             }
             text
         }
-        Event::Retrying { cause, consecutive_errors, delay } => {
-            format!("retrying in {} (error {consecutive_errors} in a row): {cause}", format_duration(*delay))
+        Event::Retrying {
+            cause,
+            consecutive_errors,
+            delay,
+        } => {
+            format!(
+                "retrying in {} (error {consecutive_errors} in a row): {cause}",
+                format_duration(*delay)
+            )
         }
-        Event::HintCapped { source, requested, used } => format!(
+        Event::HintCapped {
+            source,
+            requested,
+            used,
+        } => format!(
             "hint capped: {source:?} asked {} used {}",
             format_duration(*requested),
             format_duration(*used)
@@ -251,7 +333,9 @@ pub fn cancelled_by_client(outcome: &Outcome, confirmed: Option<bool>) -> bool {
 
 /// An `https://api.example.com` URL with `path`.
 pub fn api(path: &str) -> url::Url {
-    format!("https://api.example.com{path}").parse().expect("valid URL")
+    format!("https://api.example.com{path}")
+        .parse()
+        .expect("valid URL")
 }
 
 /// A server that answers the requests with `replies`, in order, and fails the test
@@ -278,7 +362,11 @@ pub fn secs(instant: Instant) -> f64 {
 
 /// The value of header `name` (any case) of a request, if it has one.
 pub fn header<'a>(transmit: &'a Transmit, name: &str) -> Option<&'a str> {
-    transmit.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    transmit
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 impl Run {
@@ -289,7 +377,11 @@ impl Run {
 
     /// The requests sent for `purpose`, with their send time in seconds.
     pub fn requests(&self, purpose: jobpoll_core::Purpose) -> Vec<(f64, &Transmit)> {
-        self.sent.iter().filter(|(_, t)| t.purpose == purpose).map(|(at, t)| (secs(*at), t)).collect()
+        self.sent
+            .iter()
+            .filter(|(_, t)| t.purpose == purpose)
+            .map(|(at, t)| (secs(*at), t))
+            .collect()
     }
 
     /// Every `Retrying` event as (seconds since the start, delay in seconds, errors in
@@ -298,9 +390,11 @@ impl Run {
         self.events
             .iter()
             .filter_map(|(at, event)| match event {
-                Event::Retrying { delay, consecutive_errors, .. } => {
-                    Some((secs(*at), delay.as_secs_f64(), *consecutive_errors))
-                }
+                Event::Retrying {
+                    delay,
+                    consecutive_errors,
+                    ..
+                } => Some((secs(*at), delay.as_secs_f64(), *consecutive_errors)),
                 _ => None,
             })
             .collect()
@@ -330,7 +424,10 @@ impl Run {
 
     /// The `next_poll_in` of every `Progress` event, in seconds.
     pub fn poll_gaps(&self) -> Vec<f64> {
-        self.progress().iter().map(|p| p.next_poll_in.as_secs_f64()).collect()
+        self.progress()
+            .iter()
+            .map(|p| p.next_poll_in.as_secs_f64())
+            .collect()
     }
 
     /// Whether an event matching `pred` was emitted.
@@ -342,7 +439,11 @@ impl Run {
     pub fn aborted(&self) -> Vec<String> {
         self.lines
             .iter()
-            .filter_map(|line| line.trim_start().split_once("  abort ").map(|(_, id)| id.to_owned()))
+            .filter_map(|line| {
+                line.trim_start()
+                    .split_once("  abort ")
+                    .map(|(_, id)| id.to_owned())
+            })
             .collect()
     }
 }
