@@ -674,7 +674,7 @@ impl<P: Interpret> Job<P> {
             headers.push((IF_NONE_MATCH.to_owned(), etag.clone()));
         }
         let id = RequestId(self.next_request_id);
-        self.next_request_id += 1;
+        self.next_request_id = self.next_request_id.wrapping_add(1);
         self.requests = self.requests.saturating_add(1);
         if purpose == Purpose::Status {
             self.attempts = self.attempts.saturating_add(1);
