@@ -542,3 +542,88 @@ fn hanging_request_is_aborted_at_the_request_timeout_and_retried() {
     assert!(run.outcome().is_success(), "{}", run.outcome());
     insta::assert_snapshot!(run.text());
 }
+
+/// A jobs-profile server whose job takes `duration` seconds, reporting progress and,
+/// if `eta`, the exact remaining time.
+fn timed_job(duration: f64, eta: bool) -> impl FnMut(&jobpoll_core::Transmit, Instant) -> Reply {
+    move |_, now| {
+        let t = now.since_epoch().as_secs_f64();
+        if t >= duration {
+            return Reply::ok(r#"{"job_id":"j","status":"completed","result_data":{}}"#);
+        }
+        let percentage = (t / duration * 100.0).floor();
+        let eta = if eta {
+            format!(r#","estimated_time_remaining":{}"#, duration - t)
+        } else {
+            String::new()
+        };
+        Reply::ok(&format!(
+            r#"{{"job_id":"j","status":"processing","progress_data":{{"percentage":{percentage}{eta}}}}}"#
+        ))
+    }
+}
+
+fn adaptive_config() -> Config {
+    Config {
+        poll: jobpoll_core::Schedule::Adaptive(jobpoll_core::schedule::Adaptive::standard()),
+        deadline: None,
+        ..Config::standard()
+    }
+}
+
+#[test]
+fn adaptive_polls_close_in_on_the_servers_eta() {
+    let spec = JobSpec::poll(Profile::jobs(), url("/api/v1/jobs/j"));
+    let job = Job::new(spec, adaptive_config(), Instant::ZERO).expect("valid job");
+    let run = run(job, timed_job(200.0, true), None);
+    assert!(run.outcome().is_success());
+    // Each wait is 80 % of the remaining time: 0, 160, 192, 198.4, 199.68, then the
+    // 1 s minimum.
+    assert_eq!(&run.send_times()[..5], &[0.0, 160.0, 192.0, 198.4, 199.68]);
+    let finished = run
+        .outcome
+        .as_ref()
+        .expect("finished")
+        .0
+        .since_epoch()
+        .as_secs_f64();
+    assert!(
+        finished - 200.0 <= 1.0,
+        "detected {finished} s for a 200 s job"
+    );
+    assert!(run.sent.len() <= 7, "{} requests", run.sent.len());
+    insta::assert_snapshot!(run.text());
+}
+
+#[test]
+fn adaptive_uses_the_progress_slope_without_an_eta() {
+    let spec = JobSpec::poll(Profile::jobs(), url("/api/v1/jobs/j"));
+    let job = Job::new(spec, adaptive_config(), Instant::ZERO).expect("valid job");
+    let run = run(job, timed_job(200.0, false), None);
+    assert!(run.outcome().is_success());
+    // Without a slope yet (the percentage has not moved: 0 % at 0 s and 1 s) it
+    // waits a tenth of the job's age, at least the 1 s minimum; once 1 % at 2 s
+    // gives a slope it jumps towards the predicted end.
+    let times = run.send_times();
+    assert_eq!(&times[..3], &[0.0, 1.0, 2.0]);
+    assert!(
+        times[3] > 100.0,
+        "the slope estimate should jump ahead: {times:?}"
+    );
+    assert!(
+        run.sent.len() <= 12,
+        "{} requests: {times:?}",
+        run.sent.len()
+    );
+    let finished = run
+        .outcome
+        .as_ref()
+        .expect("finished")
+        .0
+        .since_epoch()
+        .as_secs_f64();
+    assert!(
+        finished - 200.0 <= 5.0,
+        "detected at {finished} s for a 200 s job"
+    );
+}
