@@ -1,0 +1,135 @@
+//! What a job on the model server will do: its API shape, duration, ending, and the
+//! faults it meets.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use jobpoll_core::time::serde_micros;
+
+/// The API shapes the server speaks (the built-in profiles of the core).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Shape {
+    /// Seed 003 jobs API.
+    Jobs,
+    /// Seeds 000/001 code generation with a results endpoint.
+    Codegen,
+    /// Seed 002 files with tasks.
+    FileTasks,
+    /// Seed 004 turns with growing blocks.
+    Turn,
+    /// Google `google.longrunning` operations.
+    Google,
+    /// Azure long-running operations.
+    Azure,
+}
+
+impl Shape {
+    /// Every shape.
+    pub const ALL: [Shape; 6] = [
+        Shape::Jobs,
+        Shape::Codegen,
+        Shape::FileTasks,
+        Shape::Turn,
+        Shape::Google,
+        Shape::Azure,
+    ];
+
+    /// The name of the core's built-in profile for this shape
+    /// (`jobpoll_core::Profile::builtin`).
+    pub fn profile_name(self) -> &'static str {
+        match self {
+            Shape::Jobs => "jobs",
+            Shape::Codegen => "codegen",
+            Shape::FileTasks => "file-tasks",
+            Shape::Turn => "turn",
+            Shape::Google => "google",
+            Shape::Azure => "azure",
+        }
+    }
+}
+
+/// How a job ends if nobody cancels it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "ending", rename_all = "snake_case")]
+pub enum Ending {
+    /// Succeeds at the end of its duration.
+    Succeed,
+    /// Fails at the end of its duration with this message.
+    Fail {
+        /// The server's failure message.
+        message: String,
+    },
+    /// Never finishes.
+    Never,
+}
+
+/// A window of job age during which every request about this job gets a fault.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FaultWindow {
+    /// Job age at which the fault starts.
+    #[serde(with = "serde_micros")]
+    pub from: Duration,
+    /// Job age at which it stops.
+    #[serde(with = "serde_micros")]
+    pub until: Duration,
+    /// What happens.
+    pub fault: Fault,
+}
+
+/// A fault the model server produces itself (network faults are the simulator's).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "fault", rename_all = "snake_case")]
+pub enum Fault {
+    /// Answer this status (500, 502, 503, 504, 429, 401, ...) with an error body;
+    /// with `retry_after`, also a `Retry-After` header in seconds.
+    Status {
+        /// The status code.
+        status: u16,
+        /// Optional `Retry-After` seconds.
+        retry_after: Option<u64>,
+    },
+    /// Answer 200 with a body that is not JSON.
+    Malformed,
+    /// Answer 200 with a status value the API does not define.
+    UnknownStatus,
+    /// Answer 200 with a valid body padded to this many bytes.
+    Oversized {
+        /// Total body size.
+        bytes: usize,
+    },
+}
+
+/// Everything about one job on the model server.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobPlan {
+    /// How long it runs.
+    #[serde(with = "serde_micros")]
+    pub duration: Duration,
+    /// How it ends.
+    pub ending: Ending,
+    /// Whether the status reports progress in percent (linear in time).
+    pub progress: bool,
+    /// Standard deviation of the lognormal error on the reported remaining time;
+    /// `None`: no ETA is reported. `Some(0.0)`: exact.
+    pub eta_sigma: Option<f64>,
+    /// The job answers 404 until this age (not visible yet).
+    #[serde(with = "serde_micros")]
+    pub visible_after: Duration,
+    /// Faults by job age.
+    pub faults: Vec<FaultWindow>,
+}
+
+impl Default for JobPlan {
+    fn default() -> JobPlan {
+        JobPlan {
+            duration: Duration::from_secs(30),
+            ending: Ending::Succeed,
+            progress: true,
+            eta_sigma: None,
+            visible_after: Duration::ZERO,
+            faults: Vec::new(),
+        }
+    }
+}

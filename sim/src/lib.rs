@@ -1,0 +1,11 @@
+//! jobpoll-sim: a deterministic world for jobpoll jobs.
+//!
+//! A virtual clock that jumps to the next thing that happens, the reference
+//! server's pure model on the other side, seeded fault plans, invariants checked
+//! after every step, and a fault-free liveness phase at the end. One root seed
+//! decides everything, so a failing run is reproduced by one command. It also hosts
+//! the policy benchmark.
+#![forbid(unsafe_code)]
+
+pub mod distributions;
+pub mod policy;
