@@ -281,6 +281,60 @@ pub enum TransportError {
     Other(String),
 }
 
+/// One line a person can read: `status queued -> processing`,
+/// `progress attempt 3 processing 45% next in 10s eta 2m`, ...
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Submitted { job_id, status_url } => write!(
+                f,
+                "submitted id={} status_url={status_url}",
+                job_id.as_deref().unwrap_or("-")
+            ),
+            Event::StatusChanged { from, to } => {
+                write!(f, "status {} -> {to}", from.as_deref().unwrap_or("-"))
+            }
+            Event::Progress(progress) => write!(f, "{progress}"),
+            Event::Retrying { cause, consecutive_errors, delay } => write!(
+                f,
+                "retrying in {} (error {consecutive_errors} in a row): {cause}",
+                format_duration(*delay)
+            ),
+            Event::HintCapped { source, requested, used } => write!(
+                f,
+                "hint capped: {source:?} asked {} used {}",
+                format_duration(*requested),
+                format_duration(*used)
+            ),
+            Event::HintIgnored { problem } => write!(f, "hint ignored: {problem}"),
+            Event::Updated { revision, .. } => write!(f, "updated revision {revision}"),
+            Event::ResultsFetched { results } => write!(f, "results fetched {results}"),
+            Event::CancelRequested => write!(f, "cancel requested"),
+        }
+    }
+}
+
+impl fmt::Display for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "progress attempt {}", self.attempt)?;
+        if let Some(max) = self.max_attempts {
+            write!(f, "/{max}")?;
+        }
+        write!(f, " {}", self.status)?;
+        if let Some(percentage) = self.percentage {
+            write!(f, " {percentage}%")?;
+        }
+        if let Some(step) = &self.step {
+            write!(f, " {step:?}")?;
+        }
+        write!(f, " next in {}", format_duration(self.next_poll_in))?;
+        if let Some(eta) = self.eta {
+            write!(f, " eta {}", format_duration(eta))?;
+        }
+        Ok(())
+    }
+}
+
 impl Outcome {
     /// The counts and times of this outcome.
     pub fn stats(&self) -> &Stats {

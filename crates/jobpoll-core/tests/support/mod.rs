@@ -270,58 +270,7 @@ fn describe_input(input: &Input) -> String {
 
 /// A compact, readable form of an event.
 pub fn describe(event: &Event) -> String {
-    match event {
-        Event::Submitted { job_id, status_url } => {
-            format!(
-                "submitted id={} status_url={status_url}",
-                job_id.as_deref().unwrap_or("-")
-            )
-        }
-        Event::StatusChanged { from, to } => {
-            format!("status {} -> {to}", from.as_deref().unwrap_or("-"))
-        }
-        Event::Progress(p) => {
-            let mut text = format!("progress attempt {}", p.attempt);
-            if let Some(max) = p.max_attempts {
-                text.push_str(&format!("/{max}"));
-            }
-            text.push_str(&format!(" {}", p.status));
-            if let Some(pct) = p.percentage {
-                text.push_str(&format!(" {pct}%"));
-            }
-            if let Some(step) = &p.step {
-                text.push_str(&format!(" {step:?}"));
-            }
-            text.push_str(&format!(" next in {}", format_duration(p.next_poll_in)));
-            if let Some(eta) = p.eta {
-                text.push_str(&format!(" eta {}", format_duration(eta)));
-            }
-            text
-        }
-        Event::Retrying {
-            cause,
-            consecutive_errors,
-            delay,
-        } => {
-            format!(
-                "retrying in {} (error {consecutive_errors} in a row): {cause}",
-                format_duration(*delay)
-            )
-        }
-        Event::HintCapped {
-            source,
-            requested,
-            used,
-        } => format!(
-            "hint capped: {source:?} asked {} used {}",
-            format_duration(*requested),
-            format_duration(*used)
-        ),
-        Event::HintIgnored { problem } => format!("hint ignored: {problem}"),
-        Event::Updated { revision, .. } => format!("updated revision {revision}"),
-        Event::ResultsFetched { results } => format!("results fetched {results}"),
-        Event::CancelRequested => "cancel requested".to_owned(),
-    }
+    event.to_string()
 }
 
 /// Whether the outcome is a client cancel with the given server confirmation.
