@@ -7,5 +7,10 @@
 //! the policy benchmark.
 #![forbid(unsafe_code)]
 
+pub mod check;
 pub mod distributions;
+pub mod faults;
+pub mod hash;
 pub mod policy;
+pub mod run;
+pub mod world;

@@ -950,18 +950,6 @@ fn google_rule(doc: &serde_json::Value) -> Outcome {
     }
 }
 
-/// The status values of an Azure operation resource.
-const AZURE_OPERATION_STATUSES: &[&str] = &[
-    "NotStarted",
-    "Running",
-    "InProgress",
-    "Accepted",
-    "Succeeded",
-    "Failed",
-    "Canceled",
-    "Cancelled",
-];
-
 fn azure_rule(
     code: http::StatusCode,
     body: &[u8],
@@ -973,26 +961,24 @@ fn azure_rule(
         Err(_) if accepted => return Ok((None, Outcome::new(JobState::Running, "Accepted"))),
         Err(error) => return Err(error),
     };
-    // A top-level `status` counts only with a long-running-operation value: a final
-    // resource fetched by `Location` polling may have a `status` field of its own.
     let status = doc.as_ref().and_then(|doc| {
-        find(doc, "/status", serde_json::Value::as_str)
-            .filter(|raw| {
-                AZURE_OPERATION_STATUSES
-                    .iter()
-                    .any(|s| raw.eq_ignore_ascii_case(s))
-            })
-            .or_else(|| {
-                find(
-                    doc,
-                    "/properties/provisioningState",
-                    serde_json::Value::as_str,
-                )
-            })
+        find(doc, "/status", serde_json::Value::as_str).or_else(|| {
+            find(
+                doc,
+                "/properties/provisioningState",
+                serde_json::Value::as_str,
+            )
+        })
     });
     let outcome = match status {
         Some(raw) => {
-            let state = if raw.eq_ignore_ascii_case("succeeded") {
+            // Azure's guidelines: only the terminal values end the operation, and
+            // any other value (documented or not) means it is still going. Some
+            // services say `Completed`/`Complete` for success.
+            let state = if ["succeeded", "completed", "complete"]
+                .iter()
+                .any(|word| raw.eq_ignore_ascii_case(word))
+            {
                 JobState::Succeeded
             } else if raw.eq_ignore_ascii_case("failed") {
                 JobState::Failed

@@ -234,7 +234,9 @@ fn schedule() -> impl Strategy<Value = Schedule> {
                 min,
                 max: min * factor,
                 remaining_fraction,
+                approach_fraction: remaining_fraction / 10.0,
                 age_fraction,
+                settle: min * 3,
             })
         ),
     ]

@@ -1,16 +1,52 @@
 //! The server as a pure state machine. See the crate docs.
+//!
+//! ## The request pipeline
+//!
+//! Every request to [`ServerModel::handle`] goes through the same steps:
+//!
+//! 1. the rate limiter takes a token, or the answer is 429;
+//! 2. the bearer token is checked, or the answer is 401;
+//! 3. the path and method name an endpoint, or the answer is 404 / 405;
+//! 4. the endpoint answers: a create request creates a job (its body may carry the
+//!    plan, 400 if it cannot be read); a request about a job meets the job's faults
+//!    (a `Status` or `Malformed` fault answers in its place), its visibility (404
+//!    before `visible_after`), then the job's shape renders it;
+//! 5. every answer gets a `Date` header for `now` and, with a rate limit, the
+//!    `RateLimit` and `RateLimit-Policy` headers.
+//!
+//! ## Routes
+//!
+//! | shape | create | status | other |
+//! |---|---|---|---|
+//! | jobs | `POST /api/v1/{...}/{x}-job` → 201 | `GET /api/v1/jobs/{id}` | `POST /api/v1/jobs/{id}/cancel`, `GET /api/v1/jobs?status=&limit=` |
+//! | codegen | `POST /api/v1/public/graph/codegen` → 202 | `GET .../codegen/{id}/status` | `GET .../codegen/{id}/results` |
+//! | file-tasks | `POST /api/file` → 201 | `GET /api/file/{id}` | |
+//! | turn | `POST /api/projects/{p}/sessions/{s}/turns` → 201 | `GET .../turns/{id}` | |
+//! | google | `POST /v1/operations` → 200 | `GET /v1/operations/{id}` | `POST /v1/operations/{id}:cancel` |
+//! | azure | `PUT\|POST /azure/resources/{name}`, `POST /azure/resources` → 201 | `GET /azure/operations/{id}` | `GET /azure/resources/{name}` |
+//! | documents | | `GET /api/projects/{p}/files` (ETag, 304) | `POST /api/projects/{p}/files/status` |
 
-use std::time::Duration;
+use std::collections::HashMap;
 
 use bytes::Bytes;
+use http::StatusCode;
+use http::header::{ALLOW, AUTHORIZATION, HOST};
 use serde::{Deserialize, Serialize};
 
 use jobpoll_core::Instant;
+use jobpoll_core::rng::Rng;
 
-use crate::plan::{JobPlan, Shape};
+use crate::job::{Details, Job};
+use crate::limiter::{Decision, Limiter};
+use crate::plan::{Fault, JobPlan, Shape};
+use crate::reply::{Reply, quote};
+use crate::routes::{Action, Endpoint, RouteError, Submit, Target};
+use crate::shapes::{self, Context, StatusExtras};
+use crate::{auth, documents, eta, faults, routes, submit};
 
 /// Server-wide settings.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ServerConfig {
     /// Token-bucket rate limit over all requests, if any: answers 429 with
     /// `Retry-After` and `RateLimit`/`RateLimit-Policy` headers when exhausted.
@@ -57,7 +93,9 @@ pub enum Truth {
 /// A job created directly in the model (not through a submit request).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Created {
-    /// The job's id.
+    /// The job's id, as the core's profile for its shape knows it: the short id
+    /// (`job-1`), or for Google the operation name (`operations/op-1`), which the
+    /// profile's cancel template needs.
     pub id: String,
     /// Path of its status resource (`/api/v1/jobs/{id}`, ...), to join to the
     /// server's origin.
@@ -67,27 +105,88 @@ pub struct Created {
 /// The reference server. See the crate docs.
 #[derive(Clone, Debug)]
 pub struct ServerModel {
-    _private: (),
+    config: ServerConfig,
+    /// Draws the errors of reported remaining times.
+    rng: Rng,
+    limiter: Option<Limiter>,
+    /// Every job, in creation order.
+    jobs: Vec<Job>,
+    /// Job id to its index in `jobs`. Jobs are never removed, so every index
+    /// here and in `resources` points into `jobs`.
+    by_id: HashMap<String, usize>,
+    /// Azure resource name to the index of the latest operation on it.
+    resources: HashMap<String, usize>,
+    /// Jobs created so far, by shape (in [`Shape::ALL`] order), for ids.
+    counters: [u64; Shape::ALL.len()],
 }
 
 impl ServerModel {
     /// A server with no jobs, drawing its randomness (ETA errors) from `seed`.
     pub fn new(config: ServerConfig, seed: u64) -> ServerModel {
-        let _ = (config, seed);
-        todo!()
+        ServerModel {
+            limiter: config.rate_limit.as_ref().map(Limiter::new),
+            config,
+            rng: Rng::new(seed),
+            jobs: Vec::new(),
+            by_id: HashMap::new(),
+            resources: HashMap::new(),
+            counters: [0; Shape::ALL.len()],
+        }
     }
 
-    /// Creates a job directly, as if it had been submitted at `now`.
+    /// The server's settings.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// Creates a job directly, as if it had been submitted at `now`. Turns belong
+    /// to project `p1`, session `s1`; Azure operations provision resource `res-N`.
     pub fn create(&mut self, shape: Shape, plan: JobPlan, now: Instant) -> Created {
-        let _ = (shape, plan, now);
-        todo!()
+        let (id, number) = self.next_id(shape);
+        let details = match shape {
+            Shape::Jobs => Details::Jobs {
+                kind: "generic".to_owned(),
+            },
+            Shape::Codegen => Details::Codegen {
+                graph_id: format!("graph-{number}"),
+            },
+            Shape::FileTasks => Details::FileTasks,
+            Shape::Turn => Details::Turn {
+                project: DEFAULT_PROJECT.to_owned(),
+                session: DEFAULT_SESSION.to_owned(),
+            },
+            Shape::Google => Details::Google,
+            Shape::Azure => Details::Azure {
+                resource: format!("res-{number}"),
+            },
+        };
+        let job = self.insert(id, details, plan, now);
+        Created {
+            id: shapes::client_id(job),
+            status_path: shapes::status_path(job),
+        }
     }
 
     /// The request that creates a job of `shape` with `plan` through the API (the
     /// plan travels in the body), as method, path and body.
+    ///
+    /// Jobs are created at `/api/v1/demo-job` (type `demo`), turns in project `p1`,
+    /// session `s1`, and Azure operations with `POST /azure/resources`, which names
+    /// a new resource for each.
     pub fn submit_request(shape: Shape, plan: &JobPlan) -> (http::Method, String, String) {
-        let _ = (shape, plan);
-        todo!()
+        let plan = serde_json::to_value(plan).unwrap_or_default();
+        let body = serde_json::json!({ "plan": plan }).to_string();
+        let path = match shape {
+            Shape::Jobs => "/api/v1/demo-job".to_owned(),
+            Shape::Codegen => "/api/v1/public/graph/codegen".to_owned(),
+            Shape::FileTasks => "/api/file".to_owned(),
+            Shape::Turn => {
+                format!("/api/projects/{DEFAULT_PROJECT}/sessions/{DEFAULT_SESSION}/turns")
+            }
+            Shape::Google => "/v1/operations".to_owned(),
+            Shape::Azure => "/azure/resources".to_owned(),
+        };
+        (http::Method::POST, path, body)
     }
 
     /// Answers one request at `now`. Never panics, whatever the request.
@@ -96,21 +195,272 @@ impl ServerModel {
         request: &http::Request<Bytes>,
         now: Instant,
     ) -> http::Response<Bytes> {
-        let _ = (request, now);
-        todo!()
+        let decision = self.limiter.as_mut().map(|limiter| limiter.take(now));
+        let reply = match (&self.limiter, decision) {
+            (Some(limiter), Some(Decision::Limited { retry_after })) => {
+                limiter.refusal(retry_after)
+            }
+            _ => {
+                let mut reply = self.answer(request, now);
+                if let (Some(limiter), Some(decision)) = (&self.limiter, decision) {
+                    limiter.annotate(&mut reply, decision);
+                }
+                reply
+            }
+        };
+        reply.into_response(now)
     }
 
-    /// What happened to job `id` by `now`; `None` for an unknown id.
+    /// What happened to job `id` by `now`; `None` for an unknown id. Google jobs
+    /// answer to their operation name (`operations/op-1`) and to their short id.
     pub fn truth(&self, id: &str, now: Instant) -> Option<Truth> {
-        let _ = (id, now);
-        todo!()
+        let job = self.job(id).or_else(|| {
+            let short = id.strip_prefix("operations/")?;
+            self.job(short).filter(|job| job.shape() == Shape::Google)
+        })?;
+        Some(job.truth(now))
+    }
+
+    /// The id `truth` takes for the job whose status lives at `path` (the path of
+    /// the status URL a client polls; a query is ignored), or of the latest
+    /// operation on the Azure resource there. A driver that created its job through
+    /// the API finds the job's truth this way whatever the shape, even Azure's,
+    /// whose submit response gives the client no id.
+    pub fn job_id_for_path(&self, path: &str) -> Option<String> {
+        let path = path.split('?').next().unwrap_or(path);
+        match routes::resolve(&http::Method::GET, path).ok()? {
+            Endpoint::Job { target, .. } => {
+                let index = self.find(&target)?;
+                Some(shapes::client_id(&self.jobs[index]))
+            }
+            _ => None,
+        }
     }
 
     /// Number of jobs the server holds.
     pub fn job_count(&self) -> usize {
-        todo!()
+        self.jobs.len()
+    }
+
+    fn job(&self, id: &str) -> Option<&Job> {
+        self.by_id.get(id).map(|&index| &self.jobs[index])
+    }
+
+    /// A fresh id for a job of `shape`: its prefix and a per-shape counter.
+    fn next_id(&mut self, shape: Shape) -> (String, u64) {
+        let slot = Shape::ALL
+            .iter()
+            .position(|s| *s == shape)
+            .unwrap_or_default();
+        let counter = &mut self.counters[slot];
+        *counter += 1;
+        let prefix = match shape {
+            Shape::Jobs => "job",
+            Shape::Codegen => "cg",
+            Shape::FileTasks => "file",
+            Shape::Turn => "turn",
+            Shape::Google => "op",
+            Shape::Azure => "azop",
+        };
+        (format!("{prefix}-{counter}"), *counter)
+    }
+
+    fn insert(&mut self, id: String, details: Details, plan: JobPlan, now: Instant) -> &Job {
+        let index = self.jobs.len();
+        if let Details::Azure { resource } = &details {
+            self.resources.insert(resource.clone(), index);
+        }
+        self.by_id.insert(id.clone(), index);
+        self.jobs.push(Job {
+            id,
+            details,
+            plan,
+            created_at: now,
+            cancelled_at: None,
+        });
+        &self.jobs[index]
+    }
+
+    /// Steps 2 to 4 of the pipeline (see the module docs).
+    fn answer(&mut self, request: &http::Request<Bytes>, now: Instant) -> Reply {
+        if let Some(token) = &self.config.token
+            && !auth::is_authorized(request.headers(), token)
+        {
+            return auth::refusal(request.headers().contains_key(AUTHORIZATION));
+        }
+        let path = request.uri().path();
+        let endpoint = match routes::resolve(request.method(), path) {
+            Ok(endpoint) => endpoint,
+            Err(RouteError::NotFound) => {
+                return Reply::error(
+                    StatusCode::NOT_FOUND,
+                    format!("nothing lives at {}", quote(path)),
+                );
+            }
+            Err(RouteError::MethodNotAllowed { allowed }) => {
+                return Reply::error(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    format!(
+                        "{} is not allowed on {}",
+                        quote(request.method().as_str()),
+                        quote(path)
+                    ),
+                )
+                .with_header(ALLOW, routes::allow_header(allowed));
+            }
+        };
+        let origin = origin(request);
+        let context = Context {
+            now,
+            origin: origin.as_deref(),
+        };
+        match endpoint {
+            Endpoint::Submit(target) => self.submit(target, request.body(), context),
+            Endpoint::ListJobs => shapes::jobs::list(self.jobs.iter(), request.uri().query(), now),
+            Endpoint::Job { target, action } => self.job_request(&target, action, context),
+            Endpoint::ListFiles { project } => documents::list(&project, request.headers(), now),
+            Endpoint::FileStatus { project } => {
+                documents::batch_status(&project, request.body(), now)
+            }
+        }
+    }
+
+    /// A create request. Faults do not apply to it: they are windows of the life
+    /// of a job, and the job does not exist until this answer.
+    fn submit(&mut self, target: Submit, body: &[u8], context: Context<'_>) -> Reply {
+        let body = match submit::parse(body) {
+            Ok(body) => body,
+            Err(message) => return Reply::bad_request(message),
+        };
+        let (id, number) = self.next_id(target.shape());
+        let details = match target {
+            Submit::Jobs { kind } => Details::Jobs { kind },
+            Submit::Codegen => Details::Codegen {
+                graph_id: body
+                    .name("graphId")
+                    .unwrap_or_else(|| format!("graph-{number}")),
+            },
+            Submit::FileTasks => Details::FileTasks,
+            Submit::Turn { project, session } => Details::Turn { project, session },
+            Submit::Google => Details::Google,
+            Submit::Azure { resource } => Details::Azure {
+                resource: resource.unwrap_or_else(|| format!("res-{number}")),
+            },
+        };
+        let job = self.insert(id, details, body.plan, context.now);
+        shapes::submitted(job, context)
+    }
+
+    /// A request about one job (step 4 of the pipeline).
+    fn job_request(&mut self, target: &Target, action: Action, context: Context<'_>) -> Reply {
+        let now = context.now;
+        let Some(index) = self.find(target) else {
+            return Reply::not_found(target.name());
+        };
+        let fault = self.jobs[index].fault(now).cloned();
+        if let Some(reply) = fault.as_ref().and_then(faults::gateway_reply) {
+            return reply;
+        }
+        if !self.jobs[index].is_visible(now) {
+            return Reply::not_found(target.name());
+        }
+        let unknown_status = fault == Some(Fault::UnknownStatus);
+        let mut reply = match action {
+            Action::Status => {
+                let eta_seconds = self.estimate(index, now);
+                let extras = StatusExtras {
+                    eta_seconds,
+                    unknown_status,
+                };
+                shapes::status(&self.jobs[index], context, extras)
+            }
+            Action::Results => shapes::results(&self.jobs[index], context),
+            Action::Resource => shapes::resource(&self.jobs[index], context, unknown_status),
+            Action::Cancel => self.cancel(index, context),
+        };
+        if let Some(Fault::Oversized { bytes }) = fault {
+            faults::pad(&mut reply, bytes);
+        }
+        reply
+    }
+
+    /// The job a request names, if it exists and has the shape (and, for a turn,
+    /// the session) the path says.
+    fn find(&self, target: &Target) -> Option<usize> {
+        match target {
+            Target::Id { shape, id, session } => {
+                let index = *self.by_id.get(id)?;
+                let job = self.jobs.get(index)?;
+                let same_session = match (session, &job.details) {
+                    (None, _) => true,
+                    (Some((p, s)), Details::Turn { project, session }) => {
+                        p == project && s == session
+                    }
+                    (Some(_), _) => false,
+                };
+                (job.shape() == *shape && same_session).then_some(index)
+            }
+            Target::AzureResource { name } => self.resources.get(name).copied(),
+        }
+    }
+
+    /// The reported remaining time of a running job whose shape reports one and
+    /// whose plan asks for one, drawn from the server's generator.
+    fn estimate(&mut self, index: usize, now: Instant) -> Option<f64> {
+        let job = &self.jobs[index];
+        let sigma = job.plan.eta_sigma?;
+        if !shapes::reports_eta(job.shape()) || job.phase(now).is_finished() {
+            return None;
+        }
+        Some(eta::estimate(&mut self.rng, job.remaining(now), sigma))
+    }
+
+    /// Cancels a running job; a finished one refuses.
+    fn cancel(&mut self, index: usize, context: Context<'_>) -> Reply {
+        let job = &mut self.jobs[index];
+        if job.phase(context.now).is_finished() {
+            return shapes::cancel_refused(job, context);
+        }
+        job.cancelled_at = Some(context.now);
+        shapes::cancelled(job, context)
     }
 }
 
-#[allow(dead_code)]
-fn unused(_: Duration) {}
+/// The project and session of turns created without a path that names them.
+const DEFAULT_PROJECT: &str = "p1";
+const DEFAULT_SESSION: &str = "s1";
+
+impl Target {
+    /// The id or name the client used, for 404 messages.
+    fn name(&self) -> &str {
+        match self {
+            Target::Id { id, .. } => id,
+            Target::AzureResource { name } => name,
+        }
+    }
+}
+
+/// `scheme://host[:port]` as the client addressed the server: from an
+/// absolute-form request target, else `http://` and a well-formed `Host` header.
+fn origin(request: &http::Request<Bytes>) -> Option<String> {
+    let uri = request.uri();
+    if let (Some(scheme @ ("http" | "https")), Some(authority)) =
+        (uri.scheme_str(), uri.authority())
+    {
+        let host = authority.host();
+        return Some(match authority.port_u16() {
+            Some(port) => format!("{scheme}://{host}:{port}"),
+            None => format!("{scheme}://{host}"),
+        });
+    }
+    let host = request.headers().get(HOST)?.to_str().ok()?.trim();
+    let well_formed = !host.is_empty()
+        && host.len() <= 255
+        && host.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']')
+        });
+    well_formed.then(|| format!("http://{host}"))
+}
+
+#[cfg(test)]
+mod tests;

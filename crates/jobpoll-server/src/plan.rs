@@ -102,7 +102,11 @@ pub enum Fault {
 }
 
 /// Everything about one job on the model server.
+///
+/// Fields left out of a JSON plan take their [`JobPlan::default`] values, so a
+/// client can inject `{"plan": {"ending": {"ending": "never"}}}` alone.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct JobPlan {
     /// How long it runs.
     #[serde(with = "serde_micros")]

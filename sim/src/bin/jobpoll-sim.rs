@@ -1,13 +1,13 @@
 //! `jobpoll-sim`: run seeded simulations, replay traces, benchmark policies.
 
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 
+use jobpoll_sim::run::{WorldArgs, check_determinism, run_seed, soak};
+
 #[derive(Parser)]
-#[command(
-    name = "jobpoll-sim",
-    version,
-    about = "Deterministic simulator for jobpoll"
-)]
+#[command(name = "jobpoll-sim", version, about = "Deterministic simulator for jobpoll")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -15,20 +15,131 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run one seed: jobs against the model server under its fault plan, checking
+    /// every invariant after every step.
+    Run {
+        /// The root seed.
+        #[arg(long)]
+        seed: u64,
+        #[command(flatten)]
+        world: WorldArgs,
+    },
+    /// Run many seeds; stop at the first failure and print how to reproduce it.
+    Soak {
+        /// Number of seeds.
+        #[arg(long, default_value_t = 200)]
+        seeds: u64,
+        /// The first seed (the default picks one from the clock and prints it).
+        #[arg(long)]
+        first_seed: Option<u64>,
+        #[command(flatten)]
+        world: WorldArgs,
+    },
+    /// Run a seed twice and compare a hash of the whole trace.
+    CheckDeterminism {
+        /// The root seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[command(flatten)]
+        world: WorldArgs,
+    },
+    /// Replay a recorded trace (from the simulator or a real run) and report the
+    /// first divergence.
+    Replay {
+        /// The JSON-lines trace file.
+        trace: std::path::PathBuf,
+    },
     /// Compare polling schedules on the lognormal workload of the design brief.
     BenchPolicies(jobpoll_sim::policy::BenchArgs),
 }
 
-fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    let result = match &cli.command {
-        Command::BenchPolicies(args) => jobpoll_sim::policy::run_command(args),
-    };
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Run { seed, world } => match run_seed(world.config(seed), &world.trace_dir) {
+            Ok(summary) => {
+                println!("seed {seed}: {} jobs, {} requests, outcomes {:?}", summary.jobs, summary.requests, summary.outcomes);
+                ExitCode::SUCCESS
+            }
+            Err(reproduction) => {
+                eprint!("seed {seed}: {reproduction}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Soak { seeds, first_seed, world } => {
+            let first = first_seed.unwrap_or_else(clock_seed);
+            println!("soak: seeds {first}..{} ({} jobs each, {:?} faults)", first + seeds, world.jobs, world.intensity);
+            match soak(&world, first, seeds) {
+                Ok(total) => {
+                    print!("{total}");
+                    ExitCode::SUCCESS
+                }
+                Err(reproduction) => {
+                    eprint!("{reproduction}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::CheckDeterminism { seed, world } => match check_determinism(&world.config(seed), &world.trace_dir) {
+            Ok((a, b)) if a == b => {
+                println!("seed {seed}: deterministic (trace hash {a:016x} twice)");
+                ExitCode::SUCCESS
+            }
+            Ok((a, b)) => {
+                eprintln!("seed {seed}: NOT deterministic: trace hash {a:016x} then {b:016x}");
+                ExitCode::FAILURE
+            }
+            Err(reproduction) => {
+                eprint!("{reproduction}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Replay { trace } => replay(&trace),
+        Command::BenchPolicies(args) => match jobpoll_sim::policy::run_command(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn replay(path: &std::path::Path) -> ExitCode {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
         Err(error) => {
-            eprintln!("error: {error}");
-            std::process::ExitCode::FAILURE
+            eprintln!("cannot read {}: {error}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let records = match jobpoll_core::trace::from_json_lines::<jobpoll_core::Profile>(&text) {
+        Ok(records) => records,
+        Err(error) => {
+            eprintln!("{}: {error}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    match jobpoll_core::trace::replay(&records, &jobpoll_core::trace::Redactor::default()) {
+        Ok(Ok(report)) => {
+            println!("{}: replayed {} inputs, {} outputs identical", path.display(), report.inputs, report.outputs);
+            ExitCode::SUCCESS
+        }
+        Ok(Err(divergence)) => {
+            eprintln!("{}: {divergence}", path.display());
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("{}: {error}", path.display());
+            ExitCode::from(2)
         }
     }
+}
+
+/// A seed for a soak that was not given one: from the clock, printed so that the
+/// run can be repeated.
+fn clock_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }

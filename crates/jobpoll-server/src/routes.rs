@@ -1,0 +1,368 @@
+//! Paths and methods to endpoints: every route the server answers, in one table.
+//!
+//! Paths are matched segment by segment, exactly as sent (ids are compared
+//! percent-encoded, the way the core's templates encode them); a path that names
+//! nothing is 404, a known path with the wrong method 405 with `Allow`.
+
+use http::Method;
+
+use crate::plan::Shape;
+
+/// A request the server understands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    /// Create a job.
+    Submit(Submit),
+    /// `GET /api/v1/jobs`: the jobs of the seed-003 API (R24).
+    ListJobs,
+    /// A request about one job.
+    Job { target: Target, action: Action },
+    /// `GET /api/projects/{p}/files` (seed 004 documents).
+    ListFiles { project: String },
+    /// `POST /api/projects/{p}/files/status` (seed 004 batch status).
+    FileStatus { project: String },
+}
+
+/// What a create request creates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Submit {
+    /// `POST /api/v1/.../{kind}-job`.
+    Jobs { kind: String },
+    /// `POST /api/v1/public/graph/codegen`.
+    Codegen,
+    /// `POST /api/file`.
+    FileTasks,
+    /// `POST /api/projects/{p}/sessions/{s}/turns`.
+    Turn { project: String, session: String },
+    /// `POST /v1/operations`.
+    Google,
+    /// `PUT|POST /azure/resources/{name}`, or `POST /azure/resources` (the server
+    /// names the resource).
+    Azure { resource: Option<String> },
+}
+
+impl Submit {
+    /// The shape of the job it creates.
+    pub(crate) fn shape(&self) -> Shape {
+        match self {
+            Submit::Jobs { .. } => Shape::Jobs,
+            Submit::Codegen => Shape::Codegen,
+            Submit::FileTasks => Shape::FileTasks,
+            Submit::Turn { .. } => Shape::Turn,
+            Submit::Google => Shape::Google,
+            Submit::Azure { .. } => Shape::Azure,
+        }
+    }
+}
+
+/// How a request names its job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// By id, within a shape (a turn also by its project and session).
+    Id {
+        shape: Shape,
+        id: String,
+        session: Option<(String, String)>,
+    },
+    /// An Azure resource: the job is the latest operation on it.
+    AzureResource { name: String },
+}
+
+/// What a request about one job wants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Its status.
+    Status,
+    /// Its results (codegen).
+    Results,
+    /// Its final resource (Azure).
+    Resource,
+    /// Cancel it (jobs, Google).
+    Cancel,
+}
+
+/// Why a request has no endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum RouteError {
+    /// Nothing lives at this path.
+    NotFound,
+    /// Something lives here, but not for this method.
+    MethodNotAllowed { allowed: &'static [Method] },
+}
+
+const GET: &[Method] = &[Method::GET];
+const POST: &[Method] = &[Method::POST];
+const AZURE_RESOURCE: &[Method] = &[Method::GET, Method::PUT, Method::POST];
+
+/// The endpoint `method` and `path` (without the query) name.
+pub(crate) fn resolve(method: &Method, path: &str) -> Result<Endpoint, RouteError> {
+    let Some(rest) = path.strip_prefix('/') else {
+        return Err(RouteError::NotFound);
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
+    // Every parameter must be a non-empty segment.
+    let param = |segment: &str| -> Result<String, RouteError> {
+        if segment.is_empty() {
+            Err(RouteError::NotFound)
+        } else {
+            Ok(segment.to_owned())
+        }
+    };
+    let by_id = |shape: Shape, id: &str, action: Action| -> Result<Endpoint, RouteError> {
+        Ok(Endpoint::Job {
+            target: Target::Id {
+                shape,
+                id: param(id)?,
+                session: None,
+            },
+            action,
+        })
+    };
+    let get = |endpoint: Result<Endpoint, RouteError>| only(method, GET, endpoint);
+    let post = |endpoint: Result<Endpoint, RouteError>| only(method, POST, endpoint);
+
+    match segments.as_slice() {
+        // Seed 003 jobs. The fixed `/api/v1/jobs...` paths come before the
+        // catch-all `...-job` create path.
+        ["api", "v1", "jobs"] => get(Ok(Endpoint::ListJobs)),
+        ["api", "v1", "jobs", id] => get(by_id(Shape::Jobs, id, Action::Status)),
+        ["api", "v1", "jobs", id, "cancel"] => post(by_id(Shape::Jobs, id, Action::Cancel)),
+        // Seeds 000/001 codegen.
+        ["api", "v1", "public", "graph", "codegen"] => post(Ok(Endpoint::Submit(Submit::Codegen))),
+        ["api", "v1", "public", "graph", "codegen", id, "status"] => {
+            get(by_id(Shape::Codegen, id, Action::Status))
+        }
+        ["api", "v1", "public", "graph", "codegen", id, "results"] => {
+            get(by_id(Shape::Codegen, id, Action::Results))
+        }
+        ["api", "v1", .., last] if job_kind(last).is_some() => {
+            let kind = job_kind(last).unwrap_or_default();
+            post(Ok(Endpoint::Submit(Submit::Jobs { kind })))
+        }
+        // Seed 002 files.
+        ["api", "file"] => post(Ok(Endpoint::Submit(Submit::FileTasks))),
+        ["api", "file", id] => get(by_id(Shape::FileTasks, id, Action::Status)),
+        // Seed 004 turns and documents.
+        ["api", "projects", project, "sessions", session, "turns"] => {
+            post(param(project).and_then(|project| {
+                Ok(Endpoint::Submit(Submit::Turn {
+                    project,
+                    session: param(session)?,
+                }))
+            }))
+        }
+        ["api", "projects", project, "sessions", session, "turns", id] => get(param(project)
+            .and_then(|project| {
+                Ok(Endpoint::Job {
+                    target: Target::Id {
+                        shape: Shape::Turn,
+                        id: param(id)?,
+                        session: Some((project, param(session)?)),
+                    },
+                    action: Action::Status,
+                })
+            })),
+        ["api", "projects", project, "files"] => {
+            get(param(project).map(|project| Endpoint::ListFiles { project }))
+        }
+        ["api", "projects", project, "files", "status"] => {
+            post(param(project).map(|project| Endpoint::FileStatus { project }))
+        }
+        // Google operations: `{id}:cancel` is a custom method on the operation.
+        ["v1", "operations"] => post(Ok(Endpoint::Submit(Submit::Google))),
+        ["v1", "operations", rest] => match rest.strip_suffix(":cancel") {
+            Some(id) => post(by_id(Shape::Google, id, Action::Cancel)),
+            None => get(by_id(Shape::Google, rest, Action::Status)),
+        },
+        // Azure.
+        ["azure", "resources"] => post(Ok(Endpoint::Submit(Submit::Azure { resource: None }))),
+        ["azure", "resources", name] => {
+            let name = param(name)?;
+            if method == Method::GET {
+                Ok(Endpoint::Job {
+                    target: Target::AzureResource { name },
+                    action: Action::Resource,
+                })
+            } else if method == Method::PUT || method == Method::POST {
+                Ok(Endpoint::Submit(Submit::Azure {
+                    resource: Some(name),
+                }))
+            } else {
+                Err(RouteError::MethodNotAllowed {
+                    allowed: AZURE_RESOURCE,
+                })
+            }
+        }
+        ["azure", "operations", id] => get(by_id(Shape::Azure, id, Action::Status)),
+        _ => Err(RouteError::NotFound),
+    }
+}
+
+/// `endpoint` if `method` is allowed there. A path that names nothing stays 404
+/// whatever the method.
+fn only(
+    method: &Method,
+    allowed: &'static [Method],
+    endpoint: Result<Endpoint, RouteError>,
+) -> Result<Endpoint, RouteError> {
+    let endpoint = endpoint?;
+    if allowed.contains(method) {
+        Ok(endpoint)
+    } else {
+        Err(RouteError::MethodNotAllowed { allowed })
+    }
+}
+
+/// The job type of a `{kind}-job` segment: `generate-video-job` gives
+/// `generate_video`.
+fn job_kind(segment: &str) -> Option<String> {
+    segment
+        .strip_suffix("-job")
+        .filter(|kind| !kind.is_empty())
+        .map(|kind| kind.replace('-', "_"))
+}
+
+/// The `Allow` header value for a 405.
+pub(crate) fn allow_header(allowed: &[Method]) -> String {
+    allowed
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(shape: Shape, id: &str, action: Action) -> Endpoint {
+        Endpoint::Job {
+            target: Target::Id {
+                shape,
+                id: id.to_owned(),
+                session: None,
+            },
+            action,
+        }
+    }
+
+    #[test]
+    fn every_shape_has_its_routes() {
+        let cases = [
+            (
+                Method::POST,
+                "/api/v1/ads/generate-bulk-dynamic-job",
+                Endpoint::Submit(Submit::Jobs {
+                    kind: "generate_bulk_dynamic".to_owned(),
+                }),
+            ),
+            (Method::GET, "/api/v1/jobs", Endpoint::ListJobs),
+            (
+                Method::GET,
+                "/api/v1/jobs/job-1",
+                id(Shape::Jobs, "job-1", Action::Status),
+            ),
+            (
+                Method::POST,
+                "/api/v1/jobs/job-1/cancel",
+                id(Shape::Jobs, "job-1", Action::Cancel),
+            ),
+            (
+                Method::GET,
+                "/api/v1/public/graph/codegen/cg-1/results",
+                id(Shape::Codegen, "cg-1", Action::Results),
+            ),
+            (
+                Method::GET,
+                "/api/file/file-1",
+                id(Shape::FileTasks, "file-1", Action::Status),
+            ),
+            (
+                Method::GET,
+                "/api/projects/p/sessions/s/turns/turn-1",
+                Endpoint::Job {
+                    target: Target::Id {
+                        shape: Shape::Turn,
+                        id: "turn-1".to_owned(),
+                        session: Some(("p".to_owned(), "s".to_owned())),
+                    },
+                    action: Action::Status,
+                },
+            ),
+            (
+                Method::POST,
+                "/v1/operations/op-1:cancel",
+                id(Shape::Google, "op-1", Action::Cancel),
+            ),
+            (
+                Method::GET,
+                "/v1/operations/op-1",
+                id(Shape::Google, "op-1", Action::Status),
+            ),
+            (
+                Method::PUT,
+                "/azure/resources/vm1",
+                Endpoint::Submit(Submit::Azure {
+                    resource: Some("vm1".to_owned()),
+                }),
+            ),
+            (
+                Method::GET,
+                "/azure/resources/vm1",
+                Endpoint::Job {
+                    target: Target::AzureResource {
+                        name: "vm1".to_owned(),
+                    },
+                    action: Action::Resource,
+                },
+            ),
+            (
+                Method::POST,
+                "/api/projects/p/files/status",
+                Endpoint::FileStatus {
+                    project: "p".to_owned(),
+                },
+            ),
+        ];
+        for (method, path, endpoint) in cases {
+            assert_eq!(resolve(&method, path), Ok(endpoint), "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn wrong_methods_and_unknown_paths() {
+        assert_eq!(
+            resolve(&Method::DELETE, "/api/v1/jobs/job-1"),
+            Err(RouteError::MethodNotAllowed { allowed: GET })
+        );
+        // A job id that ends in `-job` is still a status path.
+        assert_eq!(
+            resolve(&Method::POST, "/api/v1/jobs/x-job"),
+            Err(RouteError::MethodNotAllowed { allowed: GET })
+        );
+        for path in [
+            "",
+            "/",
+            "api/v1/jobs",
+            "/api/v1/jobs/",
+            "/api/v1/-job",
+            "/api/file/",
+            "/v1/operations/:cancel",
+            "/api/projects//sessions/s/turns",
+            "/azure/resources/",
+            "/nope",
+        ] {
+            assert_eq!(
+                resolve(&Method::GET, path),
+                Err(RouteError::NotFound),
+                "{path:?}"
+            );
+            assert_eq!(
+                resolve(&Method::POST, path),
+                Err(RouteError::NotFound),
+                "{path:?}"
+            );
+        }
+        assert_eq!(allow_header(AZURE_RESOURCE), "GET, PUT, POST");
+    }
+}
