@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use jobpoll_core::rng::Rng;
+use jobpoll_server::model::RateLimit;
 use jobpoll_server::plan::{Ending, Fault, FaultWindow, JobPlan, Shape};
 
 use crate::distributions::{chance, lognormal};
@@ -56,6 +57,9 @@ pub struct FaultPlan {
     pub cancel: f64,
     /// Server outages: every request in a window fails to connect.
     pub outages: Vec<(Duration, Duration)>,
+    /// A server-wide rate limit shared by every job (429 with `Retry-After` and
+    /// `RateLimit` headers when exhausted).
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl FaultPlan {
@@ -89,7 +93,12 @@ impl FaultPlan {
             let length = Duration::from_secs_f64(rng.range_f64(1.0, 60.0));
             outages.push((start, start + length));
         }
+        let rate_limit = (intensity != Intensity::None && chance(rng, 0.3 * scale)).then(|| RateLimit {
+            burst: 5 + (rng.next_u64() % 46) as u32,
+            per_second: rng.range_f64(2.0, 20.0),
+        });
         FaultPlan {
+            rate_limit,
             latency_median: Duration::from_micros(rng.range_f64(500.0, 80_000.0) as u64),
             latency_sigma: rng.range_f64(0.1, 1.0),
             connect_error,
@@ -126,6 +135,7 @@ impl FaultPlan {
             fails: 0.1,
             cancel: 0.0,
             outages: Vec::new(),
+            rate_limit: None,
         }
     }
 

@@ -206,7 +206,8 @@ impl World {
         let mut rng = Rng::new(config.seed);
         let faults = FaultPlan::draw(&mut rng, config.intensity);
         let calm = FaultPlan::calm();
-        let server = ServerModel::new(ServerConfig::default(), rng.next_u64());
+        let server_config = ServerConfig { rate_limit: faults.rate_limit.clone(), ..ServerConfig::default() };
+        let server = ServerModel::new(server_config, rng.next_u64());
         let mut world = World {
             faults,
             calm,
