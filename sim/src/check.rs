@@ -27,8 +27,18 @@ pub struct Violation {
 }
 
 impl Violation {
-    pub(crate) fn new(job: usize, at: Instant, invariant: &str, detail: impl Into<String>) -> Violation {
-        Violation { job, at, invariant: invariant.to_owned(), detail: detail.into() }
+    pub(crate) fn new(
+        job: usize,
+        at: Instant,
+        invariant: &str,
+        detail: impl Into<String>,
+    ) -> Violation {
+        Violation {
+            job,
+            at,
+            invariant: invariant.to_owned(),
+            detail: detail.into(),
+        }
     }
 }
 
@@ -73,21 +83,34 @@ impl Checker {
         self.watches[index] = watch;
     }
 
-    pub(crate) fn on_output(&mut self, index: usize, output: &Output, now: Instant, _job: &SimJob) -> Result<(), Violation> {
+    pub(crate) fn on_output(
+        &mut self,
+        index: usize,
+        output: &Output,
+        now: Instant,
+        _job: &SimJob,
+    ) -> Result<(), Violation> {
         let watch = &mut self.watches[index];
-        let fail = |invariant: &str, detail: String| Err(Violation::new(index, now, invariant, detail));
+        let fail =
+            |invariant: &str, detail: String| Err(Violation::new(index, now, invariant, detail));
         if watch.finished && !matches!(output, Output::Done) {
             return fail("nothing after the outcome", format!("{output:?}"));
         }
         match output {
             Output::Transmit(transmit) => {
                 if watch.in_flight {
-                    return fail("one request in flight", format!("{} sent while another is in flight", transmit.id));
+                    return fail(
+                        "one request in flight",
+                        format!("{} sent while another is in flight", transmit.id),
+                    );
                 }
                 if let Some(deadline) = watch.deadline_at
                     && now >= deadline
                 {
-                    return fail("the deadline holds", format!("{} sent at or after the deadline {deadline}", transmit.id));
+                    return fail(
+                        "the deadline holds",
+                        format!("{} sent at or after the deadline {deadline}", transmit.id),
+                    );
                 }
                 if transmit.purpose != Purpose::Cancel {
                     if let Some(not_before) = watch.not_before
@@ -95,13 +118,19 @@ impl Checker {
                     {
                         return fail(
                             "no request before the server's hint allows",
-                            format!("{} sent at {now}, the server asked to wait until {not_before}", transmit.id),
+                            format!(
+                                "{} sent at {now}, the server asked to wait until {not_before}",
+                                transmit.id
+                            ),
                         );
                     }
                     if let Some(last) = watch.last_request_at
                         && now < last + watch.min_interval
                     {
-                        return fail("minimum interval", format!("{} sent {:?} after the last", transmit.id, now - last));
+                        return fail(
+                            "minimum interval",
+                            format!("{} sent {:?} after the last", transmit.id, now - last),
+                        );
                     }
                 }
                 watch.in_flight = true;
@@ -114,7 +143,10 @@ impl Checker {
                 {
                     return fail(
                         "the deadline holds",
-                        format!("outcome {} at {now}, later than deadline {deadline} + one request timeout", outcome.kind()),
+                        format!(
+                            "outcome {} at {now}, later than deadline {deadline} + one request timeout",
+                            outcome.kind()
+                        ),
                     );
                 }
                 watch.finished = true;
@@ -137,7 +169,13 @@ impl Checker {
     }
 
     /// The server produced an answer (at server time `at`).
-    pub(crate) fn on_server_answer(&mut self, index: usize, transmit: &Transmit, response: &http::Response<Bytes>, at: Instant) {
+    pub(crate) fn on_server_answer(
+        &mut self,
+        index: usize,
+        transmit: &Transmit,
+        response: &http::Response<Bytes>,
+        at: Instant,
+    ) {
         let watch = &mut self.watches[index];
         if transmit.purpose == Purpose::Status && response.status().is_success() {
             watch.last_status_read = Some(at);
@@ -157,8 +195,18 @@ impl Checker {
         server: &ServerModel,
     ) -> Result<(), Violation> {
         let watch = &self.watches[index];
-        let fail = |detail: String| Err(Violation::new(index, now, "the outcome matches the server", detail));
-        let truth = job.server_id.as_deref().and_then(|id| server.truth(id, now));
+        let fail = |detail: String| {
+            Err(Violation::new(
+                index,
+                now,
+                "the outcome matches the server",
+                detail,
+            ))
+        };
+        let truth = job
+            .server_id
+            .as_deref()
+            .and_then(|id| server.truth(id, now));
         match outcome {
             Outcome::Succeeded { .. } => match truth {
                 Some(Truth::Succeeded { at }) if at <= now => Ok(()),
@@ -167,14 +215,28 @@ impl Checker {
             Outcome::Failed { message, .. } => match truth {
                 // The file-tasks API has no message field: the core says which task
                 // failed instead of the server's words.
-                Some(Truth::Failed { message: m, .. }) if &m == message || job.shape == Shape::FileTasks => Ok(()),
-                other => fail(format!("failed with {message:?}, but the server says {other:?}")),
+                Some(Truth::Failed { message: m, .. })
+                    if &m == message || job.shape == Shape::FileTasks =>
+                {
+                    Ok(())
+                }
+                other => fail(format!(
+                    "failed with {message:?}, but the server says {other:?}"
+                )),
             },
-            Outcome::Cancelled { by: CancelledBy::Server, .. } => match truth {
+            Outcome::Cancelled {
+                by: CancelledBy::Server,
+                ..
+            } => match truth {
                 Some(Truth::Cancelled { .. }) => Ok(()),
-                other => fail(format!("cancelled by the server, but the server says {other:?}")),
+                other => fail(format!(
+                    "cancelled by the server, but the server says {other:?}"
+                )),
             },
-            Outcome::Cancelled { by: CancelledBy::Client { .. }, .. } => match job.cancelled_at {
+            Outcome::Cancelled {
+                by: CancelledBy::Client { .. },
+                ..
+            } => match job.cancelled_at {
                 Some(_) => Ok(()),
                 None => fail("cancelled by the client, but nobody cancelled".to_owned()),
             },
@@ -188,18 +250,27 @@ impl Checker {
                         }
                         Some(_) => Ok(()),
                     },
-                    _ if job.phase_calm => fail("a calm job timed out without a status read".to_owned()),
+                    _ if job.phase_calm => {
+                        fail("a calm job timed out without a status read".to_owned())
+                    }
                     _ => Ok(()),
                 }
             }
             Outcome::Unauthorized { .. } if watch.saw_unauthorized => Ok(()),
-            Outcome::GaveUp { .. } | Outcome::NotFound { .. } | Outcome::Rejected { .. } | Outcome::Unauthorized { .. }
+            Outcome::GaveUp { .. }
+            | Outcome::NotFound { .. }
+            | Outcome::Rejected { .. }
+            | Outcome::Unauthorized { .. }
                 if job.phase_calm =>
             {
                 fail(format!("a job with no faults ended as {outcome}"))
             }
-            Outcome::Unauthorized { .. } => fail("unauthorized, but the server never answered 401".to_owned()),
-            Outcome::Rejected { .. } => fail(format!("the model never rejects a valid request: {outcome}")),
+            Outcome::Unauthorized { .. } => {
+                fail("unauthorized, but the server never answered 401".to_owned())
+            }
+            Outcome::Rejected { .. } => fail(format!(
+                "the model never rejects a valid request: {outcome}"
+            )),
             Outcome::NotFound { .. } if job.plan.visible_after.is_zero() => {
                 fail("not found, but the job was visible from the start".to_owned())
             }
@@ -218,12 +289,20 @@ fn hinted_wait(response: &http::Response<Bytes>) -> Option<Duration> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
-    let rate_limit = headers.get("ratelimit").and_then(|v| v.to_str().ok()).and_then(|v| {
-        let params: Vec<&str> = v.split(';').map(str::trim).collect();
-        let value = |key: &str| {
-            params.iter().find_map(|p| p.strip_prefix(key)).and_then(|n| n.parse::<u64>().ok())
-        };
-        (value("r=") == Some(0)).then(|| value("t=").map(Duration::from_secs)).flatten()
-    });
+    let rate_limit = headers
+        .get("ratelimit")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let params: Vec<&str> = v.split(';').map(str::trim).collect();
+            let value = |key: &str| {
+                params
+                    .iter()
+                    .find_map(|p| p.strip_prefix(key))
+                    .and_then(|n| n.parse::<u64>().ok())
+            };
+            (value("r=") == Some(0))
+                .then(|| value("t=").map(Duration::from_secs))
+                .flatten()
+        });
     retry_after.into_iter().chain(rate_limit).max()
 }

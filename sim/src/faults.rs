@@ -73,7 +73,11 @@ impl FaultPlan {
         // Each rate is zero on about a third of the seeds (swarm testing: a fault
         // that is always present can hide the bugs another fault would expose).
         let mut rate = |max: f64| {
-            if chance(rng, 0.33) { 0.0 } else { rng.range_f64(0.0, max) * scale }
+            if chance(rng, 0.33) {
+                0.0
+            } else {
+                rng.range_f64(0.0, max) * scale
+            }
         };
         let connect_error = rate(0.08);
         let reset = rate(0.05);
@@ -93,10 +97,11 @@ impl FaultPlan {
             let length = Duration::from_secs_f64(rng.range_f64(1.0, 60.0));
             outages.push((start, start + length));
         }
-        let rate_limit = (intensity != Intensity::None && chance(rng, 0.3 * scale)).then(|| RateLimit {
-            burst: 5 + (rng.next_u64() % 46) as u32,
-            per_second: rng.range_f64(2.0, 20.0),
-        });
+        let rate_limit =
+            (intensity != Intensity::None && chance(rng, 0.3 * scale)).then(|| RateLimit {
+                burst: 5 + (rng.next_u64() % 46) as u32,
+                per_second: rng.range_f64(2.0, 20.0),
+            });
         FaultPlan {
             rate_limit,
             latency_median: Duration::from_micros(rng.range_f64(500.0, 80_000.0) as u64),
@@ -147,7 +152,9 @@ impl FaultPlan {
 
     /// Whether `at` (time since the run started) is inside an outage.
     pub fn in_outage(&self, at: Duration) -> bool {
-        self.outages.iter().any(|(from, until)| *from <= at && at < *until)
+        self.outages
+            .iter()
+            .any(|(from, until)| *from <= at && at < *until)
     }
 
     /// A job for this plan: its shape, what it does, and its faults.
@@ -157,7 +164,9 @@ impl FaultPlan {
         let ending = if chance(rng, self.never_finishes) {
             Ending::Never
         } else if chance(rng, self.fails) {
-            Ending::Fail { message: format!("render failed on frame {}", rng.next_u64() % 1000) }
+            Ending::Fail {
+                message: format!("render failed on frame {}", rng.next_u64() % 1000),
+            }
         } else {
             Ending::Succeed
         };
@@ -169,29 +178,71 @@ impl FaultPlan {
         };
         if chance(rng, self.burst_5xx) {
             let status = [500, 502, 503, 504][(rng.next_u64() % 4) as usize];
-            faults.push(window(rng, Fault::Status { status, retry_after: None }, 30.0));
+            faults.push(window(
+                rng,
+                Fault::Status {
+                    status,
+                    retry_after: None,
+                },
+                30.0,
+            ));
         }
         if chance(rng, self.storm_429) {
             let retry_after = Some(1 + rng.next_u64() % 20);
-            faults.push(window(rng, Fault::Status { status: 429, retry_after }, 60.0));
+            faults.push(window(
+                rng,
+                Fault::Status {
+                    status: 429,
+                    retry_after,
+                },
+                60.0,
+            ));
         }
         if chance(rng, self.unauthorized) {
-            faults.push(window(rng, Fault::Status { status: 401, retry_after: None }, 5.0));
+            faults.push(window(
+                rng,
+                Fault::Status {
+                    status: 401,
+                    retry_after: None,
+                },
+                5.0,
+            ));
         }
         if chance(rng, self.malformed) {
-            let fault = if chance(rng, 0.5) { Fault::Malformed } else { Fault::UnknownStatus };
+            let fault = if chance(rng, 0.5) {
+                Fault::Malformed
+            } else {
+                Fault::UnknownStatus
+            };
             faults.push(window(rng, fault, 5.0));
         }
         if chance(rng, self.oversized) {
-            faults.push(window(rng, Fault::Oversized { bytes: max_body_bytes + 1 }, 3.0));
+            faults.push(window(
+                rng,
+                Fault::Oversized {
+                    bytes: max_body_bytes + 1,
+                },
+                3.0,
+            ));
         }
         let visible_after = if chance(rng, self.not_visible) {
             Duration::from_secs_f64(rng.range_f64(0.5, 20.0))
         } else {
             Duration::ZERO
         };
-        let eta_sigma = if chance(rng, 0.5) { Some(rng.range_f64(0.0, 0.5)) } else { None };
-        let plan = JobPlan { duration, ending, progress: chance(rng, 0.8), eta_sigma, visible_after, faults };
+        let eta_sigma = if chance(rng, 0.5) {
+            Some(rng.range_f64(0.0, 0.5))
+        } else {
+            None
+        };
+        let plan = JobPlan {
+            duration,
+            ending,
+            progress: chance(rng, 0.8),
+            eta_sigma,
+            visible_after,
+            faults,
+        };
         (shape, plan)
     }
 }

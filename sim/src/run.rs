@@ -69,16 +69,25 @@ pub fn run_seed(config: SimConfig, trace_dir: &Path) -> Result<Summary, Box<Repr
     let seed = config.seed;
     World::new(config).run().map_err(|failure| {
         let file = trace_dir.join(format!("seed-{seed}-job-{}.jsonl", failure.violation.job));
-        let written = std::fs::create_dir_all(trace_dir)
-            .and_then(|()| std::fs::write(&file, jobpoll_core::trace::to_json_lines(&failure.trace)));
+        let written = std::fs::create_dir_all(trace_dir).and_then(|()| {
+            std::fs::write(&file, jobpoll_core::trace::to_json_lines(&failure.trace))
+        });
         let (trace_file, replay_command) = match written {
             Ok(()) => {
-                let command = format!("cargo run --release -p jobpoll-sim -- replay {}", file.display());
+                let command = format!(
+                    "cargo run --release -p jobpoll-sim -- replay {}",
+                    file.display()
+                );
                 (Some(file), Some(command))
             }
             Err(_) => (None, None),
         };
-        Box::new(Reproduction { failure, run_command, trace_file, replay_command })
+        Box::new(Reproduction {
+            failure,
+            run_command,
+            trace_file,
+            replay_command,
+        })
     })
 }
 
@@ -111,7 +120,11 @@ impl SoakSummary {
 
 impl std::fmt::Display for SoakSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "{} seeds, {} jobs, {} requests, {} steps", self.seeds, self.jobs, self.requests, self.steps)?;
+        writeln!(
+            f,
+            "{} seeds, {} jobs, {} requests, {} steps",
+            self.seeds, self.jobs, self.requests, self.steps
+        )?;
         for (kind, count) in &self.outcomes {
             writeln!(f, "  {kind:<13} {count}")?;
         }
@@ -130,7 +143,10 @@ pub fn soak(args: &WorldArgs, first: u64, count: u64) -> Result<SoakSummary, Box
 }
 
 /// Runs `seed` twice and compares the hash of every trace record.
-pub fn check_determinism(config: &SimConfig, trace_dir: &Path) -> Result<(u64, u64), Box<Reproduction>> {
+pub fn check_determinism(
+    config: &SimConfig,
+    trace_dir: &Path,
+) -> Result<(u64, u64), Box<Reproduction>> {
     let first = run_seed(config.clone(), trace_dir)?;
     let second = run_seed(config.clone(), trace_dir)?;
     Ok((first.trace_hash, second.trace_hash))

@@ -21,7 +21,14 @@ use crate::faults::{FaultPlan, Intensity};
 pub const ORIGIN: &str = "https://sim.jobpoll.test";
 
 /// Presets the simulated jobs draw from (all have a deadline, so every job ends).
-const PRESETS: &[&str] = &["fast", "standard", "aggressive", "progressive", "turn", "scraping"];
+const PRESETS: &[&str] = &[
+    "fast",
+    "standard",
+    "aggressive",
+    "progressive",
+    "turn",
+    "scraping",
+];
 
 /// A deliberate bug, to prove the checker catches it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -206,7 +213,10 @@ impl World {
         let mut rng = Rng::new(config.seed);
         let faults = FaultPlan::draw(&mut rng, config.intensity);
         let calm = FaultPlan::calm();
-        let server_config = ServerConfig { rate_limit: faults.rate_limit.clone(), ..ServerConfig::default() };
+        let server_config = ServerConfig {
+            rate_limit: faults.rate_limit.clone(),
+            ..ServerConfig::default()
+        };
         let server = ServerModel::new(server_config, rng.next_u64());
         let mut world = World {
             faults,
@@ -226,7 +236,8 @@ impl World {
         for index in 0..world.config.jobs + world.config.liveness_jobs {
             let calm = index >= world.config.jobs;
             let start = if calm {
-                Instant::ZERO + LIVENESS_START
+                Instant::ZERO
+                    + LIVENESS_START
                     + Duration::from_millis(world.rng.next_u64() % 60_000)
             } else {
                 Instant::from_micros(world.rng.next_u64() % 120_000_000)
@@ -240,7 +251,13 @@ impl World {
     /// A world with exactly these jobs, under `faults` (for readable scenario
     /// runs).
     pub fn from_scenarios(seed: u64, faults: FaultPlan, jobs: Vec<JobScenario>) -> World {
-        let config = SimConfig { seed, jobs: jobs.len(), intensity: Intensity::None, liveness_jobs: 0, sabotage: None };
+        let config = SimConfig {
+            seed,
+            jobs: jobs.len(),
+            intensity: Intensity::None,
+            liveness_jobs: 0,
+            sabotage: None,
+        };
         let mut world = World::new(config);
         world.queue.clear();
         world.scenarios.clear();
@@ -260,8 +277,9 @@ impl World {
 
     fn draw_job(&mut self, calm: bool, start_at: Instant) -> JobScenario {
         let plan_source = if calm { &self.calm } else { &self.faults };
-        let mut config = Config::preset(PRESETS[(self.rng.next_u64() % PRESETS.len() as u64) as usize])
-            .unwrap_or_default();
+        let mut config =
+            Config::preset(PRESETS[(self.rng.next_u64() % PRESETS.len() as u64) as usize])
+                .unwrap_or_default();
         config.seed = self.rng.next_u64();
         config.max_body_bytes = 64 * 1024;
         let (shape, mut plan) = plan_source.job(&mut self.rng, config.max_body_bytes);
@@ -282,12 +300,24 @@ impl World {
         } else {
             None
         };
-        JobScenario { shape, plan, config, submit, cancel_after, calm, start_at }
+        JobScenario {
+            shape,
+            plan,
+            config,
+            submit,
+            cancel_after,
+            calm,
+            start_at,
+        }
     }
 
     fn push(&mut self, at: Instant, kind: EventKind) {
         self.sequence += 1;
-        self.queue.push(Reverse(Event { at, sequence: self.sequence, kind }));
+        self.queue.push(Reverse(Event {
+            at,
+            sequence: self.sequence,
+            kind,
+        }));
     }
 
     /// The same world, writing one readable line per input and output.
@@ -304,7 +334,11 @@ impl World {
     /// [`World::run`], also returning every job's trace and the log.
     pub fn run_with_traces(self) -> Result<Recorded, Box<Failure>> {
         self.run_to_end().map(|world| Recorded {
-            traces: world.jobs.iter().map(|job| job.job.records().to_vec()).collect(),
+            traces: world
+                .jobs
+                .iter()
+                .map(|job| job.job.records().to_vec())
+                .collect(),
             log: world.log.unwrap_or_default(),
             summary: world.summary,
         })
@@ -339,7 +373,8 @@ impl World {
                     }
                     self.jobs[job].in_flight = None;
                     self.note(job, || describe_input(&input));
-                    self.checker.on_answer(job, &input, self.now, &self.jobs[job]);
+                    self.checker
+                        .on_answer(job, &input, self.now, &self.jobs[job]);
                     let input = self.sabotaged(input);
                     self.feed(job, input);
                     job
@@ -361,7 +396,12 @@ impl World {
         }
         for (index, job) in self.jobs.iter().enumerate() {
             if !job.finished {
-                let violation = Violation::new(index, self.now, "liveness", "the job never reached an outcome");
+                let violation = Violation::new(
+                    index,
+                    self.now,
+                    "liveness",
+                    "the job never reached an outcome",
+                );
                 return Err(self.failure(index, violation));
             }
         }
@@ -387,8 +427,16 @@ impl World {
         }
         self.summary.jobs = self.jobs.len();
         self.summary.virtual_seconds = self.now.since_epoch().as_secs();
-        let trace = self.jobs.get(job).map(|j| j.job.records().to_vec()).unwrap_or_default();
-        Box::new(Failure { violation, trace, summary: self.summary.clone() })
+        let trace = self
+            .jobs
+            .get(job)
+            .map(|j| j.job.records().to_vec())
+            .unwrap_or_default();
+        Box::new(Failure {
+            violation,
+            trace,
+            summary: self.summary.clone(),
+        })
     }
 
     fn trace_hash(&self) -> u64 {
@@ -406,16 +454,35 @@ impl World {
         let profile = Profile::builtin(pending.shape.profile_name()).unwrap_or_else(Profile::jobs);
         let (start, server_id) = if pending.submit {
             let (method, path, body) = ServerModel::submit_request(pending.shape, &pending.plan);
-            let url = format!("{ORIGIN}{path}").parse().expect("the model's paths are valid URLs");
-            (Start::Submit { method, url, body: Some(body) }, None)
+            let url = format!("{ORIGIN}{path}")
+                .parse()
+                .expect("the model's paths are valid URLs");
+            (
+                Start::Submit {
+                    method,
+                    url,
+                    body: Some(body),
+                },
+                None,
+            )
         } else {
             let created = self.server.create(pending.shape, pending.plan.clone(), now);
             let url = format!("{ORIGIN}{}", created.status_path)
                 .parse()
                 .expect("the model's paths are valid URLs");
-            (Start::Poll { status_url: url, job_id: Some(created.id.clone()) }, Some(created.id))
+            (
+                Start::Poll {
+                    status_url: url,
+                    job_id: Some(created.id.clone()),
+                },
+                Some(created.id),
+            )
         };
-        let spec = JobSpec { profile, start, headers: Vec::new() };
+        let spec = JobSpec {
+            profile,
+            start,
+            headers: Vec::new(),
+        };
         let job = RecordingJob::new(spec, pending.config.clone(), now, Redactor::none())
             .expect("presets and model URLs make valid jobs");
         let index = self.jobs.len();
@@ -452,7 +519,8 @@ impl World {
             if !matches!(output, Output::Timeout(_) | Output::Done) {
                 self.note(index, || describe_output(&output));
             }
-            self.checker.on_output(index, &output, self.now, &self.jobs[index])?;
+            self.checker
+                .on_output(index, &output, self.now, &self.jobs[index])?;
             match output {
                 Output::Transmit(transmit) => {
                     self.summary.requests += 1;
@@ -470,8 +538,18 @@ impl World {
                 Output::Finished(outcome) => {
                     self.jobs[index].finished = true;
                     self.jobs[index].in_flight = None;
-                    *self.summary.outcomes.entry(outcome.kind().to_owned()).or_default() += 1;
-                    self.checker.on_outcome(index, &outcome, self.now, &self.jobs[index], &self.server)?;
+                    *self
+                        .summary
+                        .outcomes
+                        .entry(outcome.kind().to_owned())
+                        .or_default() += 1;
+                    self.checker.on_outcome(
+                        index,
+                        &outcome,
+                        self.now,
+                        &self.jobs[index],
+                        &self.server,
+                    )?;
                 }
                 Output::Timeout(at) => {
                     let job = &mut self.jobs[index];
@@ -494,12 +572,17 @@ impl World {
         let back = faults.latency(rng);
         let request = transmit.id;
         let since_start = self.now.since_epoch();
-        let connect_error = faults.in_outage(since_start) || crate::distributions::chance(rng, faults.connect_error);
+        let connect_error = faults.in_outage(since_start)
+            || crate::distributions::chance(rng, faults.connect_error);
         let hang = crate::distributions::chance(rng, faults.hang);
         let reset = crate::distributions::chance(rng, faults.reset);
         if connect_error {
             let at = self.now + there;
-            let input = Input::TransportError { request, error: TransportError::Connect("connection refused".into()), now: at };
+            let input = Input::TransportError {
+                request,
+                error: TransportError::Connect("connection refused".into()),
+                now: at,
+            };
             self.push(at, EventKind::Arrive { job: index, input });
             return;
         }
@@ -514,26 +597,54 @@ impl World {
                 .body(Bytes::from_static(b"unbuildable request"))
                 .unwrap_or_default(),
         };
-        self.checker.on_server_answer(index, &transmit, &response, arrives);
-        if self.jobs[index].server_id.is_none() && transmit.purpose == jobpoll_core::Purpose::Status {
+        self.checker
+            .on_server_answer(index, &transmit, &response, arrives);
+        if self.jobs[index].server_id.is_none() && transmit.purpose == jobpoll_core::Purpose::Status
+        {
             self.jobs[index].server_id = self.server.job_id_for_path(transmit.url.path());
         }
         let at = arrives + back;
         let input = if reset {
-            Input::TransportError { request, error: TransportError::Reset("connection reset by peer".into()), now: at }
+            Input::TransportError {
+                request,
+                error: TransportError::Reset("connection reset by peer".into()),
+                now: at,
+            }
         } else {
-            Input::Response { request, response, now: at }
+            Input::Response {
+                request,
+                response,
+                now: at,
+            }
         };
         self.push(at, EventKind::Arrive { job: index, input });
     }
 
     fn sabotaged(&self, input: Input) -> Input {
         match (self.config.sabotage, input) {
-            (Some(Sabotage::IgnoreRetryAfter), Input::Response { request, mut response, now }) => {
-                for name in ["retry-after", "retry-after-ms", "ratelimit", "ratelimit-policy", "ratelimit-reset", "ratelimit-remaining"] {
+            (
+                Some(Sabotage::IgnoreRetryAfter),
+                Input::Response {
+                    request,
+                    mut response,
+                    now,
+                },
+            ) => {
+                for name in [
+                    "retry-after",
+                    "retry-after-ms",
+                    "ratelimit",
+                    "ratelimit-policy",
+                    "ratelimit-reset",
+                    "ratelimit-remaining",
+                ] {
                     response.headers_mut().remove(name);
                 }
-                Input::Response { request, response, now }
+                Input::Response {
+                    request,
+                    response,
+                    now,
+                }
             }
             (_, input) => input,
         }
@@ -549,7 +660,13 @@ fn request_of(input: &Input) -> Option<jobpoll_core::RequestId> {
 
 fn describe_output(output: &Output) -> String {
     match output {
-        Output::Transmit(t) => format!("-> {} {} {} [{:?}]", t.id, t.method, t.url.path(), t.purpose),
+        Output::Transmit(t) => format!(
+            "-> {} {} {} [{:?}]",
+            t.id,
+            t.method,
+            t.url.path(),
+            t.purpose
+        ),
         Output::Abort(id) => format!("abort {id}"),
         Output::Event(event) => format!("event {event}"),
         Output::Finished(outcome) => format!("finished {}: {outcome}", outcome.kind()),
@@ -560,7 +677,9 @@ fn describe_output(output: &Output) -> String {
 
 fn describe_input(input: &Input) -> String {
     match input {
-        Input::Response { request, response, .. } => {
+        Input::Response {
+            request, response, ..
+        } => {
             let body = String::from_utf8_lossy(response.body());
             let short: String = body.chars().take(70).collect();
             let more = if body.chars().count() > 70 { "…" } else { "" };
@@ -570,7 +689,10 @@ fn describe_input(input: &Input) -> String {
                 .and_then(|v| v.to_str().ok())
                 .map(|v| format!(" retry-after: {v}"))
                 .unwrap_or_default();
-            format!("<- {request} {}{hint} {short}{more}", response.status().as_u16())
+            format!(
+                "<- {request} {}{hint} {short}{more}",
+                response.status().as_u16()
+            )
         }
         Input::TransportError { request, error, .. } => format!("<- {request} {error}"),
         Input::Tick { .. } => "tick".to_owned(),

@@ -295,12 +295,20 @@ impl fmt::Display for Event {
                 write!(f, "status {} -> {to}", from.as_deref().unwrap_or("-"))
             }
             Event::Progress(progress) => write!(f, "{progress}"),
-            Event::Retrying { cause, consecutive_errors, delay } => write!(
+            Event::Retrying {
+                cause,
+                consecutive_errors,
+                delay,
+            } => write!(
                 f,
                 "retrying in {} (error {consecutive_errors} in a row): {cause}",
                 format_duration(*delay)
             ),
-            Event::HintCapped { source, requested, used } => write!(
+            Event::HintCapped {
+                source,
+                requested,
+                used,
+            } => write!(
                 f,
                 "hint capped: {source:?} asked {} used {}",
                 format_duration(*requested),

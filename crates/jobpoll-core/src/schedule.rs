@@ -343,9 +343,10 @@ impl Schedule {
     ///   `initial`.
     /// - `Waiter`: uniform in `[min_delay, min(max_delay, min_delay * 2^(attempt-1))]`,
     ///   or `min_delay` when that range is empty.
-    /// - `Adaptive`: `remaining_fraction` of the remaining estimate if there is one,
-    ///   else `age_fraction` of the job's age, clamped to `[min, max]` (`min` wins if
-    ///   the two are inverted; a NaN or negative product gives `min`).
+    /// - `Adaptive`: with a remaining estimate, `remaining_fraction` of it plus
+    ///   `approach_fraction` of the job's age; without one, the larger of
+    ///   `age_fraction` of the age and `settle - age`; clamped to `[min, max]` (`min`
+    ///   wins if the two are inverted; a NaN or negative value gives `min`).
     pub fn next_delay(&self, input: &ScheduleInput, rng: &mut Rng) -> Duration {
         let attempt = input.attempt.max(1);
         match self {
@@ -908,7 +909,10 @@ mod tests {
         // With an estimate: half of it plus 5 % of the age.
         assert_eq!(at(secs(1_000), Some(secs(100))), secs(100));
         assert_eq!(at(secs(100), Some(secs(40))), secs(25));
-        assert_eq!(at(Duration::ZERO, Some(millis(12_345))), millis(6_172) + Duration::from_micros(500));
+        assert_eq!(
+            at(Duration::ZERO, Some(millis(12_345))),
+            millis(6_172) + Duration::from_micros(500)
+        );
         // Without: 11.5 % of the age, but nothing before the job is 9 s old.
         assert_eq!(at(secs(200), None), secs(23));
         assert_eq!(at(Duration::ZERO, None), secs(9));

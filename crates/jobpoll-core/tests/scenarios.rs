@@ -593,7 +593,11 @@ fn adaptive_uses_the_progress_slope_without_an_eta() {
     // 9 s then gives a slope and the next poll jumps towards the predicted end.
     let times = run.send_times();
     assert_eq!(&times[..3], &[0.0, 9.0, 117.45]);
-    assert!(run.sent.len() <= 8, "{} requests: {times:?}", run.sent.len());
+    assert!(
+        run.sent.len() <= 8,
+        "{} requests: {times:?}",
+        run.sent.len()
+    );
     let finished = run
         .outcome
         .as_ref()

@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use jobpoll_sim::run::{WorldArgs, check_determinism, run_seed, soak};
 
 #[derive(Parser)]
-#[command(name = "jobpoll-sim", version, about = "Deterministic simulator for jobpoll")]
+#[command(
+    name = "jobpoll-sim",
+    version,
+    about = "Deterministic simulator for jobpoll"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -57,7 +61,10 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run { seed, world } => match run_seed(world.config(seed), &world.trace_dir) {
             Ok(summary) => {
-                println!("seed {seed}: {} jobs, {} requests, outcomes {:?}", summary.jobs, summary.requests, summary.outcomes);
+                println!(
+                    "seed {seed}: {} jobs, {} requests, outcomes {:?}",
+                    summary.jobs, summary.requests, summary.outcomes
+                );
                 ExitCode::SUCCESS
             }
             Err(reproduction) => {
@@ -65,9 +72,18 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Soak { seeds, first_seed, world } => {
+        Command::Soak {
+            seeds,
+            first_seed,
+            world,
+        } => {
             let first = first_seed.unwrap_or_else(clock_seed);
-            println!("soak: seeds {first}..{} ({} jobs each, {:?} faults)", first + seeds, world.jobs, world.intensity);
+            println!(
+                "soak: seeds {first}..{} ({} jobs each, {:?} faults)",
+                first + seeds,
+                world.jobs,
+                world.intensity
+            );
             match soak(&world, first, seeds) {
                 Ok(total) => {
                     print!("{total}");
@@ -79,20 +95,22 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::CheckDeterminism { seed, world } => match check_determinism(&world.config(seed), &world.trace_dir) {
-            Ok((a, b)) if a == b => {
-                println!("seed {seed}: deterministic (trace hash {a:016x} twice)");
-                ExitCode::SUCCESS
+        Command::CheckDeterminism { seed, world } => {
+            match check_determinism(&world.config(seed), &world.trace_dir) {
+                Ok((a, b)) if a == b => {
+                    println!("seed {seed}: deterministic (trace hash {a:016x} twice)");
+                    ExitCode::SUCCESS
+                }
+                Ok((a, b)) => {
+                    eprintln!("seed {seed}: NOT deterministic: trace hash {a:016x} then {b:016x}");
+                    ExitCode::FAILURE
+                }
+                Err(reproduction) => {
+                    eprint!("{reproduction}");
+                    ExitCode::FAILURE
+                }
             }
-            Ok((a, b)) => {
-                eprintln!("seed {seed}: NOT deterministic: trace hash {a:016x} then {b:016x}");
-                ExitCode::FAILURE
-            }
-            Err(reproduction) => {
-                eprint!("{reproduction}");
-                ExitCode::FAILURE
-            }
-        },
+        }
         Command::Replay { trace } => replay(&trace),
         Command::BenchPolicies(args) => match jobpoll_sim::policy::run_command(&args) {
             Ok(()) => ExitCode::SUCCESS,
@@ -121,7 +139,12 @@ fn replay(path: &std::path::Path) -> ExitCode {
     };
     match jobpoll_core::trace::replay(&records, &jobpoll_core::trace::Redactor::default()) {
         Ok(Ok(report)) => {
-            println!("{}: replayed {} inputs, {} outputs identical", path.display(), report.inputs, report.outputs);
+            println!(
+                "{}: replayed {} inputs, {} outputs identical",
+                path.display(),
+                report.inputs,
+                report.outputs
+            );
             ExitCode::SUCCESS
         }
         Ok(Err(divergence)) => {
