@@ -122,10 +122,12 @@ pub fn format_duration(duration: Duration) -> String {
         return "0s".to_owned();
     }
     if micros < 1_000_000 {
-        return if micros.is_multiple_of(1_000) {
+        let fraction = format!("{:03}", micros % 1_000);
+        let fraction = fraction.trim_end_matches('0');
+        return if fraction.is_empty() {
             format!("{}ms", micros / 1_000)
         } else {
-            format!("{}us", micros)
+            format!("{}.{fraction}ms", micros / 1_000)
         };
     }
     let total_secs = micros / 1_000_000;
@@ -226,6 +228,8 @@ mod tests {
         assert_eq!(format_duration(Duration::from_millis(67_500)), "1m7.5s");
         assert_eq!(format_duration(Duration::from_secs(1800)), "30m");
         assert_eq!(format_duration(Duration::from_millis(250)), "250ms");
+        assert_eq!(format_duration(Duration::from_micros(629_089)), "629.089ms");
+        assert_eq!(format_duration(Duration::from_micros(426)), "0.426ms");
         assert_eq!(format_duration(Duration::from_secs(3600 + 1)), "1h1s");
         assert_eq!(format_duration(Duration::ZERO), "0s");
     }

@@ -40,6 +40,8 @@
 //! - [`model`]: the server: routing, jobs, the request pipeline.
 //! - [`plan`]: what a job will do and the faults it meets.
 //! - [`clock`]: model time as wall-clock dates (`Date` headers, JSON timestamps).
+//! - `http` (feature `http`): the model served over real HTTP in real time, with
+//!   axum and tokio.
 //! - the private modules each own one idea: `routes` (paths to endpoints), `job`
 //!   (a job's state at an instant), `shapes` (one file per API shape), `faults`,
 //!   `limiter` (the token bucket), `auth`, `eta`, `submit` (create bodies),
@@ -47,6 +49,8 @@
 #![forbid(unsafe_code)]
 
 pub mod clock;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod model;
 pub mod plan;
 

@@ -38,7 +38,7 @@ use jobpoll_core::rng::Rng;
 
 use crate::job::{Details, Job};
 use crate::limiter::{Decision, Limiter};
-use crate::plan::{Fault, JobPlan, Shape};
+use crate::plan::{Fault, FaultWindow, JobPlan, Shape};
 use crate::reply::{Reply, quote};
 use crate::routes::{Action, Endpoint, RouteError, Submit, Target};
 use crate::shapes::{self, Context, StatusExtras};
@@ -118,6 +118,8 @@ pub struct ServerModel {
     resources: HashMap<String, usize>,
     /// Jobs created so far, by shape (in [`Shape::ALL`] order), for ids.
     counters: [u64; Shape::ALL.len()],
+    /// Fault windows appended to the plan of every job created from now on.
+    default_faults: Vec<FaultWindow>,
 }
 
 impl ServerModel {
@@ -131,7 +133,23 @@ impl ServerModel {
             by_id: HashMap::new(),
             resources: HashMap::new(),
             counters: [0; Shape::ALL.len()],
+            default_faults: Vec::new(),
         }
+    }
+
+    /// Server-wide fault injection: every job created from now on, through a
+    /// submit request or [`ServerModel::create`], gets these windows appended to
+    /// its plan's own faults. A job meets the first window that covers its age, so
+    /// where a plan's own fault and a default one overlap, the plan's wins. Jobs
+    /// that already exist keep their plans.
+    pub fn set_default_faults(&mut self, faults: Vec<FaultWindow>) {
+        self.default_faults = faults;
+    }
+
+    /// The fault windows appended to every new job's plan (see
+    /// [`ServerModel::set_default_faults`]).
+    pub fn default_faults(&self) -> &[FaultWindow] {
+        &self.default_faults
     }
 
     /// The server's settings.
@@ -265,7 +283,8 @@ impl ServerModel {
         (format!("{prefix}-{counter}"), *counter)
     }
 
-    fn insert(&mut self, id: String, details: Details, plan: JobPlan, now: Instant) -> &Job {
+    fn insert(&mut self, id: String, details: Details, mut plan: JobPlan, now: Instant) -> &Job {
+        plan.faults.extend(self.default_faults.iter().cloned());
         let index = self.jobs.len();
         if let Details::Azure { resource } = &details {
             self.resources.insert(resource.clone(), index);

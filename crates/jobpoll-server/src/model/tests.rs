@@ -288,6 +288,47 @@ fn status_faults_replace_the_answer_and_retry_after_is_sent() {
 }
 
 #[test]
+fn default_faults_follow_the_plans_own_faults_in_new_jobs() {
+    let mut server = server();
+    let before = server.create(Shape::Jobs, plan(30), Instant::ZERO);
+    let window = FaultWindow {
+        from: Duration::from_secs(1),
+        until: Duration::from_secs(3),
+        fault: Fault::Status {
+            status: 502,
+            retry_after: None,
+        },
+    };
+    server.set_default_faults(vec![window.clone()]);
+    assert_eq!(server.default_faults(), [window]);
+    // Created directly, with a plan fault that overlaps the default one.
+    let direct = server.create(
+        Shape::Jobs,
+        with_fault(2, 4, Fault::Malformed),
+        Instant::ZERO,
+    );
+    // Submitted through the API.
+    let (method, path, body) = ServerModel::submit_request(Shape::Jobs, &plan(30));
+    let submitted = server.handle(&request(method.as_str(), &path, &body), Instant::ZERO);
+    assert_eq!(submitted.status(), 201);
+    let status = |server: &mut ServerModel, id: &str, at: u64| {
+        server
+            .handle(&get(&format!("/api/v1/jobs/{id}")), secs(at))
+            .status()
+            .as_u16()
+    };
+    assert_eq!(status(&mut server, "job-3", 1), 502);
+    assert_eq!(status(&mut server, "job-3", 3), 200);
+    assert_eq!(status(&mut server, &direct.id, 1), 502);
+    // The plan's own window comes first.
+    let malformed = server.handle(&get(&direct.status_path), secs(2));
+    assert_eq!(malformed.status(), 200);
+    assert!(serde_json::from_slice::<Value>(malformed.body()).is_err());
+    // Jobs created before keep their plans.
+    assert_eq!(status(&mut server, &before.id, 1), 200);
+}
+
+#[test]
 fn malformed_unknown_status_and_oversized_faults() {
     let mut server = server();
     let malformed = server.create(

@@ -1,0 +1,63 @@
+//! `jobpoll`: wait on long-running HTTP jobs from the command line.
+//!
+//! Exit codes: 0 succeeded, 1 the job failed, 2 usage, 3 timed out, 4 cancelled,
+//! 5 unauthorized / rejected / not found, 6 gave up after errors.
+
+mod demo;
+mod exit;
+mod replay;
+mod report;
+mod serve;
+mod wait;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "jobpoll",
+    version,
+    about = "Wait on long-running HTTP jobs, done right"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Wait on a job that exists: poll its status URL until it ends.
+    Wait(wait::WaitArgs),
+    /// Create a job with a POST, then wait on it.
+    Submit(wait::SubmitArgs),
+    /// Run the reference job server (every API shape, with fault injection).
+    Serve(serve::ServeArgs),
+    /// Replay a recorded trace and report the first divergence.
+    Replay(replay::ReplayArgs),
+    /// Start the reference server in-process and wait on a handful of jobs.
+    Demo(demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("jobpoll: cannot start the async runtime: {error}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Wait(args) => wait::wait(args).await,
+            Command::Submit(args) => wait::submit(args).await,
+            Command::Serve(args) => serve::serve(args).await,
+            Command::Replay(args) => replay::replay(&args),
+            Command::Demo(args) => demo::demo(args).await,
+        }
+    })
+}

@@ -1,0 +1,231 @@
+//! `jobpoll wait` and `jobpoll submit`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use jobpoll_core::schedule::Adaptive;
+use jobpoll_core::{Config, JobSpec, Outcome, Profile, Schedule};
+
+use crate::exit;
+use crate::report::Report;
+
+/// Options shared by `wait` and `submit`.
+#[derive(clap::Args)]
+pub(crate) struct Common {
+    /// How the API speaks: jobs, codegen, file-tasks, turn, google, azure, or the path
+    /// of a JSON file describing a custom profile.
+    #[arg(long, default_value = "jobs")]
+    profile: String,
+    /// Schedule and limits: standard, fast, aggressive, progressive, turn,
+    /// ad-generation, video-generation, research, strategic-analysis, scraping,
+    /// avatar-video.
+    #[arg(long, default_value = "standard")]
+    preset: String,
+    /// Poll at this fixed interval instead of the preset's schedule (e.g. 5s).
+    #[arg(long, conflicts_with = "adaptive")]
+    interval: Option<humantime::Duration>,
+    /// Poll near the predicted end (server ETA or progress slope).
+    #[arg(long)]
+    adaptive: bool,
+    /// Give up waiting after this long (e.g. 30m).
+    #[arg(long)]
+    timeout: Option<humantime::Duration>,
+    /// A header for every request, as `Name: value` (repeatable).
+    #[arg(short = 'H', long = "header")]
+    headers: Vec<String>,
+    /// The job's id, when the status body does not carry it (for results and cancel).
+    #[arg(long)]
+    job_id: Option<String>,
+    /// Print events and the outcome as JSON lines on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Write the result (or the fetched results) to this file as JSON.
+    #[arg(short = 'o', long)]
+    output: Option<PathBuf>,
+    /// Record a trace of the run (secrets redacted); replay it with `jobpoll replay`.
+    #[arg(long)]
+    trace: Option<PathBuf>,
+}
+
+/// Arguments of `jobpoll wait`.
+#[derive(clap::Args)]
+pub(crate) struct WaitArgs {
+    /// The job's status URL.
+    url: String,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// Arguments of `jobpoll submit`.
+#[derive(clap::Args)]
+pub(crate) struct SubmitArgs {
+    /// The URL that creates the job (POST).
+    url: String,
+    /// The request body (JSON), or `@FILE` to read it from a file.
+    #[arg(long, short = 'd')]
+    data: Option<String>,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// `jobpoll wait`.
+pub(crate) async fn wait(args: WaitArgs) -> ExitCode {
+    let spec = match (parse_url(&args.url), load_profile(&args.common.profile)) {
+        (Ok(url), Ok(profile)) => JobSpec::poll(profile, url),
+        (Err(error), _) | (_, Err(error)) => return usage(&error),
+    };
+    let spec = match &args.common.job_id {
+        Some(id) => spec.with_job_id(id.clone()),
+        None => spec,
+    };
+    run(spec, &args.common).await
+}
+
+/// `jobpoll submit`.
+pub(crate) async fn submit(args: SubmitArgs) -> ExitCode {
+    let body = match args.data.as_deref().map(read_data).transpose() {
+        Ok(body) => body,
+        Err(error) => return usage(&error),
+    };
+    let spec = match (parse_url(&args.url), load_profile(&args.common.profile)) {
+        (Ok(url), Ok(profile)) => JobSpec::submit(profile, url, body),
+        (Err(error), _) | (_, Err(error)) => return usage(&error),
+    };
+    run(spec, &args.common).await
+}
+
+async fn run(spec: JobSpec, common: &Common) -> ExitCode {
+    let config = match config(common) {
+        Ok(config) => config,
+        Err(error) => return usage(&error),
+    };
+    let mut spec = spec;
+    for header in &common.headers {
+        match header.split_once(':') {
+            Some((name, value)) => spec = spec.with_header(name.trim(), value.trim()),
+            None => return usage(&format!("header {header:?} must look like `Name: value`")),
+        }
+    }
+    let client = jobpoll_tokio::Client::new();
+    let started = match &common.trace {
+        Some(path) => client.start_recorded(spec, config, path.clone()),
+        None => client.start(spec, config),
+    };
+    let mut handle = match started {
+        Ok(handle) => handle,
+        Err(error) => return usage(&error.to_string()),
+    };
+    let mut report = Report::new(common.json);
+    let label = "job";
+    report.add(label);
+    let mut events = handle.events();
+    let outcome = loop {
+        tokio::select! {
+            event = next_event(&mut events) => match event {
+                Some(event) => report.event(label, &event),
+                None => break (&mut handle).await,
+            },
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("jobpoll: cancelling (Ctrl-C again to quit at once)");
+                handle.cancel();
+                tokio::select! {
+                    outcome = &mut handle => break outcome,
+                    _ = tokio::signal::ctrl_c() => return ExitCode::from(exit::CANCELLED),
+                }
+            }
+            outcome = &mut handle => break outcome,
+        }
+    };
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            eprintln!("jobpoll: {error}");
+            return ExitCode::from(exit::GAVE_UP);
+        }
+    };
+    report.outcome(label, &outcome);
+    if let Some(path) = &common.output
+        && let Err(error) = write_result(path, &outcome)
+    {
+        eprintln!("jobpoll: cannot write {}: {error}", path.display());
+    }
+    ExitCode::from(exit::of(&outcome))
+}
+
+/// The next event, or `None` once the stream has ended.
+pub(crate) async fn next_event(
+    events: &mut jobpoll_tokio::EventStream,
+) -> Option<jobpoll_core::Event> {
+    events.recv().await
+}
+
+fn config(common: &Common) -> Result<Config, String> {
+    let mut config = Config::preset(&common.preset).ok_or_else(|| {
+        format!(
+            "unknown preset {:?}; choose one of {}",
+            common.preset,
+            Config::PRESET_NAMES.join(", ")
+        )
+    })?;
+    if let Some(interval) = common.interval {
+        config.poll = Schedule::fixed(Duration::from(interval));
+    }
+    if common.adaptive {
+        config.poll = Schedule::adaptive(Adaptive::standard());
+    }
+    if let Some(timeout) = common.timeout {
+        config.deadline = Some(Duration::from(timeout));
+    }
+    config.validate().map_err(|error| error.to_string())?;
+    Ok(config)
+}
+
+/// A built-in profile by name, or a custom one from a JSON file.
+pub(crate) fn load_profile(name: &str) -> Result<Profile, String> {
+    if let Some(profile) = Profile::builtin(name) {
+        return Ok(profile);
+    }
+    let text = std::fs::read_to_string(name).map_err(|error| {
+        format!(
+            "{name:?} is not a built-in profile ({}) and cannot be read as a file: {error}",
+            Profile::BUILTIN_NAMES.join(", ")
+        )
+    })?;
+    serde_json::from_str(&text).map_err(|error| format!("{name}: not a profile: {error}"))
+}
+
+fn parse_url(text: &str) -> Result<url::Url, String> {
+    let url: url::Url = text
+        .parse()
+        .map_err(|error| format!("{text:?} is not a URL: {error}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{text:?} must be an http or https URL"));
+    }
+    Ok(url)
+}
+
+fn read_data(data: &str) -> Result<String, String> {
+    match data.strip_prefix('@') {
+        Some(path) => {
+            std::fs::read_to_string(path).map_err(|error| format!("cannot read {path}: {error}"))
+        }
+        None => Ok(data.to_owned()),
+    }
+}
+
+fn write_result(path: &std::path::Path, outcome: &Outcome) -> std::io::Result<()> {
+    let value = match outcome {
+        Outcome::Succeeded {
+            result, results, ..
+        } => results.clone().or_else(|| result.clone()),
+        _ => None,
+    };
+    let text = serde_json::to_string_pretty(&value.unwrap_or(serde_json::Value::Null))?;
+    std::fs::write(path, text + "\n")
+}
+
+fn usage(message: &str) -> ExitCode {
+    eprintln!("jobpoll: {message}");
+    ExitCode::from(exit::USAGE)
+}

@@ -1,0 +1,130 @@
+//! The HTTP face of the model (feature `http`): the same [`ServerModel`] that the
+//! simulator drives in virtual time, served over real HTTP/1.1 in real time.
+//!
+//! - [`SharedModel`] holds the model behind a mutex together with a real-time
+//!   epoch: [`SharedModel::now`] is the time elapsed since the model was made, as a
+//!   model [`Instant`]. It also keeps a bounded log of every request it answered.
+//! - [`router`] is the axum router: every request, whatever its method and path,
+//!   goes to one handler that reads the body (at most [`MAX_BODY_BYTES`], else
+//!   413), hands the request to the model at [`SharedModel::now`], logs it, and
+//!   returns the model's response as is: status, headers (its `Date` included)
+//!   and body.
+//! - [`Server`] runs the router on a bound listener and stops gracefully. The
+//!   [`SharedModel`] outlives it, so a new server on the same port serves the same
+//!   jobs (a server restarted mid-polling).
+//!
+//! Jobs created while the server runs (through the API or [`SharedModel::create`])
+//! get [`ServeOptions::default_faults`] appended to their plan's faults
+//! ([`ServerModel::set_default_faults`]).
+//!
+//! ```
+//! use jobpoll_server::http::{ServeOptions, Server, SharedModel};
+//!
+//! let runtime = tokio::runtime::Builder::new_current_thread()
+//!     .enable_all()
+//!     .build()
+//!     .unwrap();
+//! runtime.block_on(async {
+//!     let model = SharedModel::new(ServeOptions::default());
+//!     let server = Server::bind_loopback(model.clone()).await.unwrap();
+//!     assert!(server.base_url().starts_with("http://127.0.0.1:"));
+//!     // ... point a client at server.base_url() ...
+//!     server.shutdown().await;
+//! });
+//! ```
+//!
+//! [`ServerModel`]: crate::model::ServerModel
+//! [`ServerModel::set_default_faults`]: crate::model::ServerModel::set_default_faults
+//! [`Instant`]: jobpoll_core::Instant
+
+mod server;
+mod shared;
+
+use std::future::poll_fn;
+use std::pin::Pin;
+
+use ::http::StatusCode;
+use ::http::header::CONTENT_LENGTH;
+use axum::Router;
+use axum::body::{Body, HttpBody};
+use axum::extract::{Request, State};
+use axum::response::Response;
+use bytes::{Bytes, BytesMut};
+
+pub use server::{SHUTDOWN_GRACE, Server};
+pub use shared::{LoggedRequest, REQUEST_LOG_CAPACITY, ServeOptions, SharedModel};
+
+/// The largest request body the server reads (1 MiB); a larger one is answered
+/// 413 without reaching the model.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// The router that serves `model`: one handler for every method and path.
+pub fn router(model: SharedModel) -> Router {
+    Router::new().fallback(serve_request).with_state(model)
+}
+
+/// The one handler: read the body, ask the model, answer as the model says.
+async fn serve_request(State(model): State<SharedModel>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let response = match read_body(&parts.headers, body).await {
+        Ok(body) => model.handle(&::http::Request::from_parts(parts, body)),
+        Err(refusal) => model.refuse(
+            &parts.method,
+            parts.uri.path(),
+            refusal.status(),
+            refusal.message(),
+        ),
+    };
+    response.map(Body::from)
+}
+
+/// Why a body was not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BodyRefusal {
+    /// Longer than [`MAX_BODY_BYTES`], by its `Content-Length` or as it arrived.
+    TooLarge,
+    /// The connection failed while the body arrived.
+    Unreadable,
+}
+
+impl BodyRefusal {
+    fn status(self) -> StatusCode {
+        match self {
+            BodyRefusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            BodyRefusal::Unreadable => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn message(self) -> String {
+        match self {
+            BodyRefusal::TooLarge => {
+                format!("the request body is larger than {MAX_BODY_BYTES} bytes")
+            }
+            BodyRefusal::Unreadable => "the request body could not be read".to_owned(),
+        }
+    }
+}
+
+/// The whole body, refused as soon as its `Content-Length` or the bytes received
+/// so far pass [`MAX_BODY_BYTES`].
+async fn read_body(headers: &::http::HeaderMap, mut body: Body) -> Result<Bytes, BodyRefusal> {
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(BodyRefusal::TooLarge);
+    }
+    let mut collected = BytesMut::new();
+    while let Some(frame) = poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let frame = frame.map_err(|_| BodyRefusal::Unreadable)?;
+        // Trailers are ignored.
+        if let Ok(data) = frame.into_data() {
+            if collected.len().saturating_add(data.len()) > MAX_BODY_BYTES {
+                return Err(BodyRefusal::TooLarge);
+            }
+            collected.extend_from_slice(&data);
+        }
+    }
+    Ok(collected.freeze())
+}

@@ -1,0 +1,360 @@
+//! # jobpoll-tokio
+//!
+//! The native driver of [`jobpoll_core`]: it runs [`Job`]s on tokio and sends their
+//! requests with reqwest (rustls, HTTP/1.1 and HTTP/2). It is a thin layer that moves
+//! bytes and time between the network and the core; every decision (when to poll,
+//! how to back off, what an answer means, when to give up) is the core's.
+//!
+//! ## One call
+//!
+//! ```no_run
+//! use jobpoll_core::{Config, Profile};
+//!
+//! # async fn example() -> Result<(), jobpoll_tokio::DriverError> {
+//! let client = jobpoll_tokio::Client::new();
+//! let outcome = client
+//!     .wait("https://api.example.com/api/v1/jobs/job_1", Profile::jobs(), Config::fast())
+//!     .await?;
+//! println!("{outcome}");
+//! if let jobpoll_core::Outcome::Succeeded { result, .. } = outcome {
+//!     println!("{result:?}");
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [`Client::submit_and_wait`] creates the job first (`POST`), then waits on it.
+//! Every problem with the server or the network ends as an [`Outcome`] (failed,
+//! timed out, gave up, unauthorized, ...); [`DriverError`] is only for the driver's
+//! own problems (no runtime, an invalid spec, a trace file that cannot be written).
+//!
+//! ## A handle: events, cancel, headers, traces
+//!
+//! ```no_run
+//! use jobpoll_core::{Config, JobSpec, Profile};
+//! use jobpoll_core::trace::Redactor;
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = jobpoll_tokio::Client::builder()
+//!     .cookie_store(true)
+//!     .redactor(Redactor::default())
+//!     .build()?;
+//! let spec = JobSpec::poll(Profile::jobs(), "https://api.example.com/api/v1/jobs/job_1".parse()?)
+//!     .with_job_id("job_1") // lets the job send its cancel request
+//!     .with_header("Authorization", "Bearer secret");
+//! let mut handle = client.start(spec, Config::fast())?;
+//! let mut events = handle.events();
+//! let outcome = loop {
+//!     tokio::select! {
+//!         event = events.recv() => match event {
+//!             Some(event) => println!("{event}"),        // status queued -> processing, progress ...
+//!             None => break (&mut handle).await?,        // the job is over
+//!         },
+//!         _ = tokio::signal::ctrl_c() => handle.cancel(), // POST .../cancel, then Cancelled
+//!     }
+//! };
+//! println!("{outcome}");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [`Client::start_recorded`] does the same and writes the job's trace (JSON lines,
+//! redacted with the client's [`Redactor`]) as it goes; `jobpoll-sim replay FILE`
+//! replays it.
+//!
+//! ## What the driver does
+//!
+//! - **Time.** The job's clock is the time since [`Client::start`], read from tokio's
+//!   clock in whole microseconds. The driver sleeps until the instant the job asks
+//!   for, unless an answer or a cancel comes first.
+//! - **Requests.** Each [`Transmit`](jobpoll_core::Transmit) becomes one reqwest
+//!   request with its method, URL, headers and body, bounded by its timeout from the
+//!   first byte sent to the last byte of the body read. An
+//!   [`Abort`](jobpoll_core::Output::Abort) drops the request.
+//! - **Bodies** are read chunk by chunk up to the configuration's `max_body_bytes`.
+//!   A 2xx body past it is [`TransportError::BodyTooLarge`](jobpoll_core::TransportError::BodyTooLarge); any other answer is cut
+//!   at the limit and delivered (the job only quotes an excerpt of an error body, and
+//!   its status and headers, such as `Retry-After`, still count).
+//! - **Errors.** A failure to connect is [`TransportError::Connect`](jobpoll_core::TransportError::Connect) (the request
+//!   was certainly not sent, so even a `POST` may be repeated); no answer in time is
+//!   [`TransportError::Timeout`](jobpoll_core::TransportError::Timeout); a connection that broke after sending is
+//!   [`TransportError::Reset`](jobpoll_core::TransportError::Reset); anything else is [`TransportError::Other`](jobpoll_core::TransportError::Other). Messages
+//!   never quote the URL.
+//! - **Redirects** follow reqwest's default policy (up to 10 hops; reqwest drops
+//!   `Authorization` and `Cookie` headers when a redirect leaves the origin), so the
+//!   job sees the final answer. Set `cookie_store(true)` for APIs that track the
+//!   operation in a cookie.
+//! - **No automatic decompression and no system proxy lookup** are compiled in.
+//! - **Logs** (`tracing`): each request at `debug` (method, URL with secret query
+//!   values redacted by the client's [`Redactor`], purpose, id), each event at
+//!   `debug`, the outcome at `info`. Header values are never logged.
+//!
+//! The driver never panics on anything from the network.
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use jobpoll_core::trace::{RecordingJob, Redactor};
+use jobpoll_core::{Config, Instant, Job, JobSpec, Outcome, Profile, SpecError};
+use tokio::sync::watch;
+
+mod driver;
+mod events;
+mod handle;
+mod transport;
+
+pub use events::{DEFAULT_EVENT_CAPACITY, EventStream};
+pub use handle::JobHandle;
+
+use driver::{Driver, Machine, TraceFile};
+
+/// A problem of the driver itself. Problems with the server or the network are never
+/// a `DriverError`: they end the job with an [`Outcome`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DriverError {
+    /// The job cannot be built as specified.
+    #[error("invalid job: {0}")]
+    Spec(#[from] SpecError),
+    /// A URL given to [`Client::wait`] or [`Client::submit_and_wait`] does not parse.
+    /// (The URL is not quoted: it may hold a secret.)
+    #[error("invalid URL: {0}")]
+    Url(#[from] url::ParseError),
+    /// The HTTP client cannot be built.
+    #[error("cannot build the HTTP client: {0}")]
+    Build(String),
+    /// Jobs run on tokio: call from inside a tokio runtime.
+    #[error("no tokio runtime: start jobs from inside a tokio runtime")]
+    NoRuntime,
+    /// The trace file could not be created or written. When the job ran on to an end
+    /// anyway, its outcome is here.
+    #[error("trace file {}: {source}{}", path.display(), match outcome {
+        Some(outcome) => format!(" (the job ran on: {outcome})"),
+        None => String::new(),
+    })]
+    Trace {
+        /// The trace file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+        /// The outcome, when the job was started and ran to an end.
+        outcome: Option<Box<Outcome>>,
+    },
+    /// The job's task panicked or was stopped (the runtime shut down).
+    #[error("{0}")]
+    Task(String),
+}
+
+/// Runs jobs. Cheap to clone: clones share the connection pool (and the cookie store).
+#[derive(Clone, Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    redactor: Arc<Redactor>,
+    event_capacity: usize,
+}
+
+/// Settings of a [`Client`]; from [`Client::builder`].
+#[derive(Debug)]
+#[must_use]
+pub struct ClientBuilder {
+    cookie_store: bool,
+    redactor: Redactor,
+    user_agent: String,
+    event_capacity: usize,
+}
+
+/// The `User-Agent` sent unless [`ClientBuilder::user_agent`] says otherwise.
+pub const DEFAULT_USER_AGENT: &str = concat!("jobpoll/", env!("CARGO_PKG_VERSION"));
+
+impl Default for ClientBuilder {
+    fn default() -> ClientBuilder {
+        ClientBuilder {
+            cookie_store: false,
+            redactor: Redactor::default(),
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            event_capacity: DEFAULT_EVENT_CAPACITY,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Keep cookies the server sets and send them back (some APIs track the operation
+    /// in a cookie). Off by default.
+    pub fn cookie_store(mut self, enabled: bool) -> ClientBuilder {
+        self.cookie_store = enabled;
+        self
+    }
+
+    /// How secrets are removed from traces and logs. [`Redactor::default`] unless
+    /// set.
+    pub fn redactor(mut self, redactor: Redactor) -> ClientBuilder {
+        self.redactor = redactor;
+        self
+    }
+
+    /// The `User-Agent` header; [`DEFAULT_USER_AGENT`] unless set. A spec's own
+    /// `User-Agent` header wins.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> ClientBuilder {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// How many events a job's [`EventStream`] holds before it drops progress
+    /// reports ([`DEFAULT_EVENT_CAPACITY`] unless set; at least 1).
+    pub fn event_capacity(mut self, capacity: usize) -> ClientBuilder {
+        self.event_capacity = capacity.max(1);
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> Result<Client, DriverError> {
+        let http = reqwest::Client::builder()
+            .user_agent(self.user_agent)
+            .cookie_store(self.cookie_store)
+            .build()
+            .map_err(|error| DriverError::Build(error.without_url().to_string()))?;
+        Ok(Client {
+            http,
+            redactor: Arc::new(self.redactor),
+            event_capacity: self.event_capacity,
+        })
+    }
+}
+
+impl Default for Client {
+    fn default() -> Client {
+        Client::new()
+    }
+}
+
+impl Client {
+    /// A client with the default settings.
+    ///
+    /// # Panics
+    ///
+    /// When the TLS backend cannot be initialised, as `reqwest::Client::new` does;
+    /// [`Client::builder`] returns that as an error instead.
+    pub fn new() -> Client {
+        match Client::builder().build() {
+            Ok(client) => client,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    /// Settings for a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The redactor used for traces and logs.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// Starts waiting and returns at once; the job runs in a tokio task. Await the
+    /// handle for the outcome.
+    ///
+    /// Call from inside a tokio runtime ([`DriverError::NoRuntime`] otherwise).
+    pub fn start(&self, spec: JobSpec, config: Config) -> Result<JobHandle, DriverError> {
+        let job = Job::new(spec, config, Instant::ZERO)?;
+        self.launch(Machine::Plain(Box::new(job)), true)
+    }
+
+    /// [`Client::start`], recording the job's trace to `trace` as JSON lines (created
+    /// or truncated), redacted with the client's [`Redactor`]. Each step is written
+    /// as it happens, so the file holds the job so far even if the process dies.
+    ///
+    /// `jobpoll-sim replay FILE` (which redacts with [`Redactor::default`]) or
+    /// [`jobpoll_core::trace::replay`] with the same redactor reproduce it exactly.
+    /// If the file cannot be written part way, recording stops, the job runs on, and
+    /// the handle resolves with [`DriverError::Trace`] carrying the outcome.
+    pub fn start_recorded(
+        &self,
+        spec: JobSpec,
+        config: Config,
+        trace: PathBuf,
+    ) -> Result<JobHandle, DriverError> {
+        let job = RecordingJob::new(spec, config, Instant::ZERO, (*self.redactor).clone())?;
+        let trace = TraceFile::create(trace)?;
+        let mut machine = Machine::Recording {
+            job: Box::new(job),
+            trace,
+        };
+        // The start record goes to the file at once.
+        machine.flush_trace();
+        self.launch(machine, true)
+    }
+
+    /// Waits on the existing job at `status_url` and returns its outcome.
+    ///
+    /// Dropping the future cancels the job (in the background, like dropping a
+    /// [`JobHandle`]).
+    pub async fn wait(
+        &self,
+        status_url: &str,
+        profile: Profile,
+        config: Config,
+    ) -> Result<Outcome, DriverError> {
+        let spec = JobSpec::poll(profile, status_url.parse()?);
+        let job = Job::new(spec, config, Instant::ZERO)?;
+        self.launch(Machine::Plain(Box::new(job)), false)?.await
+    }
+
+    /// Creates a job with `POST url` and `body` (sent as `application/json`), then
+    /// waits on it and returns its outcome.
+    ///
+    /// Dropping the future cancels the job (in the background, like dropping a
+    /// [`JobHandle`]).
+    pub async fn submit_and_wait(
+        &self,
+        url: &str,
+        body: Option<String>,
+        profile: Profile,
+        config: Config,
+    ) -> Result<Outcome, DriverError> {
+        let spec = JobSpec::submit(profile, url.parse()?, body);
+        let job = Job::new(spec, config, Instant::ZERO)?;
+        self.launch(Machine::Plain(Box::new(job)), false)?.await
+    }
+
+    /// Spawns the driver task. The job's epoch is now: it was built at
+    /// `Instant::ZERO`, and nothing has been sent yet.
+    fn launch(&self, machine: Machine, events_read: bool) -> Result<JobHandle, DriverError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| DriverError::NoRuntime)?;
+        let (cancel_sender, cancel) = watch::channel(false);
+        let (sink, stream) = events::channel(self.event_capacity, !events_read);
+        let driver = Driver {
+            machine,
+            http: self.http.clone(),
+            redactor: Arc::clone(&self.redactor),
+            epoch: tokio::time::Instant::now(),
+            cancel,
+            events: sink,
+        };
+        let task = runtime.spawn(driver.run());
+        Ok(JobHandle::new(task, cancel_sender, stream))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_types_move_between_tasks() {
+        fn send_sync<T: Send + Sync + 'static>() {}
+        fn send_unpin<T: Send + Unpin + 'static>() {}
+        send_sync::<Client>();
+        send_sync::<DriverError>();
+        send_unpin::<JobHandle>();
+        send_unpin::<EventStream>();
+    }
+
+    #[test]
+    fn starting_outside_a_runtime_is_an_error() {
+        let url = "http://127.0.0.1:9/api/v1/jobs/j".parse().expect("url");
+        let result = Client::new().start(JobSpec::poll(Profile::jobs(), url), Config::fast());
+        assert!(matches!(result, Err(DriverError::NoRuntime)), "{result:?}");
+    }
+}

@@ -1,0 +1,133 @@
+//! One request through reqwest: send it, read the body under a cap, map failures onto
+//! [`TransportError`].
+
+use std::error::Error as _;
+
+use bytes::{Bytes, BytesMut};
+use jobpoll_core::{Transmit, TransportError};
+
+/// Sends `transmit` and reads the whole answer within `transmit.timeout`.
+///
+/// A body longer than `max_body` is [`TransportError::BodyTooLarge`] when the status
+/// is 2xx (the job would have to read it). Any other answer keeps its first
+/// `max_body` bytes and is delivered: the job only quotes an excerpt of an error
+/// body, and its status and headers (`401`, `429` with `Retry-After`) still matter.
+pub(crate) async fn send(
+    http: reqwest::Client,
+    transmit: Transmit,
+    max_body: usize,
+) -> Result<http::Response<Bytes>, TransportError> {
+    let timeout = transmit.timeout;
+    match tokio::time::timeout(timeout, exchange(&http, transmit, max_body)).await {
+        Ok(result) => result,
+        Err(_elapsed) => Err(TransportError::Timeout),
+    }
+}
+
+async fn exchange(
+    http: &reqwest::Client,
+    transmit: Transmit,
+    max_body: usize,
+) -> Result<http::Response<Bytes>, TransportError> {
+    let mut request = http.request(transmit.method, transmit.url);
+    for (name, value) in transmit.headers {
+        request = request.header(name, value);
+    }
+    if let Some(body) = transmit.body {
+        request = request.body(body);
+    }
+    let mut response = request.send().await.map_err(map_error)?;
+    let status = response.status();
+    let version = response.version();
+    let headers = std::mem::take(response.headers_mut());
+    let must_read = status.is_success();
+    if must_read
+        && response
+            .content_length()
+            .is_some_and(|length| length > max_body as u64)
+    {
+        return Err(TransportError::BodyTooLarge(max_body));
+    }
+    let body = read_body(&mut response, max_body, must_read).await?;
+    let mut answer = http::Response::new(body);
+    *answer.status_mut() = status;
+    *answer.version_mut() = version;
+    *answer.headers_mut() = headers;
+    Ok(answer)
+}
+
+/// Reads the body chunk by chunk, never holding more than `max_body` bytes. Past the
+/// cap: an error when `must_read`, else the body cut at the cap.
+async fn read_body(
+    response: &mut reqwest::Response,
+    max_body: usize,
+    must_read: bool,
+) -> Result<Bytes, TransportError> {
+    // Most bodies arrive as one chunk: keep it without copying.
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<BytesMut> = None;
+    let mut length = 0usize;
+    while let Some(chunk) = response.chunk().await.map_err(map_error)? {
+        let room = max_body - length;
+        if chunk.len() > room {
+            if must_read {
+                return Err(TransportError::BodyTooLarge(max_body));
+            }
+            append(&mut first, &mut joined, chunk.slice(..room));
+            break;
+        }
+        length += chunk.len();
+        append(&mut first, &mut joined, chunk);
+    }
+    Ok(match (joined, first) {
+        (Some(joined), _) => joined.freeze(),
+        (None, Some(first)) => first,
+        (None, None) => Bytes::new(),
+    })
+}
+
+fn append(first: &mut Option<Bytes>, joined: &mut Option<BytesMut>, chunk: Bytes) {
+    if let Some(joined) = joined {
+        joined.extend_from_slice(&chunk);
+    } else if let Some(head) = first.take() {
+        let mut both = BytesMut::with_capacity(head.len() + chunk.len());
+        both.extend_from_slice(&head);
+        both.extend_from_slice(&chunk);
+        *joined = Some(both);
+    } else {
+        *first = Some(chunk);
+    }
+}
+
+/// Maps a reqwest error onto the core's transport errors. The message never holds
+/// the URL (it may carry secrets in its query).
+pub(crate) fn map_error(error: reqwest::Error) -> TransportError {
+    if error.is_timeout() {
+        return TransportError::Timeout;
+    }
+    let error = error.without_url();
+    let message = describe(&error);
+    if error.is_connect() {
+        TransportError::Connect(message)
+    } else if error.is_builder() || error.is_redirect() {
+        TransportError::Other(message)
+    } else if error.is_body() || error.is_decode() || error.is_request() {
+        TransportError::Reset(message)
+    } else {
+        TransportError::Other(message)
+    }
+}
+
+/// The error and its causes as one line.
+fn describe(error: &reqwest::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.contains(&text) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}
