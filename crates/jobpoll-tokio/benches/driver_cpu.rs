@@ -13,6 +13,11 @@
 //! (driver, loop, loop, driver, ... for 50 rounds each, after a warm-up) and prints
 //! the median CPU per job of each and their ratio: on a shared machine, the paired
 //! comparison is steadier than two measurements taken a minute apart.
+//!
+//! For profilers: `JOBPOLL_BENCH_ONLY=driver` (or `loop`) runs only that side,
+//! `JOBPOLL_BENCH_BATCHES` times (100 by default), after criterion's runs; pass a
+//! filter that matches nothing (`nothing`) to skip those. Figures and the callgrind
+//! breakdown are in `docs/benchmarks.md`.
 // criterion_group! generates undocumented public items.
 #![allow(missing_docs, clippy::unwrap_used)]
 

@@ -84,7 +84,11 @@
 //!   `Authorization` and `Cookie` headers when a redirect leaves the origin), so the
 //!   job sees the final answer. Set `cookie_store(true)` for APIs that track the
 //!   operation in a cookie.
-//! - **No automatic decompression and no system proxy lookup** are compiled in.
+//! - **Proxies** come from the standard environment variables (`HTTP_PROXY`,
+//!   `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`), as reqwest does; the operating system's
+//!   own proxy settings are not read. No automatic decompression is compiled in.
+//! - **Traces** are written with blocking file writes from the job's task, one small
+//!   write per step (a few hundred bytes): fine on a local disk.
 //! - **Logs** (`tracing`): each request at `debug` (method, URL with secret query
 //!   values redacted by the client's [`Redactor`], purpose, id), each event at
 //!   `debug`, the outcome at `info`. Header values are never logged.
