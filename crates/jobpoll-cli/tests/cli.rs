@@ -159,3 +159,47 @@ fn the_demo_runs_every_job_to_its_planned_end() {
         assert!(stdout.contains(kind), "{stdout}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_cancels_the_job_on_the_server_and_exits_cancelled() {
+    let model = SharedModel::new(ServeOptions::default());
+    let server = Server::bind_loopback(model.clone())
+        .await
+        .expect("loopback server");
+    let plan = jobpoll_server::plan::JobPlan {
+        duration: std::time::Duration::from_secs(60),
+        ..jobpoll_server::plan::JobPlan::default()
+    };
+    let created = model.create(jobpoll_server::plan::Shape::Jobs, plan);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_jobpoll"))
+        .args([
+            "wait",
+            &format!("{}{}", server.base_url(), created.status_path),
+            "--interval",
+            "200ms",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(interrupted.success());
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("joined")
+        .expect("exited");
+    assert_eq!(status.code(), Some(4));
+    let cancel_sent = model
+        .requests()
+        .iter()
+        .any(|r| r.method == "POST" && r.path.ends_with("/cancel") && r.status == 200);
+    assert!(cancel_sent, "{:?}", model.requests());
+    assert!(matches!(
+        model.truth(&created.id),
+        Some(jobpoll_server::model::Truth::Cancelled { .. })
+    ));
+    server.shutdown().await;
+}
