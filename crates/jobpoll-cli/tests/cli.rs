@@ -203,3 +203,56 @@ async fn ctrl_c_cancels_the_job_on_the_server_and_exits_cancelled() {
     ));
     server.shutdown().await;
 }
+
+/// A 429 storm on the real server: the binary's requests, as the server logged them,
+/// never come before the `Retry-After` of the 429 before them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_storm_is_waited_out_without_an_early_request() {
+    use jobpoll_server::plan::{Fault, FaultWindow, JobPlan, Shape};
+    let model = SharedModel::new(ServeOptions::default());
+    let server = Server::bind_loopback(model.clone())
+        .await
+        .expect("loopback server");
+    let plan = JobPlan {
+        duration: std::time::Duration::from_millis(3500),
+        faults: vec![FaultWindow {
+            from: std::time::Duration::from_millis(200),
+            until: std::time::Duration::from_millis(2500),
+            fault: Fault::Status {
+                status: 429,
+                retry_after: Some(1),
+            },
+        }],
+        ..JobPlan::default()
+    };
+    let created = model.create(Shape::Jobs, plan);
+    let output = run(vec![
+        "wait".into(),
+        format!("{}{}", server.base_url(), created.status_path),
+        // Retries after 1, 2, 4 ... s with equal jitter: the hint is what holds them.
+        "--preset".into(),
+        "aggressive".into(),
+        "--interval".into(),
+        "100ms".into(),
+    ])
+    .await;
+    assert_eq!(
+        code(&output),
+        0,
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let log = model.requests();
+    let throttled: Vec<_> = log.iter().filter(|r| r.status == 429).collect();
+    assert!(!throttled.is_empty(), "the storm was met: {log:?}");
+    for pair in log.windows(2) {
+        if pair[0].status == 429 {
+            let gap = pair[1].at - pair[0].at;
+            assert!(
+                gap >= std::time::Duration::from_secs(1),
+                "a request {gap:?} after a 429: {log:?}"
+            );
+        }
+    }
+    server.shutdown().await;
+}
