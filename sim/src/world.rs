@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use jobpoll_core::rng::Rng;
 use jobpoll_core::trace::{Record, RecordingJob, Redactor};
-use jobpoll_core::{Config, Input, Instant, JobSpec, Output, Profile, Start, TransportError};
+use jobpoll_core::{Config, Input, Instant, JobSpec, Output, Profile, TransportError};
 use jobpoll_server::model::{ServerConfig, ServerModel};
 use jobpoll_server::plan::{Ending, JobPlan, Shape};
 
@@ -447,41 +447,24 @@ impl World {
         hash.finish()
     }
 
-    /// The traces of every job, in start order.
+    /// Starts job `job_spec` at the current time; returns its index.
     fn start_job(&mut self, job_spec: usize) -> usize {
         let pending = self.scenarios[job_spec].clone();
         let now = self.now;
-        let profile = Profile::builtin(pending.shape.profile_name()).unwrap_or_else(Profile::jobs);
-        let (start, server_id) = if pending.submit {
-            let (method, path, body) = ServerModel::submit_request(pending.shape, &pending.plan);
-            let url = format!("{ORIGIN}{path}")
-                .parse()
+        let origin: url::Url = ORIGIN.parse().expect("a valid origin");
+        let (spec, server_id) = if pending.submit {
+            let spec = ServerModel::submit_spec(&origin, pending.shape, &pending.plan)
                 .expect("the model's paths are valid URLs");
-            (
-                Start::Submit {
-                    method,
-                    url,
-                    body: Some(body),
-                },
-                None,
-            )
+            (spec, None)
         } else {
             let created = self.server.create(pending.shape, pending.plan.clone(), now);
-            let url = format!("{ORIGIN}{}", created.status_path)
-                .parse()
+            let status_url = origin
+                .join(&created.status_path)
                 .expect("the model's paths are valid URLs");
-            (
-                Start::Poll {
-                    status_url: url,
-                    job_id: Some(created.id.clone()),
-                },
-                Some(created.id),
-            )
-        };
-        let spec = JobSpec {
-            profile,
-            start,
-            headers: Vec::new(),
+            let profile =
+                Profile::builtin(pending.shape.profile_name()).unwrap_or_else(Profile::jobs);
+            let spec = JobSpec::poll(profile, status_url).with_job_id(created.id.clone());
+            (spec, Some(created.id))
         };
         let job = RecordingJob::new(spec, pending.config.clone(), now, Redactor::none())
             .expect("presets and model URLs make valid jobs");

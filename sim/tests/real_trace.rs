@@ -4,7 +4,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use jobpoll_core::{Config, JobSpec, Profile, Schedule, Start};
+use jobpoll_core::{Config, Schedule};
 use jobpoll_server::http::{ServeOptions, Server, SharedModel};
 use jobpoll_server::model::ServerModel;
 use jobpoll_server::plan::{Fault, FaultWindow, JobPlan, Shape};
@@ -36,17 +36,10 @@ async fn a_real_driver_trace_replays_in_the_simulator() {
         ],
         ..JobPlan::default()
     };
-    let (method, path, body) = ServerModel::submit_request(Shape::Codegen, &plan);
-    let url = format!("{}{path}", server.base_url()).parse().expect("URL");
-    let spec = JobSpec {
-        profile: Profile::codegen(),
-        start: Start::Submit {
-            method,
-            url,
-            body: Some(body),
-        },
-        headers: vec![("authorization".into(), "Bearer not-in-the-trace".into())],
-    };
+    let origin = server.base_url().parse().expect("the server's URL");
+    let spec = ServerModel::submit_spec(&origin, Shape::Codegen, &plan)
+        .expect("model paths are URLs")
+        .with_header("authorization", "Bearer not-in-the-trace");
     let config = Config {
         poll: Schedule::fixed(Duration::from_millis(150)),
         retry: Schedule::fixed(Duration::from_millis(150)),

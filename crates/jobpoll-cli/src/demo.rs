@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use jobpoll_core::schedule::Adaptive;
-use jobpoll_core::{Config, Instant, Jitter, JobSpec, Outcome, Profile, Schedule, Start};
+use jobpoll_core::{Config, Instant, Jitter, Outcome, Schedule};
 use jobpoll_server::http::{ServeOptions, Server, SharedModel};
 use jobpoll_server::model::{ServerModel, Truth};
 use jobpoll_server::plan::{Ending, Fault, FaultWindow, JobPlan, Shape};
@@ -138,26 +138,17 @@ pub(crate) async fn demo(args: DemoArgs) -> ExitCode {
         }
     };
     eprintln!("jobpoll demo: reference server on {}", server.base_url());
+    let base = server.base_url();
     let client = jobpoll_tokio::Client::new();
     let mut report = Report::new(args.json);
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
     let mut tasks = Vec::new();
     for (index, job) in jobs().into_iter().enumerate() {
-        let (method, path, body) = ServerModel::submit_request(job.shape, &job.plan);
-        let Ok(url) = format!("{}{path}", server.base_url()).parse() else {
+        let Ok(spec) = base
+            .parse()
+            .and_then(|origin| ServerModel::submit_spec(&origin, job.shape, &job.plan))
+        else {
             continue;
-        };
-        let Some(profile) = Profile::builtin(job.shape.profile_name()) else {
-            continue;
-        };
-        let spec = JobSpec {
-            profile,
-            start: Start::Submit {
-                method,
-                url,
-                body: Some(body),
-            },
-            headers: Vec::new(),
         };
         let mut config = config();
         config.seed = index as u64;

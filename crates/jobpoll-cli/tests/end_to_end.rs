@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use jobpoll_core::{Config, JobSpec, Outcome, Profile, Schedule, Start};
+use jobpoll_core::{Config, JobSpec, Outcome, Schedule};
 use jobpoll_server::http::{ServeOptions, Server, SharedModel};
 use jobpoll_server::model::ServerModel;
 use jobpoll_server::plan::{Ending, JobPlan, Shape};
@@ -19,20 +19,8 @@ fn quick() -> Config {
 }
 
 fn spec(base: &str, shape: Shape, plan: &JobPlan) -> JobSpec {
-    let (method, path, body) = ServerModel::submit_request(shape, plan);
-    let url = format!("{base}{path}")
-        .parse()
-        .expect("model paths are URLs");
-    let profile = Profile::builtin(shape.profile_name()).expect("every shape has a profile");
-    JobSpec {
-        profile,
-        start: Start::Submit {
-            method,
-            url,
-            body: Some(body),
-        },
-        headers: Vec::new(),
-    }
+    let origin = base.parse().expect("the server's URL");
+    ServerModel::submit_spec(&origin, shape, plan).expect("model paths are URLs")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

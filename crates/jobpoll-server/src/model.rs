@@ -207,6 +207,30 @@ impl ServerModel {
         (http::Method::POST, path, body)
     }
 
+    /// The client's side of [`ServerModel::submit_request`]: a job spec that creates
+    /// a job of `shape` with `plan` on the server at `origin` and waits on it with the
+    /// core's matching built-in profile.
+    pub fn submit_spec(
+        origin: &url::Url,
+        shape: Shape,
+        plan: &JobPlan,
+    ) -> Result<jobpoll_core::JobSpec, url::ParseError> {
+        let (method, path, body) = ServerModel::submit_request(shape, plan);
+        let url = origin.join(&path)?;
+        let profile = jobpoll_core::Profile::builtin(shape.profile_name())
+            .unwrap_or_else(jobpoll_core::Profile::jobs);
+        let start = jobpoll_core::Start::Submit {
+            method,
+            url,
+            body: Some(body),
+        };
+        Ok(jobpoll_core::JobSpec {
+            profile,
+            start,
+            headers: Vec::new(),
+        })
+    }
+
     /// Answers one request at `now`. Never panics, whatever the request.
     pub fn handle(
         &mut self,

@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use jobpoll_core::event::CancelledBy;
-use jobpoll_core::{Config, Event, Input, Instant, Job, JobSpec, Outcome, Output, Profile};
+use jobpoll_core::{Config, Event, Input, Instant, Job, JobSpec, Outcome, Output};
 use jobpoll_server::model::{RateLimit, ServerConfig, ServerModel, Truth};
 use jobpoll_server::plan::{Ending, Fault, FaultWindow, JobPlan, Shape};
 use support::{plan, secs, url};
@@ -71,16 +71,7 @@ fn drive(
 }
 
 fn submit_spec(shape: Shape, plan: &JobPlan) -> JobSpec {
-    let (method, path, body) = ServerModel::submit_request(shape, plan);
-    let mut spec = JobSpec::submit(
-        Profile::builtin(shape.profile_name()).expect("a built-in profile"),
-        url(&path),
-        Some(body),
-    );
-    if let jobpoll_core::Start::Submit { method: m, .. } = &mut spec.start {
-        *m = method;
-    }
-    spec
+    ServerModel::submit_spec(&url("/"), shape, plan).expect("model paths are URLs")
 }
 
 fn short_id(outcome: &Outcome, shape: Shape) -> String {
