@@ -343,6 +343,28 @@ impl fmt::Display for Progress {
     }
 }
 
+impl PollError {
+    /// A short stable name for the kind of failure (`connect`, `timeout`,
+    /// `http_429`, `http_5xx`, `unreadable`, ...), for metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PollError::Transport(TransportError::Connect(_)) => "connect",
+            PollError::Transport(TransportError::Timeout) => "timeout",
+            PollError::Transport(TransportError::Reset(_)) => "reset",
+            PollError::Transport(TransportError::BodyTooLarge(_))
+            | PollError::BodyTooLarge { .. } => "body_too_large",
+            PollError::Transport(TransportError::Other(_)) => "transport",
+            PollError::Status { status: 429, .. } => "http_429",
+            PollError::Status {
+                status: 500..=599, ..
+            } => "http_5xx",
+            PollError::Status { .. } => "http_other",
+            PollError::Unreadable(_) => "unreadable",
+            PollError::SubmitUncertain { .. } => "submit_uncertain",
+        }
+    }
+}
+
 impl Outcome {
     /// The counts and times of this outcome.
     pub fn stats(&self) -> &Stats {

@@ -16,6 +16,7 @@
 //! breaks the contract is an [`InputError`] that leaves the job unchanged.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use core::time::Duration;
@@ -324,7 +325,8 @@ struct ProgressSample {
 #[serde(bound(serialize = "P: Serialize", deserialize = "P: DeserializeOwned"))]
 pub struct Job<P = Profile> {
     spec: JobSpec<P>,
-    config: Config,
+    /// Shared by every job of a fleet that was given the same configuration.
+    config: Arc<Config>,
     /// The driver instant (microseconds) at age zero; may be negative after a resume.
     origin: i64,
     /// The latest age seen: time never runs backwards inside the job.
@@ -361,6 +363,10 @@ pub struct Job<P = Profile> {
     rng: Rng,
     next_request_id: u64,
     queue: VecDeque<Output>,
+    /// Held by a fleet: no request goes out, even when one is due, until the fleet
+    /// lets it (limits, throttling, pause). Never set for a job driven on its own.
+    #[serde(skip)]
+    gated: bool,
 }
 
 /// A saved job: `serde` it anywhere, then [`Job::restore`] or [`Job::resume`].
@@ -385,8 +391,37 @@ impl<P: Interpret> Job<P> {
     /// A job that starts at `now`. Its first request is ready in
     /// [`Job::poll_output`] (unless the configuration delays the first poll).
     pub fn new(spec: JobSpec<P>, config: Config, now: Instant) -> Result<Job<P>, SpecError> {
+        let seed = config.seed;
+        Job::new_shared(spec, Arc::new(config), seed, now)
+    }
+
+    /// As [`Job::new`], with a configuration shared with other jobs (a fleet of a
+    /// million jobs keeps one copy) and this job's own random seed, which replaces
+    /// `config.seed`.
+    pub fn new_shared(
+        spec: JobSpec<P>,
+        config: Arc<Config>,
+        seed: u64,
+        now: Instant,
+    ) -> Result<Job<P>, SpecError> {
+        Job::build(spec, config, seed, now, false)
+    }
+
+    /// A job whose requests a fleet lets out (`gated`), or a job on its own.
+    pub(crate) fn build(
+        spec: JobSpec<P>,
+        config: Arc<Config>,
+        seed: u64,
+        now: Instant,
+        gated: bool,
+    ) -> Result<Job<P>, SpecError> {
         validate(&spec, &config)?;
-        let config = config.normalized();
+        let normalized = Config::clone(&config).normalized();
+        let config = if normalized == *config {
+            config
+        } else {
+            Arc::new(normalized)
+        };
         let (phase, status_url, job_id) = match &spec.start {
             Start::Poll { status_url, job_id } => {
                 (Phase::Polling, Some(status_url.clone()), job_id.clone())
@@ -394,7 +429,7 @@ impl<P: Interpret> Job<P> {
             Start::Submit { .. } => (Phase::Submitting, None, None),
         };
         let mut job = Job {
-            rng: Rng::new(config.seed),
+            rng: Rng::new(seed),
             spec,
             config,
             origin: i64::try_from(now.as_micros()).unwrap_or(i64::MAX),
@@ -423,6 +458,7 @@ impl<P: Interpret> Job<P> {
             last_sample: None,
             next_request_id: 0,
             queue: VecDeque::new(),
+            gated,
         };
         if job.phase == Phase::Polling && job.config.first_poll == FirstPoll::AfterFirstDelay {
             job.schedule_poll(0, None);
@@ -538,6 +574,63 @@ impl<P: Interpret> Job<P> {
         }
     }
 
+    // --- for the fleet ----------------------------------------------------------
+
+    /// Holds back (`true`) or lets out the job's requests.
+    pub(crate) fn set_gated(&mut self, gated: bool) {
+        self.gated = gated;
+    }
+
+    /// Whether a request is due now (the gate may be holding it back).
+    pub(crate) fn wants_to_send(&self) -> bool {
+        self.phase != Phase::Finished && self.in_flight.is_none() && self.age >= self.next_send_at
+    }
+
+    /// When the job needs a tick, not counting a request that is due but held back
+    /// by the gate (the fleet releases that one itself).
+    pub(crate) fn wake_at(&self) -> Option<Instant> {
+        if self.gated && self.wants_to_send() {
+            return self.deadline().map(|deadline| self.instant(deadline));
+        }
+        self.poll_timeout()
+    }
+
+    /// Until when the server's latest hint holds this job back, if it gave one.
+    pub(crate) fn hint_until(&self) -> Option<Instant> {
+        self.hint.as_ref().map(|_| self.instant(self.not_before))
+    }
+
+    /// Lends the job an empty output buffer that already has capacity, so that a
+    /// fleet of idle jobs does not keep one allocated buffer each.
+    pub(crate) fn lend_buffer(&mut self, spare: &mut VecDeque<Output>) {
+        if self.queue.capacity() == 0 && self.queue.is_empty() && spare.is_empty() {
+            std::mem::swap(&mut self.queue, spare);
+        }
+    }
+
+    /// Takes back the (drained) output buffer: into `spare` if that has none, else
+    /// it is freed.
+    pub(crate) fn reclaim_buffer(&mut self, spare: &mut VecDeque<Output>) {
+        if !self.queue.is_empty() || self.queue.capacity() == 0 {
+            return;
+        }
+        if spare.capacity() == 0 {
+            std::mem::swap(&mut self.queue, spare);
+        } else {
+            self.queue = VecDeque::new();
+        }
+    }
+
+    /// Ends the job as cancelled without telling the server (the fleet is paused and
+    /// may send nothing).
+    pub(crate) fn cancel_locally(&mut self, now: Instant) {
+        let now = self.advance(now);
+        match self.phase {
+            Phase::Polling | Phase::Cancelling => self.finish_cancelled(now, None),
+            _ => self.on_cancel(now),
+        }
+    }
+
     /// Saves the job, pending outputs included.
     pub fn snapshot(&self) -> Snapshot<P>
     where
@@ -630,7 +723,7 @@ impl<P: Interpret> Job<P> {
             self.on_deadline(now);
             return;
         }
-        if now >= self.next_send_at {
+        if now >= self.next_send_at && !self.gated {
             self.send(now);
         }
     }
@@ -1134,7 +1227,9 @@ impl<P: Interpret> Job<P> {
                 {
                     self.phase = Phase::Cancelling;
                     self.queue.push_back(Output::Event(Event::CancelRequested));
-                    self.send(now);
+                    // Due at once, whatever the schedule and hints say; `drive`
+                    // sends it (unless a fleet holds it back).
+                    self.next_send_at = now;
                 } else {
                     self.finish_cancelled(now, None);
                 }

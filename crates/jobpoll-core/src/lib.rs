@@ -66,12 +66,15 @@
 //! - [`classify`]: what a status code means.
 //! - [`profile`]: how a job API speaks (built-ins and data-driven custom ones).
 //! - [`event`]: events, outcomes and errors.
+//! - [`fleet`]: many jobs on one timer queue, with shared polls, limits, throttling
+//!   and pause.
 //! - [`trace`]: recording and bit-identical replay.
 #![forbid(unsafe_code)]
 
 pub mod classify;
 pub mod config;
 pub mod event;
+pub mod fleet;
 pub mod hints;
 pub mod job;
 pub mod profile;

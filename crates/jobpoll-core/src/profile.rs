@@ -172,6 +172,45 @@ pub trait Interpret {
     fn not_found_means_pending(&self) -> bool;
 }
 
+/// A shared profile speaks as the profile it points to: a fleet of a million jobs
+/// holds one `Arc<Profile>`, not a million copies.
+impl<T: Interpret + ?Sized> Interpret for std::sync::Arc<T> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn read_submission(
+        &self,
+        response: &http::Response<Bytes>,
+        submit_url: &Url,
+    ) -> Result<Submission, InterpretError> {
+        (**self).read_submission(response, submit_url)
+    }
+    fn read_status(
+        &self,
+        response: &http::Response<Bytes>,
+    ) -> Result<StatusReport, InterpretError> {
+        (**self).read_status(response)
+    }
+    fn results_url(&self, job: JobRef<'_>) -> Option<Result<Url, InterpretError>> {
+        (**self).results_url(job)
+    }
+    fn read_results(
+        &self,
+        response: &http::Response<Bytes>,
+    ) -> Result<serde_json::Value, InterpretError> {
+        (**self).read_results(response)
+    }
+    fn cancel_request(
+        &self,
+        job: JobRef<'_>,
+    ) -> Option<Result<(http::Method, Url), InterpretError>> {
+        (**self).cancel_request(job)
+    }
+    fn not_found_means_pending(&self) -> bool {
+        (**self).not_found_means_pending()
+    }
+}
+
 /// The placeholder `{id}` in templates is replaced by the job id, percent-encoded as
 /// one path segment; `{id_path}` keeps `/` (Google operation names). A template that
 /// starts with `/` is resolved against the origin of the URL it relates to; a full

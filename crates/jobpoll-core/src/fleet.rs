@@ -1,0 +1,1103 @@
+//! Many jobs behind one scheduler.
+//!
+//! A [`Fleet`] drives any number of [`Job`]s with one timer queue: the driver keeps
+//! one timer (for [`Fleet::poll_timeout`]), never one per job. On top of what each job
+//! does on its own, the fleet
+//!
+//! - **shares polls**: a second subscriber to the same job (same profile, status URL
+//!   and headers) joins the running job; one request serves every subscriber, and each
+//!   receives every event and the outcome;
+//! - **limits requests in flight**, globally and per origin, and queues the rest
+//!   fairly: first come, first served within an origin, and across origins the one
+//!   that has waited longest since it last sent goes next;
+//! - **throttles per origin**: a `Retry-After` (or an exhausted `RateLimit` budget)
+//!   that one job receives holds back every job on that origin until the hint allows;
+//! - **pauses** the whole fleet or one origin (a hidden browser tab): a paused fleet
+//!   sends nothing, and the requests that fall due wait for the resume;
+//! - **stops** one subscriber or everything;
+//! - keeps **metrics**: completion time, success rate, errors by kind, attempts.
+//!
+//! Like a job, the fleet is pure: time is an input, and the same inputs give the same
+//! outputs. Adding a job, a timer firing, a response and a release from a queue cost
+//! O(log n) in the number of jobs; pausing, resuming and stopping everything are
+//! linear in what they touch.
+//!
+//! ## The run loop
+//!
+//! ```
+//! use std::sync::Arc;
+//! use bytes::Bytes;
+//! use jobpoll_core::fleet::{Fleet, FleetConfig, FleetOutput};
+//! use jobpoll_core::{Config, Instant, JobSpec, Profile};
+//!
+//! let profile = Arc::new(Profile::jobs());
+//! let config = Arc::new(Config::standard());
+//! let mut fleet = Fleet::new(FleetConfig::default());
+//! let mut now = Instant::ZERO;
+//! for n in 0..3 {
+//!     let url = format!("https://api.example.com/api/v1/jobs/job_{n}").parse().unwrap();
+//!     fleet.add(JobSpec { profile: profile.clone(), ..JobSpec::poll_shared(url) }, config.clone(), now).unwrap();
+//! }
+//! let mut finished = 0;
+//! while finished < 3 {
+//!     while let Some(output) = fleet.poll_output() {
+//!         match output {
+//!             // A real driver sends the request; here the server answers at once.
+//!             FleetOutput::Transmit { job, transmit } => {
+//!                 let body = r#"{"status":"completed","result_data":{"url":"x"}}"#;
+//!                 let response = http::Response::new(Bytes::from(body));
+//!                 fleet.handle_response(job, transmit.id, response, now).unwrap();
+//!             }
+//!             FleetOutput::Abort { .. } => {} // drop that request
+//!             FleetOutput::Event { .. } => {}
+//!             FleetOutput::Finished { outcome, .. } => {
+//!                 assert!(outcome.is_success(), "{outcome}");
+//!                 finished += 1;
+//!             }
+//!         }
+//!     }
+//!     if let Some(at) = fleet.poll_timeout() {
+//!         now = at; // a real driver sleeps until `at` (or an answer comes)
+//!         fleet.handle_timeout(now);
+//!     }
+//! }
+//! assert_eq!(fleet.metrics().success_rate(), Some(1.0));
+//! ```
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use core::time::Duration;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::config::Config;
+use crate::event::{CancelledBy, Event, Outcome, TransportError};
+use crate::job::{Input, InputError, Job, JobSpec, Output, RequestId, SpecError, Start, Transmit};
+use crate::profile::{Interpret, Profile};
+use crate::rng::Rng;
+use crate::time::Instant;
+
+/// The fleet's own limits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FleetConfig {
+    /// Requests in flight at once, over all origins (at least 1).
+    pub max_in_flight: u32,
+    /// Requests in flight at once to one origin (at least 1).
+    pub max_in_flight_per_origin: u32,
+    /// Root of every job's random seed (each job draws its own from it, in the
+    /// order the jobs are added).
+    pub seed: u64,
+}
+
+impl Default for FleetConfig {
+    /// 256 requests in flight, 32 per origin.
+    fn default() -> FleetConfig {
+        FleetConfig {
+            max_in_flight: 256,
+            max_in_flight_per_origin: 32,
+            seed: 0,
+        }
+    }
+}
+
+/// One job of the fleet (shared by all its subscribers). Keys are never reused: a
+/// key of a finished job stays unknown to the fleet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct JobKey {
+    slot: u32,
+    generation: u32,
+}
+
+/// One subscription to a job: what [`Fleet::add`] returns and what events and the
+/// outcome are addressed to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Subscriber {
+    job: JobKey,
+    number: u32,
+}
+
+impl Subscriber {
+    /// The job this subscription is to.
+    pub fn job(&self) -> JobKey {
+        self.job
+    }
+}
+
+/// What the fleet asks of its driver.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FleetOutput {
+    /// Send this request for `job`; answer with [`Fleet::handle_response`] or
+    /// [`Fleet::handle_transport_error`].
+    Transmit {
+        /// The job it belongs to.
+        job: JobKey,
+        /// The request.
+        transmit: Transmit,
+    },
+    /// Drop the request `request` of `job`: its answer is no longer wanted.
+    Abort {
+        /// The job it belongs to.
+        job: JobKey,
+        /// The request.
+        request: RequestId,
+    },
+    /// Something happened to a job one subscriber follows (every subscriber of a
+    /// shared job receives its own copy).
+    Event {
+        /// Who it is for.
+        subscriber: Subscriber,
+        /// What happened.
+        event: Event,
+    },
+    /// The outcome, once per subscriber, after its last event.
+    Finished {
+        /// Who it is for.
+        subscriber: Subscriber,
+        /// How it ended.
+        outcome: Outcome,
+    },
+}
+
+/// A call the fleet could not act on. Nothing changed.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum FleetError {
+    /// The job is finished or was never in this fleet.
+    #[error("no such job in the fleet: {0:?}")]
+    UnknownJob(JobKey),
+    /// The subscription ended or never existed.
+    #[error("no such subscriber in the fleet: {0:?}")]
+    UnknownSubscriber(Subscriber),
+    /// The job refused the input (an answer to a request it did not send).
+    #[error(transparent)]
+    Input(#[from] InputError),
+}
+
+/// Counts over the fleet's life.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FleetMetrics {
+    /// Jobs created.
+    pub jobs: u64,
+    /// Subscriptions that joined a job already running (shared polls).
+    pub joined: u64,
+    /// Jobs that reached an outcome.
+    pub finished: u64,
+    /// Outcomes by kind (`succeeded`, `failed`, `timed_out`, ...; see
+    /// [`Outcome::kind`]).
+    pub outcomes: BTreeMap<String, u64>,
+    /// Failed requests by kind (`timeout`, `http_429`, `http_5xx`, ...; see
+    /// [`PollError::kind`](crate::PollError::kind)), retried or final.
+    pub errors: BTreeMap<String, u64>,
+    /// Requests sent.
+    pub requests: u64,
+    /// Status polls of the finished jobs.
+    pub attempts: u64,
+    /// Time from start to outcome, summed over the finished jobs.
+    #[serde(with = "crate::time::serde_micros")]
+    pub completion_time: Duration,
+}
+
+impl FleetMetrics {
+    /// Mean time from start to outcome of the finished jobs.
+    pub fn average_completion(&self) -> Option<Duration> {
+        let n = u32::try_from(self.finished).ok().filter(|n| *n > 0)?;
+        Some(self.completion_time / n)
+    }
+
+    /// Share of the finished jobs that succeeded, 0 to 1.
+    pub fn success_rate(&self) -> Option<f64> {
+        let succeeded = self.outcomes.get("succeeded").copied().unwrap_or(0);
+        (self.finished > 0).then(|| succeeded as f64 / self.finished as f64)
+    }
+
+    /// Mean number of status polls of the finished jobs.
+    pub fn average_attempts(&self) -> Option<f64> {
+        (self.finished > 0).then(|| self.attempts as f64 / self.finished as f64)
+    }
+
+    fn count_error(&mut self, kind: &str) {
+        match self.errors.get_mut(kind) {
+            Some(count) => *count += 1,
+            None => {
+                self.errors.insert(kind.to_owned(), 1);
+            }
+        }
+    }
+}
+
+/// What the fleet knows about one origin (`scheme://host:port`).
+#[derive(Debug)]
+struct Origin {
+    name: String,
+    in_flight: u32,
+    /// No request before this instant (µs): the latest server hint any job of this
+    /// origin received.
+    throttled_until: u64,
+    paused: bool,
+    /// Jobs with a request due, in arrival order; stale entries (finished or
+    /// released jobs) are skipped when popped.
+    waiting: VecDeque<JobKey>,
+    /// Whether the origin is in the fleet's ring.
+    in_ring: bool,
+    /// When it last sent (a counter): the ring serves the origin that waited longest.
+    turn: u64,
+}
+
+/// Subscribers of one job: nearly always one, so no allocation for that case.
+#[derive(Debug)]
+enum Subscribers {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Subscribers {
+    fn len(&self) -> usize {
+        match self {
+            Subscribers::One(_) => 1,
+            Subscribers::Many(list) => list.len(),
+        }
+    }
+
+    fn contains(&self, number: u32) -> bool {
+        match self {
+            Subscribers::One(n) => *n == number,
+            Subscribers::Many(list) => list.contains(&number),
+        }
+    }
+
+    fn push(&mut self, number: u32) {
+        match self {
+            Subscribers::One(first) => *self = Subscribers::Many(vec![*first, number]),
+            Subscribers::Many(list) => list.push(number),
+        }
+    }
+
+    fn remove(&mut self, number: u32) {
+        if let Subscribers::Many(list) = self {
+            list.retain(|n| *n != number);
+            if let [only] = list.as_slice() {
+                *self = Subscribers::One(*only);
+            }
+        }
+    }
+
+    fn numbers(&self) -> &[u32] {
+        match self {
+            Subscribers::One(n) => std::slice::from_ref(n),
+            Subscribers::Many(list) => list,
+        }
+    }
+}
+
+/// One live job.
+#[derive(Debug)]
+struct Entry<P> {
+    job: Job<P>,
+    origin: u32,
+    /// Its key in the sharing index, when it holds one.
+    share_key: Option<u64>,
+    /// The instant (µs) of its timer entry in the queue, `u64::MAX` for none.
+    timer_at: u64,
+    subscribers: Subscribers,
+    next_subscriber: u32,
+    /// A request of this job is in flight (counted against the limits).
+    in_flight: bool,
+    /// In its origin's waiting queue.
+    queued: bool,
+}
+
+#[derive(Debug)]
+struct Slot<P> {
+    generation: u32,
+    entry: Option<Entry<P>>,
+}
+
+const NO_TIMER: u64 = u64::MAX;
+
+/// Many jobs, one scheduler. See the [module documentation](self).
+#[derive(Debug)]
+pub struct Fleet<P = Arc<Profile>> {
+    config: FleetConfig,
+    slots: Vec<Slot<P>>,
+    free: Vec<u32>,
+    live: usize,
+    /// Job timers: (instant µs, slot, generation). Entries whose job moved its timer
+    /// or ended are skipped when they come up.
+    timers: BinaryHeap<Reverse<(u64, u32, u32)>>,
+    /// Origin throttle ends: (instant µs, origin).
+    throttle_ends: BinaryHeap<Reverse<(u64, u32)>>,
+    origins: Vec<Origin>,
+    origin_index: HashMap<String, u32>,
+    /// Origins with waiting jobs, least recently served first: (turn, origin).
+    /// An entry whose origin has sent since is put back with its new turn.
+    ring: BinaryHeap<Reverse<(u64, u32)>>,
+    /// Counts requests sent, to order origins by when they last sent.
+    turns: u64,
+    /// Running jobs that can be shared, by a hash of profile, status URL and headers.
+    shared: HashMap<u64, JobKey>,
+    in_flight: u32,
+    paused: bool,
+    seeds: Rng,
+    metrics: FleetMetrics,
+    outputs: VecDeque<FleetOutput>,
+    /// The one output buffer lent to whichever job is handling an input.
+    spare: VecDeque<Output>,
+    now: u64,
+}
+
+impl JobSpec<Arc<Profile>> {
+    /// [`JobSpec::poll`] for a fleet: the built-in jobs profile, shared; replace
+    /// `profile` with a clone of your own `Arc` to share another.
+    pub fn poll_shared(status_url: Url) -> JobSpec<Arc<Profile>> {
+        let JobSpec { start, headers, .. } = JobSpec::poll(Profile::jobs(), status_url);
+        JobSpec {
+            profile: Arc::new(Profile::jobs()),
+            start,
+            headers,
+        }
+    }
+}
+
+impl<P: Interpret> Fleet<P> {
+    /// An empty fleet. Limits below 1 are raised to 1.
+    pub fn new(config: FleetConfig) -> Fleet<P> {
+        let config = FleetConfig {
+            max_in_flight: config.max_in_flight.max(1),
+            max_in_flight_per_origin: config.max_in_flight_per_origin.max(1),
+            ..config
+        };
+        Fleet {
+            seeds: Rng::new(config.seed),
+            config,
+            slots: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            timers: BinaryHeap::new(),
+            throttle_ends: BinaryHeap::new(),
+            origins: Vec::new(),
+            origin_index: HashMap::new(),
+            ring: BinaryHeap::new(),
+            turns: 0,
+            shared: HashMap::new(),
+            in_flight: 0,
+            paused: false,
+            metrics: FleetMetrics::default(),
+            outputs: VecDeque::new(),
+            spare: VecDeque::new(),
+            now: 0,
+        }
+    }
+
+    /// Subscribes to a job. A job polled by URL that the fleet already runs (same
+    /// profile name, status URL and headers) is shared: the new subscriber joins it
+    /// as it is, under its configuration (`config` is then unused). Otherwise a new
+    /// job starts at `now` under `config` (share one `Arc` between jobs) and a seed
+    /// drawn from the fleet's.
+    pub fn add(
+        &mut self,
+        spec: JobSpec<P>,
+        config: Arc<Config>,
+        now: Instant,
+    ) -> Result<Subscriber, SpecError> {
+        self.see(now);
+        let share_key = share_key(&spec);
+        if let Some(key) = share_key
+            && let Some(job) = self.shared.get(&key).copied()
+            && let Some(entry) = self.entry_mut(job)
+            && same_job(entry.job.spec(), &spec)
+        {
+            let number = entry.next_subscriber;
+            entry.next_subscriber = number.wrapping_add(1);
+            entry.subscribers.push(number);
+            self.metrics.joined += 1;
+            return Ok(Subscriber { job, number });
+        }
+        let start_url = match &spec.start {
+            Start::Poll { status_url, .. } => status_url,
+            Start::Submit { url, .. } => url,
+        };
+        let origin = self.origin_id(start_url);
+        let seed = self.seeds.next_u64();
+        let job = Job::build(spec, config, seed, now, true)?;
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                let slot = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+                self.slots.push(Slot {
+                    generation: 0,
+                    entry: None,
+                });
+                slot
+            }
+        };
+        let generation = self.slots[slot as usize].generation;
+        let key = JobKey { slot, generation };
+        let share_key = share_key.filter(|k| !self.shared.contains_key(k));
+        if let Some(k) = share_key {
+            self.shared.insert(k, key);
+        }
+        self.slots[slot as usize].entry = Some(Entry {
+            job,
+            origin,
+            share_key,
+            timer_at: NO_TIMER,
+            subscribers: Subscribers::One(0),
+            next_subscriber: 1,
+            in_flight: false,
+            queued: false,
+        });
+        self.live += 1;
+        self.metrics.jobs += 1;
+        self.settle(key);
+        self.pump();
+        Ok(Subscriber {
+            job: key,
+            number: 0,
+        })
+    }
+
+    /// Feeds the answer to a request the fleet sent for `job`.
+    pub fn handle_response(
+        &mut self,
+        job: JobKey,
+        request: RequestId,
+        response: http::Response<Bytes>,
+        now: Instant,
+    ) -> Result<(), FleetError> {
+        self.answer(
+            job,
+            Input::Response {
+                request,
+                response,
+                now,
+            },
+        )
+    }
+
+    /// Feeds the failure of a request the fleet sent for `job`.
+    pub fn handle_transport_error(
+        &mut self,
+        job: JobKey,
+        request: RequestId,
+        error: TransportError,
+        now: Instant,
+    ) -> Result<(), FleetError> {
+        self.answer(
+            job,
+            Input::TransportError {
+                request,
+                error,
+                now,
+            },
+        )
+    }
+
+    /// Time has come to `now`: fires every timer due.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let now = self.see(now);
+        while let Some(Reverse((at, origin))) = self.throttle_ends.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.throttle_ends.pop();
+            self.enter_ring(origin);
+        }
+        while let Some(Reverse((at, slot, generation))) = self.timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            let key = JobKey { slot, generation };
+            let Some(entry) = self.entry_mut(key) else {
+                continue;
+            };
+            if entry.timer_at != at {
+                continue;
+            }
+            entry.timer_at = NO_TIMER;
+            self.feed(
+                key,
+                Input::Tick {
+                    now: Instant::from_micros(now),
+                },
+            );
+            self.settle(key);
+        }
+        self.pump();
+    }
+
+    /// When the fleet next needs [`Fleet::handle_timeout`]; `None` when no job waits
+    /// on time.
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        while let Some(Reverse((at, slot, generation))) = self.timers.peek().copied() {
+            let key = JobKey { slot, generation };
+            if self.entry(key).is_some_and(|entry| entry.timer_at == at) {
+                break;
+            }
+            self.timers.pop();
+        }
+        let job = self.timers.peek().map(|Reverse((at, _, _))| *at);
+        let throttle = self.throttle_ends.peek().map(|Reverse((at, _))| *at);
+        let at = match (job, throttle) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
+        Some(Instant::from_micros(at))
+    }
+
+    /// The next output, or `None` until the next input.
+    pub fn poll_output(&mut self) -> Option<FleetOutput> {
+        self.outputs.pop_front()
+    }
+
+    /// Ends one subscription. The subscriber receives its outcome: at once
+    /// (cancelled, by the client) when others still follow the job, else when the
+    /// job has cancelled (with the server-side cancel request when the profile has
+    /// one, unless the job's origin or the fleet is paused: then it ends at once).
+    pub fn stop(&mut self, subscriber: Subscriber, now: Instant) -> Result<(), FleetError> {
+        self.see(now);
+        let job = subscriber.job;
+        let Some(entry) = self.entry_mut(job) else {
+            return Err(FleetError::UnknownSubscriber(subscriber));
+        };
+        if !entry.subscribers.contains(subscriber.number) {
+            return Err(FleetError::UnknownSubscriber(subscriber));
+        }
+        if entry.subscribers.len() > 1 {
+            entry.subscribers.remove(subscriber.number);
+            let stats = entry.job.stats();
+            self.outputs.push_back(FleetOutput::Finished {
+                subscriber,
+                outcome: Outcome::Cancelled {
+                    by: CancelledBy::Client {
+                        server_confirmed: None,
+                    },
+                    stats,
+                },
+            });
+            return Ok(());
+        }
+        self.cancel(job, now);
+        self.pump();
+        Ok(())
+    }
+
+    /// Stops every job (see [`Fleet::stop`]); every subscriber receives an outcome.
+    pub fn stop_all(&mut self, now: Instant) {
+        self.see(now);
+        for slot in 0..self.slots.len() {
+            let slot_ref = &self.slots[slot];
+            if slot_ref.entry.is_some() {
+                let key = JobKey {
+                    slot: u32::try_from(slot).unwrap_or(u32::MAX),
+                    generation: slot_ref.generation,
+                };
+                self.cancel(key, now);
+            }
+        }
+        self.pump();
+    }
+
+    /// Holds back every request until [`Fleet::resume`]. Requests in flight finish;
+    /// timers keep running (deadlines hold), and what falls due waits.
+    pub fn pause(&mut self) {
+        self.paused = true;
+    }
+
+    /// Lets requests out again, oldest first.
+    pub fn resume(&mut self, now: Instant) {
+        self.see(now);
+        self.paused = false;
+        for origin in 0..self.origins.len() {
+            self.enter_ring(u32::try_from(origin).unwrap_or(u32::MAX));
+        }
+        self.pump();
+    }
+
+    /// Whether the whole fleet is paused.
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+
+    /// Holds back every request to `origin` (`scheme://host[:port]`, as
+    /// [`Url::origin`] writes it; jobs added later for it are held too).
+    pub fn pause_origin(&mut self, origin: &Url) {
+        let id = self.origin_id(origin);
+        self.origins[id as usize].paused = true;
+    }
+
+    /// Lets requests to `origin` out again.
+    pub fn resume_origin(&mut self, origin: &Url, now: Instant) {
+        self.see(now);
+        let id = self.origin_id(origin);
+        self.origins[id as usize].paused = false;
+        self.enter_ring(id);
+        self.pump();
+    }
+
+    /// Counts over the fleet's life.
+    pub fn metrics(&self) -> &FleetMetrics {
+        &self.metrics
+    }
+
+    /// The fleet's limits.
+    pub fn config(&self) -> &FleetConfig {
+        &self.config
+    }
+
+    /// Jobs running (a shared job counts once).
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    /// Whether no job is running.
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Requests in flight over all origins.
+    pub fn in_flight(&self) -> u32 {
+        self.in_flight
+    }
+
+    /// Requests in flight to the origin of `url`.
+    pub fn in_flight_to(&self, url: &Url) -> u32 {
+        self.origin_index
+            .get(&origin_name(url))
+            .map_or(0, |id| self.origins[*id as usize].in_flight)
+    }
+
+    /// Until when the origin of `url` is throttled by a server hint, if it is.
+    pub fn throttled_until(&self, url: &Url) -> Option<Instant> {
+        let id = self.origin_index.get(&origin_name(url))?;
+        let until = self.origins[*id as usize].throttled_until;
+        (until > self.now).then(|| Instant::from_micros(until))
+    }
+
+    /// The job behind `key`, while it runs.
+    pub fn job(&self, key: JobKey) -> Option<&Job<P>> {
+        self.entry(key).map(|entry| &entry.job)
+    }
+
+    /// How many subscribers follow the job behind `key`.
+    pub fn subscribers(&self, key: JobKey) -> usize {
+        self.entry(key).map_or(0, |entry| entry.subscribers.len())
+    }
+
+    // --- internals ---------------------------------------------------------------
+
+    /// Time never runs backwards inside the fleet.
+    fn see(&mut self, now: Instant) -> u64 {
+        self.now = self.now.max(now.as_micros());
+        self.now
+    }
+
+    fn entry(&self, key: JobKey) -> Option<&Entry<P>> {
+        let slot = self.slots.get(key.slot as usize)?;
+        (slot.generation == key.generation)
+            .then_some(slot.entry.as_ref())
+            .flatten()
+    }
+
+    fn entry_mut(&mut self, key: JobKey) -> Option<&mut Entry<P>> {
+        let slot = self.slots.get_mut(key.slot as usize)?;
+        if slot.generation != key.generation {
+            return None;
+        }
+        slot.entry.as_mut()
+    }
+
+    fn origin_id(&mut self, url: &Url) -> u32 {
+        let name = origin_name(url);
+        if let Some(id) = self.origin_index.get(&name) {
+            return *id;
+        }
+        let id = u32::try_from(self.origins.len()).unwrap_or(u32::MAX);
+        self.origins.push(Origin {
+            name: name.clone(),
+            in_flight: 0,
+            throttled_until: 0,
+            paused: false,
+            waiting: VecDeque::new(),
+            in_ring: false,
+            turn: 0,
+        });
+        self.origin_index.insert(name, id);
+        id
+    }
+
+    fn answer(&mut self, job: JobKey, input: Input) -> Result<(), FleetError> {
+        let now = self.see(input.now());
+        // A refused answer changes nothing (the job checks before it changes).
+        self.with_job(job, |job| job.handle_input(input))
+            .ok_or(FleetError::UnknownJob(job))??;
+        let Some(entry) = self.entry_mut(job) else {
+            return Ok(());
+        };
+        let origin = entry.origin;
+        let hint_until = entry.job.hint_until();
+        if entry.in_flight {
+            entry.in_flight = false;
+            self.release_slot(origin);
+        }
+        // A hint holds back the whole origin, not only the job that received it.
+        if let Some(until) = hint_until {
+            let until = until.as_micros();
+            let o = &mut self.origins[origin as usize];
+            if until > now && until > o.throttled_until {
+                o.throttled_until = until;
+                self.throttle_ends.push(Reverse((until, origin)));
+            }
+        }
+        self.settle(job);
+        self.pump();
+        Ok(())
+    }
+
+    /// Runs `f` on the job, with the fleet's spare output buffer lent to it.
+    fn with_job<R>(&mut self, key: JobKey, f: impl FnOnce(&mut Job<P>) -> R) -> Option<R> {
+        let slot = self.slots.get_mut(key.slot as usize)?;
+        if slot.generation != key.generation {
+            return None;
+        }
+        let job = &mut slot.entry.as_mut()?.job;
+        job.lend_buffer(&mut self.spare);
+        let result = f(job);
+        job.reclaim_buffer(&mut self.spare);
+        Some(result)
+    }
+
+    /// Gives the job one input under the gate (it cannot send).
+    fn feed(&mut self, key: JobKey, input: Input) {
+        // The fleet only feeds inputs the job accepts: ticks and cancels.
+        let _ = self.with_job(key, |job| job.handle_input(input));
+    }
+
+    /// After an input: forwards the job's outputs, queues a due request (or sends it
+    /// when the limits allow and nobody is ahead), and sets its timer.
+    fn settle(&mut self, key: JobKey) {
+        self.drain(key);
+        let now = self.now;
+        let Some(entry) = self.entry_mut(key) else {
+            return;
+        };
+        if entry.job.wants_to_send() && !entry.queued {
+            let origin = entry.origin;
+            let nobody_ahead = self.origins[origin as usize].waiting.is_empty();
+            if nobody_ahead && self.permitted(origin, now) {
+                self.release(key);
+            } else {
+                if let Some(entry) = self.entry_mut(key) {
+                    entry.queued = true;
+                }
+                self.origins[origin as usize].waiting.push_back(key);
+                self.enter_ring(origin);
+            }
+        }
+        self.set_timer(key);
+    }
+
+    /// Lets the job send its due request now.
+    fn release(&mut self, key: JobKey) {
+        let now = Instant::from_micros(self.now);
+        if let Some(entry) = self.entry_mut(key) {
+            entry.queued = false;
+        }
+        self.with_job(key, |job| {
+            job.set_gated(false);
+            let _ = job.handle_input(Input::Tick { now });
+            job.set_gated(true);
+        });
+        self.drain(key);
+        self.set_timer(key);
+    }
+
+    fn set_timer(&mut self, key: JobKey) {
+        let Some(entry) = self.entry_mut(key) else {
+            return;
+        };
+        let at = entry.job.wake_at().map_or(NO_TIMER, Instant::as_micros);
+        if at != entry.timer_at {
+            entry.timer_at = at;
+            if at != NO_TIMER {
+                self.timers.push(Reverse((at, key.slot, key.generation)));
+            }
+        }
+    }
+
+    /// Moves the job's outputs to the fleet's, fanning events out to subscribers;
+    /// removes the job once it has finished.
+    fn drain(&mut self, key: JobKey) {
+        let Some(entry) = self.slots[key.slot as usize].entry.as_mut() else {
+            return;
+        };
+        entry.job.lend_buffer(&mut self.spare);
+        let mut finished = false;
+        loop {
+            let output = match entry.job.poll_output() {
+                Output::Timeout(_) | Output::Done => break,
+                output => output,
+            };
+            match output {
+                Output::Transmit(transmit) => {
+                    entry.in_flight = true;
+                    self.in_flight += 1;
+                    let origin = &mut self.origins[entry.origin as usize];
+                    origin.in_flight += 1;
+                    self.turns += 1;
+                    origin.turn = self.turns;
+                    self.metrics.requests += 1;
+                    self.outputs
+                        .push_back(FleetOutput::Transmit { job: key, transmit });
+                }
+                Output::Abort(request) => {
+                    if entry.in_flight {
+                        entry.in_flight = false;
+                        self.in_flight = self.in_flight.saturating_sub(1);
+                        let origin = &mut self.origins[entry.origin as usize];
+                        origin.in_flight = origin.in_flight.saturating_sub(1);
+                        if !origin.waiting.is_empty() && !origin.in_ring {
+                            origin.in_ring = true;
+                            self.ring.push(Reverse((origin.turn, entry.origin)));
+                        }
+                    }
+                    self.outputs
+                        .push_back(FleetOutput::Abort { job: key, request });
+                }
+                Output::Event(event) => {
+                    if let Event::Retrying { cause, .. } = &event {
+                        self.metrics.count_error(cause.kind());
+                    }
+                    if let Event::Submitted { status_url, .. } = &event
+                        && let Ok(url) = status_url.parse::<Url>()
+                    {
+                        // Polls go where the submit answer says; count them there.
+                        let name = origin_name(&url);
+                        if name != self.origins[entry.origin as usize].name {
+                            entry.origin = match self.origin_index.get(&name) {
+                                Some(id) => *id,
+                                None => {
+                                    let id = u32::try_from(self.origins.len()).unwrap_or(u32::MAX);
+                                    self.origins.push(Origin {
+                                        name: name.clone(),
+                                        in_flight: 0,
+                                        throttled_until: 0,
+                                        paused: false,
+                                        waiting: VecDeque::new(),
+                                        in_ring: false,
+                                        turn: 0,
+                                    });
+                                    self.origin_index.insert(name, id);
+                                    id
+                                }
+                            };
+                        }
+                    }
+                    fan_out(
+                        &mut self.outputs,
+                        key,
+                        &entry.subscribers,
+                        event,
+                        |subscriber, event| FleetOutput::Event { subscriber, event },
+                    );
+                }
+                Output::Finished(outcome) => {
+                    finished = true;
+                    let metrics = &mut self.metrics;
+                    metrics.finished += 1;
+                    match metrics.outcomes.get_mut(outcome.kind()) {
+                        Some(count) => *count += 1,
+                        None => {
+                            metrics.outcomes.insert(outcome.kind().to_owned(), 1);
+                        }
+                    }
+                    if let Outcome::GaveUp { last_error, .. } = &outcome {
+                        metrics.count_error(last_error.kind());
+                    }
+                    let stats = outcome.stats();
+                    metrics.attempts += u64::from(stats.attempts);
+                    metrics.completion_time = metrics.completion_time.saturating_add(stats.elapsed);
+                    fan_out(
+                        &mut self.outputs,
+                        key,
+                        &entry.subscribers,
+                        outcome,
+                        |subscriber, outcome| FleetOutput::Finished {
+                            subscriber,
+                            outcome,
+                        },
+                    );
+                }
+                Output::Timeout(_) | Output::Done => {}
+            }
+        }
+        entry.job.reclaim_buffer(&mut self.spare);
+        if finished {
+            self.remove(key);
+        }
+    }
+
+    fn remove(&mut self, key: JobKey) {
+        let slot = &mut self.slots[key.slot as usize];
+        let Some(entry) = slot.entry.take() else {
+            return;
+        };
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push(key.slot);
+        self.live -= 1;
+        if let Some(share) = entry.share_key
+            && self.shared.get(&share) == Some(&key)
+        {
+            self.shared.remove(&share);
+        }
+        if entry.in_flight {
+            self.release_slot(entry.origin);
+        }
+    }
+
+    /// A request of `origin` is no longer in flight.
+    fn release_slot(&mut self, origin: u32) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        let o = &mut self.origins[origin as usize];
+        o.in_flight = o.in_flight.saturating_sub(1);
+        self.enter_ring(origin);
+    }
+
+    /// Puts an origin with waiting jobs in the ring (once).
+    fn enter_ring(&mut self, origin: u32) {
+        let o = &mut self.origins[origin as usize];
+        if !o.waiting.is_empty() && !o.in_ring {
+            o.in_ring = true;
+            self.ring.push(Reverse((o.turn, origin)));
+        }
+    }
+
+    /// Whether a request may go to `origin` now (global limit included).
+    fn permitted(&self, origin: u32, now: u64) -> bool {
+        let o = &self.origins[origin as usize];
+        !self.paused
+            && !o.paused
+            && o.throttled_until <= now
+            && o.in_flight < self.config.max_in_flight_per_origin
+            && self.in_flight < self.config.max_in_flight
+    }
+
+    /// Releases waiting jobs while the limits allow, one at a time from the origin
+    /// that has waited longest since it last sent.
+    /// An origin that may not send leaves the ring; what lifts its block (a
+    /// response, the throttle's end, a resume) puts it back.
+    fn pump(&mut self) {
+        let now = self.now;
+        while !self.paused && self.in_flight < self.config.max_in_flight {
+            let Some(Reverse((turn, origin))) = self.ring.pop() else {
+                break;
+            };
+            let o = &mut self.origins[origin as usize];
+            if o.turn != turn {
+                // It sent since it joined the ring: its place is further back.
+                self.ring.push(Reverse((o.turn, origin)));
+                continue;
+            }
+            o.in_ring = false;
+            if !self.permitted(origin, now) {
+                continue;
+            }
+            let Some(key) = self.next_waiting(origin) else {
+                continue;
+            };
+            self.release(key);
+            self.enter_ring(origin);
+        }
+    }
+
+    /// The first job of the origin's queue that still has a request due.
+    fn next_waiting(&mut self, origin: u32) -> Option<JobKey> {
+        while let Some(key) = self.origins[origin as usize].waiting.pop_front() {
+            let Some(entry) = self.entry_mut(key) else {
+                continue;
+            };
+            if !entry.queued {
+                continue;
+            }
+            entry.queued = false;
+            if entry.job.wants_to_send() {
+                return Some(key);
+            }
+        }
+        None
+    }
+
+    /// Cancels a job (its last subscriber stopped): with the server-side cancel when
+    /// it may send, at once when its origin or the fleet is paused.
+    fn cancel(&mut self, key: JobKey, now: Instant) {
+        let Some(entry) = self.entry(key) else {
+            return;
+        };
+        let paused = self.paused || self.origins[entry.origin as usize].paused;
+        self.with_job(key, |job| {
+            if paused {
+                job.cancel_locally(now);
+            } else {
+                let _ = job.handle_input(Input::Cancel { now });
+            }
+        });
+        self.settle(key);
+    }
+}
+
+/// Sends one copy of `item` to each subscriber (the last gets the original).
+fn fan_out<T: Clone>(
+    outputs: &mut VecDeque<FleetOutput>,
+    job: JobKey,
+    subscribers: &Subscribers,
+    item: T,
+    wrap: impl Fn(Subscriber, T) -> FleetOutput,
+) {
+    let numbers = subscribers.numbers();
+    let Some((last, others)) = numbers.split_last() else {
+        return;
+    };
+    for number in others {
+        let subscriber = Subscriber {
+            job,
+            number: *number,
+        };
+        outputs.push_back(wrap(subscriber, item.clone()));
+    }
+    outputs.push_back(wrap(Subscriber { job, number: *last }, item));
+}
+
+/// `scheme://host:port` of a URL (the port always written).
+fn origin_name(url: &Url) -> String {
+    format!(
+        "{}://{}:{}",
+        url.scheme(),
+        url.host_str().unwrap_or(""),
+        url.port_or_known_default().unwrap_or(0)
+    )
+}
+
+/// The sharing key of a job polled by URL; jobs that are submitted are never shared
+/// (each submit creates a job).
+fn share_key<P: Interpret>(spec: &JobSpec<P>) -> Option<u64> {
+    let Start::Poll { status_url, .. } = &spec.start else {
+        return None;
+    };
+    let mut hasher = DefaultHasher::new();
+    spec.profile.name().hash(&mut hasher);
+    status_url.as_str().hash(&mut hasher);
+    spec.headers.hash(&mut hasher);
+    Some(hasher.finish())
+}
+
+fn same_job<P: Interpret>(running: &JobSpec<P>, new: &JobSpec<P>) -> bool {
+    match (&running.start, &new.start) {
+        (Start::Poll { status_url: a, .. }, Start::Poll { status_url: b, .. }) => {
+            a == b && running.profile.name() == new.profile.name() && running.headers == new.headers
+        }
+        _ => false,
+    }
+}
