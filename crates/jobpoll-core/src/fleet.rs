@@ -247,10 +247,12 @@ struct Origin {
 }
 
 /// Subscribers of one job: nearly always one, so no allocation for that case.
+/// The list is boxed to keep this 16 bytes in every job's entry.
 #[derive(Debug)]
+#[allow(clippy::box_collection)]
 enum Subscribers {
     One(u32),
-    Many(Vec<u32>),
+    Many(Box<Vec<u32>>),
 }
 
 impl Subscribers {
@@ -270,7 +272,7 @@ impl Subscribers {
 
     fn push(&mut self, number: u32) {
         match self {
-            Subscribers::One(first) => *self = Subscribers::Many(vec![*first, number]),
+            Subscribers::One(first) => *self = Subscribers::Many(Box::new(vec![*first, number])),
             Subscribers::Many(list) => list.push(number),
         }
     }
@@ -297,8 +299,8 @@ impl Subscribers {
 struct Entry<P> {
     job: Job<P>,
     origin: u32,
-    /// Its key in the sharing index, when it holds one.
-    share_key: Option<u64>,
+    /// Its key in the sharing index, when it holds one ([`NO_SHARE`] otherwise).
+    share_key: u64,
     /// The instant (µs) of its timer entry in the queue, `u64::MAX` for none.
     timer_at: u64,
     subscribers: Subscribers,
@@ -316,6 +318,8 @@ struct Slot<P> {
 }
 
 const NO_TIMER: u64 = u64::MAX;
+/// No sharing key (a hash that happens to be 0 is stored as 1).
+const NO_SHARE: u64 = 0;
 
 /// Many jobs, one scheduler. See the [module documentation](self).
 #[derive(Debug)]
@@ -435,10 +439,13 @@ impl<P: Interpret> Fleet<P> {
         };
         let generation = self.slots[slot as usize].generation;
         let key = JobKey { slot, generation };
-        let share_key = share_key.filter(|k| !self.shared.contains_key(k));
-        if let Some(k) = share_key {
-            self.shared.insert(k, key);
-        }
+        let share_key = match share_key {
+            Some(k) if !self.shared.contains_key(&k) => {
+                self.shared.insert(k, key);
+                k
+            }
+            _ => NO_SHARE,
+        };
         self.slots[slot as usize].entry = Some(Entry {
             job,
             origin,
@@ -948,10 +955,8 @@ impl<P: Interpret> Fleet<P> {
         slot.generation = slot.generation.wrapping_add(1);
         self.free.push(key.slot);
         self.live -= 1;
-        if let Some(share) = entry.share_key
-            && self.shared.get(&share) == Some(&key)
-        {
-            self.shared.remove(&share);
+        if entry.share_key != NO_SHARE && self.shared.get(&entry.share_key) == Some(&key) {
+            self.shared.remove(&entry.share_key);
         }
         if entry.in_flight {
             self.release_slot(entry.origin);
@@ -1090,7 +1095,7 @@ fn share_key<P: Interpret>(spec: &JobSpec<P>) -> Option<u64> {
     spec.profile.name().hash(&mut hasher);
     status_url.as_str().hash(&mut hasher);
     spec.headers.hash(&mut hasher);
-    Some(hasher.finish())
+    Some(hasher.finish().max(1))
 }
 
 fn same_job<P: Interpret>(running: &JobSpec<P>, new: &JobSpec<P>) -> bool {

@@ -295,8 +295,8 @@ enum Phase {
     Submitting,
     Polling,
     FetchingResults {
-        url: Url,
-        result: Option<serde_json::Value>,
+        url: Box<Url>,
+        result: Option<Box<serde_json::Value>>,
     },
     Cancelling,
     Finished,
@@ -333,8 +333,9 @@ pub struct Job<P = Profile> {
     age: u64,
     phase: Phase,
     job_id: Option<String>,
-    status_url: Option<Url>,
-    results_url: Option<Url>,
+    /// The status URL when it is not the spec's (learned from the submit answer).
+    status_url: Option<Box<Url>>,
+    results_url: Option<Box<Url>>,
     in_flight: Option<InFlight>,
     /// When status polling began (the start, or the submit's acceptance): the 404
     /// grace period counts from here.
@@ -344,7 +345,7 @@ pub struct Job<P = Profile> {
     next_send_at: u64,
     /// No request before this (server hints), and the hint that set it.
     not_before: u64,
-    hint: Option<ServerHint>,
+    hint: Option<Box<ServerHint>>,
     last_sent_at: Option<u64>,
     attempts: u32,
     requests: u32,
@@ -422,11 +423,9 @@ impl<P: Interpret> Job<P> {
         } else {
             Arc::new(normalized)
         };
-        let (phase, status_url, job_id) = match &spec.start {
-            Start::Poll { status_url, job_id } => {
-                (Phase::Polling, Some(status_url.clone()), job_id.clone())
-            }
-            Start::Submit { .. } => (Phase::Submitting, None, None),
+        let (phase, job_id) = match &spec.start {
+            Start::Poll { job_id, .. } => (Phase::Polling, job_id.clone()),
+            Start::Submit { .. } => (Phase::Submitting, None),
         };
         let mut job = Job {
             rng: Rng::new(seed),
@@ -436,7 +435,7 @@ impl<P: Interpret> Job<P> {
             age: 0,
             phase,
             job_id,
-            status_url,
+            status_url: None,
             results_url: None,
             in_flight: None,
             polling_since: 0,
@@ -545,7 +544,11 @@ impl<P: Interpret> Job<P> {
 
     /// The status URL, once known.
     pub fn status_url(&self) -> Option<&Url> {
-        self.status_url.as_ref()
+        match (&self.status_url, &self.spec.start) {
+            (Some(url), _) => Some(url),
+            (None, Start::Poll { status_url, .. }) => Some(status_url),
+            (None, Start::Submit { .. }) => None,
+        }
     }
 
     /// The server's last status value.
@@ -743,12 +746,12 @@ impl<P: Interpret> Job<P> {
                     return self.give_up_inconsistent(now, "submitting without a submit request");
                 }
             },
-            Phase::Polling => match &self.status_url {
+            Phase::Polling => match self.status_url() {
                 Some(url) => (Purpose::Status, http::Method::GET, url.clone(), None),
                 None => return self.give_up_inconsistent(now, "polling without a status URL"),
             },
             Phase::FetchingResults { url, .. } => {
-                (Purpose::Results, http::Method::GET, url.clone(), None)
+                (Purpose::Results, http::Method::GET, Url::clone(url), None)
             }
             Phase::Cancelling => match self.cancel_target() {
                 Some((method, url)) => (Purpose::Cancel, method, url, None),
@@ -791,11 +794,11 @@ impl<P: Interpret> Job<P> {
     }
 
     fn cancel_target(&self) -> Option<(http::Method, Url)> {
-        let status_url = self.status_url.as_ref()?;
+        let status_url = self.status_url()?;
         let job = JobRef {
             job_id: self.job_id.as_deref(),
             status_url,
-            results_url: self.results_url.as_ref(),
+            results_url: self.results_url.as_deref(),
         };
         self.spec.profile.cancel_request(job)?.ok()
     }
@@ -876,8 +879,8 @@ impl<P: Interpret> Job<P> {
                             status_url: submission.status_url.to_string(),
                         }));
                         self.job_id = submission.job_id;
-                        self.status_url = Some(submission.status_url);
-                        self.results_url = submission.results_url;
+                        self.status_url = Some(Box::new(submission.status_url));
+                        self.results_url = submission.results_url.map(Box::new);
                         self.phase = Phase::Polling;
                         self.polling_since = now;
                         match self.config.first_poll {
@@ -1033,11 +1036,11 @@ impl<P: Interpret> Job<P> {
 
     fn on_succeeded(&mut self, now: u64, result: Option<serde_json::Value>) {
         let result = present(result);
-        let results_url = self.status_url.as_ref().and_then(|status_url| {
+        let results_url = self.status_url().and_then(|status_url| {
             self.spec.profile.results_url(JobRef {
                 job_id: self.job_id.as_deref(),
                 status_url,
-                results_url: self.results_url.as_ref(),
+                results_url: self.results_url.as_deref(),
             })
         });
         match results_url {
@@ -1048,7 +1051,10 @@ impl<P: Interpret> Job<P> {
             }
             Some(Ok(url)) => {
                 self.reset_errors();
-                self.phase = Phase::FetchingResults { url, result };
+                self.phase = Phase::FetchingResults {
+                    url: Box::new(url),
+                    result: result.map(Box::new),
+                };
                 self.set_next_send(now, Duration::ZERO);
             }
         }
@@ -1165,7 +1171,7 @@ impl<P: Interpret> Job<P> {
             && self.not_before > deadline
         {
             let reason = TimeoutReason::HintPastDeadline {
-                hint: hint.clone(),
+                hint: ServerHint::clone(hint),
                 remaining: Duration::from_micros(deadline.saturating_sub(now)),
             };
             self.stop_at_limit(now, reason);
@@ -1197,7 +1203,7 @@ impl<P: Interpret> Job<P> {
             let until = now.saturating_add(micros(hint.delay));
             if until > self.not_before {
                 self.not_before = until;
-                self.hint = Some(hint);
+                self.hint = Some(Box::new(hint));
             }
         }
     }
@@ -1309,7 +1315,7 @@ impl<P: Interpret> Job<P> {
 
     fn take_pending_result(&mut self) -> Option<serde_json::Value> {
         match &mut self.phase {
-            Phase::FetchingResults { result, .. } => result.take(),
+            Phase::FetchingResults { result, .. } => result.take().map(|result| *result),
             _ => None,
         }
     }
