@@ -7,13 +7,13 @@ use std::path::PathBuf;
 use std::pin::pin;
 use std::sync::Arc;
 
-use core::time::Duration;
 use jobpoll_core::trace::{RecordingJob, Redactor, to_json_lines};
-use jobpoll_core::{Event, Input, InputError, Instant, Job, Outcome, Output, RequestId};
+use jobpoll_core::{Input, InputError, Job, Outcome, Output, RequestId};
 use tokio::sync::watch;
 use tracing::{debug, info};
 
 use crate::DriverError;
+use crate::clock::Clock;
 use crate::events::EventSink;
 use crate::transport;
 
@@ -107,7 +107,7 @@ pub(crate) struct Driver {
     pub(crate) machine: Machine,
     pub(crate) http: reqwest::Client,
     pub(crate) redactor: Arc<Redactor>,
-    pub(crate) epoch: tokio::time::Instant,
+    pub(crate) clock: Clock,
     pub(crate) cancel: watch::Receiver<bool>,
     pub(crate) events: EventSink,
 }
@@ -119,22 +119,6 @@ async fn cancelled(mut cancel: watch::Receiver<bool>) {
 }
 
 impl Driver {
-    /// The job's clock: time since the epoch, in whole microseconds.
-    fn now(&self) -> Instant {
-        let micros = self.epoch.elapsed().as_micros();
-        Instant::from_micros(u64::try_from(micros).unwrap_or(u64::MAX))
-    }
-
-    /// The tokio instant of a job instant.
-    fn deadline(&self, at: Instant) -> tokio::time::Instant {
-        let since = Duration::from_micros(at.as_micros());
-        // Far beyond any real wait; tokio caps long sleeps itself.
-        let never = Duration::from_secs(100 * 365 * 24 * 3600);
-        self.epoch
-            .checked_add(since.min(never))
-            .unwrap_or_else(|| tokio::time::Instant::now() + never)
-    }
-
     fn feed(&mut self, input: Input) {
         if let Err(error) = self.machine.handle_input(input) {
             // Only possible when an answer races the job's own abort; the job ignores it.
@@ -150,7 +134,7 @@ impl Driver {
         let mut request = pin!(None);
         let mut request_id: Option<RequestId> = None;
         // One timer and one cancel waiter for the whole job, re-armed as needed.
-        let sleep = tokio::time::sleep_until(self.epoch);
+        let sleep = tokio::time::sleep_until(self.clock.epoch());
         let mut sleep = pin!(sleep);
         let mut cancel = pin!(cancelled(self.cancel.clone()));
         let mut cancel_fed = false;
@@ -160,13 +144,7 @@ impl Driver {
             let wake_at = loop {
                 match self.machine.poll_output() {
                     Output::Transmit(transmit) => {
-                        debug!(
-                            id = transmit.id.0,
-                            purpose = ?transmit.purpose,
-                            method = %transmit.method,
-                            url = %self.redactor.url(&transmit.url),
-                            "request"
-                        );
+                        transport::log_request(&self.redactor, &transmit);
                         request_id = Some(transmit.id);
                         request.set(Some(transport::send(self.http.clone(), transmit, max_body)));
                     }
@@ -178,7 +156,7 @@ impl Driver {
                         }
                     }
                     Output::Event(event) => {
-                        debug!(event = %redacted(&self.redactor, &event), "event");
+                        transport::log_event(&self.redactor, &event);
                         self.events.push(event);
                     }
                     Output::Finished(finished) => outcome = Some(finished),
@@ -188,7 +166,7 @@ impl Driver {
             };
             self.machine.flush_trace();
             let Some(at) = wake_at else { break };
-            let deadline = self.deadline(at);
+            let deadline = self.clock.deadline(at);
             if sleep.deadline() != deadline {
                 sleep.as_mut().reset(deadline);
             }
@@ -203,29 +181,19 @@ impl Driver {
                 answer = answer => {
                     request.set(None);
                     let Some(id) = request_id.take() else { continue };
-                    let now = self.now();
-                    let input = match answer {
-                        Ok(response) => {
-                            debug!(id = id.0, status = response.status().as_u16(), bytes = response.body().len(), "response");
-                            Input::Response { request: id, response, now }
-                        }
-                        Err(error) => {
-                            debug!(id = id.0, %error, "transport error");
-                            Input::TransportError { request: id, error, now }
-                        }
-                    };
+                    let input = transport::answer_input(id, answer, self.clock.now());
                     self.feed(input);
                 }
                 () = &mut cancel, if !cancel_fed => {
                     cancel_fed = true;
                     debug!("cancel");
-                    let now = self.now();
+                    let now = self.clock.now();
                     self.feed(Input::Cancel { now });
                 }
                 () = &mut sleep => {
                     // The timer never fires early, but the clock is read in whole
                     // microseconds: never tell the job it is earlier than it asked.
-                    let now = self.now().max(at);
+                    let now = self.clock.now().max(at);
                     self.feed(Input::Tick { now });
                 }
             }
@@ -249,14 +217,5 @@ impl Driver {
             }),
             (None, result) => result,
         }
-    }
-}
-
-/// An event as one line for the logs, with secrets removed (a submitted job's
-/// status URL may carry a token).
-fn redacted(redactor: &Redactor, event: &Event) -> String {
-    match redactor.output(&Output::Event(event.clone())) {
-        Output::Event(event) => event.to_string(),
-        _ => String::new(),
     }
 }

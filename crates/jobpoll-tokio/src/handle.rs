@@ -70,17 +70,7 @@ impl Future for JobHandle {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        if this.done {
-            return Poll::Ready(Err(DriverError::Task(
-                "the job's outcome was already taken".to_owned(),
-            )));
-        }
-        let result = match Pin::new(&mut this.task).poll(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(result) => result,
-        };
-        this.done = true;
-        Poll::Ready(match result {
+        poll_outcome(&mut this.done, &mut this.task, cx, |result| match result {
             Ok(result) => result,
             Err(error) if error.is_panic() => Err(DriverError::Task(format!(
                 "the job's task panicked: {}",
@@ -90,6 +80,28 @@ impl Future for JobHandle {
                 "the job's task was stopped (is the runtime shutting down?): {error}"
             ))),
         })
+    }
+}
+
+/// Polls `source` for a job's outcome, once: `done` is set when it is ready, and a
+/// poll after that is an error. `settle` turns what `source` gives into the result.
+pub(crate) fn poll_outcome<F: Future + Unpin>(
+    done: &mut bool,
+    source: &mut F,
+    cx: &mut Context<'_>,
+    settle: impl FnOnce(F::Output) -> Result<Outcome, DriverError>,
+) -> Poll<Result<Outcome, DriverError>> {
+    if *done {
+        return Poll::Ready(Err(DriverError::Task(
+            "the job's outcome was already taken".to_owned(),
+        )));
+    }
+    match Pin::new(source).poll(cx) {
+        Poll::Pending => Poll::Pending,
+        Poll::Ready(result) => {
+            *done = true;
+            Poll::Ready(settle(result))
+        }
     }
 }
 

@@ -58,6 +58,46 @@
 //! # }
 //! ```
 //!
+//! ## Many jobs: a fleet
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use jobpoll_core::{Config, JobSpec, Profile, Start};
+//! use jobpoll_tokio::{Client, FleetConfig};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let fleet = Client::new().fleet(FleetConfig {
+//!     max_in_flight: 64,
+//!     max_in_flight_per_origin: 8,
+//!     seed: 0,
+//! })?;
+//! let (profile, config) = (Arc::new(Profile::jobs()), Arc::new(Config::fast()));
+//! let mut jobs = Vec::new();
+//! for n in 0..1000 {
+//!     let status_url = format!("https://api.example.com/api/v1/jobs/job_{n}").parse()?;
+//!     let spec = JobSpec {
+//!         profile: Arc::clone(&profile),
+//!         start: Start::Poll { status_url, job_id: None },
+//!         headers: Vec::new(),
+//!     };
+//!     jobs.push(fleet.add(spec, Arc::clone(&config)).await?); // dropping one stops it
+//! }
+//! for job in jobs {
+//!     println!("{}", job.await?);
+//! }
+//! let metrics = fleet.metrics().await?;
+//! println!("{} requests, success rate {:?}", metrics.totals.requests, metrics.totals.success_rate());
+//! fleet.shutdown().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! One task drives every job of a fleet with one timer, whatever their number (see
+//! [`FleetHandle`]): a second subscriber to the same status URL shares the polls of
+//! the first, requests in flight stay within the limits, a `Retry-After` from one
+//! job holds back every job of that origin, and the fleet (or one origin) can be
+//! paused. A job waiting for its next poll costs about 1.3 KB.
+//!
 //! [`Client::start_recorded`] does the same and writes the job's trace (JSON lines,
 //! redacted with the client's [`Redactor`]) as it goes; `jobpoll-sim replay FILE`
 //! replays it.
@@ -103,14 +143,19 @@ use jobpoll_core::trace::{RecordingJob, Redactor};
 use jobpoll_core::{Config, Instant, Job, JobSpec, Outcome, Profile, SpecError};
 use tokio::sync::watch;
 
+mod clock;
 mod driver;
 mod events;
+mod fleet;
 mod handle;
 mod transport;
 
 pub use events::{DEFAULT_EVENT_CAPACITY, EventStream};
+pub use fleet::{FleetHandle, FleetJob, FleetMetrics};
 pub use handle::JobHandle;
+pub use jobpoll_core::fleet::FleetConfig;
 
+use clock::Clock;
 use driver::{Driver, Machine, TraceFile};
 
 /// A problem of the driver itself. Problems with the server or the network are never
@@ -148,6 +193,10 @@ pub enum DriverError {
     /// The job's task panicked or was stopped (the runtime shut down).
     #[error("{0}")]
     Task(String),
+    /// The fleet has shut down ([`FleetHandle::shutdown`]), or its task was stopped
+    /// (the runtime shut down).
+    #[error("the fleet has shut down")]
+    FleetClosed,
 }
 
 /// Runs jobs. Cheap to clone: clones share the connection pool (and the cookie store).
@@ -322,6 +371,23 @@ impl Client {
         self.launch(Machine::Plain(Box::new(job)), false)?.await
     }
 
+    /// Starts a fleet: many jobs driven by one task with one timer, sharing polls
+    /// of the same job, within `config`'s limits on requests in flight, holding
+    /// back an origin that a server throttles (see [`FleetHandle`]). The fleet uses
+    /// this client's connection pool, redactor and event capacity.
+    ///
+    /// Call from inside a tokio runtime ([`DriverError::NoRuntime`] otherwise).
+    pub fn fleet(&self, config: FleetConfig) -> Result<FleetHandle, DriverError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| DriverError::NoRuntime)?;
+        Ok(fleet::spawn(
+            &runtime,
+            config,
+            self.http.clone(),
+            Arc::clone(&self.redactor),
+            self.event_capacity,
+        ))
+    }
+
     /// Spawns the driver task. The job's epoch is now: it was built at
     /// `Instant::ZERO`, and nothing has been sent yet.
     fn launch(&self, machine: Machine, events_read: bool) -> Result<JobHandle, DriverError> {
@@ -332,7 +398,7 @@ impl Client {
             machine,
             http: self.http.clone(),
             redactor: Arc::clone(&self.redactor),
-            epoch: tokio::time::Instant::now(),
+            clock: Clock::start(),
             cancel,
             events: sink,
         };
@@ -353,6 +419,9 @@ mod tests {
         send_sync::<DriverError>();
         send_unpin::<JobHandle>();
         send_unpin::<EventStream>();
+        send_sync::<FleetHandle>();
+        send_sync::<FleetMetrics>();
+        send_unpin::<FleetJob>();
     }
 
     #[test]

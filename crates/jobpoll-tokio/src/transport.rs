@@ -4,7 +4,63 @@
 use std::error::Error as _;
 
 use bytes::{Bytes, BytesMut};
-use jobpoll_core::{Transmit, TransportError};
+use jobpoll_core::trace::Redactor;
+use jobpoll_core::{Event, Input, Instant, Output, RequestId, Transmit, TransportError};
+use tracing::debug;
+
+/// What a request brings back: the answer, or why there is none.
+pub(crate) type Answer = Result<http::Response<Bytes>, TransportError>;
+
+/// Logs a request about to go out (at `debug`; secret query values redacted, header
+/// values never logged).
+pub(crate) fn log_request(redactor: &Redactor, transmit: &Transmit) {
+    debug!(
+        id = transmit.id.0,
+        purpose = ?transmit.purpose,
+        method = %transmit.method,
+        url = %redactor.url(&transmit.url),
+        "request"
+    );
+}
+
+/// Logs an event (at `debug`), with secrets removed: a submitted job's status URL
+/// may carry a token.
+pub(crate) fn log_event(redactor: &Redactor, event: &Event) {
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let line = match redactor.output(&Output::Event(event.clone())) {
+            Output::Event(event) => event.to_string(),
+            _ => String::new(),
+        };
+        debug!(event = %line, "event");
+    }
+}
+
+/// The core's input for the answer to request `id` that came at `now`, logged.
+pub(crate) fn answer_input(id: RequestId, answer: Answer, now: Instant) -> Input {
+    match answer {
+        Ok(response) => {
+            debug!(
+                id = id.0,
+                status = response.status().as_u16(),
+                bytes = response.body().len(),
+                "response"
+            );
+            Input::Response {
+                request: id,
+                response,
+                now,
+            }
+        }
+        Err(error) => {
+            debug!(id = id.0, %error, "transport error");
+            Input::TransportError {
+                request: id,
+                error,
+                now,
+            }
+        }
+    }
+}
 
 /// Sends `transmit` and reads the whole answer within `transmit.timeout`.
 ///
@@ -12,11 +68,7 @@ use jobpoll_core::{Transmit, TransportError};
 /// is 2xx (the job would have to read it). Any other answer keeps its first
 /// `max_body` bytes and is delivered: the job only quotes an excerpt of an error
 /// body, and its status and headers (`401`, `429` with `Retry-After`) still matter.
-pub(crate) async fn send(
-    http: reqwest::Client,
-    transmit: Transmit,
-    max_body: usize,
-) -> Result<http::Response<Bytes>, TransportError> {
+pub(crate) async fn send(http: reqwest::Client, transmit: Transmit, max_body: usize) -> Answer {
     let timeout = transmit.timeout;
     match tokio::time::timeout(timeout, exchange(&http, transmit, max_body)).await {
         Ok(result) => result,
@@ -24,11 +76,7 @@ pub(crate) async fn send(
     }
 }
 
-async fn exchange(
-    http: &reqwest::Client,
-    transmit: Transmit,
-    max_body: usize,
-) -> Result<http::Response<Bytes>, TransportError> {
+async fn exchange(http: &reqwest::Client, transmit: Transmit, max_body: usize) -> Answer {
     let mut request = http.request(transmit.method, transmit.url);
     for (name, value) in transmit.headers {
         request = request.header(name, value);

@@ -10,30 +10,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use jobpoll_core::{
-    CancelledBy, Config, Event, JobSpec, Outcome, PollError, Profile, Schedule, TransportError,
+    CancelledBy, Config, Event, JobSpec, Outcome, PollError, Profile, TransportError,
 };
 use jobpoll_tokio::{Client, DriverError};
 use serde_json::json;
-use support::{JobsApi, Reply, Response, TestServer};
+use support::{JobsApi, Reply, Response, TestServer, jobs_server, quick};
 
 const MS: Duration = Duration::from_millis(1);
-
-/// Fixed 50 ms polls and retries, 500 ms per request, 5 s in all, 3 errors in a row.
-fn quick() -> Config {
-    Config {
-        poll: Schedule::Fixed { interval: 50 * MS },
-        retry: Schedule::Fixed { interval: 50 * MS },
-        request_timeout: 500 * MS,
-        deadline: Some(Duration::from_secs(5)),
-        max_consecutive_errors: Some(3),
-        ..Config::fast()
-    }
-}
-
-async fn jobs_server(polls_to_complete: u32) -> TestServer {
-    let api = JobsApi::new(polls_to_complete);
-    TestServer::start(move |request| api.handle(request)).await
-}
 
 fn status_spec(server: &TestServer, id: &str) -> JobSpec {
     let url = server.url(&format!("/api/v1/jobs/{id}")).parse().unwrap();

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use jobpoll_core::trace::{Record, Redactor, from_json_lines, replay};
-use jobpoll_core::{Config, JobSpec, Outcome, Profile, Schedule};
+use jobpoll_core::{Config, JobSpec, Outcome, Profile};
 use jobpoll_tokio::Client;
 use serde_json::json;
 use support::{JobsApi, Reply, Response, TestServer};
@@ -22,12 +22,9 @@ const COOKIE_SECRET: &str = "ck-7a7a7a7a";
 
 fn quick() -> Config {
     Config {
-        poll: Schedule::Fixed { interval: 50 * MS },
-        retry: Schedule::Fixed { interval: 50 * MS },
         request_timeout: 200 * MS,
-        deadline: Some(Duration::from_secs(5)),
         max_consecutive_errors: Some(5),
-        ..Config::fast()
+        ..support::quick()
     }
 }
 
@@ -187,4 +184,43 @@ async fn a_trace_file_that_cannot_be_created_is_a_driver_error() {
         ),
         "{result:?}"
     );
+}
+
+#[tokio::test]
+async fn a_fleet_logs_no_secret_either() {
+    let logs = logs();
+    let server = eventful_server().await;
+    let status_url = server
+        .url(&format!("/api/v1/jobs/job_1?token={QUERY_SECRET}&v=2"))
+        .parse()
+        .unwrap();
+    let spec = jobpoll_core::JobSpec {
+        profile: std::sync::Arc::new(Profile::jobs()),
+        start: jobpoll_core::Start::Poll {
+            status_url,
+            job_id: Some("job_1".to_owned()),
+        },
+        headers: vec![("Authorization".to_owned(), TOKEN.to_owned())],
+    };
+    let fleet = Client::new()
+        .fleet(jobpoll_tokio::FleetConfig::default())
+        .unwrap();
+    let outcome = fleet
+        .add(spec, std::sync::Arc::new(quick()))
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    assert!(outcome.is_success(), "{outcome}");
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| r.header("authorization") == Some(TOKEN))
+    );
+    let logged = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    assert!(logged.contains("request"), "{logged}");
+    for secret in [TOKEN, "sk-live", QUERY_SECRET, COOKIE_SECRET] {
+        assert!(!logged.contains(secret), "{secret} in the logs:\n{logged}");
+    }
 }

@@ -4,9 +4,11 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use jobpoll_core::{Config, Schedule};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -40,6 +42,8 @@ impl Request {
 pub enum Reply {
     /// Answer.
     Respond(Response),
+    /// Answer after a while (the request counts as open until then).
+    After(Duration, Response),
     /// Never answer; keep the connection open until the client goes away.
     Hang,
     /// Close the connection without a word.
@@ -90,20 +94,59 @@ type Handler = dyn Fn(&Request) -> Reply + Send + Sync;
 /// A running server; stops when dropped.
 pub struct TestServer {
     addr: SocketAddr,
-    requests: Arc<Mutex<Vec<Request>>>,
+    /// `None` for a server that only counts.
+    requests: Option<Arc<Mutex<Vec<Request>>>>,
+    gauge: Arc<Gauge>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// Requests open at once: read but not yet answered.
+#[derive(Default)]
+struct Gauge {
+    open: AtomicUsize,
+    peak: AtomicUsize,
+    served: AtomicUsize,
+}
+
+impl Gauge {
+    fn enter(&self) {
+        self.served.fetch_add(1, Ordering::SeqCst);
+        let open = self.open.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(open, Ordering::SeqCst);
+    }
+
+    fn leave(&self) {
+        self.open.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl TestServer {
     /// Serves with `handler` on the current runtime.
     pub async fn start(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> TestServer {
+        TestServer::launch(handler, true).await
+    }
+
+    /// A server that keeps no record of the requests, only counts them (for
+    /// memory measurements).
+    pub async fn start_counting(
+        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+    ) -> TestServer {
+        TestServer::launch(handler, false).await
+    }
+
+    async fn launch(
+        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+        record: bool,
+    ) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
-        let requests = Arc::new(Mutex::new(Vec::new()));
+        let requests = record.then(|| Arc::new(Mutex::new(Vec::new())));
+        let gauge = Arc::new(Gauge::default());
         let handler: Arc<Handler> = Arc::new(handler);
-        let recorded = Arc::clone(&requests);
+        let recorded = requests.clone();
+        let counted = Arc::clone(&gauge);
         let task = tokio::spawn(async move {
             let mut connections = tokio::task::JoinSet::new();
             loop {
@@ -111,7 +154,12 @@ impl TestServer {
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
-                connections.spawn(serve(stream, Arc::clone(&handler), Arc::clone(&recorded)));
+                connections.spawn(serve(
+                    stream,
+                    Arc::clone(&handler),
+                    recorded.clone(),
+                    Arc::clone(&counted),
+                ));
                 // Reap finished connections so the set does not grow.
                 while connections.try_join_next().is_some() {}
             }
@@ -119,6 +167,7 @@ impl TestServer {
         TestServer {
             addr,
             requests,
+            gauge,
             task,
         }
     }
@@ -134,7 +183,20 @@ impl TestServer {
 
     /// Every request so far, in arrival order.
     pub fn requests(&self) -> Vec<Request> {
-        self.requests.lock().expect("requests").clone()
+        match &self.requests {
+            Some(requests) => requests.lock().expect("requests").clone(),
+            None => Vec::new(),
+        }
+    }
+
+    /// How many requests the server has read.
+    pub fn served(&self) -> usize {
+        self.gauge.served.load(Ordering::SeqCst)
+    }
+
+    /// The most requests that were open at once (read, not yet answered).
+    pub fn peak_open(&self) -> usize {
+        self.gauge.peak.load(Ordering::SeqCst)
     }
 
     /// Waits (at most `limit`) until a request matches.
@@ -156,25 +218,42 @@ impl Drop for TestServer {
     }
 }
 
-async fn serve(mut stream: TcpStream, handler: Arc<Handler>, recorded: Arc<Mutex<Vec<Request>>>) {
+async fn serve(
+    mut stream: TcpStream,
+    handler: Arc<Handler>,
+    recorded: Option<Arc<Mutex<Vec<Request>>>>,
+    gauge: Arc<Gauge>,
+) {
     let mut buffer: Vec<u8> = Vec::new();
     loop {
         let Some(request) = read_request(&mut stream, &mut buffer).await else {
             return;
         };
-        recorded.lock().expect("requests").push(request.clone());
-        match handler(&request) {
-            Reply::Respond(response) => {
-                if stream.write_all(&encode(&response)).await.is_err() {
-                    return;
+        if let Some(recorded) = &recorded {
+            recorded.lock().expect("requests").push(request.clone());
+        }
+        gauge.enter();
+        let reply = handler(&request);
+        let written = match reply {
+            Reply::Respond(response) => stream.write_all(&encode(&response)).await.is_ok(),
+            Reply::After(delay, response) => {
+                // The client may give up (and close) meanwhile.
+                let mut sink = [0u8; 1024];
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => stream.write_all(&encode(&response)).await.is_ok(),
+                    _ = stream.read(&mut sink) => false,
                 }
             }
-            Reply::Close => return,
+            Reply::Close => false,
             Reply::Hang => {
                 let mut sink = [0u8; 1024];
                 while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
-                return;
+                false
             }
+        };
+        gauge.leave();
+        if !written {
+            return;
         }
     }
 }
@@ -347,4 +426,23 @@ impl JobsApi {
         };
         Response::json(200, body).reply()
     }
+}
+
+/// Fixed 50 ms polls and retries, 500 ms per request, 5 s in all, 3 errors in a row.
+pub fn quick() -> Config {
+    let ms = Duration::from_millis(1);
+    Config {
+        poll: Schedule::Fixed { interval: 50 * ms },
+        retry: Schedule::Fixed { interval: 50 * ms },
+        request_timeout: 500 * ms,
+        deadline: Some(Duration::from_secs(5)),
+        max_consecutive_errors: Some(3),
+        ..Config::fast()
+    }
+}
+
+/// A [`JobsApi`] server whose jobs complete on their `polls_to_complete`th poll.
+pub async fn jobs_server(polls_to_complete: u32) -> TestServer {
+    let api = JobsApi::new(polls_to_complete);
+    TestServer::start(move |request| api.handle(request)).await
 }

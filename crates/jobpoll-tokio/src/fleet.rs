@@ -1,0 +1,599 @@
+//! Many jobs in one task: the fleet runner.
+//!
+//! One tokio task owns a [`jobpoll_core::fleet::Fleet`], one timer (a single
+//! `tokio::time::Sleep`, re-armed to the fleet's next wake-up) and the requests in
+//! flight (a `FuturesUnordered`; an [`Abort`](FleetOutput::Abort) drops the
+//! request). There is no task and no timer per job: the fleet's limits bound how
+//! many requests are in flight, and the task sleeps until an answer, a command or
+//! the timer wakes it. [`FleetHandle`] talks to it over a channel.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_util::StreamExt as _;
+use futures_util::future::{AbortHandle, Abortable, Aborted};
+use futures_util::stream::FuturesUnordered;
+use jobpoll_core::fleet::{Fleet, FleetConfig, FleetOutput, JobKey, Subscriber};
+use jobpoll_core::trace::Redactor;
+use jobpoll_core::{Config, Input, JobSpec, Outcome, Profile, RequestId, SpecError};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info};
+use url::Url;
+
+use crate::DriverError;
+use crate::clock::Clock;
+use crate::events::{self, EventSink, EventStream};
+use crate::handle::poll_outcome;
+use crate::transport::{self, Answer};
+
+/// A snapshot of a fleet: the counts over its life and what it is doing now.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct FleetMetrics {
+    /// Counts over the fleet's life: jobs, shared polls, outcomes by kind, errors
+    /// by kind, requests, attempts, completion time.
+    pub totals: jobpoll_core::fleet::FleetMetrics,
+    /// Jobs running now (a job shared by several subscribers counts once).
+    pub running: usize,
+    /// Subscriptions still waiting for their outcome.
+    pub waiting: usize,
+    /// Requests in flight now.
+    pub in_flight: u32,
+    /// Origins held back by a server hint (`Retry-After`, an exhausted
+    /// `RateLimit`) right now.
+    pub throttled_origins: usize,
+    /// Whether the whole fleet is paused.
+    pub paused: bool,
+}
+
+/// What a [`FleetHandle`] asks of the runner.
+enum Command {
+    Add {
+        spec: JobSpec<Arc<Profile>>,
+        config: Arc<Config>,
+        outcome: oneshot::Sender<Box<Outcome>>,
+        events: Option<EventSink>,
+        reply: oneshot::Sender<Result<Subscriber, SpecError>>,
+    },
+    Events {
+        subscriber: Subscriber,
+        sink: EventSink,
+    },
+    Stop(Subscriber),
+    Pause(Ack),
+    Resume(Ack),
+    PauseOrigin(Url, Ack),
+    ResumeOrigin(Url, Ack),
+    StopAll(Ack),
+    Metrics(oneshot::Sender<FleetMetrics>),
+    Idle(Ack),
+    Shutdown(Ack),
+}
+
+type Ack = oneshot::Sender<()>;
+
+/// Where one subscription's outcome and events go. The outcome is boxed so that a
+/// waiting subscription holds a small allocation; the event queue exists only once
+/// somebody takes the events.
+struct Delivery {
+    outcome: oneshot::Sender<Box<Outcome>>,
+    events: Option<EventSink>,
+}
+
+/// A request in flight: its job, its id, and its answer unless it was aborted.
+type InFlight = Pin<Box<dyn Future<Output = (JobKey, RequestId, Result<Answer, Aborted>)> + Send>>;
+
+/// The fleet's task.
+struct Runner {
+    fleet: Fleet<Arc<Profile>>,
+    http: reqwest::Client,
+    redactor: Arc<Redactor>,
+    clock: Clock,
+    deliveries: HashMap<Subscriber, Delivery>,
+    requests: FuturesUnordered<InFlight>,
+    aborts: HashMap<(JobKey, RequestId), AbortHandle>,
+    /// One URL per origin the fleet has seen (for the throttled count).
+    origins: HashMap<String, Url>,
+    idle_waiters: Vec<Ack>,
+    shutdown_waiters: Vec<Ack>,
+}
+
+/// Starts the runner on `runtime`; the caller's end of it.
+pub(crate) fn spawn(
+    runtime: &tokio::runtime::Handle,
+    config: FleetConfig,
+    http: reqwest::Client,
+    redactor: Arc<Redactor>,
+    event_capacity: usize,
+) -> FleetHandle {
+    let (sender, receiver) = mpsc::unbounded_channel();
+    let runner = Runner {
+        fleet: Fleet::new(config),
+        http,
+        redactor,
+        clock: Clock::start(),
+        deliveries: HashMap::new(),
+        requests: FuturesUnordered::new(),
+        aborts: HashMap::new(),
+        origins: HashMap::new(),
+        idle_waiters: Vec::new(),
+        shutdown_waiters: Vec::new(),
+    };
+    runtime.spawn(runner.run(receiver));
+    FleetHandle {
+        commands: sender,
+        event_capacity,
+    }
+}
+
+impl Runner {
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        let mut sleep = pin!(tokio::time::sleep_until(self.clock.epoch()));
+        let mut listening = true;
+        loop {
+            self.drain();
+            if self.is_idle() {
+                // Requests still in flight belong to no job any more; the tables
+                // give back what a large batch made them grow to.
+                self.requests.clear();
+                self.aborts.clear();
+                self.aborts.shrink_to_fit();
+                self.deliveries.shrink_to_fit();
+                for waiter in self.idle_waiters.drain(..) {
+                    let _ = waiter.send(());
+                }
+                if !self.shutdown_waiters.is_empty() || !listening {
+                    break;
+                }
+            }
+            let wake_at = self.fleet.poll_timeout();
+            if let Some(at) = wake_at {
+                let deadline = self.clock.deadline(at);
+                if sleep.deadline() != deadline {
+                    sleep.as_mut().reset(deadline);
+                }
+            }
+            tokio::select! {
+                command = commands.recv(), if listening => match command {
+                    Some(command) => self.command(command),
+                    // Every handle and job is gone: finish what runs, then end.
+                    None => listening = false,
+                },
+                Some((job, id, answer)) = self.requests.next(), if !self.requests.is_empty() => {
+                    self.answer(job, id, answer);
+                }
+                () = &mut sleep, if wake_at.is_some() => {
+                    // Never tell the fleet it is earlier than it asked.
+                    let now = self.clock.now();
+                    let now = wake_at.map_or(now, |at| now.max(at));
+                    self.fleet.handle_timeout(now);
+                }
+                // Nobody can add or stop anything, and nothing is under way or due:
+                // nothing will ever change.
+                else => break,
+            }
+        }
+        // Anything that came in while shutting down hears that the fleet is gone
+        // when the channel drops.
+        for waiter in self.shutdown_waiters.drain(..) {
+            let _ = waiter.send(());
+        }
+        debug!("fleet stopped");
+    }
+
+    /// No job runs and every subscription has its outcome.
+    fn is_idle(&self) -> bool {
+        self.fleet.is_empty() && self.deliveries.is_empty()
+    }
+
+    fn command(&mut self, command: Command) {
+        let now = self.clock.now();
+        match command {
+            Command::Add {
+                spec,
+                config,
+                outcome,
+                events,
+                reply,
+            } => {
+                if !self.shutdown_waiters.is_empty() {
+                    // Shutting down: dropping `reply` tells the caller.
+                    return;
+                }
+                self.see_origin(&spec);
+                match self.fleet.add(spec, config, now) {
+                    Ok(subscriber) => {
+                        self.deliveries
+                            .insert(subscriber, Delivery { outcome, events });
+                        if reply.send(Ok(subscriber)).is_err() {
+                            // The caller stopped waiting for the job: stop it.
+                            self.stop(subscriber);
+                        }
+                    }
+                    Err(error) => {
+                        let _ = reply.send(Err(error));
+                    }
+                }
+            }
+            Command::Events { subscriber, sink } => {
+                if let Some(delivery) = self.deliveries.get_mut(&subscriber) {
+                    delivery.events = Some(sink);
+                }
+            }
+            Command::Stop(subscriber) => self.stop(subscriber),
+            Command::Pause(ack) => {
+                self.fleet.pause();
+                let _ = ack.send(());
+            }
+            Command::Resume(ack) => {
+                self.fleet.resume(now);
+                let _ = ack.send(());
+            }
+            Command::PauseOrigin(url, ack) => {
+                self.fleet.pause_origin(&url);
+                let _ = ack.send(());
+            }
+            Command::ResumeOrigin(url, ack) => {
+                self.fleet.resume_origin(&url, now);
+                let _ = ack.send(());
+            }
+            Command::StopAll(ack) => {
+                self.fleet.stop_all(now);
+                let _ = ack.send(());
+            }
+            Command::Metrics(reply) => {
+                let _ = reply.send(self.metrics());
+            }
+            Command::Idle(ack) => self.idle_waiters.push(ack),
+            Command::Shutdown(ack) => {
+                self.fleet.stop_all(now);
+                self.shutdown_waiters.push(ack);
+            }
+        }
+    }
+
+    fn stop(&mut self, subscriber: Subscriber) {
+        if self.deliveries.contains_key(&subscriber) {
+            // Unknown only when it has just finished: nothing to stop.
+            let _ = self.fleet.stop(subscriber, self.clock.now());
+        }
+    }
+
+    /// Remembers the origin a job starts at, for the throttled count.
+    fn see_origin(&mut self, spec: &JobSpec<Arc<Profile>>) {
+        let url = match &spec.start {
+            jobpoll_core::Start::Poll { status_url, .. } => status_url,
+            jobpoll_core::Start::Submit { url, .. } => url,
+        };
+        let origin = url.origin().ascii_serialization();
+        self.origins.entry(origin).or_insert_with(|| url.clone());
+    }
+
+    fn metrics(&self) -> FleetMetrics {
+        FleetMetrics {
+            totals: self.fleet.metrics().clone(),
+            running: self.fleet.len(),
+            waiting: self.deliveries.len(),
+            in_flight: self.fleet.in_flight(),
+            throttled_origins: self
+                .origins
+                .values()
+                .filter(|url| self.fleet.throttled_until(url).is_some())
+                .count(),
+            paused: self.fleet.is_paused(),
+        }
+    }
+
+    /// Feeds an answer to the fleet, unless its request was aborted meanwhile.
+    fn answer(&mut self, job: JobKey, id: RequestId, answer: Result<Answer, Aborted>) {
+        if self.aborts.remove(&(job, id)).is_none() {
+            return;
+        }
+        let Ok(answer) = answer else { return };
+        let result = match transport::answer_input(id, answer, self.clock.now()) {
+            Input::Response {
+                request,
+                response,
+                now,
+            } => self.fleet.handle_response(job, request, response, now),
+            Input::TransportError {
+                request,
+                error,
+                now,
+            } => self.fleet.handle_transport_error(job, request, error, now),
+            _ => Ok(()),
+        };
+        if let Err(error) = result {
+            // Only possible when an answer races the job's end; nothing changed.
+            debug!(%error, "answer refused");
+        }
+    }
+
+    /// Acts on everything the fleet asks for.
+    fn drain(&mut self) {
+        while let Some(output) = self.fleet.poll_output() {
+            match output {
+                FleetOutput::Transmit { job, transmit } => {
+                    transport::log_request(&self.redactor, &transmit);
+                    let max_body = self.fleet.job(job).map_or_else(
+                        || Config::standard().max_body_bytes,
+                        |job| job.config().max_body_bytes,
+                    );
+                    let id = transmit.id;
+                    let (handle, registration) = AbortHandle::new_pair();
+                    let request = transport::send(self.http.clone(), transmit, max_body);
+                    self.aborts.insert((job, id), handle);
+                    self.requests.push(Box::pin(async move {
+                        (job, id, Abortable::new(request, registration).await)
+                    }));
+                }
+                FleetOutput::Abort { job, request } => {
+                    if let Some(handle) = self.aborts.remove(&(job, request)) {
+                        debug!(id = request.0, "request aborted");
+                        handle.abort();
+                    }
+                }
+                FleetOutput::Event { subscriber, event } => {
+                    transport::log_event(&self.redactor, &event);
+                    if let Some(Delivery {
+                        events: Some(sink), ..
+                    }) = self.deliveries.get(&subscriber)
+                    {
+                        sink.push(event);
+                    }
+                }
+                FleetOutput::Finished {
+                    subscriber,
+                    outcome,
+                } => {
+                    info!(kind = outcome.kind(), outcome = %outcome, "finished");
+                    if let Some(delivery) = self.deliveries.remove(&subscriber) {
+                        // The outcome first, then the end of the event stream: a
+                        // reader that sees the stream end finds the outcome ready.
+                        let _ = delivery.outcome.send(Box::new(outcome));
+                        drop(delivery.events);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The caller's end of a fleet: add jobs, pause and resume, stop, read metrics.
+/// Cheap to clone; every clone talks to the same fleet. From [`Client::fleet`].
+///
+/// The fleet runs until [`FleetHandle::shutdown`], or until every handle and every
+/// [`FleetJob`] is dropped and the jobs still running have ended.
+///
+/// [`Client::fleet`]: crate::Client::fleet
+#[derive(Clone, Debug)]
+pub struct FleetHandle {
+    commands: mpsc::UnboundedSender<Command>,
+    event_capacity: usize,
+}
+
+impl FleetHandle {
+    /// Adds a job and returns once the fleet runs it (or shares it: a job polled at
+    /// the same status URL with the same profile name and headers as one already
+    /// running joins it, and one request per poll serves both). Await the
+    /// [`FleetJob`] for the outcome; dropping it stops the job.
+    ///
+    /// The configuration is shared: give many jobs clones of one `Arc`. A
+    /// subscriber that joins a running job runs under that job's configuration.
+    ///
+    /// Errors: [`DriverError::Spec`] for a spec or configuration the core refuses,
+    /// [`DriverError::FleetClosed`] after [`FleetHandle::shutdown`].
+    pub async fn add(
+        &self,
+        spec: JobSpec<Arc<Profile>>,
+        config: Arc<Config>,
+    ) -> Result<FleetJob, DriverError> {
+        self.enlist(spec, config, false).await
+    }
+
+    /// [`FleetHandle::add`], keeping the job's events from its very start for
+    /// [`FleetJob::events`] (with [`FleetHandle::add`], the events start when the
+    /// stream is taken).
+    pub async fn add_with_events(
+        &self,
+        spec: JobSpec<Arc<Profile>>,
+        config: Arc<Config>,
+    ) -> Result<FleetJob, DriverError> {
+        self.enlist(spec, config, true).await
+    }
+
+    async fn enlist(
+        &self,
+        spec: JobSpec<Arc<Profile>>,
+        config: Arc<Config>,
+        with_events: bool,
+    ) -> Result<FleetJob, DriverError> {
+        let (outcome_sender, outcome) = oneshot::channel();
+        let (sink, stream) = if with_events {
+            let (sink, stream) = events::channel(self.event_capacity, false);
+            (Some(sink), Some(stream))
+        } else {
+            (None, None)
+        };
+        let (reply, replied) = oneshot::channel();
+        self.send(Command::Add {
+            spec,
+            config,
+            outcome: outcome_sender,
+            events: sink,
+            reply,
+        })?;
+        let subscriber = replied.await.map_err(|_| DriverError::FleetClosed)??;
+        Ok(FleetJob {
+            subscriber,
+            outcome,
+            commands: self.commands.clone(),
+            events: stream,
+            events_taken: false,
+            event_capacity: self.event_capacity,
+            done: false,
+        })
+    }
+
+    /// Holds back every request until [`FleetHandle::resume`]: once this returns,
+    /// nothing more is sent (requests already in flight finish). Timers keep
+    /// running, so deadlines hold; what falls due waits for the resume.
+    pub async fn pause(&self) -> Result<(), DriverError> {
+        self.ask(Command::Pause).await
+    }
+
+    /// Lets requests out again, those that waited longest first.
+    pub async fn resume(&self) -> Result<(), DriverError> {
+        self.ask(Command::Resume).await
+    }
+
+    /// Holds back every request to the origin of `url` (jobs added later for it
+    /// are held too).
+    pub async fn pause_origin(&self, url: &Url) -> Result<(), DriverError> {
+        self.ask(|ack| Command::PauseOrigin(url.clone(), ack)).await
+    }
+
+    /// Lets requests to the origin of `url` out again.
+    pub async fn resume_origin(&self, url: &Url) -> Result<(), DriverError> {
+        self.ask(|ack| Command::ResumeOrigin(url.clone(), ack))
+            .await
+    }
+
+    /// Stops every job: each one's cancel request goes to the server when its
+    /// profile has one (unless the fleet or its origin is paused), and every
+    /// [`FleetJob`] then resolves, most with [`Outcome::Cancelled`]. The fleet
+    /// takes new jobs afterwards.
+    pub async fn stop_all(&self) -> Result<(), DriverError> {
+        self.ask(Command::StopAll).await
+    }
+
+    /// A snapshot of the fleet's counts and state.
+    pub async fn metrics(&self) -> Result<FleetMetrics, DriverError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Metrics(reply))?;
+        answer.await.map_err(|_| DriverError::FleetClosed)
+    }
+
+    /// Waits until no job runs and every [`FleetJob`] has its outcome (at once if
+    /// that is so now).
+    pub async fn idle(&self) -> Result<(), DriverError> {
+        self.ask(Command::Idle).await
+    }
+
+    /// Stops every job (as [`FleetHandle::stop_all`]), waits until each has its
+    /// outcome and the cancel requests are answered, then ends the fleet's task.
+    /// Afterwards every call on any clone of the handle is
+    /// [`DriverError::FleetClosed`]; calling it again then is harmless.
+    pub async fn shutdown(&self) -> Result<(), DriverError> {
+        match self.ask(Command::Shutdown).await {
+            Err(DriverError::FleetClosed) | Ok(()) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
+    fn send(&self, command: Command) -> Result<(), DriverError> {
+        self.commands
+            .send(command)
+            .map_err(|_| DriverError::FleetClosed)
+    }
+
+    async fn ask(&self, command: impl FnOnce(Ack) -> Command) -> Result<(), DriverError> {
+        let (ack, acked) = oneshot::channel();
+        self.send(command(ack))?;
+        acked.await.map_err(|_| DriverError::FleetClosed)
+    }
+}
+
+/// One subscription to a job of a fleet. Await it for the [`Outcome`]; read its
+/// events with [`FleetJob::events`]; stop it with [`FleetJob::stop`] or by dropping
+/// it.
+///
+/// Stopping the only subscriber of a job cancels the job, with the server-side
+/// cancel request when the profile has one (unless the fleet or the job's origin is
+/// paused); stopping one of several subscribers of a shared job ends that
+/// subscription at once and leaves the job to the others.
+#[derive(Debug)]
+#[must_use = "dropping a FleetJob stops it"]
+pub struct FleetJob {
+    subscriber: Subscriber,
+    outcome: oneshot::Receiver<Box<Outcome>>,
+    commands: mpsc::UnboundedSender<Command>,
+    events: Option<EventStream>,
+    events_taken: bool,
+    event_capacity: usize,
+    done: bool,
+}
+
+impl FleetJob {
+    /// The job's events. With [`FleetHandle::add_with_events`], the first call
+    /// takes a stream that holds every event from the job's start; otherwise the
+    /// first call starts a stream from now on (a job's first event needs an answer
+    /// from its server, so taking the stream right after `add` misses nothing in
+    /// practice). A later call, or one after the outcome, gets a stream that has
+    /// already ended. The stream ends after the job's last event, once the outcome
+    /// is ready; a slow reader loses only progress reports (see [`EventStream`]).
+    pub fn events(&mut self) -> EventStream {
+        if let Some(stream) = self.events.take() {
+            self.events_taken = true;
+            return stream;
+        }
+        if self.events_taken || self.done {
+            return EventStream::ended();
+        }
+        self.events_taken = true;
+        let (sink, stream) = events::channel(self.event_capacity, false);
+        let command = Command::Events {
+            subscriber: self.subscriber,
+            sink,
+        };
+        // If the fleet is gone, the sink drops with the command: the stream ends.
+        let _ = self.commands.send(command);
+        stream
+    }
+
+    /// Stops this subscription (see [`FleetJob`]); the job then resolves, usually
+    /// with [`Outcome::Cancelled`], or with the outcome it had already reached.
+    /// Calling it again, or after the outcome, does nothing.
+    pub fn stop(&self) {
+        if !self.done {
+            let _ = self.commands.send(Command::Stop(self.subscriber));
+        }
+    }
+
+    /// The fleet's key of the job this subscription follows (shared subscribers
+    /// have the same).
+    pub fn key(&self) -> JobKey {
+        self.subscriber.job()
+    }
+
+    /// Whether the outcome is ready (or was taken).
+    pub fn is_finished(&self) -> bool {
+        self.done || !self.outcome.is_empty()
+    }
+}
+
+impl Future for FleetJob {
+    type Output = Result<Outcome, DriverError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        poll_outcome(
+            &mut this.done,
+            &mut this.outcome,
+            cx,
+            |result| match result {
+                Ok(outcome) => Ok(*outcome),
+                Err(_) => Err(DriverError::FleetClosed),
+            },
+        )
+    }
+}
+
+impl Drop for FleetJob {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
