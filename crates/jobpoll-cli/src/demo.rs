@@ -1,17 +1,24 @@
-//! `jobpoll demo`: the reference server in-process on a free loopback port, and a
-//! handful of jobs of different shapes waited on at once.
+//! `jobpoll demo`: the reference server in-process on a free loopback port, a
+//! handful of jobs of different shapes waited on at once, and beside them a fleet of
+//! a couple of hundred jobs in one task.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesUnordered;
+use indicatif::ProgressBar;
 use jobpoll_core::schedule::Adaptive;
-use jobpoll_core::{Config, Instant, Jitter, Outcome, Schedule};
+use jobpoll_core::{Config, Instant, Jitter, JobSpec, Outcome, Profile, Schedule, Start};
 use jobpoll_server::http::{ServeOptions, Server, SharedModel};
 use jobpoll_server::model::{ServerModel, Truth};
 use jobpoll_server::plan::{Ending, Fault, FaultWindow, JobPlan, Shape};
+use jobpoll_tokio::{FleetConfig, FleetHandle, FleetJob, FleetMetrics};
 
 use crate::exit;
-use crate::report::Report;
+use crate::many::Summary;
+use crate::report::{Report, show_fleet};
 use crate::wait::next_event;
 
 /// Arguments of `jobpoll demo`.
@@ -198,6 +205,15 @@ pub(crate) async fn demo(args: DemoArgs) -> ExitCode {
         }));
     }
     drop(sender);
+    let fleet = match start_fleet(&client, &model, &base).await {
+        Ok(fleet) => fleet,
+        Err(error) => {
+            eprintln!("jobpoll demo: {error}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    let bar = report.fleet("fleet", fleet.subscriptions.len() as u64);
+    let fleet_run = tokio::spawn(run_fleet(fleet, bar));
     let mut rows = Vec::new();
     while let Some((label, message)) = receiver.recv().await {
         match message {
@@ -211,7 +227,15 @@ pub(crate) async fn demo(args: DemoArgs) -> ExitCode {
     for task in tasks {
         let _ = task.await;
     }
+    let fleet_result = fleet_run.await.ok();
     print_summary(&rows, &model);
+    let fleet_as_planned = match &fleet_result {
+        Some((outcomes, metrics)) => {
+            print_fleet_summary(outcomes, metrics, args.json);
+            outcomes.len() == FLEET_SUBSCRIPTIONS && outcomes.iter().all(Outcome::is_success)
+        }
+        None => false,
+    };
     server.shutdown().await;
     let expected = [
         "succeeded",
@@ -226,7 +250,7 @@ pub(crate) async fn demo(args: DemoArgs) -> ExitCode {
             rows.iter()
                 .any(|row| row.label == job.label && row.outcome.kind() == kind)
         });
-    if as_planned {
+    if as_planned && fleet_as_planned {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(exit::GAVE_UP)
@@ -269,4 +293,152 @@ fn print_summary(rows: &[Row], model: &SharedModel) {
             delay
         );
     }
+}
+
+/// Jobs in the demo's fleet, and how many more subscriptions join one of them
+/// (shared polls).
+const FLEET_JOBS: usize = 180;
+/// Subscriptions in all: every job once, and some twice.
+const FLEET_SUBSCRIPTIONS: usize = 200;
+/// Requests the fleet has in flight at most.
+const FLEET_IN_FLIGHT: u32 = 32;
+
+/// The demo's fleet: jobs created on the server, one subscription each and a second
+/// one for some.
+struct DemoFleet {
+    handle: FleetHandle,
+    subscriptions: Vec<FleetJob>,
+}
+
+/// Creates the fleet's jobs on the server (1 to 4 s long; the first meets a 429
+/// storm with `Retry-After: 1` from 0.5 to 2.5 s, which holds back the whole origin)
+/// and subscribes to them.
+async fn start_fleet(
+    client: &jobpoll_tokio::Client,
+    model: &SharedModel,
+    base: &str,
+) -> Result<DemoFleet, String> {
+    let origin: url::Url = base.parse().map_err(|error| format!("{base}: {error}"))?;
+    let handle = client
+        .fleet(FleetConfig {
+            max_in_flight: FLEET_IN_FLIGHT,
+            max_in_flight_per_origin: FLEET_IN_FLIGHT,
+            seed: 7,
+        })
+        .map_err(|error| error.to_string())?;
+    let profile = Arc::new(Profile::jobs());
+    let config = Arc::new(Config {
+        poll: Schedule::fixed(secs(0.5)),
+        ..config()
+    });
+    let mut status_urls = Vec::with_capacity(FLEET_JOBS);
+    for n in 0..FLEET_JOBS {
+        let faults = if n == 0 {
+            vec![FaultWindow {
+                from: secs(0.5),
+                until: secs(2.5),
+                fault: Fault::Status {
+                    status: 429,
+                    retry_after: Some(1),
+                },
+            }]
+        } else {
+            Vec::new()
+        };
+        let plan = JobPlan {
+            duration: secs(1.0 + (n % 31) as f64 * 0.1),
+            faults,
+            ..JobPlan::default()
+        };
+        let created = model.create(Shape::Jobs, plan);
+        let url = origin
+            .join(&created.status_path)
+            .map_err(|error| format!("{}: {error}", created.status_path))?;
+        status_urls.push(url);
+    }
+    // Every ninth job is followed twice: the second subscription shares its polls.
+    let duplicates = status_urls
+        .iter()
+        .step_by(9)
+        .take(FLEET_SUBSCRIPTIONS - FLEET_JOBS)
+        .cloned()
+        .collect::<Vec<_>>();
+    let mut subscriptions = Vec::with_capacity(FLEET_SUBSCRIPTIONS);
+    for status_url in status_urls.into_iter().chain(duplicates) {
+        let spec = JobSpec {
+            profile: Arc::clone(&profile),
+            start: Start::Poll {
+                status_url,
+                job_id: None,
+            },
+            headers: Vec::new(),
+        };
+        let job = handle
+            .add(spec, config.clone())
+            .await
+            .map_err(|error| error.to_string())?;
+        subscriptions.push(job);
+    }
+    Ok(DemoFleet {
+        handle,
+        subscriptions,
+    })
+}
+
+/// Waits for every job of the fleet, showing its progress on `bar` (on a
+/// terminal); the outcomes and the fleet's figures at the end.
+async fn run_fleet(fleet: DemoFleet, bar: Option<ProgressBar>) -> (Vec<Outcome>, FleetMetrics) {
+    let DemoFleet {
+        handle,
+        subscriptions,
+    } = fleet;
+    let mut pending: FuturesUnordered<FleetJob> = subscriptions.into_iter().collect();
+    let mut outcomes = Vec::with_capacity(pending.len());
+    let mut ticker = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            next = pending.next() => match next {
+                Some(Ok(outcome)) => {
+                    if let Some(bar) = &bar {
+                        bar.inc(1);
+                    }
+                    outcomes.push(outcome);
+                }
+                Some(Err(error)) => eprintln!("jobpoll demo: fleet: {error}"),
+                None => break,
+            },
+            _ = ticker.tick(), if bar.is_some() => {
+                if let (Some(bar), Ok(metrics)) = (&bar, handle.metrics().await) {
+                    show_fleet(bar, &metrics);
+                }
+            }
+        }
+    }
+    let metrics = handle.metrics().await.unwrap_or_default();
+    let _ = handle.shutdown().await;
+    if let Some(bar) = &bar {
+        bar.finish_with_message(format!("· {} requests", metrics.totals.requests));
+    }
+    (outcomes, metrics)
+}
+
+fn print_fleet_summary(outcomes: &[Outcome], metrics: &FleetMetrics, json: bool) {
+    let summary = Summary::new(outcomes.iter(), metrics);
+    let throttled = metrics.totals.errors.get("http_429").copied().unwrap_or(0);
+    if json {
+        let line = serde_json::json!({ "fleet": summary.json(), "throttled_by_429": throttled });
+        println!("{line}");
+        return;
+    }
+    println!();
+    println!(
+        "fleet: {} subscriptions to {} jobs in one task, {FLEET_IN_FLIGHT} requests in flight at most",
+        outcomes.len(),
+        metrics.totals.jobs,
+    );
+    println!("{}", summary.text());
+    println!(
+        "a 429 on one job held back its whole origin {throttled} time{}",
+        if throttled == 1 { "" } else { "s" }
+    );
 }

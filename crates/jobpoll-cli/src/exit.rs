@@ -30,3 +30,40 @@ pub(crate) fn of(outcome: &Outcome) -> u8 {
         Outcome::GaveUp { .. } => GAVE_UP,
     }
 }
+
+/// The more severe of two exit codes, for many jobs: refused (5), then gave up (6),
+/// timed out (3), failed (1), cancelled (4), success (0). A refusal means the
+/// request itself is wrong (a token, a URL), so it comes first; errors in a row mean
+/// the server or the network is unwell; a timeout leaves the job's fate unknown; a
+/// failure is the server's clear answer; a cancel is what somebody asked for.
+pub(crate) fn most_severe(a: u8, b: u8) -> u8 {
+    fn rank(code: u8) -> u8 {
+        match code {
+            SUCCESS => 0,
+            CANCELLED => 1,
+            JOB_FAILED => 2,
+            TIMED_OUT => 3,
+            GAVE_UP => 4,
+            REFUSED => 5,
+            // Anything else (usage) outranks every outcome.
+            _ => 6,
+        }
+    }
+    if rank(b) > rank(a) { b } else { a }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_most_severe_code_wins_whatever_the_order() {
+        let order = [SUCCESS, CANCELLED, JOB_FAILED, TIMED_OUT, GAVE_UP, REFUSED];
+        for (i, a) in order.iter().enumerate() {
+            for (j, b) in order.iter().enumerate() {
+                let expected = order[i.max(j)];
+                assert_eq!(most_severe(*a, *b), expected, "{a} {b}");
+            }
+        }
+    }
+}

@@ -1,10 +1,12 @@
 //! `jobpoll`: wait on long-running HTTP jobs from the command line.
 //!
 //! Exit codes: 0 succeeded, 1 the job failed, 2 usage, 3 timed out, 4 cancelled,
-//! 5 unauthorized / rejected / not found, 6 gave up after errors.
+//! 5 unauthorized / rejected / not found, 6 gave up after errors. With many jobs,
+//! 0 only if all succeeded, else the most severe code among them (`docs/cli.md`).
 
 mod demo;
 mod exit;
+mod many;
 mod replay;
 mod report;
 mod serve;
@@ -27,15 +29,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Wait on a job that exists: poll its status URL until it ends.
+    /// Wait on jobs that exist: poll their status URLs until they end.
     Wait(wait::WaitArgs),
-    /// Create a job with a POST, then wait on it.
+    /// Create a job (or --count N jobs) with a POST, then wait.
     Submit(wait::SubmitArgs),
     /// Run the reference job server (every API shape, with fault injection).
     Serve(serve::ServeArgs),
     /// Replay a recorded trace and report the first divergence.
     Replay(replay::ReplayArgs),
-    /// Start the reference server in-process and wait on a handful of jobs.
+    /// Start the reference server in-process and wait on a handful of jobs and a fleet.
     Demo(demo::DemoArgs),
 }
 

@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use jobpoll_core::{Event, Outcome};
+use jobpoll_tokio::FleetMetrics;
+
+use crate::many::Summary;
 
 /// Where job events go.
 pub(crate) enum Report {
@@ -39,13 +42,7 @@ impl Report {
     /// Adds a job to show.
     pub(crate) fn add(&mut self, label: &str) {
         if let Report::Bars { multi, bars } = self {
-            let bar = multi.add(ProgressBar::new(100));
-            let style = ProgressStyle::with_template("{prefix:>14} [{bar:30}] {pos:>3}% {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> ");
-            bar.set_style(style);
-            bar.set_prefix(label.to_owned());
-            bar.enable_steady_tick(Duration::from_millis(200));
+            let bar = new_bar(multi, label, 100, "{pos:>3}% {msg}");
             bars.insert(label.to_owned(), bar);
         }
     }
@@ -89,4 +86,75 @@ impl Report {
             }
         }
     }
+
+    /// A bar for a whole fleet of `total` jobs (on a terminal only): how many are
+    /// done, and what the fleet is doing (see [`show_fleet`]).
+    pub(crate) fn fleet(&mut self, label: &str, total: u64) -> Option<ProgressBar> {
+        let Report::Bars { multi, .. } = self else {
+            return None;
+        };
+        Some(new_bar(multi, label, total, "{pos}/{len} done {msg}"))
+    }
+
+    /// Shows one finished job of many: `job`, its number, `url` and its outcome.
+    pub(crate) fn finished(&mut self, job: usize, url: &str, outcome: &Outcome) {
+        match self {
+            Report::Json => {
+                let line = serde_json::json!({ "job": job, "url": url, "outcome": outcome });
+                println!("{line}");
+            }
+            _ => self.line(&format!("{url}: {outcome}")),
+        }
+    }
+
+    /// Prints a line on standard output (above the bars, on a terminal).
+    pub(crate) fn line(&self, text: &str) {
+        match self {
+            Report::Bars { multi, .. } => multi.suspend(|| println!("{text}")),
+            _ => println!("{text}"),
+        }
+    }
+
+    /// Prints the summary of many jobs: one JSON object (`{"summary": ...}`) or
+    /// readable lines.
+    pub(crate) fn summary(&self, summary: &Summary) {
+        match self {
+            Report::Json => println!("{}", serde_json::json!({ "summary": summary.json() })),
+            _ => self.line(&summary.text()),
+        }
+    }
+}
+
+/// A bar of `len` steps labelled `label`, added to `multi`; `tail` is what the
+/// template shows after the bar itself.
+fn new_bar(multi: &MultiProgress, label: &str, len: u64, tail: &str) -> ProgressBar {
+    let bar = multi.add(ProgressBar::new(len));
+    let style = ProgressStyle::with_template(&format!("{{prefix:>14}} [{{bar:30}}] {tail}"))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_prefix(label.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Shows what a fleet is doing on its bar: requests in flight, and whether a server
+/// holds it back or it is paused.
+pub(crate) fn show_fleet(bar: &ProgressBar, metrics: &FleetMetrics) {
+    let mut message = format!("· {} in flight", metrics.in_flight);
+    if metrics.throttled_origins > 0 {
+        message.push_str(&format!(
+            " · throttled by {} server{}",
+            metrics.throttled_origins,
+            if metrics.throttled_origins == 1 {
+                ""
+            } else {
+                "s"
+            }
+        ));
+    }
+    if metrics.paused {
+        message.push_str(" · paused");
+    }
+    bar.set_message(message);
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use jobpoll_core::schedule::Adaptive;
 use jobpoll_core::{Config, JobSpec, Outcome, Profile, Schedule};
 
-use crate::exit;
 use crate::report::Report;
+use crate::{exit, many};
 
 /// Options shared by `wait` and `submit`.
 #[derive(clap::Args)]
@@ -16,43 +16,50 @@ pub(crate) struct Common {
     /// How the API speaks: jobs, codegen, file-tasks, turn, google, azure, or the path
     /// of a JSON file describing a custom profile.
     #[arg(long, default_value = "jobs")]
-    profile: String,
+    pub(crate) profile: String,
     /// Schedule and limits: standard, fast, aggressive, progressive, turn,
     /// ad-generation, video-generation, research, strategic-analysis, scraping,
     /// avatar-video.
     #[arg(long, default_value = "standard")]
-    preset: String,
+    pub(crate) preset: String,
     /// Poll at this fixed interval instead of the preset's schedule (e.g. 5s).
     #[arg(long, conflicts_with = "adaptive")]
-    interval: Option<humantime::Duration>,
+    pub(crate) interval: Option<humantime::Duration>,
     /// Poll near the predicted end (server ETA or progress slope).
     #[arg(long)]
-    adaptive: bool,
+    pub(crate) adaptive: bool,
     /// Give up waiting after this long (e.g. 30m).
     #[arg(long)]
-    timeout: Option<humantime::Duration>,
+    pub(crate) timeout: Option<humantime::Duration>,
     /// A header for every request, as `Name: value` (repeatable).
     #[arg(short = 'H', long = "header")]
-    headers: Vec<String>,
+    pub(crate) headers: Vec<String>,
     /// The job's id, when the status body does not carry it (for results and cancel).
     #[arg(long)]
-    job_id: Option<String>,
+    pub(crate) job_id: Option<String>,
     /// Print events and the outcome as JSON lines on stdout.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
     /// Write the result (or the fetched results) to this file as JSON.
     #[arg(short = 'o', long)]
-    output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// Record a trace of the run (secrets redacted); replay it with `jobpoll replay`.
     #[arg(long)]
-    trace: Option<PathBuf>,
+    pub(crate) trace: Option<PathBuf>,
 }
 
 /// Arguments of `jobpoll wait`.
 #[derive(clap::Args)]
 pub(crate) struct WaitArgs {
-    /// The job's status URL.
-    url: String,
+    /// The job's status URL; give several to wait on them all at once.
+    #[arg(required_unless_present = "urls_from", value_name = "URL")]
+    urls: Vec<String>,
+    /// Read status URLs from FILE, one a line (`-`: standard input); blank lines
+    /// and lines starting with `#` are skipped.
+    #[arg(long, value_name = "FILE")]
+    urls_from: Option<PathBuf>,
+    #[command(flatten)]
+    limits: many::Limits,
     #[command(flatten)]
     common: Common,
 }
@@ -65,16 +72,43 @@ pub(crate) struct SubmitArgs {
     /// The request body (JSON), or `@FILE` to read it from a file.
     #[arg(long, short = 'd')]
     data: Option<String>,
+    /// Create this many jobs, each with its own POST, and wait for them all.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    count: u32,
+    #[command(flatten)]
+    limits: many::Limits,
     #[command(flatten)]
     common: Common,
 }
 
 /// `jobpoll wait`.
 pub(crate) async fn wait(args: WaitArgs) -> ExitCode {
-    let spec = match (parse_url(&args.url), load_profile(&args.common.profile)) {
-        (Ok(url), Ok(profile)) => JobSpec::poll(profile, url),
-        (Err(error), _) | (_, Err(error)) => return usage(&error),
+    let mut urls = Vec::new();
+    for text in &args.urls {
+        match parse_url(text) {
+            Ok(url) => urls.push(url),
+            Err(error) => return usage(&error),
+        }
+    }
+    if let Some(path) = &args.urls_from {
+        match many::read_urls(path) {
+            Ok(more) => urls.extend(more),
+            Err(error) => return usage(&error),
+        }
+    }
+    let profile = match load_profile(&args.common.profile) {
+        Ok(profile) => profile,
+        Err(error) => return usage(&error),
     };
+    let url = match <[url::Url; 1]>::try_from(urls) {
+        Ok([url]) => url,
+        Err(urls) if urls.is_empty() => return usage("no URL to wait on"),
+        Err(urls) => {
+            let jobs = many::polls(profile, urls);
+            return many::run(jobs, &args.common, &args.limits).await;
+        }
+    };
+    let spec = JobSpec::poll(profile, url);
     let spec = match &args.common.job_id {
         Some(id) => spec.with_job_id(id.clone()),
         None => spec,
@@ -88,11 +122,15 @@ pub(crate) async fn submit(args: SubmitArgs) -> ExitCode {
         Ok(body) => body,
         Err(error) => return usage(&error),
     };
-    let spec = match (parse_url(&args.url), load_profile(&args.common.profile)) {
-        (Ok(url), Ok(profile)) => JobSpec::submit(profile, url, body),
+    let (url, profile) = match (parse_url(&args.url), load_profile(&args.common.profile)) {
+        (Ok(url), Ok(profile)) => (url, profile),
         (Err(error), _) | (_, Err(error)) => return usage(&error),
     };
-    run(spec, &args.common).await
+    if args.count > 1 {
+        let jobs = many::submits(profile, &url, body.as_deref(), args.count);
+        return many::run(jobs, &args.common, &args.limits).await;
+    }
+    run(JobSpec::submit(profile, url, body), &args.common).await
 }
 
 async fn run(spec: JobSpec, common: &Common) -> ExitCode {
@@ -101,11 +139,9 @@ async fn run(spec: JobSpec, common: &Common) -> ExitCode {
         Err(error) => return usage(&error),
     };
     let mut spec = spec;
-    for header in &common.headers {
-        match header.split_once(':') {
-            Some((name, value)) => spec = spec.with_header(name.trim(), value.trim()),
-            None => return usage(&format!("header {header:?} must look like `Name: value`")),
-        }
+    match headers(common) {
+        Ok(headers) => spec.headers.extend(headers),
+        Err(error) => return usage(&error),
     }
     let client = jobpoll_tokio::Client::new();
     let started = match &common.trace {
@@ -160,7 +196,20 @@ pub(crate) async fn next_event(
     events.recv().await
 }
 
-fn config(common: &Common) -> Result<Config, String> {
+/// The `-H` headers as name and value.
+pub(crate) fn headers(common: &Common) -> Result<Vec<(String, String)>, String> {
+    common
+        .headers
+        .iter()
+        .map(|header| match header.split_once(':') {
+            Some((name, value)) => Ok((name.trim().to_owned(), value.trim().to_owned())),
+            None => Err(format!("header {header:?} must look like `Name: value`")),
+        })
+        .collect()
+}
+
+/// The schedule and limits the options ask for.
+pub(crate) fn config(common: &Common) -> Result<Config, String> {
     let mut config = Config::preset(&common.preset).ok_or_else(|| {
         format!(
             "unknown preset {:?}; choose one of {}",
@@ -195,7 +244,8 @@ pub(crate) fn load_profile(name: &str) -> Result<Profile, String> {
     serde_json::from_str(&text).map_err(|error| format!("{name}: not a profile: {error}"))
 }
 
-fn parse_url(text: &str) -> Result<url::Url, String> {
+/// An http or https URL.
+pub(crate) fn parse_url(text: &str) -> Result<url::Url, String> {
     let url: url::Url = text
         .parse()
         .map_err(|error| format!("{text:?} is not a URL: {error}"))?;
@@ -215,17 +265,29 @@ fn read_data(data: &str) -> Result<String, String> {
 }
 
 fn write_result(path: &std::path::Path, outcome: &Outcome) -> std::io::Result<()> {
+    write_json(path, &result_of(outcome))
+}
+
+/// The result of a successful job (the fetched results when there are some), or
+/// `null`.
+pub(crate) fn result_of(outcome: &Outcome) -> serde_json::Value {
     let value = match outcome {
         Outcome::Succeeded {
             result, results, ..
         } => results.clone().or_else(|| result.clone()),
         _ => None,
     };
-    let text = serde_json::to_string_pretty(&value.unwrap_or(serde_json::Value::Null))?;
+    value.unwrap_or(serde_json::Value::Null)
+}
+
+/// Writes `value` to `path` as pretty JSON.
+pub(crate) fn write_json(path: &std::path::Path, value: &serde_json::Value) -> std::io::Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
     std::fs::write(path, text + "\n")
 }
 
-fn usage(message: &str) -> ExitCode {
+/// Reports a usage problem; exit code 2.
+pub(crate) fn usage(message: &str) -> ExitCode {
     eprintln!("jobpoll: {message}");
     ExitCode::from(exit::USAGE)
 }

@@ -31,6 +31,15 @@ async fn server(config: ServerConfig) -> Server {
     Server::bind_loopback(model).await.expect("loopback server")
 }
 
+/// The reference server with default options on loopback, and its model.
+async fn model_server() -> (SharedModel, Server) {
+    let model = SharedModel::new(ServeOptions::default());
+    let server = Server::bind_loopback(model.clone())
+        .await
+        .expect("loopback server");
+    (model, server)
+}
+
 /// Runs the blocking binary without stalling the server's runtime.
 async fn run(args: Vec<String>) -> Output {
     tokio::task::spawn_blocking(move || {
@@ -160,38 +169,43 @@ fn the_demo_runs_every_job_to_its_planned_end() {
     }
 }
 
+/// Starts the binary, interrupts it (SIGINT, as Ctrl-C does) after 1.5 s, and
+/// waits for it to exit.
+async fn interrupted(args: Vec<String>) -> Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_jobpoll"))
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("joined")
+        .expect("exited")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_cancels_the_job_on_the_server_and_exits_cancelled() {
-    let model = SharedModel::new(ServeOptions::default());
-    let server = Server::bind_loopback(model.clone())
-        .await
-        .expect("loopback server");
+    let (model, server) = model_server().await;
     let plan = jobpoll_server::plan::JobPlan {
         duration: std::time::Duration::from_secs(60),
         ..jobpoll_server::plan::JobPlan::default()
     };
     let created = model.create(jobpoll_server::plan::Shape::Jobs, plan);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_jobpoll"))
-        .args([
-            "wait",
-            &format!("{}{}", server.base_url(), created.status_path),
-            "--interval",
-            "200ms",
-        ])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let interrupted = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(interrupted.success());
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .expect("joined")
-        .expect("exited");
-    assert_eq!(status.code(), Some(4));
+    let output = interrupted(vec![
+        "wait".into(),
+        format!("{}{}", server.base_url(), created.status_path),
+        "--interval".into(),
+        "200ms".into(),
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(4));
     let cancel_sent = model
         .requests()
         .iter()
@@ -209,10 +223,7 @@ async fn ctrl_c_cancels_the_job_on_the_server_and_exits_cancelled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_storm_is_waited_out_without_an_early_request() {
     use jobpoll_server::plan::{Fault, FaultWindow, JobPlan, Shape};
-    let model = SharedModel::new(ServeOptions::default());
-    let server = Server::bind_loopback(model.clone())
-        .await
-        .expect("loopback server");
+    let (model, server) = model_server().await;
     let plan = JobPlan {
         duration: std::time::Duration::from_millis(3500),
         faults: vec![FaultWindow {
@@ -253,6 +264,272 @@ async fn a_429_storm_is_waited_out_without_an_early_request() {
                 "a request {gap:?} after a 429: {log:?}"
             );
         }
+    }
+    server.shutdown().await;
+}
+
+/// Jobs created directly on the server, `duration` long, ending as `ending` says.
+fn create_jobs(
+    model: &SharedModel,
+    count: usize,
+    duration: std::time::Duration,
+    ending: jobpoll_server::plan::Ending,
+) -> Vec<String> {
+    use jobpoll_server::plan::{JobPlan, Shape};
+    (0..count)
+        .map(|_| {
+            let plan = JobPlan {
+                duration,
+                ending: ending.clone(),
+                ..JobPlan::default()
+            };
+            model.create(Shape::Jobs, plan).status_path
+        })
+        .collect()
+}
+
+/// Runs the binary with `stdin` as its standard input.
+async fn run_with_input(args: Vec<String>, stdin: String) -> Output {
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write as _;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_jobpoll"))
+            .args(&args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("written");
+        child.wait_with_output().expect("the binary ran")
+    })
+    .await
+    .expect("joined")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_urls_run_through_one_fleet_with_a_summary() {
+    let (model, server) = model_server().await;
+    let base = server.base_url();
+    let paths = create_jobs(
+        &model,
+        12,
+        std::time::Duration::from_millis(600),
+        jobpoll_server::plan::Ending::Succeed,
+    );
+    // Four URLs on the command line (one of them twice), the rest from standard
+    // input with a comment and blank lines.
+    let mut args: Vec<String> = vec!["wait".into()];
+    args.extend(paths[..3].iter().map(|p| format!("{base}{p}")));
+    args.push(format!("{base}{}", paths[0]));
+    args.extend(
+        [
+            "--urls-from",
+            "-",
+            "--interval",
+            "100ms",
+            "--max-in-flight",
+            "4",
+        ]
+        .map(String::from),
+    );
+    let mut input = String::from("# the rest\n\n");
+    for path in &paths[3..] {
+        input.push_str(&format!("  {base}{path}\n\n"));
+    }
+    let output = run_with_input(args, input).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        code(&output),
+        0,
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("summary: 13 jobs: 13 succeeded"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("success rate 100.0%"), "{stdout}");
+    assert!(stdout.contains("1 duplicate shared"), "{stdout}");
+    let finished = stdout
+        .lines()
+        .filter(|l| l.contains("succeeded after"))
+        .count();
+    assert_eq!(finished, 13, "{stdout}");
+    // The duplicate shared its polls: the server saw each job polled by one client.
+    let log = model.requests();
+    let polls_of_first = log.iter().filter(|r| r.path == paths[0]).count();
+    let polls_of_second = log.iter().filter(|r| r.path == paths[1]).count();
+    assert!(
+        polls_of_first <= polls_of_second + 1,
+        "{polls_of_first} polls of the shared job, {polls_of_second} of another"
+    );
+    server.shutdown().await;
+}
+
+#[test]
+fn a_bad_line_in_the_url_file_is_a_usage_error_with_its_number() {
+    let file = scratch("urls-bad.txt");
+    std::fs::write(
+        &file,
+        "# jobs\nhttp://127.0.0.1:9/api/v1/jobs/a\n\nnot a url\nhttp://127.0.0.1:9/api/v1/jobs/b\n",
+    )
+    .expect("written");
+    let output = jobpoll(&["wait", "--urls-from", &file.display().to_string()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(code(&output), 2, "{stderr}");
+    assert!(stderr.contains("line 4"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let missing = jobpoll(&["wait", "--urls-from", "/does/not/exist.txt"]);
+    assert_eq!(code(&missing), 2);
+    let empty = scratch("urls-empty.txt");
+    std::fs::write(&empty, "# nothing\n").expect("written");
+    let output = jobpoll(&["wait", "--urls-from", &empty.display().to_string()]);
+    assert_eq!(code(&output), 2);
+    // Options for one job only.
+    let output = jobpoll(&[
+        "wait",
+        "http://127.0.0.1:9/a",
+        "http://127.0.0.1:9/b",
+        "--trace",
+        "/tmp/x.jsonl",
+    ]);
+    assert_eq!(code(&output), 2);
+    let output = jobpoll(&["submit", "http://127.0.0.1:9/a", "--count", "0"]);
+    assert_eq!(code(&output), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_count_creates_that_many_jobs_and_waits_for_all() {
+    let (model, server) = model_server().await;
+    let results = scratch("results-many.json");
+    let output = run(vec![
+        "submit".into(),
+        format!("{}/api/v1/demo-job", server.base_url()),
+        "--data".into(),
+        r#"{"plan":{"duration":500000}}"#.into(),
+        "--count".into(),
+        "5".into(),
+        "--interval".into(),
+        "100ms".into(),
+        "-o".into(),
+        results.display().to_string(),
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        code(&output),
+        0,
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("summary: 5 jobs: 5 succeeded"), "{stdout}");
+    assert_eq!(model.with_model(|m| m.job_count()), 5);
+    let creates = model
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/api/v1/demo-job")
+        .count();
+    assert_eq!(creates, 5);
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&results).expect("results written"))
+            .expect("JSON");
+    let entries = written.as_array().expect("an array");
+    assert_eq!(entries.len(), 5);
+    assert!(
+        entries.iter().all(|e| e["outcome"] == "succeeded"),
+        "{written}"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_job_among_many_sets_the_exit_code() {
+    let (model, server) = model_server().await;
+    let base = server.base_url();
+    let mut paths = create_jobs(
+        &model,
+        3,
+        std::time::Duration::from_millis(400),
+        jobpoll_server::plan::Ending::Succeed,
+    );
+    paths.extend(create_jobs(
+        &model,
+        1,
+        std::time::Duration::from_millis(400),
+        jobpoll_server::plan::Ending::Fail {
+            message: "out of memory".into(),
+        },
+    ));
+    let mut args: Vec<String> = vec!["wait".into(), "--json".into()];
+    args.extend(paths.iter().map(|p| format!("{base}{p}")));
+    args.extend(["--interval", "100ms"].map(String::from));
+    let output = run(args).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        code(&output),
+        1,
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("every line is JSON"))
+        .collect();
+    let outcomes: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["outcome"].is_object()).collect();
+    assert_eq!(outcomes.len(), 4);
+    assert!(
+        outcomes
+            .iter()
+            .all(|l| l["url"].as_str().is_some_and(|u| u.starts_with(&base)))
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["event"].is_object() && l["url"].is_string())
+    );
+    let summary = &lines.last().expect("a summary")["summary"];
+    assert_eq!(summary["jobs"], 4, "{stdout}");
+    assert_eq!(summary["outcomes"]["failed"], 1, "{stdout}");
+    assert_eq!(summary["outcomes"]["succeeded"], 3, "{stdout}");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_cancels_every_job_of_many_and_exits_cancelled() {
+    let (model, server) = model_server().await;
+    let base = server.base_url();
+    let plan = || jobpoll_server::plan::JobPlan {
+        duration: std::time::Duration::from_secs(60),
+        ..jobpoll_server::plan::JobPlan::default()
+    };
+    let jobs: Vec<_> = (0..3)
+        .map(|_| model.create(jobpoll_server::plan::Shape::Jobs, plan()))
+        .collect();
+    let mut args = vec![
+        "wait".to_owned(),
+        "--interval".to_owned(),
+        "200ms".to_owned(),
+    ];
+    args.extend(jobs.iter().map(|job| format!("{base}{}", job.status_path)));
+    let output = interrupted(args).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(4), "{stdout}");
+    assert!(stdout.contains("summary: 3 jobs: 3 cancelled"), "{stdout}");
+    for job in &jobs {
+        assert!(
+            matches!(
+                model.truth(&job.id),
+                Some(jobpoll_server::model::Truth::Cancelled { .. })
+            ),
+            "{} was not cancelled on the server",
+            job.id
+        );
     }
     server.shutdown().await;
 }
