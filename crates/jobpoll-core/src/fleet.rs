@@ -1041,7 +1041,13 @@ impl<P: Interpret> Fleet<P> {
         let Some(entry) = self.entry(key) else {
             return;
         };
-        let paused = self.paused || self.origins[entry.origin as usize].paused;
+        let (share_key, origin) = (entry.share_key, entry.origin);
+        // A job on its way out is no longer shared: a later subscription to the
+        // same status URL starts a job of its own.
+        if share_key != NO_SHARE && self.shared.get(&share_key) == Some(&key) {
+            self.shared.remove(&share_key);
+        }
+        let paused = self.paused || self.origins[origin as usize].paused;
         self.with_job(key, |job| {
             if paused {
                 job.cancel_locally(now);

@@ -808,6 +808,11 @@ impl<P: Interpret> Job<P> {
     fn on_response(&mut self, now: u64, purpose: Purpose, response: http::Response<Bytes>) {
         let class = classify_status(response.status());
         if purpose == Purpose::Cancel {
+            // The job ends here, but the server's wait still holds for its origin:
+            // a fleet throttles the origin by it (no event, nothing else changes).
+            if let Some(hint) = read_hints(response.headers(), self.config.max_hint).wait {
+                self.hold_for(now, hint);
+            }
             return self.finish_cancelled(now, Some(class == StatusClass::Success));
         }
         // Hints first: an answer too large to read still says when to come back.
@@ -1200,11 +1205,16 @@ impl<P: Interpret> Job<P> {
                     used: hint.delay,
                 }));
             }
-            let until = now.saturating_add(micros(hint.delay));
-            if until > self.not_before {
-                self.not_before = until;
-                self.hint = Some(Box::new(hint));
-            }
+            self.hold_for(now, hint);
+        }
+    }
+
+    /// No request before the hint allows, counted from `now`.
+    fn hold_for(&mut self, now: u64, hint: ServerHint) {
+        let until = now.saturating_add(micros(hint.delay));
+        if until > self.not_before {
+            self.not_before = until;
+            self.hint = Some(Box::new(hint));
         }
     }
 

@@ -436,6 +436,52 @@ fn stopping_the_last_subscriber_cancels_on_the_server() {
     ));
 }
 
+/// Found by the fleet simulator (seed 25): a subscription that came while the
+/// job's only subscriber was being cancelled joined the dying job and received
+/// "cancelled by the client" without having stopped.
+#[test]
+fn a_new_subscriber_does_not_join_a_job_being_cancelled() {
+    let mut world = World::new(
+        FleetConfig::default(),
+        |transmit: &Transmit, count, _now| {
+            Some(match transmit.purpose {
+                Purpose::Cancel => answer(200, r#"{"job_id":"job_1","status":"cancelled"}"#),
+                _ if count >= 3 => answer(
+                    200,
+                    r#"{"job_id":"job_1","status":"completed","result_data":{"ok":true}}"#,
+                ),
+                _ => answer(200, r#"{"job_id":"job_1","status":"processing"}"#),
+            })
+        },
+    );
+    let config = every(1);
+    let url = job_url("a.test", 1);
+    let first = world.add(&url, &config);
+    world.run_for(Duration::from_millis(500));
+    // The cancel goes out at once and is answered 0.1 s later; the new
+    // subscription comes in between.
+    world.fleet.stop(first, world.now).unwrap();
+    world.drain();
+    let second = world.add(&url, &config);
+    assert_ne!(second.job(), first.job(), "joined the job being cancelled");
+    world.run_for(Duration::from_secs(30));
+    assert!(matches!(
+        world.outcomes[&first],
+        Outcome::Cancelled {
+            by: CancelledBy::Client {
+                server_confirmed: Some(true)
+            },
+            ..
+        }
+    ));
+    assert!(
+        world.outcomes[&second].is_success(),
+        "{}",
+        world.outcomes[&second]
+    );
+    assert_eq!(world.fleet.metrics().joined, 0);
+}
+
 #[test]
 fn requests_in_flight_never_pass_the_global_limit_and_queue_in_order() {
     let config = FleetConfig {
@@ -576,6 +622,52 @@ fn a_retry_after_on_one_job_holds_back_its_whole_origin() {
     assert_eq!(b_sends, [50, 1150, 2250].map(Duration::from_millis));
     assert!(world.outcomes.values().all(Outcome::is_success));
     assert_eq!(world.fleet.metrics().errors["http_429"], 1);
+}
+
+/// Found by the fleet simulator (seed 4): a 429 answering a cancel request did not
+/// throttle the origin, because the job ended before reading the answer's hints.
+#[test]
+fn a_retry_after_on_a_cancel_answer_holds_back_the_origin() {
+    let mut world = World::new(
+        FleetConfig::default(),
+        |transmit: &Transmit, _count, _now| {
+            Some(if transmit.purpose == Purpose::Cancel {
+                let mut a = answer(429, "slow down");
+                a.headers.push(("retry-after", "10".to_owned()));
+                a
+            } else {
+                // The status body names the job: the cancel URL needs its id.
+                let id = transmit.url.path().rsplit('/').next().unwrap();
+                answer(
+                    200,
+                    &format!(r#"{{"job_id":"{id}","status":"processing"}}"#),
+                )
+            })
+        },
+    );
+    let config = every(1);
+    let stopped = world.add(&job_url("a.test", 0), &config);
+    world.add(&job_url("a.test", 1), &config);
+    world.run_for(Duration::from_millis(500));
+    world.fleet.stop(stopped, world.now).unwrap();
+    world.run_for(Duration::from_secs(15));
+    // The cancel went out at 0.5 s and its 429 arrived at 0.6 s: job_1 waits until
+    // 10.6 s instead of polling again at 1.1 s.
+    let polls = world.status_polls(&job_url("a.test", 1));
+    assert_eq!(
+        polls[..2],
+        [0, 10_600].map(Duration::from_millis),
+        "{polls:?}"
+    );
+    assert!(matches!(
+        world.outcomes[&stopped],
+        Outcome::Cancelled {
+            by: CancelledBy::Client {
+                server_confirmed: Some(false)
+            },
+            ..
+        }
+    ));
 }
 
 #[test]
