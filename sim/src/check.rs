@@ -6,11 +6,11 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use jobpoll_core::event::CancelledBy;
-use jobpoll_core::{Input, Instant, Outcome, Output, Purpose, Transmit};
+use jobpoll_core::{Config, Input, Instant, Outcome, Output, Purpose};
 use jobpoll_server::model::{ServerModel, Truth};
 use jobpoll_server::plan::Shape;
 
-use crate::world::SimJob;
+use crate::world::JobFacts;
 
 /// An invariant that broke.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -68,10 +68,10 @@ pub struct Checker {
 }
 
 impl Checker {
-    pub(crate) fn on_start(&mut self, index: usize, job: &SimJob) {
-        let config = job.job.job().config();
+    /// Job `index` starts at `started` under `config`.
+    pub(crate) fn on_start(&mut self, index: usize, config: &Config, started: Instant) {
         let watch = Watch {
-            deadline_at: config.deadline.map(|d| job.started + d),
+            deadline_at: config.deadline.map(|d| started + d),
             request_timeout: config.request_timeout,
             min_interval: config.min_interval,
             max_hint: config.max_hint,
@@ -88,7 +88,6 @@ impl Checker {
         index: usize,
         output: &Output,
         now: Instant,
-        _job: &SimJob,
     ) -> Result<(), Violation> {
         let watch = &mut self.watches[index];
         let fail =
@@ -157,7 +156,7 @@ impl Checker {
     }
 
     /// The client received an answer (before any sabotage strips its headers).
-    pub(crate) fn on_answer(&mut self, index: usize, input: &Input, now: Instant, _job: &SimJob) {
+    pub(crate) fn on_answer(&mut self, index: usize, input: &Input, now: Instant) {
         let watch = &mut self.watches[index];
         watch.in_flight = false;
         if let Input::Response { response, .. } = input
@@ -172,15 +171,15 @@ impl Checker {
     pub(crate) fn on_server_answer(
         &mut self,
         index: usize,
-        transmit: &Transmit,
-        response: &http::Response<Bytes>,
+        purpose: Purpose,
+        status: http::StatusCode,
         at: Instant,
     ) {
         let watch = &mut self.watches[index];
-        if transmit.purpose == Purpose::Status && response.status().is_success() {
+        if purpose == Purpose::Status && status.is_success() {
             watch.last_status_read = Some(at);
         }
-        if response.status() == http::StatusCode::UNAUTHORIZED {
+        if status == http::StatusCode::UNAUTHORIZED {
             watch.saw_unauthorized = true;
         }
     }
@@ -191,7 +190,7 @@ impl Checker {
         index: usize,
         outcome: &Outcome,
         now: Instant,
-        job: &SimJob,
+        job: &JobFacts,
         server: &ServerModel,
     ) -> Result<(), Violation> {
         let watch = &self.watches[index];

@@ -1,14 +1,16 @@
 //! Running seeds: one, many (a soak), or one twice (the determinism check), and
 //! writing what a person needs to reproduce a failure.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::faults::Intensity;
 use crate::world::{Failure, Sabotage, SimConfig, Summary, World};
 
-/// Arguments shared by `run` and `soak`.
+/// Arguments shared by `run` and `soak` (and with
+/// [`FleetSabotage`](crate::fleet::FleetSabotage) by the fleet commands).
 #[derive(Clone, Debug, clap::Args)]
-pub struct WorldArgs {
+pub struct WorldArgs<S: clap::ValueEnum + Clone + Send + Sync + 'static = Sabotage> {
     /// Jobs started in the fault phase.
     #[arg(long, default_value_t = 100)]
     pub jobs: usize,
@@ -20,21 +22,22 @@ pub struct WorldArgs {
     pub liveness_jobs: usize,
     /// A deliberate bug, to check that the invariants catch it.
     #[arg(long, value_enum)]
-    pub sabotage: Option<Sabotage>,
-    /// Where to write the trace of a failing job.
+    pub sabotage: Option<S>,
+    /// Where to write what reproduces a failure: the trace of a failing job, the
+    /// log of a failing fleet run.
     #[arg(long, default_value = "target/sim-failures")]
     pub trace_dir: PathBuf,
 }
 
-impl WorldArgs {
+impl<S: clap::ValueEnum + Clone + Send + Sync + 'static> WorldArgs<S> {
     /// The configuration of seed `seed`.
-    pub fn config(&self, seed: u64) -> SimConfig {
+    pub fn config(&self, seed: u64) -> SimConfig<S> {
         SimConfig {
             seed,
             jobs: self.jobs,
             intensity: self.intensity,
             liveness_jobs: self.liveness_jobs,
-            sabotage: self.sabotage,
+            sabotage: self.sabotage.clone(),
         }
     }
 }
@@ -103,19 +106,46 @@ pub struct SoakSummary {
     /// Steps (events) processed.
     pub steps: u64,
     /// Outcomes by kind.
-    pub outcomes: std::collections::BTreeMap<String, usize>,
+    pub outcomes: BTreeMap<String, usize>,
 }
 
 impl SoakSummary {
     fn add(&mut self, summary: &Summary) {
+        self.count(
+            summary.jobs,
+            summary.requests,
+            summary.steps,
+            &summary.outcomes,
+        );
+    }
+
+    /// Adds one seed's counts.
+    pub(crate) fn count(
+        &mut self,
+        jobs: usize,
+        requests: u64,
+        steps: u64,
+        outcomes: &BTreeMap<String, usize>,
+    ) {
         self.seeds += 1;
-        self.jobs += summary.jobs;
-        self.requests += summary.requests;
-        self.steps += summary.steps;
-        for (kind, count) in &summary.outcomes {
+        self.jobs += jobs;
+        self.requests += requests;
+        self.steps += steps;
+        for (kind, count) in outcomes {
             *self.outcomes.entry(kind.clone()).or_default() += count;
         }
     }
+}
+
+/// One indented line per kind of outcome, with its count.
+pub(crate) fn write_outcomes(
+    f: &mut std::fmt::Formatter<'_>,
+    outcomes: &BTreeMap<String, usize>,
+) -> std::fmt::Result {
+    for (kind, count) in outcomes {
+        writeln!(f, "  {kind:<13} {count}")?;
+    }
+    Ok(())
 }
 
 impl std::fmt::Display for SoakSummary {
@@ -125,10 +155,7 @@ impl std::fmt::Display for SoakSummary {
             "{} seeds, {} jobs, {} requests, {} steps",
             self.seeds, self.jobs, self.requests, self.steps
         )?;
-        for (kind, count) in &self.outcomes {
-            writeln!(f, "  {kind:<13} {count}")?;
-        }
-        Ok(())
+        write_outcomes(f, &self.outcomes)
     }
 }
 

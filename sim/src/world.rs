@@ -1,8 +1,6 @@
 //! The simulated world: a virtual clock that jumps from one event to the next, the
 //! model server, a network with latency and faults, and many jobs.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,6 +12,7 @@ use jobpoll_core::{Config, Input, Instant, JobSpec, Output, Profile, TransportEr
 use jobpoll_server::model::{ServerConfig, ServerModel};
 use jobpoll_server::plan::{Ending, JobPlan, Shape};
 
+use crate::agenda::Agenda;
 use crate::check::{Checker, Violation};
 use crate::faults::{FaultPlan, Intensity};
 
@@ -39,9 +38,10 @@ pub enum Sabotage {
     IgnoreRetryAfter,
 }
 
-/// Everything that decides a run.
+/// Everything that decides a run (of the single-job world, or with
+/// [`FleetSabotage`](crate::fleet::FleetSabotage) of the fleet world).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SimConfig {
+pub struct SimConfig<S = Sabotage> {
     /// The root seed: every other random draw derives from it.
     pub seed: u64,
     /// Jobs started in the fault phase.
@@ -51,44 +51,81 @@ pub struct SimConfig {
     /// Jobs started in the fault-free liveness phase at the end.
     pub liveness_jobs: usize,
     /// A deliberate bug, for testing the checker.
-    pub sabotage: Option<Sabotage>,
+    pub sabotage: Option<S>,
 }
 
-impl SimConfig {
-    /// The command that reproduces this run.
-    pub fn command(&self) -> String {
+impl<S: clap::ValueEnum> SimConfig<S> {
+    /// The `subcommand` that reproduces this run.
+    pub(crate) fn command_line(&self, subcommand: &str) -> String {
+        let name = |value: Option<clap::builder::PossibleValue>| {
+            value.map(|v| v.get_name().to_owned()).unwrap_or_default()
+        };
         let mut command = format!(
-            "cargo run --release -p jobpoll-sim -- run --seed {} --jobs {} --intensity {} --liveness-jobs {}",
+            "cargo run --release -p jobpoll-sim -- {subcommand} --seed {} --jobs {} --intensity {} --liveness-jobs {}",
             self.seed,
             self.jobs,
-            match self.intensity {
-                Intensity::None => "none",
-                Intensity::Light => "light",
-                Intensity::Heavy => "heavy",
-            },
+            name(clap::ValueEnum::to_possible_value(&self.intensity)),
             self.liveness_jobs
         );
-        if let Some(Sabotage::IgnoreRetryAfter) = self.sabotage {
-            command.push_str(" --sabotage ignore-retry-after");
+        if let Some(sabotage) = &self.sabotage {
+            command.push_str(" --sabotage ");
+            command.push_str(&name(sabotage.to_possible_value()));
         }
         command
     }
 }
 
+impl SimConfig {
+    /// The command that reproduces this run.
+    pub fn command(&self) -> String {
+        self.command_line("run")
+    }
+}
+
+/// What the checker knows of one job besides its outputs: what the server will do
+/// with it and what the user did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobFacts {
+    /// The job's id on the server, once known.
+    pub server_id: Option<String>,
+    /// The API shape.
+    pub shape: Shape,
+    /// What the job does on the server.
+    pub plan: JobPlan,
+    /// When the client started it.
+    pub started: Instant,
+    /// Part of the fault-free liveness phase.
+    pub phase_calm: bool,
+    /// When the user cancelled (or stopped following) it.
+    pub cancelled_at: Option<Instant>,
+}
+
+impl JobFacts {
+    /// ` [jobs job, succeeding for 40s, server id Some("job-1")]`, for violations.
+    pub(crate) fn describe(&self) -> String {
+        format!(
+            " [{} job, {} for {:?}, server id {:?}]",
+            self.shape.profile_name(),
+            match &self.plan.ending {
+                Ending::Succeed => "succeeding",
+                Ending::Fail { .. } => "failing",
+                Ending::Never => "never finishing",
+            },
+            self.plan.duration,
+            self.server_id
+        )
+    }
+}
+
 /// What one simulated job is.
 #[derive(Debug)]
-pub(crate) struct SimJob {
-    pub(crate) job: RecordingJob,
-    pub(crate) server_id: Option<String>,
-    pub(crate) shape: Shape,
-    pub(crate) plan: JobPlan,
-    pub(crate) started: Instant,
-    pub(crate) phase_calm: bool,
+struct SimJob {
+    job: RecordingJob,
+    facts: JobFacts,
     /// The request in flight: id, and whether it was aborted.
-    pub(crate) in_flight: Option<(jobpoll_core::RequestId, bool)>,
+    in_flight: Option<(jobpoll_core::RequestId, bool)>,
     wake_token: u64,
-    pub(crate) cancelled_at: Option<Instant>,
-    pub(crate) finished: bool,
+    finished: bool,
 }
 
 #[derive(Debug)]
@@ -101,29 +138,6 @@ enum EventKind {
     Cancel { job: usize },
     /// A new job starts.
     Start { job_spec: usize },
-}
-
-struct Event {
-    at: Instant,
-    sequence: u64,
-    kind: EventKind,
-}
-
-impl PartialEq for Event {
-    fn eq(&self, other: &Event) -> bool {
-        (self.at, self.sequence) == (other.at, other.sequence)
-    }
-}
-impl Eq for Event {}
-impl PartialOrd for Event {
-    fn partial_cmp(&self, other: &Event) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Event {
-    fn cmp(&self, other: &Event) -> std::cmp::Ordering {
-        (self.at, self.sequence).cmp(&(other.at, other.sequence))
-    }
 }
 
 /// One job of a run: what the server will do, how the client waits, and when.
@@ -195,8 +209,7 @@ pub struct World {
     server: ServerModel,
     jobs: Vec<SimJob>,
     scenarios: Vec<JobScenario>,
-    queue: BinaryHeap<Reverse<Event>>,
-    sequence: u64,
+    queue: Agenda<EventKind>,
     now: Instant,
     checker: Checker,
     summary: Summary,
@@ -205,7 +218,7 @@ pub struct World {
 }
 
 /// Time at which the liveness phase starts its jobs.
-const LIVENESS_START: Duration = Duration::from_secs(3 * 3600);
+pub(crate) const LIVENESS_START: Duration = Duration::from_secs(3 * 3600);
 
 impl World {
     /// A world for `config`: draws the fault plan and every job up front.
@@ -224,8 +237,7 @@ impl World {
             server,
             jobs: Vec::new(),
             scenarios: Vec::new(),
-            queue: BinaryHeap::new(),
-            sequence: 0,
+            queue: Agenda::new(),
             now: Instant::ZERO,
             checker: Checker::default(),
             summary: Summary::default(),
@@ -277,47 +289,11 @@ impl World {
 
     fn draw_job(&mut self, calm: bool, start_at: Instant) -> JobScenario {
         let plan_source = if calm { &self.calm } else { &self.faults };
-        let mut config =
-            Config::preset(PRESETS[(self.rng.next_u64() % PRESETS.len() as u64) as usize])
-                .unwrap_or_default();
-        config.seed = self.rng.next_u64();
-        config.max_body_bytes = 64 * 1024;
-        let (shape, mut plan) = plan_source.job(&mut self.rng, config.max_body_bytes);
-        if calm {
-            // The liveness phase must end by itself: jobs that finish well inside
-            // their deadline, with no faults.
-            plan.faults.clear();
-            plan.visible_after = Duration::ZERO;
-            if plan.ending == Ending::Never {
-                plan.ending = Ending::Succeed;
-            }
-            let deadline = config.deadline.unwrap_or(Duration::from_secs(120));
-            plan.duration = plan.duration.min(deadline / 3);
-        }
-        let submit = self.rng.next_u64().is_multiple_of(2);
-        let cancel_after = if crate::distributions::chance(&mut self.rng, plan_source.cancel) {
-            Some(Duration::from_secs_f64(self.rng.range_f64(0.0, 120.0)))
-        } else {
-            None
-        };
-        JobScenario {
-            shape,
-            plan,
-            config,
-            submit,
-            cancel_after,
-            calm,
-            start_at,
-        }
+        draw_scenario(&mut self.rng, plan_source, calm, start_at)
     }
 
     fn push(&mut self, at: Instant, kind: EventKind) {
-        self.sequence += 1;
-        self.queue.push(Reverse(Event {
-            at,
-            sequence: self.sequence,
-            kind,
-        }));
+        self.queue.push(at, kind);
     }
 
     /// The same world, writing one readable line per input and output.
@@ -352,10 +328,10 @@ impl World {
     }
 
     fn run_to_end(mut self) -> Result<World, Box<Failure>> {
-        while let Some(Reverse(event)) = self.queue.pop() {
-            self.now = self.now.max(event.at);
+        while let Some((at, kind)) = self.queue.pop() {
+            self.now = self.now.max(at);
             self.summary.steps += 1;
-            let job = match event.kind {
+            let job = match kind {
                 EventKind::Start { job_spec } => self.start_job(job_spec),
                 EventKind::Wake { job, token } => {
                     if self.jobs[job].wake_token != token || self.jobs[job].finished {
@@ -373,8 +349,7 @@ impl World {
                     }
                     self.jobs[job].in_flight = None;
                     self.note(job, || describe_input(&input));
-                    self.checker
-                        .on_answer(job, &input, self.now, &self.jobs[job]);
+                    self.checker.on_answer(job, &input, self.now);
                     let input = self.sabotaged(input);
                     self.feed(job, input);
                     job
@@ -384,7 +359,7 @@ impl World {
                         continue;
                     }
                     let now = self.now;
-                    self.jobs[job].cancelled_at = Some(now);
+                    self.jobs[job].facts.cancelled_at = Some(now);
                     self.note(job, || "cancel".to_owned());
                     self.feed(job, Input::Cancel { now });
                     job
@@ -413,17 +388,7 @@ impl World {
 
     fn failure(&mut self, job: usize, mut violation: Violation) -> Box<Failure> {
         if let Some(sim_job) = self.jobs.get(job) {
-            violation.detail.push_str(&format!(
-                " [{} job, {} for {:?}, server id {:?}]",
-                sim_job.shape.profile_name(),
-                match &sim_job.plan.ending {
-                    Ending::Succeed => "succeeding",
-                    Ending::Fail { .. } => "failing",
-                    Ending::Never => "never finishing",
-                },
-                sim_job.plan.duration,
-                sim_job.server_id
-            ));
+            violation.detail.push_str(&sim_job.facts.describe());
         }
         self.summary.jobs = self.jobs.len();
         self.summary.virtual_seconds = self.now.since_epoch().as_secs();
@@ -452,36 +417,26 @@ impl World {
         let pending = self.scenarios[job_spec].clone();
         let now = self.now;
         let origin: url::Url = ORIGIN.parse().expect("a valid origin");
-        let (spec, server_id) = if pending.submit {
-            let spec = ServerModel::submit_spec(&origin, pending.shape, &pending.plan)
-                .expect("the model's paths are valid URLs");
-            (spec, None)
-        } else {
-            let created = self.server.create(pending.shape, pending.plan.clone(), now);
-            let status_url = origin
-                .join(&created.status_path)
-                .expect("the model's paths are valid URLs");
-            let profile =
-                Profile::builtin(pending.shape.profile_name()).unwrap_or_else(Profile::jobs);
-            let spec = JobSpec::poll(profile, status_url).with_job_id(created.id.clone());
-            (spec, Some(created.id))
-        };
+        let (spec, server_id) = scenario_spec(&mut self.server, &origin, &pending, now)
+            .expect("the model's paths are valid URLs");
         let job = RecordingJob::new(spec, pending.config.clone(), now, Redactor::none())
             .expect("presets and model URLs make valid jobs");
         let index = self.jobs.len();
         self.jobs.push(SimJob {
             job,
-            server_id,
-            shape: pending.shape,
-            plan: pending.plan.clone(),
-            started: now,
-            phase_calm: pending.calm,
+            facts: JobFacts {
+                server_id,
+                shape: pending.shape,
+                plan: pending.plan.clone(),
+                started: now,
+                phase_calm: pending.calm,
+                cancelled_at: None,
+            },
             in_flight: None,
             wake_token: 0,
-            cancelled_at: None,
             finished: false,
         });
-        self.checker.on_start(index, &self.jobs[index]);
+        self.checker.on_start(index, &pending.config, now);
         if let Some(after) = pending.cancel_after {
             self.push(now + after, EventKind::Cancel { job: index });
         }
@@ -502,8 +457,7 @@ impl World {
             if !matches!(output, Output::Timeout(_) | Output::Done) {
                 self.note(index, || describe_output(&output));
             }
-            self.checker
-                .on_output(index, &output, self.now, &self.jobs[index])?;
+            self.checker.on_output(index, &output, self.now)?;
             match output {
                 Output::Transmit(transmit) => {
                     self.summary.requests += 1;
@@ -530,7 +484,7 @@ impl World {
                         index,
                         &outcome,
                         self.now,
-                        &self.jobs[index],
+                        &self.jobs[index].facts,
                         &self.server,
                     )?;
                 }
@@ -548,89 +502,192 @@ impl World {
 
     /// Sends a request through the simulated network to the model server.
     fn transmit(&mut self, index: usize, transmit: jobpoll_core::Transmit) {
-        let calm = self.jobs[index].phase_calm;
+        let calm = self.jobs[index].facts.phase_calm;
         let faults = if calm { &self.calm } else { &self.faults };
-        let rng = &mut self.rng;
-        let there = faults.latency(rng);
-        let back = faults.latency(rng);
-        let request = transmit.id;
-        let since_start = self.now.since_epoch();
-        let connect_error = faults.in_outage(since_start)
-            || crate::distributions::chance(rng, faults.connect_error);
-        let hang = crate::distributions::chance(rng, faults.hang);
-        let reset = crate::distributions::chance(rng, faults.reset);
-        if connect_error {
-            let at = self.now + there;
-            let input = Input::TransportError {
-                request,
-                error: TransportError::Connect("connection refused".into()),
-                now: at,
-            };
+        let crossing = cross(faults, &mut self.rng, &mut self.server, &transmit, self.now);
+        if let Some((at, status)) = crossing.served {
+            self.checker
+                .on_server_answer(index, transmit.purpose, status, at);
+            let facts = &mut self.jobs[index].facts;
+            if facts.server_id.is_none() && transmit.purpose == jobpoll_core::Purpose::Status {
+                facts.server_id = self.server.job_id_for_path(transmit.url.path());
+            }
+        }
+        if let Some((at, input)) = crossing.delivery {
             self.push(at, EventKind::Arrive { job: index, input });
-            return;
         }
-        if hang {
-            return;
-        }
-        let arrives = self.now + there;
-        let response = match transmit.to_http_request() {
-            Ok(http_request) => self.server.handle(&http_request, arrives),
-            Err(_) => http::Response::builder()
-                .status(400)
-                .body(Bytes::from_static(b"unbuildable request"))
-                .unwrap_or_default(),
-        };
-        self.checker
-            .on_server_answer(index, &transmit, &response, arrives);
-        if self.jobs[index].server_id.is_none() && transmit.purpose == jobpoll_core::Purpose::Status
-        {
-            self.jobs[index].server_id = self.server.job_id_for_path(transmit.url.path());
-        }
-        let at = arrives + back;
-        let input = if reset {
-            Input::TransportError {
-                request,
-                error: TransportError::Reset("connection reset by peer".into()),
-                now: at,
-            }
-        } else {
-            Input::Response {
-                request,
-                response,
-                now: at,
-            }
-        };
-        self.push(at, EventKind::Arrive { job: index, input });
     }
 
     fn sabotaged(&self, input: Input) -> Input {
         match (self.config.sabotage, input) {
-            (
-                Some(Sabotage::IgnoreRetryAfter),
-                Input::Response {
-                    request,
-                    mut response,
-                    now,
-                },
-            ) => {
-                for name in [
-                    "retry-after",
-                    "retry-after-ms",
-                    "ratelimit",
-                    "ratelimit-policy",
-                    "ratelimit-reset",
-                    "ratelimit-remaining",
-                ] {
-                    response.headers_mut().remove(name);
-                }
-                Input::Response {
-                    request,
-                    response,
-                    now,
-                }
-            }
-            (_, input) => input,
+            (Some(Sabotage::IgnoreRetryAfter), input) => without_hints(input),
+            (None, input) => input,
         }
+    }
+}
+
+/// The input with every server hint header removed from its response (a client
+/// blind to `Retry-After` and `RateLimit`).
+pub(crate) fn without_hints(input: Input) -> Input {
+    match input {
+        Input::Response {
+            request,
+            mut response,
+            now,
+        } => {
+            for name in [
+                "retry-after",
+                "retry-after-ms",
+                "ratelimit",
+                "ratelimit-policy",
+                "ratelimit-reset",
+                "ratelimit-remaining",
+            ] {
+                response.headers_mut().remove(name);
+            }
+            Input::Response {
+                request,
+                response,
+                now,
+            }
+        }
+        input => input,
+    }
+}
+
+/// Draws one job of a run from `plan_source`: preset, shape, plan, how it starts,
+/// and whether the user cancels it. In the liveness phase (`calm`) the job has no
+/// faults and ends well inside its deadline.
+pub(crate) fn draw_scenario(
+    rng: &mut Rng,
+    plan_source: &FaultPlan,
+    calm: bool,
+    start_at: Instant,
+) -> JobScenario {
+    let mut config = Config::preset(PRESETS[(rng.next_u64() % PRESETS.len() as u64) as usize])
+        .unwrap_or_default();
+    config.seed = rng.next_u64();
+    config.max_body_bytes = 64 * 1024;
+    let (shape, mut plan) = plan_source.job(rng, config.max_body_bytes);
+    if calm {
+        // The liveness phase must end by itself: jobs that finish well inside
+        // their deadline, with no faults.
+        plan.faults.clear();
+        plan.visible_after = Duration::ZERO;
+        if plan.ending == Ending::Never {
+            plan.ending = Ending::Succeed;
+        }
+        let deadline = config.deadline.unwrap_or(Duration::from_secs(120));
+        plan.duration = plan.duration.min(deadline / 3);
+    }
+    let submit = rng.next_u64().is_multiple_of(2);
+    let cancel_after = if crate::distributions::chance(rng, plan_source.cancel) {
+        Some(Duration::from_secs_f64(rng.range_f64(0.0, 120.0)))
+    } else {
+        None
+    };
+    JobScenario {
+        shape,
+        plan,
+        config,
+        submit,
+        cancel_after,
+        calm,
+        start_at,
+    }
+}
+
+/// The spec of a scenario's job on the server at `origin`: a submit request, or a
+/// job created in the model at `now` and polled by URL with its id known (then its
+/// server id is returned too).
+pub(crate) fn scenario_spec(
+    server: &mut ServerModel,
+    origin: &url::Url,
+    scenario: &JobScenario,
+    now: Instant,
+) -> Result<(JobSpec, Option<String>), url::ParseError> {
+    if scenario.submit {
+        let spec = ServerModel::submit_spec(origin, scenario.shape, &scenario.plan)?;
+        return Ok((spec, None));
+    }
+    let created = server.create(scenario.shape, scenario.plan.clone(), now);
+    let status_url = origin.join(&created.status_path)?;
+    let profile = Profile::builtin(scenario.shape.profile_name()).unwrap_or_else(Profile::jobs);
+    let spec = JobSpec::poll(profile, status_url).with_job_id(created.id.clone());
+    Ok((spec, Some(created.id)))
+}
+
+/// What became of one request on the simulated network.
+#[derive(Debug)]
+pub(crate) struct Crossing {
+    /// The server handled it at this (server) time and answered this status.
+    pub(crate) served: Option<(Instant, http::StatusCode)>,
+    /// What reaches the client, and when; `None` when nothing ever does (the
+    /// server hangs).
+    pub(crate) delivery: Option<(Instant, Input)>,
+}
+
+/// Sends `transmit` at `now` across a network with `faults` to `server`: latency
+/// both ways, connection failures and outages, hangs, resets after the server
+/// handled the request.
+pub(crate) fn cross(
+    faults: &FaultPlan,
+    rng: &mut Rng,
+    server: &mut ServerModel,
+    transmit: &jobpoll_core::Transmit,
+    now: Instant,
+) -> Crossing {
+    let there = faults.latency(rng);
+    let back = faults.latency(rng);
+    let request = transmit.id;
+    let connect_error = faults.in_outage(now.since_epoch())
+        || crate::distributions::chance(rng, faults.connect_error);
+    let hang = crate::distributions::chance(rng, faults.hang);
+    let reset = crate::distributions::chance(rng, faults.reset);
+    if connect_error {
+        let at = now + there;
+        let input = Input::TransportError {
+            request,
+            error: TransportError::Connect("connection refused".into()),
+            now: at,
+        };
+        return Crossing {
+            served: None,
+            delivery: Some((at, input)),
+        };
+    }
+    if hang {
+        return Crossing {
+            served: None,
+            delivery: None,
+        };
+    }
+    let arrives = now + there;
+    let response = match transmit.to_http_request() {
+        Ok(http_request) => server.handle(&http_request, arrives),
+        Err(_) => http::Response::builder()
+            .status(400)
+            .body(Bytes::from_static(b"unbuildable request"))
+            .unwrap_or_default(),
+    };
+    let served = Some((arrives, response.status()));
+    let at = arrives + back;
+    let input = if reset {
+        Input::TransportError {
+            request,
+            error: TransportError::Reset("connection reset by peer".into()),
+            now: at,
+        }
+    } else {
+        Input::Response {
+            request,
+            response,
+            now: at,
+        }
+    };
+    Crossing {
+        served,
+        delivery: Some((at, input)),
     }
 }
 
@@ -641,7 +698,8 @@ fn request_of(input: &Input) -> Option<jobpoll_core::RequestId> {
     }
 }
 
-fn describe_output(output: &Output) -> String {
+/// One readable line for a job's output.
+pub(crate) fn describe_output(output: &Output) -> String {
     match output {
         Output::Transmit(t) => format!(
             "-> {} {} {} [{:?}]",
@@ -658,7 +716,8 @@ fn describe_output(output: &Output) -> String {
     }
 }
 
-fn describe_input(input: &Input) -> String {
+/// One readable line for a job's input.
+pub(crate) fn describe_input(input: &Input) -> String {
     match input {
         Input::Response {
             request, response, ..

@@ -11,6 +11,8 @@ use jobpoll_sim::faults::{FaultPlan, Intensity};
 use jobpoll_sim::run::{WorldArgs, run_seed, soak};
 use jobpoll_sim::world::{JobScenario, Sabotage, SimConfig, World};
 
+mod support;
+
 fn args(jobs: usize, sabotage: Option<Sabotage>) -> WorldArgs {
     WorldArgs {
         jobs,
@@ -86,20 +88,12 @@ fn a_client_that_ignores_retry_after_is_caught_and_reproduced() {
     );
 
     // The printed command reproduces the same violation.
+    support::reproduces(
+        &reproduction.run_command,
+        &args.trace_dir,
+        &violation.to_string(),
+    );
     let binary = env!("CARGO_BIN_EXE_jobpoll-sim");
-    let (_, run_args) = reproduction
-        .run_command
-        .split_once(" -- ")
-        .expect("a cargo run command");
-    let output = Command::new(binary)
-        .args(run_args.split_whitespace())
-        .arg("--trace-dir")
-        .arg(&args.trace_dir)
-        .output()
-        .expect("the simulator runs");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains(&violation.to_string()), "{stderr}");
 
     // The trace of the failing job replays exactly.
     let (_, replay_args) = reproduction
@@ -239,7 +233,7 @@ fn google_and_azure_operations_side_by_side() {
 
 #[test]
 fn config_command_round_trips() {
-    let config = SimConfig {
+    let config: SimConfig = SimConfig {
         seed: 42,
         jobs: 7,
         intensity: Intensity::Light,

@@ -4,6 +4,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use jobpoll_sim::fleet::{
+    FleetArgs, fleet_check_determinism, fleet_soak, run_fleet_logged, run_fleet_seed_in,
+};
 use jobpoll_sim::run::{WorldArgs, check_determinism, run_seed, soak};
 
 #[derive(Parser)]
@@ -55,6 +58,35 @@ enum Command {
     },
     /// Compare polling schedules on the lognormal workload of the design brief.
     BenchPolicies(jobpoll_sim::policy::BenchArgs),
+    /// Run many fleet seeds (one fleet runs every job of a seed, on several
+    /// origins), or with `--check-determinism` one seed twice.
+    Fleet {
+        /// Number of seeds.
+        #[arg(long, default_value_t = 100)]
+        seeds: u64,
+        /// The first seed (the default picks one from the clock and prints it).
+        #[arg(long)]
+        first_seed: Option<u64>,
+        /// Run `--seed` twice and compare a hash of every fleet output instead.
+        #[arg(long)]
+        check_determinism: bool,
+        /// The seed of `--check-determinism`.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[command(flatten)]
+        fleet: FleetArgs,
+    },
+    /// Run one fleet seed and print what it did.
+    FleetRun {
+        /// The root seed.
+        #[arg(long)]
+        seed: u64,
+        /// Print one line per fleet call and output.
+        #[arg(long)]
+        log: bool,
+        #[command(flatten)]
+        fleet: FleetArgs,
+    },
 }
 
 fn main() -> ExitCode {
@@ -95,23 +127,67 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::CheckDeterminism { seed, world } => {
-            match check_determinism(&world.config(seed), &world.trace_dir) {
-                Ok((a, b)) if a == b => {
-                    println!("seed {seed}: deterministic (trace hash {a:016x} twice)");
+        Command::CheckDeterminism { seed, world } => determinism(
+            &format!("seed {seed}"),
+            "trace",
+            check_determinism(&world.config(seed), &world.trace_dir),
+        ),
+        Command::Replay { trace } => replay(&trace),
+        Command::Fleet {
+            seeds,
+            first_seed,
+            check_determinism,
+            seed,
+            fleet,
+        } => {
+            if check_determinism {
+                return determinism(
+                    &format!("fleet seed {seed}"),
+                    "output",
+                    fleet_check_determinism(&fleet.config(seed)),
+                );
+            }
+            let first = first_seed.unwrap_or_else(clock_seed);
+            println!(
+                "fleet soak: seeds {first}..{} ({} jobs each, {:?} faults)",
+                first + seeds,
+                fleet.jobs,
+                fleet.intensity
+            );
+            let started = std::time::Instant::now();
+            match fleet_soak(&fleet, first, seeds) {
+                Ok(total) => {
+                    print!("{total}");
+                    println!("elapsed {:.2} s", started.elapsed().as_secs_f64());
                     ExitCode::SUCCESS
                 }
-                Ok((a, b)) => {
-                    eprintln!("seed {seed}: NOT deterministic: trace hash {a:016x} then {b:016x}");
-                    ExitCode::FAILURE
-                }
-                Err(reproduction) => {
-                    eprint!("{reproduction}");
+                Err(failure) => {
+                    eprint!("{failure}");
                     ExitCode::FAILURE
                 }
             }
         }
-        Command::Replay { trace } => replay(&trace),
+        Command::FleetRun { seed, log, fleet } => {
+            let config = fleet.config(seed);
+            let (result, lines) = if log {
+                run_fleet_logged(config, true)
+            } else {
+                (run_fleet_seed_in(config, &fleet.trace_dir), Vec::new())
+            };
+            for line in &lines {
+                println!("{line}");
+            }
+            match result {
+                Ok(summary) => {
+                    print!("fleet seed {seed}: {summary}");
+                    ExitCode::SUCCESS
+                }
+                Err(failure) => {
+                    eprint!("fleet seed {seed}: {}{failure}", failure.summary);
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::BenchPolicies(args) => match jobpoll_sim::policy::run_command(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
@@ -119,6 +195,29 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+/// Reports a determinism check: the two hashes of one seed's runs (`what` names
+/// the seed, `hashed` what the hash covers), or the failure of a run.
+fn determinism<E: std::fmt::Display>(
+    what: &str,
+    hashed: &str,
+    result: Result<(u64, u64), E>,
+) -> ExitCode {
+    match result {
+        Ok((a, b)) if a == b => {
+            println!("{what}: deterministic ({hashed} hash {a:016x} twice)");
+            ExitCode::SUCCESS
+        }
+        Ok((a, b)) => {
+            eprintln!("{what}: NOT deterministic: {hashed} hash {a:016x} then {b:016x}");
+            ExitCode::FAILURE
+        }
+        Err(failure) => {
+            eprint!("{failure}");
+            ExitCode::FAILURE
+        }
     }
 }
 
