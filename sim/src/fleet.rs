@@ -46,7 +46,8 @@ pub const HOSTS: [&str; 3] = [
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum FleetSabotage {
-    /// The driver strips `Retry-After` and `RateLimit` headers from every response
+    /// The driver strips `Retry-After` and `RateLimit` headers from every answer
+    /// that throttles its origin (a 429 or 503 with a wait, an exhausted budget)
     /// before the fleet reads it (the checker still reads them): the fleet never
     /// throttles an origin.
     FleetIgnoresThrottle,
@@ -765,8 +766,13 @@ impl FleetWorld {
             self.summary.hints += 1;
         }
         let input = match self.config.sabotage {
-            Some(FleetSabotage::FleetIgnoresThrottle) => without_hints(input),
-            None => input,
+            // Only the answers that throttle the origin (the checker's view changed).
+            Some(FleetSabotage::FleetIgnoresThrottle)
+                if self.checker.throttled_until(origin) != before =>
+            {
+                without_hints(input)
+            }
+            _ => input,
         };
         let key = self.jobs[job].key;
         let now = self.now;

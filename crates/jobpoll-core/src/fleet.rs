@@ -76,6 +76,7 @@ use url::Url;
 
 use crate::config::Config;
 use crate::event::{CancelledBy, Event, Outcome, TransportError};
+use crate::hints::HintSource;
 use crate::job::{Input, InputError, Job, JobSpec, Output, RequestId, SpecError, Start, Transmit};
 use crate::profile::{Interpret, Profile};
 use crate::rng::Rng;
@@ -738,6 +739,10 @@ impl<P: Interpret> Fleet<P> {
 
     fn answer(&mut self, job: JobKey, input: Input) -> Result<(), FleetError> {
         let now = self.see(input.now());
+        let status = match &input {
+            Input::Response { response, .. } => Some(response.status().as_u16()),
+            _ => None,
+        };
         // A refused answer changes nothing (the job checks before it changes).
         self.with_job(job, |job| job.handle_input(input))
             .ok_or(FleetError::UnknownJob(job))??;
@@ -745,13 +750,18 @@ impl<P: Interpret> Fleet<P> {
             return Ok(());
         };
         let origin = entry.origin;
-        let hint_until = entry.job.hint_until();
+        let hint = entry.job.hint_until();
         if entry.in_flight {
             entry.in_flight = false;
             self.release_slot(origin);
         }
-        // A hint holds back the whole origin, not only the job that received it.
-        if let Some(until) = hint_until {
+        // A rate limit holds back the whole origin, not only the job that met it:
+        // a 429 or 503 with a wait, or an exhausted `RateLimit` budget. A
+        // `Retry-After` on a 2xx (Azure's and Google's "poll this again in 1 s") is
+        // about that one job and stays with it.
+        if let Some((until, source)) = hint
+            && (matches!(status, Some(429 | 503)) || source == HintSource::RateLimit)
+        {
             let until = until.as_micros();
             let o = &mut self.origins[origin as usize];
             if until > now && until > o.throttled_until {

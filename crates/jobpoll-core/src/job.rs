@@ -598,9 +598,12 @@ impl<P: Interpret> Job<P> {
         self.poll_timeout()
     }
 
-    /// Until when the server's latest hint holds this job back, if it gave one.
-    pub(crate) fn hint_until(&self) -> Option<Instant> {
-        self.hint.as_ref().map(|_| self.instant(self.not_before))
+    /// Until when the server's latest hint holds this job back, and where the
+    /// hint came from, if it gave one.
+    pub(crate) fn hint_until(&self) -> Option<(Instant, crate::hints::HintSource)> {
+        self.hint
+            .as_ref()
+            .map(|hint| (self.instant(self.not_before), hint.source))
     }
 
     /// Lends the job an empty output buffer that already has capacity, so that a

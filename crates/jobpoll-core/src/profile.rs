@@ -1053,7 +1053,10 @@ fn parse_json(body: &[u8]) -> Result<Option<serde_json::Value>, InterpretError> 
     if trimmed.is_empty() {
         return Ok(None);
     }
-    serde_json::from_slice(trimmed)
+    // Checking UTF-8 once, then reading a `str`, is cheaper than serde_json's
+    // check of every string, and refuses the same bodies.
+    let text = std::str::from_utf8(trimmed).map_err(|_| not_json(body))?;
+    serde_json::from_str(text)
         .map(Some)
         .map_err(|_| not_json(body))
 }
@@ -1495,6 +1498,14 @@ mod tests {
         );
         assert!(!profile.not_found_means_pending());
         assert_eq!(profile.name(), "jobs");
+    }
+
+    #[test]
+    fn invalid_utf8_in_a_string_is_not_json() {
+        let body = Bytes::from_static(b"{\"status\":\"process\xffing\"}");
+        let response = http::Response::new(body);
+        let error = Profile::jobs().read_status(&response).unwrap_err();
+        assert!(matches!(error, InterpretError::NotJson { .. }), "{error:?}");
     }
 
     #[test]

@@ -874,3 +874,31 @@ fn same_seed_same_requests() {
     assert_eq!(run(7), run(7));
     assert_ne!(run(7), run(8), "jitter draws from the fleet's seed");
 }
+
+#[test]
+fn a_retry_after_on_a_success_stays_with_its_job() {
+    // Azure and Google answer "poll again in 10 s" on a 2xx: that is one job's pace,
+    // not a rate limit, so the other jobs of the origin keep theirs.
+    let mut world = World::new(
+        FleetConfig::default(),
+        |transmit: &Transmit, count, _now| {
+            let mut a = if count >= 3 { completed() } else { running() };
+            if transmit.url.as_str() == "http://a.test/api/v1/jobs/job_0" {
+                a.headers.push(("retry-after", "10".to_owned()));
+            }
+            Some(a)
+        },
+    );
+    let config = every(1);
+    world.add(&job_url("a.test", 0), &config);
+    world.add(&job_url("a.test", 1), &config);
+    world.run_for(Duration::from_secs(60));
+    assert_eq!(
+        world.status_polls(&job_url("a.test", 1)),
+        [0, 1100, 2200].map(Duration::from_millis)
+    );
+    assert_eq!(
+        world.status_polls(&job_url("a.test", 0)),
+        [0, 10_100, 20_200].map(Duration::from_millis)
+    );
+}

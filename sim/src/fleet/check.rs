@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use jobpoll_core::fleet::FleetConfig;
-use jobpoll_core::hints::read_hints;
+use jobpoll_core::hints::{HintSource, read_hints};
 use jobpoll_core::{Config, Event, Input, Instant, Outcome, Output, Purpose, RequestId, Transmit};
 use jobpoll_server::model::ServerModel;
 
@@ -455,8 +455,12 @@ impl FleetChecker {
         )?;
         let max_hint = self.jobs[job].max_hint;
         let o = &mut self.origins[origin];
+        // Only a rate limit binds the whole origin: a wait on a 429 or 503, or an
+        // exhausted `RateLimit` budget (a `Retry-After` on a 2xx is one job's).
         if let Input::Response { response, .. } = input
             && let Some(hint) = read_hints(response.headers(), max_hint).wait
+            && (matches!(response.status().as_u16(), 429 | 503)
+                || hint.source == HintSource::RateLimit)
         {
             let until = now + hint.delay;
             if until > o.hint_until {
