@@ -16,7 +16,8 @@
 //!    its tick, sends its status request, and the request is answered at once with
 //!    the same 245-byte running body as the `poll_cycle` bench (parsed, progress
 //!    event, next wake-up). Cycles per second is answered requests over wall time
-//!    on this one thread.
+//!    on this one thread. `JOBPOLL_FLEET_BODY=minimal` answers a 23-byte body
+//!    instead, to see the scheduler's own cost.
 #![allow(missing_docs)]
 
 use std::alloc::System;
@@ -76,7 +77,13 @@ fn main() {
     // `cargo bench` passes `--bench`; filters are not used here.
     let jobs = env("JOBPOLL_FLEET_JOBS", 1_000_000);
     let cycles = env("JOBPOLL_FLEET_CYCLES", 3_000_000);
-    let body = Bytes::from_static(RUNNING.as_bytes());
+    // `JOBPOLL_FLEET_BODY=minimal` answers `{"status":"processing"}` instead: the
+    // scheduler's own cost with almost nothing to parse.
+    let body = match std::env::var("JOBPOLL_FLEET_BODY").as_deref() {
+        Ok("minimal") => Bytes::from_static(br#"{"status":"processing"}"#),
+        _ => Bytes::from_static(RUNNING.as_bytes()),
+    };
+    println!("status body: {} bytes", body.len());
     let config = Arc::new(Config {
         poll: Schedule::Fixed {
             interval: Duration::from_secs(10),
