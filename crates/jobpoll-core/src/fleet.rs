@@ -719,22 +719,7 @@ impl<P: Interpret> Fleet<P> {
     }
 
     fn origin_id(&mut self, url: &Url) -> u32 {
-        let name = origin_name(url);
-        if let Some(id) = self.origin_index.get(&name) {
-            return *id;
-        }
-        let id = u32::try_from(self.origins.len()).unwrap_or(u32::MAX);
-        self.origins.push(Origin {
-            name: name.clone(),
-            in_flight: 0,
-            throttled_until: 0,
-            paused: false,
-            waiting: VecDeque::new(),
-            in_ring: false,
-            turn: 0,
-        });
-        self.origin_index.insert(name, id);
-        id
+        intern_origin(&mut self.origins, &mut self.origin_index, origin_name(url))
     }
 
     fn answer(&mut self, job: JobKey, input: Input) -> Result<(), FleetError> {
@@ -894,23 +879,8 @@ impl<P: Interpret> Fleet<P> {
                         // Polls go where the submit answer says; count them there.
                         let name = origin_name(&url);
                         if name != self.origins[entry.origin as usize].name {
-                            entry.origin = match self.origin_index.get(&name) {
-                                Some(id) => *id,
-                                None => {
-                                    let id = u32::try_from(self.origins.len()).unwrap_or(u32::MAX);
-                                    self.origins.push(Origin {
-                                        name: name.clone(),
-                                        in_flight: 0,
-                                        throttled_until: 0,
-                                        paused: false,
-                                        waiting: VecDeque::new(),
-                                        in_ring: false,
-                                        turn: 0,
-                                    });
-                                    self.origin_index.insert(name, id);
-                                    id
-                                }
-                            };
+                            entry.origin =
+                                intern_origin(&mut self.origins, &mut self.origin_index, name);
                         }
                     }
                     fan_out(
@@ -1089,6 +1059,25 @@ fn fan_out<T: Clone>(
         outputs.push_back(wrap(subscriber, item.clone()));
     }
     outputs.push_back(wrap(Subscriber { job, number: *last }, item));
+}
+
+/// The id of the origin called `name`, added if it is new.
+fn intern_origin(origins: &mut Vec<Origin>, index: &mut HashMap<String, u32>, name: String) -> u32 {
+    if let Some(id) = index.get(&name) {
+        return *id;
+    }
+    let id = u32::try_from(origins.len()).unwrap_or(u32::MAX);
+    origins.push(Origin {
+        name: name.clone(),
+        in_flight: 0,
+        throttled_until: 0,
+        paused: false,
+        waiting: VecDeque::new(),
+        in_ring: false,
+        turn: 0,
+    });
+    index.insert(name, id);
+    id
 }
 
 /// `scheme://host:port` of a URL (the port always written).

@@ -21,8 +21,11 @@
 // criterion_group! generates undocumented public items.
 #![allow(missing_docs, clippy::unwrap_used)]
 
+mod common;
 #[path = "../tests/support/mod.rs"]
 mod support;
+
+use common::{stat_ticks, thread_cpu};
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,26 +40,6 @@ const POLLS: u32 = 5;
 const INTERVAL: Duration = Duration::from_millis(2);
 
 static NEXT_JOB: AtomicU64 = AtomicU64::new(0);
-
-/// CPU time of the calling thread.
-fn thread_cpu() -> Duration {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|text| text.split_whitespace().next()?.parse().ok())
-        .map(Duration::from_nanos)
-        .expect("/proc/thread-self/schedstat (Linux) is needed to measure CPU time")
-}
-
-/// User and system CPU ticks (1/100 s) of the calling thread.
-fn thread_ticks() -> (u64, u64) {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
-    // Fields after the command name (which ends with the last ')').
-    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let field = |i: usize| fields.get(i).and_then(|f| f.parse().ok()).unwrap_or(0);
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    (field(11), field(12))
-}
 
 fn config() -> Config {
     Config {
@@ -208,21 +191,21 @@ fn interleaved() {
         .unwrap();
     let ticks = std::cell::Cell::new([(0u64, 0u64); 2]);
     let add_ticks = |which: usize, before: (u64, u64)| {
-        let after = thread_ticks();
+        let after = stat_ticks("/proc/thread-self/stat");
         let mut all = ticks.get();
         all[which].0 += after.0 - before.0;
         all[which].1 += after.1 - before.1;
         ticks.set(all);
     };
     let driver = |runtime: &tokio::runtime::Runtime| {
-        let (before, before_ticks) = (thread_cpu(), thread_ticks());
+        let (before, before_ticks) = (thread_cpu(), stat_ticks("/proc/thread-self/stat"));
         runtime.block_on(driver_batch(&client, &base));
         let cpu = thread_cpu() - before;
         add_ticks(0, before_ticks);
         cpu
     };
     let hand = |runtime: &tokio::runtime::Runtime| {
-        let (before, before_ticks) = (thread_cpu(), thread_ticks());
+        let (before, before_ticks) = (thread_cpu(), stat_ticks("/proc/thread-self/stat"));
         runtime.block_on(hand_batch(&http, &base));
         let cpu = thread_cpu() - before;
         add_ticks(1, before_ticks);

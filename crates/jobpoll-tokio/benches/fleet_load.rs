@@ -69,6 +69,8 @@
 //! Figures are in `docs/benchmarks.md`.
 #![allow(missing_docs, clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{BufRead as _, BufReader, BufWriter, Write as _};
@@ -84,6 +86,8 @@ use jobpoll_tokio::{FleetConfig, FleetHandle, FleetJob};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use url::Url;
+
+use common::{stat_ticks, thread_cpu};
 
 /// Which process this is: `server`, `fleet`, `loop`, or unset for the one that
 /// runs the others.
@@ -286,28 +290,10 @@ impl ServerProcess {
 // ---------------------------------------------------------------------------
 // Measuring.
 
-/// CPU time of the calling thread, in nanoseconds.
-fn thread_cpu() -> Duration {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|text| text.split_whitespace().next()?.parse().ok())
-        .map(Duration::from_nanos)
-        .expect("/proc/thread-self/schedstat (Linux) is needed to measure CPU time")
-}
-
 /// User plus system CPU time of a process, from its `stat` file (10 ms ticks).
 fn process_cpu(path: &str) -> Duration {
-    let stat = std::fs::read_to_string(path).unwrap();
-    // The fields after the command name (which ends with the last ')'): utime and
-    // stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<u64> = rest
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .map(|field| field.parse().unwrap())
-        .collect();
-    Duration::from_millis((fields[0] + fields[1]) * 1000 / TICKS_PER_SECOND)
+    let (user, system) = stat_ticks(path);
+    Duration::from_millis((user + system) * 1000 / TICKS_PER_SECOND)
 }
 
 /// Sockets this process holds open.
