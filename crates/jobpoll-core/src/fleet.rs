@@ -838,6 +838,8 @@ impl<P: Interpret> Fleet<P> {
         };
         entry.job.lend_buffer(&mut self.spare);
         let mut finished = false;
+        // The origin of a request the job withdrew: its slot is free again.
+        let mut withdrawn_from = None;
         loop {
             let output = match entry.job.poll_output() {
                 Output::Timeout(_) | Output::Done => break,
@@ -858,13 +860,7 @@ impl<P: Interpret> Fleet<P> {
                 Output::Abort(request) => {
                     if entry.in_flight {
                         entry.in_flight = false;
-                        self.in_flight = self.in_flight.saturating_sub(1);
-                        let origin = &mut self.origins[entry.origin as usize];
-                        origin.in_flight = origin.in_flight.saturating_sub(1);
-                        if !origin.waiting.is_empty() && !origin.in_ring {
-                            origin.in_ring = true;
-                            self.ring.push(Reverse((origin.turn, entry.origin)));
-                        }
+                        withdrawn_from = Some(entry.origin);
                     }
                     self.outputs
                         .push_back(FleetOutput::Abort { job: key, request });
@@ -922,6 +918,9 @@ impl<P: Interpret> Fleet<P> {
             }
         }
         entry.job.reclaim_buffer(&mut self.spare);
+        if let Some(origin) = withdrawn_from {
+            self.release_slot(origin);
+        }
         if finished {
             self.remove(key);
         }

@@ -1,6 +1,8 @@
 //! The fleet's rules, one test each, in virtual time against a scripted server.
 #![allow(missing_docs, clippy::unwrap_used)]
 
+mod support;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,9 +10,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use jobpoll_core::fleet::{Fleet, FleetConfig, FleetOutput, JobKey, Subscriber};
 use jobpoll_core::{
-    CancelledBy, Config, Event, Instant, JobSpec, Outcome, Profile, Purpose, RequestId, Schedule,
-    Transmit,
+    Config, Event, Instant, JobSpec, Outcome, Profile, Purpose, RequestId, Schedule, Transmit,
 };
+use support::cancelled_by_client;
 use url::Url;
 
 /// An answer: status, headers, body, and how long it takes.
@@ -383,15 +385,7 @@ fn stopping_one_subscriber_leaves_the_job_to_the_others() {
     world.run_for(Duration::from_secs(6));
     world.fleet.stop(first, world.now).unwrap();
     world.drain();
-    assert!(matches!(
-        world.outcomes[&first],
-        Outcome::Cancelled {
-            by: CancelledBy::Client {
-                server_confirmed: None
-            },
-            ..
-        }
-    ));
+    assert!(cancelled_by_client(&world.outcomes[&first], None));
     assert!(
         world.fleet.stop(first, world.now).is_err(),
         "already stopped"
@@ -425,15 +419,7 @@ fn stopping_the_last_subscriber_cancels_on_the_server() {
         .filter(|s| s.purpose == Purpose::Cancel)
         .collect();
     assert_eq!(cancels.len(), 1);
-    assert!(matches!(
-        world.outcomes[&only],
-        Outcome::Cancelled {
-            by: CancelledBy::Client {
-                server_confirmed: Some(true)
-            },
-            ..
-        }
-    ));
+    assert!(cancelled_by_client(&world.outcomes[&only], Some(true)));
 }
 
 /// Found by the fleet simulator (seed 25): a subscription that came while the
@@ -465,15 +451,7 @@ fn a_new_subscriber_does_not_join_a_job_being_cancelled() {
     let second = world.add(&url, &config);
     assert_ne!(second.job(), first.job(), "joined the job being cancelled");
     world.run_for(Duration::from_secs(30));
-    assert!(matches!(
-        world.outcomes[&first],
-        Outcome::Cancelled {
-            by: CancelledBy::Client {
-                server_confirmed: Some(true)
-            },
-            ..
-        }
-    ));
+    assert!(cancelled_by_client(&world.outcomes[&first], Some(true)));
     assert!(
         world.outcomes[&second].is_success(),
         "{}",
@@ -659,15 +637,7 @@ fn a_retry_after_on_a_cancel_answer_holds_back_the_origin() {
         [0, 10_600].map(Duration::from_millis),
         "{polls:?}"
     );
-    assert!(matches!(
-        world.outcomes[&stopped],
-        Outcome::Cancelled {
-            by: CancelledBy::Client {
-                server_confirmed: Some(false)
-            },
-            ..
-        }
-    ));
+    assert!(cancelled_by_client(&world.outcomes[&stopped], Some(false)));
 }
 
 #[test]
@@ -767,15 +737,7 @@ fn deadlines_hold_while_paused_and_a_stop_then_sends_nothing() {
     world.fleet.stop(stopped, world.now).unwrap();
     world.drain();
     assert_eq!(world.sent.len(), before, "no cancel request while paused");
-    assert!(matches!(
-        world.outcomes[&stopped],
-        Outcome::Cancelled {
-            by: CancelledBy::Client {
-                server_confirmed: None
-            },
-            ..
-        }
-    ));
+    assert!(cancelled_by_client(&world.outcomes[&stopped], None));
     assert!(world.fleet.is_empty());
 }
 
@@ -900,5 +862,62 @@ fn a_retry_after_on_a_success_stays_with_its_job() {
     assert_eq!(
         world.status_polls(&job_url("a.test", 0)),
         [0, 10_100, 20_200].map(Duration::from_millis)
+    );
+}
+
+#[test]
+fn a_submitted_job_counts_against_the_origin_its_polls_go_to() {
+    // One request at a time per origin. The Azure job is submitted to a.test, whose
+    // answer sends its polls to b.test; meanwhile another job's request hangs on
+    // a.test. Counted against a.test, the Azure polls would wait for that request
+    // to time out; counted against b.test, the first goes as the submit answer
+    // arrives (0.1 s), when the other job's request takes a.test's one slot.
+    let limits = FleetConfig {
+        max_in_flight: 10,
+        max_in_flight_per_origin: 1,
+        seed: 0,
+    };
+    let mut world = World::new(limits, |transmit: &Transmit, _count, _now| {
+        match (transmit.url.host_str(), transmit.purpose) {
+            (Some("a.test"), Purpose::Submit) => {
+                let mut a = answer(201, "");
+                a.headers.push((
+                    "azure-asyncoperation",
+                    "http://b.test/operations/1".to_owned(),
+                ));
+                Some(a)
+            }
+            (Some("a.test"), _) => None, // hangs
+            _ => Some(answer(200, r#"{"status":"Succeeded"}"#)),
+        }
+    });
+    let config = every(1);
+    let JobSpec { start, headers, .. } = JobSpec::submit(
+        Profile::azure_operation(),
+        "http://a.test/resources/r1".parse().unwrap(),
+        None,
+    );
+    let azure = world.add_spec(
+        JobSpec {
+            profile: Arc::new(Profile::azure_operation()),
+            start,
+            headers,
+        },
+        &config,
+    );
+    world.run_for(Duration::from_millis(50));
+    world.add(&job_url("a.test", 0), &config);
+    world.run_for(Duration::from_secs(5));
+    let b_polls: Vec<Duration> = world
+        .sent
+        .iter()
+        .filter(|s| s.url.host_str() == Some("b.test"))
+        .map(|s| s.at)
+        .collect();
+    assert_eq!(b_polls, [Duration::from_millis(100)]);
+    assert!(world.outcomes[&azure].is_success());
+    assert_eq!(
+        world.fleet.in_flight_to(&"http://a.test/".parse().unwrap()),
+        1
     );
 }

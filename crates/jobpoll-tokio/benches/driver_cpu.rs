@@ -113,82 +113,103 @@ async fn hand_batch(http: &reqwest::Client, base: &str) {
     }
 }
 
-fn driver_cpu(c: &mut Criterion) {
-    // The server: its own runtime and threads, not measured.
-    let server_runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = server_runtime.block_on(async {
-        let api = JobsApi::new(POLLS);
-        TestServer::start(move |request| api.handle(request)).await
-    });
-    let base = server.url("");
-    // The client: this thread only.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let client = runtime.block_on(async { jobpoll_tokio::Client::new() });
-    let http = reqwest::Client::builder()
-        .user_agent(jobpoll_tokio::DEFAULT_USER_AGENT)
-        .build()
-        .unwrap();
+/// The server on its own runtime and threads (not measured); the clients on a
+/// current-thread runtime on the calling thread, the one whose CPU is measured.
+struct Setup {
+    server_runtime: tokio::runtime::Runtime,
+    server: TestServer,
+    base: String,
+    runtime: tokio::runtime::Runtime,
+    client: jobpoll_tokio::Client,
+    http: reqwest::Client,
+}
 
+impl Setup {
+    fn new() -> Setup {
+        let server_runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = server_runtime.block_on(async {
+            let api = JobsApi::new(POLLS);
+            TestServer::start(move |request| api.handle(request)).await
+        });
+        let base = server.url("");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let client = runtime.block_on(async { jobpoll_tokio::Client::new() });
+        let http = reqwest::Client::builder()
+            .user_agent(jobpoll_tokio::DEFAULT_USER_AGENT)
+            .build()
+            .unwrap();
+        Setup {
+            server_runtime,
+            server,
+            base,
+            runtime,
+            client,
+            http,
+        }
+    }
+
+    fn finish(self) {
+        drop(self.server);
+        self.server_runtime.shutdown_timeout(Duration::from_secs(1));
+    }
+}
+
+/// This thread's CPU time over `iters` runs of `batch`.
+fn cpu_of<F: std::future::Future>(
+    runtime: &tokio::runtime::Runtime,
+    iters: u64,
+    batch: impl Fn() -> F,
+) -> Duration {
+    let mut cpu = Duration::ZERO;
+    for _ in 0..iters {
+        let before = thread_cpu();
+        runtime.block_on(batch());
+        cpu += thread_cpu() - before;
+    }
+    cpu
+}
+
+fn driver_cpu(c: &mut Criterion) {
+    let setup = Setup::new();
+    let Setup {
+        runtime,
+        client,
+        http,
+        base,
+        ..
+    } = &setup;
     let mut group = c.benchmark_group(format!("cpu per batch of {JOBS} jobs x {POLLS} polls"));
     group.throughput(Throughput::Elements(JOBS));
     group.sample_size(20);
     group.measurement_time(Duration::from_secs(15));
     group.bench_function("jobpoll-tokio driver", |b| {
-        b.iter_custom(|iters| {
-            let mut cpu = Duration::ZERO;
-            for _ in 0..iters {
-                let before = thread_cpu();
-                runtime.block_on(driver_batch(&client, &base));
-                cpu += thread_cpu() - before;
-            }
-            cpu
-        });
+        b.iter_custom(|iters| cpu_of(runtime, iters, || driver_batch(client, base)));
     });
     group.bench_function("hand-written reqwest loop", |b| {
-        b.iter_custom(|iters| {
-            let mut cpu = Duration::ZERO;
-            for _ in 0..iters {
-                let before = thread_cpu();
-                runtime.block_on(hand_batch(&http, &base));
-                cpu += thread_cpu() - before;
-            }
-            cpu
-        });
+        b.iter_custom(|iters| cpu_of(runtime, iters, || hand_batch(http, base)));
     });
     group.finish();
-    drop(server);
-    server_runtime.shutdown_timeout(Duration::from_secs(1));
+    setup.finish();
 }
 
 /// Both variants in alternation (ABBA), same process, same warm connections.
 fn interleaved() {
     const ROUNDS: usize = 50;
-    let server_runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = server_runtime.block_on(async {
-        let api = JobsApi::new(POLLS);
-        TestServer::start(move |request| api.handle(request)).await
-    });
-    let base = server.url("");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let client = runtime.block_on(async { jobpoll_tokio::Client::new() });
-    let http = reqwest::Client::builder()
-        .user_agent(jobpoll_tokio::DEFAULT_USER_AGENT)
-        .build()
-        .unwrap();
+    let setup = Setup::new();
+    let Setup {
+        runtime,
+        client,
+        http,
+        base,
+        ..
+    } = &setup;
     let ticks = std::cell::Cell::new([(0u64, 0u64); 2]);
     let add_ticks = |which: usize, before: (u64, u64)| {
         let after = stat_ticks("/proc/thread-self/stat");
@@ -199,14 +220,14 @@ fn interleaved() {
     };
     let driver = |runtime: &tokio::runtime::Runtime| {
         let (before, before_ticks) = (thread_cpu(), stat_ticks("/proc/thread-self/stat"));
-        runtime.block_on(driver_batch(&client, &base));
+        runtime.block_on(driver_batch(client, base));
         let cpu = thread_cpu() - before;
         add_ticks(0, before_ticks);
         cpu
     };
     let hand = |runtime: &tokio::runtime::Runtime| {
         let (before, before_ticks) = (thread_cpu(), stat_ticks("/proc/thread-self/stat"));
-        runtime.block_on(hand_batch(&http, &base));
+        runtime.block_on(hand_batch(http, base));
         let cpu = thread_cpu() - before;
         add_ticks(1, before_ticks);
         cpu
@@ -220,30 +241,30 @@ fn interleaved() {
     match std::env::var("JOBPOLL_BENCH_ONLY").as_deref() {
         Ok("driver") => {
             return (0..batches).for_each(|_| {
-                driver(&runtime);
+                driver(runtime);
             });
         }
         Ok("loop") => {
             return (0..batches).for_each(|_| {
-                hand(&runtime);
+                hand(runtime);
             });
         }
         _ => {}
     }
     for _ in 0..5 {
-        driver(&runtime);
-        hand(&runtime);
+        driver(runtime);
+        hand(runtime);
     }
     ticks.set([(0, 0); 2]);
     let mut driver_cpu = Vec::new();
     let mut hand_cpu = Vec::new();
     for round in 0..ROUNDS {
         if round % 2 == 0 {
-            driver_cpu.push(driver(&runtime));
-            hand_cpu.push(hand(&runtime));
+            driver_cpu.push(driver(runtime));
+            hand_cpu.push(hand(runtime));
         } else {
-            hand_cpu.push(hand(&runtime));
-            driver_cpu.push(driver(&runtime));
+            hand_cpu.push(hand(runtime));
+            driver_cpu.push(driver(runtime));
         }
     }
     let per_job = |cpu: &mut Vec<Duration>| {
@@ -271,8 +292,7 @@ fn interleaved() {
     println!(
         "  user/system split (ticks of 10 ms, all rounds): driver {driver_user}/{driver_system}, loop {hand_user}/{hand_system}"
     );
-    drop(server);
-    server_runtime.shutdown_timeout(Duration::from_secs(1));
+    setup.finish();
 }
 
 criterion_group!(benches, driver_cpu);
