@@ -349,7 +349,7 @@ pub struct Fleet<P = Arc<Profile>> {
     metrics: FleetMetrics,
     outputs: VecDeque<FleetOutput>,
     /// The one output buffer lent to whichever job is handling an input.
-    spare: VecDeque<Output>,
+    spare: crate::job::Outputs,
     now: u64,
 }
 
@@ -391,7 +391,7 @@ impl<P: Interpret> Fleet<P> {
             paused: false,
             metrics: FleetMetrics::default(),
             outputs: VecDeque::new(),
-            spare: VecDeque::new(),
+            spare: crate::job::Outputs::default(),
             now: 0,
         }
     }

@@ -289,21 +289,19 @@ pub enum RestoreError {
     Invalid(#[from] SpecError),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "phase", rename_all = "snake_case")]
+/// Where the job is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     Submitting,
     Polling,
-    FetchingResults {
-        url: Box<Url>,
-        result: Option<Box<serde_json::Value>>,
-    },
+    /// Fetching the results; the URL and the pending result are in [`Rare`].
+    FetchingResults,
     Cancelling,
     Finished,
 }
 
 /// A request in flight. Times are ages: microseconds since the job started.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct InFlight {
     id: RequestId,
     purpose: Purpose,
@@ -317,12 +315,106 @@ struct ProgressSample {
     percentage: f64,
 }
 
+/// An optional progress sample in 16 bytes: a NaN percentage (which no report
+/// carries) means none.
+#[derive(Clone, Copy, Debug)]
+struct MaybeSample(ProgressSample);
+
+impl PartialEq for MaybeSample {
+    fn eq(&self, other: &MaybeSample) -> bool {
+        self.get() == other.get()
+    }
+}
+
+/// Pending outputs; `None` when there are none and no buffer is kept (a fleet lends
+/// its one buffer to whichever job handles an input). Equal when the outputs are.
+/// Boxed so that a job without outputs pays 8 bytes, not a `VecDeque`'s 32.
+#[derive(Clone, Debug, Default)]
+#[allow(clippy::box_collection)]
+pub(crate) struct Outputs(Option<Box<VecDeque<Output>>>);
+
+impl PartialEq for Outputs {
+    fn eq(&self, other: &Outputs) -> bool {
+        let empty = VecDeque::new();
+        self.0.as_deref().unwrap_or(&empty) == other.0.as_deref().unwrap_or(&empty)
+    }
+}
+
+impl MaybeSample {
+    const NONE: MaybeSample = MaybeSample(ProgressSample {
+        age: 0,
+        percentage: f64::NAN,
+    });
+
+    fn get(self) -> Option<ProgressSample> {
+        (!self.0.percentage.is_nan()).then_some(self.0)
+    }
+
+    fn from(sample: Option<ProgressSample>) -> MaybeSample {
+        sample
+            .filter(|s| !s.percentage.is_nan())
+            .map_or(MaybeSample::NONE, MaybeSample)
+    }
+}
+
+/// No value, for the `u64` fields that stand for an `Option<u64>`.
+const NONE_U64: u64 = u64::MAX;
+
+fn opt_u64(value: u64) -> Option<u64> {
+    (value != NONE_U64).then_some(value)
+}
+
+/// An optional duration as whole nanoseconds (exact up to 584 years; longer ones
+/// are held at that).
+fn pack_duration(duration: Option<Duration>) -> u64 {
+    duration.map_or(NONE_U64, |d| {
+        u64::try_from(d.as_nanos())
+            .unwrap_or(NONE_U64 - 1)
+            .min(NONE_U64 - 1)
+    })
+}
+
+fn unpack_duration(nanos: u64) -> Option<Duration> {
+    (nanos != NONE_U64).then(|| Duration::from_nanos(nanos))
+}
+
+/// What most jobs never need: kept out of line so that an idle job in a fleet of a
+/// million stays small. Allocated the first time one of these is set.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Rare {
+    /// The status URL when it is not the spec's (learned from the submit answer).
+    status_url: Option<Box<Url>>,
+    results_url: Option<Box<Url>>,
+    /// While fetching the results: where, and the result the status gave.
+    fetch_url: Option<Box<Url>>,
+    pending_result: Option<Box<serde_json::Value>>,
+    /// When status polling began after a submit (zero for a job polled from the
+    /// start): the 404 grace period counts from here.
+    polling_since: u64,
+    /// No request before this (server hints), and the hint that set it.
+    not_before: u64,
+    hint: Option<ServerHint>,
+    previous_retry_delay: Option<Duration>,
+    consecutive_unreadable: u32,
+    revision: Option<u64>,
+    etag: Option<String>,
+}
+
 /// One polling job. See the [module documentation](self) for the calling contract.
 ///
 /// All times inside are *ages*: whole microseconds since the job started, so that a
-/// snapshot can be resumed on another clock.
+/// snapshot can be resumed on another clock. The layout is compact (a fleet keeps a
+/// million of these); its serialized form is [`JobRepr`], which does not change
+/// with the layout.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(bound(serialize = "P: Serialize", deserialize = "P: DeserializeOwned"))]
+#[serde(
+    bound(
+        serialize = "P: Serialize + Clone",
+        deserialize = "P: DeserializeOwned"
+    ),
+    from = "JobRepr<P>",
+    into = "JobRepr<P>"
+)]
 pub struct Job<P = Profile> {
     spec: JobSpec<P>,
     /// Shared by every job of a fleet that was given the same configuration.
@@ -331,21 +423,55 @@ pub struct Job<P = Profile> {
     origin: i64,
     /// The latest age seen: time never runs backwards inside the job.
     age: u64,
+    /// When the next request is due.
+    next_send_at: u64,
+    /// When the last request was sent ([`NONE_U64`] before the first).
+    last_sent_at: u64,
+    /// When the request in flight times out (meaningful while `flight` is set).
+    expires_at: u64,
+    /// The previous delay of the poll schedule, packed ([`pack_duration`]).
+    previous_poll_delay: u64,
+    first_sample: MaybeSample,
+    last_sample: MaybeSample,
+    rng: Rng,
+    job_id: Option<Box<str>>,
+    last_status: Option<Box<str>>,
+    queue: Outputs,
+    rare: Option<Box<Rare>>,
+    attempts: u32,
+    requests: u32,
+    consecutive_errors: u32,
+    poll_delays: u32,
+    /// The id of the next request; the one in flight is the one before.
+    next_request_id: u32,
     phase: Phase,
+    /// The purpose of the request in flight, if one is.
+    flight: Option<Purpose>,
+    /// Held by a fleet: no request goes out, even when one is due, until the fleet
+    /// lets it (limits, throttling, pause). Never set for a job driven on its own.
+    gated: bool,
+}
+
+/// The serialized form of a [`Job`]: the format of snapshots and traces, kept
+/// apart from the in-memory layout so that the layout can change and snapshots
+/// stay readable.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound(serialize = "P: Serialize", deserialize = "P: DeserializeOwned"))]
+struct JobRepr<P> {
+    spec: JobSpec<P>,
+    config: Arc<Config>,
+    origin: i64,
+    age: u64,
+    phase: PhaseRepr,
     job_id: Option<String>,
-    /// The status URL when it is not the spec's (learned from the submit answer).
     status_url: Option<Box<Url>>,
     results_url: Option<Box<Url>>,
     in_flight: Option<InFlight>,
-    /// When status polling began (the start, or the submit's acceptance): the 404
-    /// grace period counts from here.
     #[serde(default)]
     polling_since: u64,
-    /// When the next request is due.
     next_send_at: u64,
-    /// No request before this (server hints), and the hint that set it.
     not_before: u64,
-    hint: Option<Box<ServerHint>>,
+    hint: Option<ServerHint>,
     last_sent_at: Option<u64>,
     attempts: u32,
     requests: u32,
@@ -364,15 +490,136 @@ pub struct Job<P = Profile> {
     rng: Rng,
     next_request_id: u64,
     queue: VecDeque<Output>,
-    /// Held by a fleet: no request goes out, even when one is due, until the fleet
-    /// lets it (limits, throttling, pause). Never set for a job driven on its own.
-    #[serde(skip)]
-    gated: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+enum PhaseRepr {
+    Submitting,
+    Polling,
+    FetchingResults {
+        url: Box<Url>,
+        result: Option<Box<serde_json::Value>>,
+    },
+    Cancelling,
+    Finished,
+}
+
+impl<P> From<Job<P>> for JobRepr<P> {
+    fn from(job: Job<P>) -> JobRepr<P> {
+        let in_flight = job.in_flight();
+        let rare = job.rare.map(|rare| *rare).unwrap_or_default();
+        let phase = match job.phase {
+            Phase::Submitting => PhaseRepr::Submitting,
+            Phase::Polling => PhaseRepr::Polling,
+            Phase::FetchingResults => match rare.fetch_url {
+                Some(url) => PhaseRepr::FetchingResults {
+                    url,
+                    result: rare.pending_result,
+                },
+                // Never built; polling again is the safe reading.
+                None => PhaseRepr::Polling,
+            },
+            Phase::Cancelling => PhaseRepr::Cancelling,
+            Phase::Finished => PhaseRepr::Finished,
+        };
+        JobRepr {
+            spec: job.spec,
+            config: job.config,
+            origin: job.origin,
+            age: job.age,
+            phase,
+            job_id: job.job_id.map(String::from),
+            status_url: rare.status_url,
+            results_url: rare.results_url,
+            in_flight,
+            polling_since: rare.polling_since,
+            next_send_at: job.next_send_at,
+            not_before: rare.not_before,
+            hint: rare.hint,
+            last_sent_at: opt_u64(job.last_sent_at),
+            attempts: job.attempts,
+            requests: job.requests,
+            consecutive_errors: job.consecutive_errors,
+            consecutive_unreadable: rare.consecutive_unreadable,
+            poll_delays: job.poll_delays,
+            previous_poll_delay: unpack_duration(job.previous_poll_delay),
+            previous_retry_delay: rare.previous_retry_delay,
+            last_status: job.last_status.map(String::from),
+            revision: rare.revision,
+            etag: rare.etag,
+            first_sample: job.first_sample.get(),
+            last_sample: job.last_sample.get(),
+            rng: job.rng,
+            next_request_id: u64::from(job.next_request_id),
+            queue: job.queue.0.map(|queue| *queue).unwrap_or_default(),
+        }
+    }
+}
+
+impl<P> From<JobRepr<P>> for Job<P> {
+    fn from(repr: JobRepr<P>) -> Job<P> {
+        let (phase, fetch_url, pending_result) = match repr.phase {
+            PhaseRepr::Submitting => (Phase::Submitting, None, None),
+            PhaseRepr::Polling => (Phase::Polling, None, None),
+            PhaseRepr::FetchingResults { url, result } => {
+                (Phase::FetchingResults, Some(url), result)
+            }
+            PhaseRepr::Cancelling => (Phase::Cancelling, None, None),
+            PhaseRepr::Finished => (Phase::Finished, None, None),
+        };
+        let rare = Rare {
+            status_url: repr.status_url,
+            results_url: repr.results_url,
+            fetch_url,
+            pending_result,
+            polling_since: repr.polling_since,
+            not_before: repr.not_before,
+            hint: repr.hint,
+            previous_retry_delay: repr.previous_retry_delay,
+            consecutive_unreadable: repr.consecutive_unreadable,
+            revision: repr.revision,
+            etag: repr.etag,
+        };
+        // The request in flight is always the latest one sent.
+        let next_request_id = match repr.in_flight {
+            Some(in_flight) => in_flight.id.0.wrapping_add(1),
+            None => repr.next_request_id,
+        };
+        Job {
+            spec: repr.spec,
+            config: repr.config,
+            origin: repr.origin,
+            age: repr.age,
+            next_send_at: repr.next_send_at,
+            last_sent_at: repr.last_sent_at.unwrap_or(NONE_U64),
+            expires_at: repr.in_flight.map_or(0, |f| f.expires_at),
+            previous_poll_delay: pack_duration(repr.previous_poll_delay),
+            first_sample: MaybeSample::from(repr.first_sample),
+            last_sample: MaybeSample::from(repr.last_sample),
+            rng: repr.rng,
+            job_id: repr.job_id.map(String::into_boxed_str),
+            last_status: repr.last_status.map(String::into_boxed_str),
+            queue: Outputs((!repr.queue.is_empty()).then(|| Box::new(repr.queue))),
+            rare: (rare != Rare::default()).then(|| Box::new(rare)),
+            attempts: repr.attempts,
+            requests: repr.requests,
+            consecutive_errors: repr.consecutive_errors,
+            poll_delays: repr.poll_delays,
+            next_request_id: u32::try_from(next_request_id).unwrap_or(u32::MAX),
+            phase,
+            flight: repr.in_flight.map(|f| f.purpose),
+            gated: false,
+        }
+    }
 }
 
 /// A saved job: `serde` it anywhere, then [`Job::restore`] or [`Job::resume`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(bound(serialize = "P: Serialize", deserialize = "P: DeserializeOwned"))]
+#[serde(bound(
+    serialize = "P: Serialize + Clone",
+    deserialize = "P: DeserializeOwned"
+))]
 pub struct Snapshot<P = Profile> {
     /// Format version; see [`Snapshot::FORMAT`].
     pub format: u32,
@@ -387,6 +634,39 @@ impl<P> Snapshot<P> {
 }
 
 const IF_NONE_MATCH: &str = "if-none-match";
+
+impl<P> Job<P> {
+    fn push(&mut self, output: Output) {
+        self.queue.0.get_or_insert_default().push_back(output);
+    }
+
+    fn rare_mut(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_default()
+    }
+
+    fn not_before(&self) -> u64 {
+        self.rare.as_ref().map_or(0, |rare| rare.not_before)
+    }
+
+    fn polling_since(&self) -> u64 {
+        self.rare.as_ref().map_or(0, |rare| rare.polling_since)
+    }
+
+    /// The request in flight, if one is.
+    fn in_flight(&self) -> Option<InFlight> {
+        self.flight.map(|purpose| InFlight {
+            id: RequestId(u64::from(self.next_request_id.wrapping_sub(1))),
+            purpose,
+            expires_at: self.expires_at,
+        })
+    }
+
+    fn take_in_flight(&mut self) -> Option<InFlight> {
+        let in_flight = self.in_flight();
+        self.flight = None;
+        in_flight
+    }
+}
 
 impl<P: Interpret> Job<P> {
     /// A job that starts at `now`. Its first request is ready in
@@ -423,9 +703,13 @@ impl<P: Interpret> Job<P> {
         } else {
             Arc::new(normalized)
         };
-        let (phase, job_id) = match &spec.start {
-            Start::Poll { job_id, .. } => (Phase::Polling, job_id.clone()),
-            Start::Submit { .. } => (Phase::Submitting, None),
+        let phase = match &spec.start {
+            Start::Poll { .. } => Phase::Polling,
+            Start::Submit { .. } => Phase::Submitting,
+        };
+        let job_id = match &spec.start {
+            Start::Poll { job_id, .. } => job_id.as_deref().map(Box::from),
+            Start::Submit { .. } => None,
         };
         let mut job = Job {
             rng: Rng::new(seed),
@@ -433,30 +717,23 @@ impl<P: Interpret> Job<P> {
             config,
             origin: i64::try_from(now.as_micros()).unwrap_or(i64::MAX),
             age: 0,
-            phase,
-            job_id,
-            status_url: None,
-            results_url: None,
-            in_flight: None,
-            polling_since: 0,
             next_send_at: 0,
-            not_before: 0,
-            hint: None,
-            last_sent_at: None,
+            last_sent_at: NONE_U64,
+            expires_at: 0,
+            previous_poll_delay: NONE_U64,
+            first_sample: MaybeSample::NONE,
+            last_sample: MaybeSample::NONE,
+            job_id,
+            last_status: None,
+            queue: Outputs::default(),
+            rare: None,
             attempts: 0,
             requests: 0,
             consecutive_errors: 0,
-            consecutive_unreadable: 0,
             poll_delays: 0,
-            previous_poll_delay: None,
-            previous_retry_delay: None,
-            last_status: None,
-            revision: None,
-            etag: None,
-            first_sample: None,
-            last_sample: None,
             next_request_id: 0,
-            queue: VecDeque::new(),
+            phase,
+            flight: None,
             gated,
         };
         if job.phase == Phase::Polling && job.config.first_poll == FirstPoll::AfterFirstDelay {
@@ -477,7 +754,7 @@ impl<P: Interpret> Job<P> {
         // Check before anything changes: a refused input leaves the job as it was.
         let answered = match &input {
             Input::Response { request, .. } | Input::TransportError { request, .. } => {
-                match &self.in_flight {
+                match self.in_flight() {
                     Some(in_flight) if in_flight.id == *request => Some(in_flight.purpose),
                     _ => return Err(InputError::UnknownRequest(*request)),
                 }
@@ -486,7 +763,7 @@ impl<P: Interpret> Job<P> {
         };
         let now = self.advance(input.now());
         if answered.is_some() {
-            self.in_flight = None;
+            self.flight = None;
         }
         match (input, answered) {
             (Input::Response { response, .. }, Some(purpose)) => {
@@ -506,7 +783,7 @@ impl<P: Interpret> Job<P> {
     /// or an input) or [`Output::Done`] (the job is over).
     #[must_use]
     pub fn poll_output(&mut self) -> Output {
-        if let Some(output) = self.queue.pop_front() {
+        if let Some(output) = self.queue.0.as_mut().and_then(|queue| queue.pop_front()) {
             return output;
         }
         match self.poll_timeout() {
@@ -521,8 +798,8 @@ impl<P: Interpret> Job<P> {
         if self.phase == Phase::Finished {
             return None;
         }
-        let at = match &self.in_flight {
-            Some(in_flight) => in_flight.expires_at,
+        let at = match self.flight {
+            Some(_) => self.expires_at,
             None => match self.deadline() {
                 Some(deadline) => self.next_send_at.min(deadline),
                 None => self.next_send_at,
@@ -544,7 +821,11 @@ impl<P: Interpret> Job<P> {
 
     /// The status URL, once known.
     pub fn status_url(&self) -> Option<&Url> {
-        match (&self.status_url, &self.spec.start) {
+        let learned = self
+            .rare
+            .as_ref()
+            .and_then(|rare| rare.status_url.as_deref());
+        match (learned, &self.spec.start) {
             (Some(url), _) => Some(url),
             (None, Start::Poll { status_url, .. }) => Some(status_url),
             (None, Start::Submit { .. }) => None,
@@ -569,11 +850,11 @@ impl<P: Interpret> Job<P> {
     /// Counts and times so far.
     pub fn stats(&self) -> Stats {
         Stats {
-            job_id: self.job_id.clone(),
+            job_id: self.job_id.as_deref().map(str::to_owned),
             elapsed: Duration::from_micros(self.age),
             attempts: self.attempts,
             requests: self.requests,
-            last_status: self.last_status.clone(),
+            last_status: self.last_status.as_deref().map(str::to_owned),
         }
     }
 
@@ -586,7 +867,7 @@ impl<P: Interpret> Job<P> {
 
     /// Whether a request is due now (the gate may be holding it back).
     pub(crate) fn wants_to_send(&self) -> bool {
-        self.phase != Phase::Finished && self.in_flight.is_none() && self.age >= self.next_send_at
+        self.phase != Phase::Finished && self.flight.is_none() && self.age >= self.next_send_at
     }
 
     /// When the job needs a tick, not counting a request that is due but held back
@@ -601,29 +882,28 @@ impl<P: Interpret> Job<P> {
     /// Until when the server's latest hint holds this job back, and where the
     /// hint came from, if it gave one.
     pub(crate) fn hint_until(&self) -> Option<(Instant, crate::hints::HintSource)> {
-        self.hint
+        let rare = self.rare.as_deref()?;
+        rare.hint
             .as_ref()
-            .map(|hint| (self.instant(self.not_before), hint.source))
+            .map(|hint| (self.instant(rare.not_before), hint.source))
     }
 
     /// Lends the job an empty output buffer that already has capacity, so that a
     /// fleet of idle jobs does not keep one allocated buffer each.
-    pub(crate) fn lend_buffer(&mut self, spare: &mut VecDeque<Output>) {
-        if self.queue.capacity() == 0 && self.queue.is_empty() && spare.is_empty() {
-            std::mem::swap(&mut self.queue, spare);
+    pub(crate) fn lend_buffer(&mut self, spare: &mut Outputs) {
+        if self.queue.0.is_none() {
+            self.queue.0 = spare.0.take();
         }
     }
 
     /// Takes back the (drained) output buffer: into `spare` if that has none, else
     /// it is freed.
-    pub(crate) fn reclaim_buffer(&mut self, spare: &mut VecDeque<Output>) {
-        if !self.queue.is_empty() || self.queue.capacity() == 0 {
-            return;
-        }
-        if spare.capacity() == 0 {
-            std::mem::swap(&mut self.queue, spare);
-        } else {
-            self.queue = VecDeque::new();
+    pub(crate) fn reclaim_buffer(&mut self, spare: &mut Outputs) {
+        if self.queue.0.as_ref().is_some_and(|queue| queue.is_empty()) {
+            let queue = self.queue.0.take();
+            if spare.0.is_none() {
+                spare.0 = queue;
+            }
         }
     }
 
@@ -676,9 +956,10 @@ impl<P: Interpret> Job<P> {
         job.origin =
             i64::try_from(i128::from(now.as_micros()) - i128::from(age)).unwrap_or(i64::MIN);
         job.age = age;
-        job.queue
-            .retain(|output| !matches!(output, Output::Transmit(_) | Output::Abort(_)));
-        if job.in_flight.take().is_some() {
+        if let Some(queue) = job.queue.0.as_mut() {
+            queue.retain(|output| !matches!(output, Output::Transmit(_) | Output::Abort(_)));
+        }
+        if job.flight.take().is_some() {
             job.next_send_at = job.next_send_at.min(age);
         }
         job.drive(age);
@@ -711,15 +992,14 @@ impl<P: Interpret> Job<P> {
         if self.phase == Phase::Finished {
             return;
         }
-        if let Some(in_flight) = &self.in_flight {
+        if let Some(in_flight) = self.in_flight() {
             if now < in_flight.expires_at {
                 return;
             }
-            let (id, purpose) = (in_flight.id, in_flight.purpose);
-            self.in_flight = None;
-            self.queue.push_back(Output::Abort(id));
-            self.on_transport_error(now, purpose, TransportError::Timeout);
-            if self.phase == Phase::Finished || self.in_flight.is_some() {
+            self.flight = None;
+            self.push(Output::Abort(in_flight.id));
+            self.on_transport_error(now, in_flight.purpose, TransportError::Timeout);
+            if self.phase == Phase::Finished || self.flight.is_some() {
                 return;
             }
         }
@@ -740,7 +1020,7 @@ impl<P: Interpret> Job<P> {
     }
 
     fn send(&mut self, now: u64) {
-        let (purpose, method, url, body) = match &self.phase {
+        let (purpose, method, url, body) = match self.phase {
             Phase::Submitting => match &self.spec.start {
                 Start::Submit { method, url, body } => {
                     (Purpose::Submit, method.clone(), url.clone(), body.clone())
@@ -753,8 +1033,15 @@ impl<P: Interpret> Job<P> {
                 Some(url) => (Purpose::Status, http::Method::GET, url.clone(), None),
                 None => return self.give_up_inconsistent(now, "polling without a status URL"),
             },
-            Phase::FetchingResults { url, .. } => {
-                (Purpose::Results, http::Method::GET, Url::clone(url), None)
+            Phase::FetchingResults => {
+                match self
+                    .rare
+                    .as_ref()
+                    .and_then(|rare| rare.fetch_url.as_deref())
+                {
+                    Some(url) => (Purpose::Results, http::Method::GET, url.clone(), None),
+                    None => return self.give_up_inconsistent(now, "fetching without a URL"),
+                }
             }
             Phase::Cancelling => match self.cancel_target() {
                 Some((method, url)) => (Purpose::Cancel, method, url, None),
@@ -768,24 +1055,21 @@ impl<P: Interpret> Job<P> {
         }
         if purpose == Purpose::Status
             && self.config.conditional_requests
-            && let Some(etag) = &self.etag
+            && let Some(etag) = self.rare.as_ref().and_then(|rare| rare.etag.as_ref())
         {
             headers.push((IF_NONE_MATCH.to_owned(), etag.clone()));
         }
-        let id = RequestId(self.next_request_id);
+        let id = RequestId(u64::from(self.next_request_id));
         self.next_request_id = self.next_request_id.wrapping_add(1);
         self.requests = self.requests.saturating_add(1);
         if purpose == Purpose::Status {
             self.attempts = self.attempts.saturating_add(1);
         }
-        self.last_sent_at = Some(now);
+        self.last_sent_at = now;
         let timeout = self.config.request_timeout;
-        self.in_flight = Some(InFlight {
-            id,
-            purpose,
-            expires_at: now.saturating_add(micros(timeout)),
-        });
-        self.queue.push_back(Output::Transmit(Transmit {
+        self.flight = Some(purpose);
+        self.expires_at = now.saturating_add(micros(timeout));
+        self.push(Output::Transmit(Transmit {
             id,
             purpose,
             method,
@@ -801,7 +1085,10 @@ impl<P: Interpret> Job<P> {
         let job = JobRef {
             job_id: self.job_id.as_deref(),
             status_url,
-            results_url: self.results_url.as_deref(),
+            results_url: self
+                .rare
+                .as_ref()
+                .and_then(|rare| rare.results_url.as_deref()),
         };
         self.spec.profile.cancel_request(job)?.ok()
     }
@@ -882,15 +1169,16 @@ impl<P: Interpret> Job<P> {
                 match self.spec.profile.read_submission(response, &submit_url) {
                     Ok(submission) => {
                         self.reset_errors();
-                        self.queue.push_back(Output::Event(Event::Submitted {
+                        self.push(Output::Event(Event::Submitted {
                             job_id: submission.job_id.clone(),
                             status_url: submission.status_url.to_string(),
                         }));
-                        self.job_id = submission.job_id;
-                        self.status_url = Some(Box::new(submission.status_url));
-                        self.results_url = submission.results_url.map(Box::new);
+                        self.job_id = submission.job_id.map(String::into_boxed_str);
+                        let rare = self.rare_mut();
+                        rare.status_url = Some(Box::new(submission.status_url));
+                        rare.results_url = submission.results_url.map(Box::new);
+                        rare.polling_since = now;
                         self.phase = Phase::Polling;
-                        self.polling_since = now;
                         match self.config.first_poll {
                             FirstPoll::Immediately => {
                                 self.set_next_send(now, Duration::ZERO);
@@ -930,11 +1218,15 @@ impl<P: Interpret> Job<P> {
         match class {
             StatusClass::Success => match self.spec.profile.read_status(response) {
                 Ok(report) => {
-                    self.etag = response
+                    let etag = response
                         .headers()
                         .get(http::header::ETAG)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned);
+                        .and_then(|v| v.to_str().ok());
+                    match (etag, self.rare.as_mut()) {
+                        (Some(etag), _) => self.rare_mut().etag = Some(etag.to_owned()),
+                        (None, Some(rare)) => rare.etag = None,
+                        (None, None) => {}
+                    }
                     self.on_report(now, report);
                 }
                 Err(error) => self.on_failure(now, Purpose::Status, error.into()),
@@ -943,15 +1235,16 @@ impl<P: Interpret> Job<P> {
                 self.reset_errors();
                 let status = self
                     .last_status
-                    .clone()
-                    .unwrap_or_else(|| "unchanged".to_owned());
+                    .as_deref()
+                    .unwrap_or("unchanged")
+                    .to_owned();
                 self.keep_polling(now, status, None, None, None);
             }
             StatusClass::NotFound
                 if self.spec.profile.not_found_means_pending()
                     || now
                         < self
-                            .polling_since
+                            .polling_since()
                             .saturating_add(micros(self.config.not_found_grace)) =>
             {
                 self.reset_errors();
@@ -975,7 +1268,7 @@ impl<P: Interpret> Job<P> {
         match class {
             StatusClass::Success => match self.spec.profile.read_results(response) {
                 Ok(results) => {
-                    self.queue.push_back(Output::Event(Event::ResultsFetched {
+                    self.push(Output::Event(Event::ResultsFetched {
                         results: results.clone(),
                     }));
                     let result = self.take_pending_result();
@@ -997,23 +1290,25 @@ impl<P: Interpret> Job<P> {
     fn on_report(&mut self, now: u64, report: StatusReport) {
         self.reset_errors();
         if self.job_id.is_none() {
-            self.job_id.clone_from(&report.job_id);
+            self.job_id = report.job_id.as_deref().map(Box::from);
         }
         if self.last_status.as_deref() != Some(report.status.as_str()) {
-            self.queue.push_back(Output::Event(Event::StatusChanged {
-                from: self.last_status.take(),
+            let from = self.last_status.take().map(String::from);
+            self.push(Output::Event(Event::StatusChanged {
+                from,
                 to: report.status.clone(),
             }));
-            self.last_status = Some(report.status.clone());
+            self.last_status = Some(Box::from(report.status.as_str()));
         }
         if let Some(revision) = report.revision {
-            if self.revision.map_or(revision > 0, |old| revision > old) {
-                self.queue.push_back(Output::Event(Event::Updated {
+            let old = self.rare.as_ref().and_then(|rare| rare.revision);
+            if old.map_or(revision > 0, |old| revision > old) {
+                self.push(Output::Event(Event::Updated {
                     revision,
                     body: present(report.body.clone()),
                 }));
             }
-            self.revision = Some(revision);
+            self.rare_mut().revision = Some(revision);
         }
         match report.state.unwrap_or(JobState::Running) {
             JobState::Running => {
@@ -1048,7 +1343,10 @@ impl<P: Interpret> Job<P> {
             self.spec.profile.results_url(JobRef {
                 job_id: self.job_id.as_deref(),
                 status_url,
-                results_url: self.results_url.as_deref(),
+                results_url: self
+                    .rare
+                    .as_ref()
+                    .and_then(|rare| rare.results_url.as_deref()),
             })
         });
         match results_url {
@@ -1059,10 +1357,10 @@ impl<P: Interpret> Job<P> {
             }
             Some(Ok(url)) => {
                 self.reset_errors();
-                self.phase = Phase::FetchingResults {
-                    url: Box::new(url),
-                    result: result.map(Box::new),
-                };
+                let rare = self.rare_mut();
+                rare.fetch_url = Some(Box::new(url));
+                rare.pending_result = result.map(Box::new);
+                self.phase = Phase::FetchingResults;
                 self.set_next_send(now, Duration::ZERO);
             }
         }
@@ -1089,17 +1387,16 @@ impl<P: Interpret> Job<P> {
         if let Some(deadline) = self.deadline() {
             next_poll_in = next_poll_in.min(Duration::from_micros(deadline.saturating_sub(now)));
         }
-        self.queue
-            .push_back(Output::Event(Event::Progress(Progress {
-                attempt: self.attempts,
-                max_attempts: self.config.max_attempts,
-                status,
-                percentage,
-                step,
-                next_poll_in,
-                elapsed: Duration::from_micros(now),
-                eta,
-            })));
+        self.push(Output::Event(Event::Progress(Progress {
+            attempt: self.attempts,
+            max_attempts: self.config.max_attempts,
+            status,
+            percentage,
+            step,
+            next_poll_in,
+            elapsed: Duration::from_micros(now),
+            eta,
+        })));
     }
 
     /// Takes the next delay of the poll schedule; `None` if that ended the job.
@@ -1112,11 +1409,11 @@ impl<P: Interpret> Job<P> {
         let input = ScheduleInput {
             attempt: self.poll_delays,
             elapsed: Duration::from_micros(now),
-            previous: self.previous_poll_delay,
+            previous: unpack_duration(self.previous_poll_delay),
             remaining_estimate,
         };
         let delay = self.config.poll.next_delay(&input, &mut self.rng);
-        self.previous_poll_delay = Some(delay);
+        self.previous_poll_delay = pack_duration(Some(delay));
         self.set_next_send(now, delay)
     }
 
@@ -1127,16 +1424,21 @@ impl<P: Interpret> Job<P> {
             return self.finish_cancelled(now, Some(false));
         }
         self.consecutive_errors = self.consecutive_errors.saturating_add(1);
-        if matches!(error, PollError::Unreadable(_)) {
-            self.consecutive_unreadable = self.consecutive_unreadable.saturating_add(1);
+        let unreadable = if matches!(error, PollError::Unreadable(_)) {
+            let rare = self.rare_mut();
+            rare.consecutive_unreadable = rare.consecutive_unreadable.saturating_add(1);
+            rare.consecutive_unreadable
         } else {
-            self.consecutive_unreadable = 0;
-        }
+            if let Some(rare) = self.rare.as_mut() {
+                rare.consecutive_unreadable = 0;
+            }
+            0
+        };
         let too_many = self
             .config
             .max_consecutive_errors
             .is_some_and(|max| self.consecutive_errors >= max)
-            || self.consecutive_unreadable >= self.config.max_unreadable;
+            || unreadable >= self.config.max_unreadable;
         if too_many {
             if purpose == Purpose::Results {
                 let result = self.take_pending_result();
@@ -1156,15 +1458,18 @@ impl<P: Interpret> Job<P> {
         let input = ScheduleInput {
             attempt: self.consecutive_errors,
             elapsed: Duration::from_micros(now),
-            previous: self.previous_retry_delay,
+            previous: self
+                .rare
+                .as_ref()
+                .and_then(|rare| rare.previous_retry_delay),
             remaining_estimate: None,
         };
         let delay = self.config.retry.next_delay(&input, &mut self.rng);
-        self.previous_retry_delay = Some(delay);
+        self.rare_mut().previous_retry_delay = Some(delay);
         let Some(delay) = self.set_next_send(now, delay) else {
             return;
         };
-        self.queue.push_back(Output::Event(Event::Retrying {
+        self.push(Output::Event(Event::Retrying {
             cause: error,
             consecutive_errors: self.consecutive_errors,
             delay,
@@ -1175,8 +1480,11 @@ impl<P: Interpret> Job<P> {
     /// hint and the minimum interval allow. Returns the actual wait, or `None` when
     /// the server's hint reaches past the deadline and the job ended instead.
     fn set_next_send(&mut self, now: u64, delay: Duration) -> Option<Duration> {
-        if let (Some(deadline), Some(hint)) = (self.deadline(), &self.hint)
-            && self.not_before > deadline
+        let not_before = self.not_before();
+        if let (Some(deadline), Some(hint)) = (
+            self.deadline(),
+            self.rare.as_ref().and_then(|rare| rare.hint.as_ref()),
+        ) && not_before > deadline
         {
             let reason = TimeoutReason::HintPastDeadline {
                 hint: ServerHint::clone(hint),
@@ -1185,8 +1493,8 @@ impl<P: Interpret> Job<P> {
             self.stop_at_limit(now, reason);
             return None;
         }
-        let mut at = now.saturating_add(micros(delay)).max(self.not_before);
-        if let Some(last) = self.last_sent_at {
+        let mut at = now.saturating_add(micros(delay)).max(not_before);
+        if let Some(last) = opt_u64(self.last_sent_at) {
             at = at.max(last.saturating_add(micros(self.config.min_interval)));
         }
         self.next_send_at = at;
@@ -1197,12 +1505,11 @@ impl<P: Interpret> Job<P> {
     fn apply_hints(&mut self, now: u64, response: &http::Response<Bytes>) {
         let hints = read_hints(response.headers(), self.config.max_hint);
         for problem in hints.problems {
-            self.queue
-                .push_back(Output::Event(Event::HintIgnored { problem }));
+            self.push(Output::Event(Event::HintIgnored { problem }));
         }
         if let Some(hint) = hints.wait {
             if let Some(requested) = hint.capped_from {
-                self.queue.push_back(Output::Event(Event::HintCapped {
+                self.push(Output::Event(Event::HintCapped {
                     source: hint.source,
                     requested,
                     used: hint.delay,
@@ -1215,37 +1522,40 @@ impl<P: Interpret> Job<P> {
     /// No request before the hint allows, counted from `now`.
     fn hold_for(&mut self, now: u64, hint: ServerHint) {
         let until = now.saturating_add(micros(hint.delay));
-        if until > self.not_before {
-            self.not_before = until;
-            self.hint = Some(Box::new(hint));
+        if until > self.not_before() {
+            let rare = self.rare_mut();
+            rare.not_before = until;
+            rare.hint = Some(hint);
         }
     }
 
     fn reset_errors(&mut self) {
         self.consecutive_errors = 0;
-        self.consecutive_unreadable = 0;
-        self.previous_retry_delay = None;
+        if let Some(rare) = self.rare.as_mut() {
+            rare.consecutive_unreadable = 0;
+            rare.previous_retry_delay = None;
+        }
     }
 
     fn on_cancel(&mut self, now: u64) {
-        match &self.phase {
+        match self.phase {
             Phase::Finished | Phase::Cancelling => {}
-            Phase::FetchingResults { .. } => {
+            Phase::FetchingResults => {
                 let result = self.take_pending_result();
                 let error = "cancelled before the results were fetched".to_owned();
                 self.finish(now, succeeded(result, None, Some(error)));
             }
             Phase::Submitting => self.finish_cancelled(now, None),
             Phase::Polling => {
-                if let Some(in_flight) = self.in_flight.take() {
-                    self.queue.push_back(Output::Abort(in_flight.id));
+                if let Some(in_flight) = self.take_in_flight() {
+                    self.push(Output::Abort(in_flight.id));
                 }
                 // Past the deadline a cancel request would break the deadline's promise.
                 let before_deadline = self.deadline().is_none_or(|deadline| now < deadline);
                 if self.config.cancel_on_server && before_deadline && self.cancel_target().is_some()
                 {
                     self.phase = Phase::Cancelling;
-                    self.queue.push_back(Output::Event(Event::CancelRequested));
+                    self.push(Output::Event(Event::CancelRequested));
                     // Due at once, whatever the schedule and hints say; `drive`
                     // sends it (unless a fleet holds it back).
                     self.next_send_at = now;
@@ -1262,19 +1572,19 @@ impl<P: Interpret> Job<P> {
         if self.phase == Phase::Finished {
             return;
         }
-        if let Some(in_flight) = self.in_flight.take() {
-            self.queue.push_back(Output::Abort(in_flight.id));
+        if let Some(in_flight) = self.take_in_flight() {
+            self.push(Output::Abort(in_flight.id));
         }
         self.phase = Phase::Finished;
         let outcome = outcome(self.stats());
-        self.queue.push_back(Output::Finished(outcome));
+        self.push(Output::Finished(outcome));
     }
 
     /// A limit (deadline, attempts, a hint past the deadline) is reached. A job that
     /// already succeeded keeps its success; only the results are missing.
     fn stop_at_limit(&mut self, now: u64, reason: TimeoutReason) {
-        match &self.phase {
-            Phase::FetchingResults { .. } => {
+        match self.phase {
+            Phase::FetchingResults => {
                 let result = self.take_pending_result();
                 let error = format!(
                     "stopped before the results were fetched: {}",
@@ -1327,10 +1637,11 @@ impl<P: Interpret> Job<P> {
     }
 
     fn take_pending_result(&mut self) -> Option<serde_json::Value> {
-        match &mut self.phase {
-            Phase::FetchingResults { result, .. } => result.take().map(|result| *result),
-            _ => None,
+        if self.phase != Phase::FetchingResults {
+            return None;
         }
+        let rare = self.rare.as_mut()?;
+        rare.pending_result.take().map(|result| *result)
     }
 
     /// Whether repeating the submit request cannot create a second job: the method
@@ -1354,20 +1665,21 @@ impl<P: Interpret> Job<P> {
             percentage,
         };
         // Progress that goes backwards starts a new slope (a new phase of the job).
-        if self.first_sample.is_none()
+        if self.first_sample.get().is_none()
             || self
                 .last_sample
+                .get()
                 .is_some_and(|last| percentage < last.percentage)
         {
-            self.first_sample = Some(sample);
+            self.first_sample = MaybeSample::from(Some(sample));
         }
-        self.last_sample = Some(sample);
+        self.last_sample = MaybeSample::from(Some(sample));
     }
 
     /// Remaining time predicted from the average progress rate since the first
     /// sample.
     fn slope_estimate(&self, now: u64) -> Option<Duration> {
-        let (first, last) = (self.first_sample?, self.last_sample?);
+        let (first, last) = (self.first_sample.get()?, self.last_sample.get()?);
         if last.percentage <= first.percentage || last.age <= first.age {
             return None;
         }
