@@ -65,7 +65,7 @@
 //! ```
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
@@ -302,8 +302,11 @@ struct Entry<P> {
     origin: u32,
     /// Its key in the sharing index, when it holds one ([`NO_SHARE`] otherwise).
     share_key: u64,
-    /// The instant (µs) of its timer entry in the queue, `u64::MAX` for none.
+    /// The instant (µs) of its timer entry, `u64::MAX` for none.
     timer_at: u64,
+    /// Whether that entry is in `flights` (its request's timeout) rather than in
+    /// `timers`.
+    timer_in_flights: bool,
     subscribers: Subscribers,
     next_subscriber: u32,
     /// A request of this job is in flight (counted against the limits).
@@ -318,6 +321,74 @@ struct Slot<P> {
     entry: Option<Entry<P>>,
 }
 
+/// Slots per chunk of [`Slots`].
+const CHUNK: usize = 1024;
+
+/// The slot table, in chunks of [`CHUNK`] slots: it grows without copying what it
+/// holds (a doubling `Vec` of a million jobs would copy 400 MB and hold twice that
+/// for a moment), and at most one chunk stands empty.
+#[derive(Debug)]
+struct Slots<P> {
+    chunks: Vec<Box<[Slot<P>]>>,
+    len: u32,
+}
+
+impl<P> Default for Slots<P> {
+    fn default() -> Slots<P> {
+        Slots {
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<P> Slots<P> {
+    fn len(&self) -> u32 {
+        self.len
+    }
+
+    fn get(&self, slot: u32) -> Option<&Slot<P>> {
+        let slot = slot as usize;
+        self.chunks.get(slot / CHUNK)?.get(slot % CHUNK)
+    }
+
+    fn get_mut(&mut self, slot: u32) -> Option<&mut Slot<P>> {
+        let slot = slot as usize;
+        self.chunks.get_mut(slot / CHUNK)?.get_mut(slot % CHUNK)
+    }
+
+    /// One more slot, empty; its number.
+    fn grow(&mut self) -> u32 {
+        if self.len as usize == self.chunks.len() * CHUNK {
+            let chunk = (0..CHUNK)
+                .map(|_| Slot {
+                    generation: 0,
+                    entry: None,
+                })
+                .collect();
+            self.chunks.push(chunk);
+        }
+        self.len += 1;
+        self.len - 1
+    }
+}
+
+impl<P> std::ops::Index<u32> for Slots<P> {
+    type Output = Slot<P>;
+
+    fn index(&self, slot: u32) -> &Slot<P> {
+        let slot = slot as usize;
+        &self.chunks[slot / CHUNK][slot % CHUNK]
+    }
+}
+
+impl<P> std::ops::IndexMut<u32> for Slots<P> {
+    fn index_mut(&mut self, slot: u32) -> &mut Slot<P> {
+        let slot = slot as usize;
+        &mut self.chunks[slot / CHUNK][slot % CHUNK]
+    }
+}
+
 const NO_TIMER: u64 = u64::MAX;
 /// No sharing key (a hash that happens to be 0 is stored as 1).
 const NO_SHARE: u64 = 0;
@@ -326,12 +397,16 @@ const NO_SHARE: u64 = 0;
 #[derive(Debug)]
 pub struct Fleet<P = Arc<Profile>> {
     config: FleetConfig,
-    slots: Vec<Slot<P>>,
+    slots: Slots<P>,
     free: Vec<u32>,
     live: usize,
-    /// Job timers: (instant µs, slot, generation). Entries whose job moved its timer
-    /// or ended are skipped when they come up.
+    /// Timers of jobs without a request in flight: (instant µs, slot, generation).
+    /// Entries whose job moved its timer or ended are skipped when they come up.
     timers: BinaryHeap<Reverse<(u64, u32, u32)>>,
+    /// Timeouts of the requests in flight, same form. Removed when the answer comes,
+    /// so that answered requests leave nothing behind in `timers` (a million idle
+    /// jobs keep one timer entry each); at most `max_in_flight` long.
+    flights: BTreeSet<(u64, u32, u32)>,
     /// Origin throttle ends: (instant µs, origin).
     throttle_ends: BinaryHeap<Reverse<(u64, u32)>>,
     origins: Vec<Origin>,
@@ -341,8 +416,9 @@ pub struct Fleet<P = Arc<Profile>> {
     ring: BinaryHeap<Reverse<(u64, u32)>>,
     /// Counts requests sent, to order origins by when they last sent.
     turns: u64,
-    /// Running jobs that can be shared, by a hash of profile, status URL and headers.
-    shared: HashMap<u64, JobKey>,
+    /// Running jobs that can be shared, as slots, found by their entry's
+    /// `share_key` (a hash of profile, status URL and headers): 4 bytes a job.
+    shared: hashbrown::HashTable<u32>,
     in_flight: u32,
     paused: bool,
     seeds: Rng,
@@ -377,16 +453,17 @@ impl<P: Interpret> Fleet<P> {
         Fleet {
             seeds: Rng::new(config.seed),
             config,
-            slots: Vec::new(),
+            slots: Slots::default(),
             free: Vec::new(),
             live: 0,
             timers: BinaryHeap::new(),
+            flights: BTreeSet::new(),
             throttle_ends: BinaryHeap::new(),
             origins: Vec::new(),
             origin_index: HashMap::new(),
             ring: BinaryHeap::new(),
             turns: 0,
-            shared: HashMap::new(),
+            shared: hashbrown::HashTable::new(),
             in_flight: 0,
             paused: false,
             metrics: FleetMetrics::default(),
@@ -410,7 +487,7 @@ impl<P: Interpret> Fleet<P> {
         self.see(now);
         let share_key = share_key(&spec);
         if let Some(key) = share_key
-            && let Some(job) = self.shared.get(&key).copied()
+            && let Some(job) = self.shared_job(key)
             && let Some(entry) = self.entry_mut(job)
             && same_job(entry.job.spec(), &spec)
         {
@@ -429,34 +506,30 @@ impl<P: Interpret> Fleet<P> {
         let job = Job::build(spec, config, seed, now, true)?;
         let slot = match self.free.pop() {
             Some(slot) => slot,
-            None => {
-                let slot = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
-                self.slots.push(Slot {
-                    generation: 0,
-                    entry: None,
-                });
-                slot
-            }
+            None => self.slots.grow(),
         };
-        let generation = self.slots[slot as usize].generation;
+        let generation = self.slots[slot].generation;
         let key = JobKey { slot, generation };
         let share_key = match share_key {
-            Some(k) if !self.shared.contains_key(&k) => {
-                self.shared.insert(k, key);
-                k
-            }
+            Some(k) if self.shared_job(k).is_none() => k,
             _ => NO_SHARE,
         };
-        self.slots[slot as usize].entry = Some(Entry {
+        self.slots[slot].entry = Some(Entry {
             job,
             origin,
             share_key,
             timer_at: NO_TIMER,
+            timer_in_flights: false,
             subscribers: Subscribers::One(0),
             next_subscriber: 1,
             in_flight: false,
             queued: false,
         });
+        if share_key != NO_SHARE {
+            let slots = &self.slots;
+            self.shared
+                .insert_unique(share_key, slot, |s| slot_share_key(slots, *s));
+        }
         self.live += 1;
         self.metrics.jobs += 1;
         self.settle(key);
@@ -513,19 +586,13 @@ impl<P: Interpret> Fleet<P> {
             self.throttle_ends.pop();
             self.enter_ring(origin);
         }
-        while let Some(Reverse((at, slot, generation))) = self.timers.peek().copied() {
-            if at > now {
-                break;
-            }
-            self.timers.pop();
+        while let Some((_, slot, generation)) = self.next_due(now) {
             let key = JobKey { slot, generation };
             let Some(entry) = self.entry_mut(key) else {
                 continue;
             };
-            if entry.timer_at != at {
-                continue;
-            }
             entry.timer_at = NO_TIMER;
+            entry.timer_in_flights = false;
             self.feed(
                 key,
                 Input::Tick {
@@ -542,12 +609,19 @@ impl<P: Interpret> Fleet<P> {
     pub fn poll_timeout(&mut self) -> Option<Instant> {
         while let Some(Reverse((at, slot, generation))) = self.timers.peek().copied() {
             let key = JobKey { slot, generation };
-            if self.entry(key).is_some_and(|entry| entry.timer_at == at) {
+            if self
+                .entry(key)
+                .is_some_and(|entry| entry.timer_at == at && !entry.timer_in_flights)
+            {
                 break;
             }
             self.timers.pop();
         }
-        let job = self.timers.peek().map(|Reverse((at, _, _))| *at);
+        let job = match (self.timers.peek(), self.flights.first()) {
+            (Some(Reverse((a, _, _))), Some((b, _, _))) => Some(*a.min(b)),
+            (Some(Reverse((a, _, _))), None) | (None, Some((a, _, _))) => Some(*a),
+            (None, None) => None,
+        };
         let throttle = self.throttle_ends.peek().map(|Reverse((at, _))| *at);
         let at = match (job, throttle) {
             (Some(a), Some(b)) => a.min(b),
@@ -600,7 +674,7 @@ impl<P: Interpret> Fleet<P> {
             let slot_ref = &self.slots[slot];
             if slot_ref.entry.is_some() {
                 let key = JobKey {
-                    slot: u32::try_from(slot).unwrap_or(u32::MAX),
+                    slot,
                     generation: slot_ref.generation,
                 };
                 self.cancel(key, now);
@@ -704,14 +778,14 @@ impl<P: Interpret> Fleet<P> {
     }
 
     fn entry(&self, key: JobKey) -> Option<&Entry<P>> {
-        let slot = self.slots.get(key.slot as usize)?;
+        let slot = self.slots.get(key.slot)?;
         (slot.generation == key.generation)
             .then_some(slot.entry.as_ref())
             .flatten()
     }
 
     fn entry_mut(&mut self, key: JobKey) -> Option<&mut Entry<P>> {
-        let slot = self.slots.get_mut(key.slot as usize)?;
+        let slot = self.slots.get_mut(key.slot)?;
         if slot.generation != key.generation {
             return None;
         }
@@ -761,7 +835,7 @@ impl<P: Interpret> Fleet<P> {
 
     /// Runs `f` on the job, with the fleet's spare output buffer lent to it.
     fn with_job<R>(&mut self, key: JobKey, f: impl FnOnce(&mut Job<P>) -> R) -> Option<R> {
-        let slot = self.slots.get_mut(key.slot as usize)?;
+        let slot = self.slots.get_mut(key.slot)?;
         if slot.generation != key.generation {
             return None;
         }
@@ -822,18 +896,89 @@ impl<P: Interpret> Fleet<P> {
             return;
         };
         let at = entry.job.wake_at().map_or(NO_TIMER, Instant::as_micros);
-        if at != entry.timer_at {
-            entry.timer_at = at;
-            if at != NO_TIMER {
-                self.timers.push(Reverse((at, key.slot, key.generation)));
+        let in_flights = entry.in_flight;
+        if at == entry.timer_at && in_flights == entry.timer_in_flights {
+            return;
+        }
+        let (old, old_in_flights) = (entry.timer_at, entry.timer_in_flights);
+        entry.timer_at = at;
+        entry.timer_in_flights = in_flights && at != NO_TIMER;
+        if old_in_flights {
+            self.flights.remove(&(old, key.slot, key.generation));
+        }
+        if at == NO_TIMER {
+            return;
+        }
+        if in_flights {
+            self.flights.insert((at, key.slot, key.generation));
+        } else {
+            self.timers.push(Reverse((at, key.slot, key.generation)));
+        }
+    }
+
+    /// Takes the earliest timer due at `now` from either queue, skipping stale
+    /// entries of `timers`.
+    fn next_due(&mut self, now: u64) -> Option<(u64, u32, u32)> {
+        loop {
+            let timer = self
+                .timers
+                .peek()
+                .map(|Reverse(t)| *t)
+                .filter(|t| t.0 <= now);
+            let flight = self.flights.first().copied().filter(|t| t.0 <= now);
+            let (t, from_timers) = match (timer, flight) {
+                (Some(t), Some(f)) if t < f => (t, true),
+                (_, Some(f)) => (f, false),
+                (Some(t), None) => (t, true),
+                (None, None) => return None,
+            };
+            if !from_timers {
+                self.flights.pop_first();
+                return Some(t);
             }
+            self.timers.pop();
+            let key = JobKey {
+                slot: t.1,
+                generation: t.2,
+            };
+            if self
+                .entry(key)
+                .is_some_and(|entry| entry.timer_at == t.0 && !entry.timer_in_flights)
+            {
+                return Some(t);
+            }
+        }
+    }
+
+    /// The running, shareable job whose sharing key is `key`.
+    fn shared_job(&self, key: u64) -> Option<JobKey> {
+        let slots = &self.slots;
+        let slot = *self
+            .shared
+            .find(key, |s| slot_share_key(slots, *s) == key)?;
+        Some(JobKey {
+            slot,
+            generation: slots[slot].generation,
+        })
+    }
+
+    /// Takes a job out of the sharing index.
+    fn unshare(&mut self, key: JobKey, share_key: u64) {
+        if share_key == NO_SHARE {
+            return;
+        }
+        let slots = &self.slots;
+        if let Ok(found) = self.shared.find_entry(share_key, |s| {
+            *s == key.slot && slot_share_key(slots, *s) == share_key
+        }) {
+            found.remove();
         }
     }
 
     /// Moves the job's outputs to the fleet's, fanning events out to subscribers;
     /// removes the job once it has finished.
     fn drain(&mut self, key: JobKey) {
-        let Some(entry) = self.slots[key.slot as usize].entry.as_mut() else {
+        let Some(entry) = self.slots[key.slot].entry.as_mut() else {
             return;
         };
         entry.job.lend_buffer(&mut self.spare);
@@ -927,15 +1072,22 @@ impl<P: Interpret> Fleet<P> {
     }
 
     fn remove(&mut self, key: JobKey) {
-        let slot = &mut self.slots[key.slot as usize];
+        let slot = &mut self.slots[key.slot];
         let Some(entry) = slot.entry.take() else {
             return;
         };
         slot.generation = slot.generation.wrapping_add(1);
         self.free.push(key.slot);
         self.live -= 1;
-        if entry.share_key != NO_SHARE && self.shared.get(&entry.share_key) == Some(&key) {
-            self.shared.remove(&entry.share_key);
+        if entry.timer_in_flights {
+            self.flights
+                .remove(&(entry.timer_at, key.slot, key.generation));
+        }
+        // Its slot no longer holds the key: look it up by slot alone.
+        if entry.share_key != NO_SHARE
+            && let Ok(found) = self.shared.find_entry(entry.share_key, |s| *s == key.slot)
+        {
+            found.remove();
         }
         if entry.in_flight {
             self.release_slot(entry.origin);
@@ -1023,8 +1175,9 @@ impl<P: Interpret> Fleet<P> {
         let (share_key, origin) = (entry.share_key, entry.origin);
         // A job on its way out is no longer shared: a later subscription to the
         // same status URL starts a job of its own.
-        if share_key != NO_SHARE && self.shared.get(&share_key) == Some(&key) {
-            self.shared.remove(&share_key);
+        self.unshare(key, share_key);
+        if let Some(entry) = self.entry_mut(key) {
+            entry.share_key = NO_SHARE;
         }
         let paused = self.paused || self.origins[origin as usize].paused;
         self.with_job(key, |job| {
@@ -1089,6 +1242,14 @@ fn origin_name(url: &Url) -> String {
     )
 }
 
+/// The sharing key of the job in `slot`, [`NO_SHARE`] when it has none.
+fn slot_share_key<P>(slots: &Slots<P>, slot: u32) -> u64 {
+    slots
+        .get(slot)
+        .and_then(|s| s.entry.as_ref())
+        .map_or(NO_SHARE, |entry| entry.share_key)
+}
+
 /// The sharing key of a job polled by URL; jobs that are submitted are never shared
 /// (each submit creates a job).
 fn share_key<P: Interpret>(spec: &JobSpec<P>) -> Option<u64> {
@@ -1108,5 +1269,142 @@ fn same_job<P: Interpret>(running: &JobSpec<P>, new: &JobSpec<P>) -> bool {
             a == b && running.profile.name() == new.profile.name() && running.headers == new.headers
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::schedule::Schedule;
+
+    fn config() -> Arc<Config> {
+        Arc::new(Config {
+            poll: Schedule::Fixed {
+                interval: Duration::from_secs(10),
+            },
+            deadline: None,
+            ..Config::standard()
+        })
+    }
+
+    fn spec(profile: &Arc<Profile>, n: usize) -> JobSpec<Arc<Profile>> {
+        let url = format!("https://api.example.com/api/v1/jobs/job_{n}")
+            .parse()
+            .unwrap();
+        JobSpec {
+            profile: profile.clone(),
+            ..JobSpec::poll_shared(url)
+        }
+    }
+
+    /// Answers every request at once with `body`; returns how many.
+    fn answer_all(fleet: &mut Fleet, now: Instant, body: &'static str) -> usize {
+        let mut answered = 0;
+        while let Some(output) = fleet.poll_output() {
+            if let FleetOutput::Transmit { job, transmit } = output {
+                let response = http::Response::new(Bytes::from_static(body.as_bytes()));
+                fleet
+                    .handle_response(job, transmit.id, response, now)
+                    .unwrap();
+                answered += 1;
+            }
+        }
+        answered
+    }
+
+    const RUNNING: &str = r#"{"status":"processing"}"#;
+
+    #[test]
+    fn answered_requests_leave_no_timer_behind() {
+        let profile = Arc::new(Profile::jobs());
+        let mut fleet: Fleet = Fleet::new(FleetConfig {
+            max_in_flight: 7,
+            ..FleetConfig::default()
+        });
+        let jobs = 50;
+        for n in 0..jobs {
+            fleet
+                .add(spec(&profile, n), config(), Instant::ZERO)
+                .unwrap();
+        }
+        let mut now = Instant::ZERO;
+        let mut answered = answer_all(&mut fleet, now, RUNNING);
+        while answered < 20 * jobs {
+            now = fleet.poll_timeout().unwrap();
+            fleet.handle_timeout(now);
+            answered += answer_all(&mut fleet, now, RUNNING);
+            // One timer entry a job at most, and request timeouts only for the
+            // requests in flight (none: every answer came at once).
+            assert!(fleet.timers.len() <= jobs, "{} timers", fleet.timers.len());
+            assert!(fleet.flights.is_empty());
+        }
+        assert_eq!(fleet.metrics().requests, answered as u64);
+    }
+
+    #[test]
+    fn a_request_in_flight_times_out_from_the_flights_queue() {
+        let profile = Arc::new(Profile::jobs());
+        let mut fleet: Fleet = Fleet::new(FleetConfig::default());
+        fleet
+            .add(spec(&profile, 1), config(), Instant::ZERO)
+            .unwrap();
+        let Some(FleetOutput::Transmit { transmit, .. }) = fleet.poll_output() else {
+            panic!("a request");
+        };
+        assert_eq!(fleet.flights.len(), 1);
+        // Nothing answers: the request's timeout is the next thing due.
+        let at = fleet.poll_timeout().unwrap();
+        assert_eq!(at, Instant::ZERO + transmit.timeout);
+        fleet.handle_timeout(at);
+        let outputs: Vec<_> = std::iter::from_fn(|| fleet.poll_output()).collect();
+        assert!(
+            outputs.iter().any(
+                |o| matches!(o, FleetOutput::Abort { request, .. } if *request == transmit.id)
+            ),
+            "{outputs:?}"
+        );
+        assert!(fleet.flights.is_empty());
+        assert_eq!(fleet.in_flight(), 0);
+    }
+
+    #[test]
+    fn the_sharing_index_follows_jobs_across_slot_chunks() {
+        let profile = Arc::new(Profile::jobs());
+        let mut fleet: Fleet = Fleet::new(FleetConfig::default());
+        let jobs = CHUNK * 2 + 5;
+        let first: Vec<_> = (0..jobs)
+            .map(|n| {
+                fleet
+                    .add(spec(&profile, n), config(), Instant::ZERO)
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(fleet.slots.chunks.len(), 3);
+        assert_eq!(fleet.shared.len(), jobs);
+        // The same URLs again join the running jobs, in every chunk.
+        for n in [0, CHUNK - 1, CHUNK, jobs - 1] {
+            let again = fleet
+                .add(spec(&profile, n), config(), Instant::ZERO)
+                .unwrap();
+            assert_eq!(again.job(), first[n].job());
+            assert_eq!(fleet.subscribers(again.job()), 2);
+        }
+        assert_eq!(fleet.len(), jobs);
+        // Once every job has ended, the index is empty and a slot is reused.
+        let mut now = Instant::ZERO;
+        answer_all(&mut fleet, now, RUNNING);
+        now = fleet.poll_timeout().unwrap();
+        fleet.handle_timeout(now);
+        answer_all(&mut fleet, now, r#"{"status":"completed"}"#);
+        while !fleet.is_empty() {
+            now = fleet.poll_timeout().unwrap();
+            fleet.handle_timeout(now);
+            answer_all(&mut fleet, now, r#"{"status":"completed"}"#);
+        }
+        assert_eq!(fleet.shared.len(), 0);
+        let reused = fleet.add(spec(&profile, 0), config(), now).unwrap();
+        assert!(reused.job().slot < fleet.slots.len());
+        assert_eq!(fleet.slots.chunks.len(), 3);
     }
 }
