@@ -65,7 +65,7 @@
 //! ```
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
@@ -81,6 +81,10 @@ use crate::job::{Input, InputError, Job, JobSpec, Output, RequestId, SpecError, 
 use crate::profile::{Interpret, Profile};
 use crate::rng::Rng;
 use crate::time::Instant;
+
+mod flights;
+
+use flights::{FlightId, Flights, NO_FLIGHT};
 
 /// The fleet's own limits.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -304,9 +308,9 @@ struct Entry<P> {
     share_key: u64,
     /// The instant (µs) of its timer entry, `u64::MAX` for none.
     timer_at: u64,
-    /// Whether that entry is in `flights` (its request's timeout) rather than in
-    /// `timers`.
-    timer_in_flights: bool,
+    /// When that entry is in `flights` (its request's timeout) rather than in
+    /// `timers`: its id there, else [`NO_FLIGHT`].
+    flight: FlightId,
     subscribers: Subscribers,
     next_subscriber: u32,
     /// A request of this job is in flight (counted against the limits).
@@ -406,7 +410,7 @@ pub struct Fleet<P = Arc<Profile>> {
     /// Timeouts of the requests in flight, same form. Removed when the answer comes,
     /// so that answered requests leave nothing behind in `timers` (a million idle
     /// jobs keep one timer entry each); at most `max_in_flight` long.
-    flights: BTreeSet<(u64, u32, u32)>,
+    flights: Flights,
     /// Origin throttle ends: (instant µs, origin).
     throttle_ends: BinaryHeap<Reverse<(u64, u32)>>,
     origins: Vec<Origin>,
@@ -457,7 +461,7 @@ impl<P: Interpret> Fleet<P> {
             free: Vec::new(),
             live: 0,
             timers: BinaryHeap::new(),
-            flights: BTreeSet::new(),
+            flights: Flights::default(),
             throttle_ends: BinaryHeap::new(),
             origins: Vec::new(),
             origin_index: HashMap::new(),
@@ -519,7 +523,7 @@ impl<P: Interpret> Fleet<P> {
             origin,
             share_key,
             timer_at: NO_TIMER,
-            timer_in_flights: false,
+            flight: NO_FLIGHT,
             subscribers: Subscribers::One(0),
             next_subscriber: 1,
             in_flight: false,
@@ -592,7 +596,7 @@ impl<P: Interpret> Fleet<P> {
                 continue;
             };
             entry.timer_at = NO_TIMER;
-            entry.timer_in_flights = false;
+            entry.flight = NO_FLIGHT;
             self.feed(
                 key,
                 Input::Tick {
@@ -611,16 +615,17 @@ impl<P: Interpret> Fleet<P> {
             let key = JobKey { slot, generation };
             if self
                 .entry(key)
-                .is_some_and(|entry| entry.timer_at == at && !entry.timer_in_flights)
+                .is_some_and(|entry| entry.timer_at == at && entry.flight == NO_FLIGHT)
             {
                 break;
             }
             self.timers.pop();
         }
-        let job = match (self.timers.peek(), self.flights.first()) {
-            (Some(Reverse((a, _, _))), Some((b, _, _))) => Some(*a.min(b)),
-            (Some(Reverse((a, _, _))), None) | (None, Some((a, _, _))) => Some(*a),
-            (None, None) => None,
+        let timer = self.timers.peek().map(|Reverse((at, _, _))| *at);
+        let flight = self.flights.first().map(|(at, _, _)| at);
+        let job = match (timer, flight) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         };
         let throttle = self.throttle_ends.peek().map(|Reverse((at, _))| *at);
         let at = match (job, throttle) {
@@ -897,20 +902,23 @@ impl<P: Interpret> Fleet<P> {
         };
         let at = entry.job.wake_at().map_or(NO_TIMER, Instant::as_micros);
         let in_flights = entry.in_flight;
-        if at == entry.timer_at && in_flights == entry.timer_in_flights {
+        if at == entry.timer_at && in_flights == (entry.flight != NO_FLIGHT) {
             return;
         }
-        let (old, old_in_flights) = (entry.timer_at, entry.timer_in_flights);
+        let old_flight = entry.flight;
         entry.timer_at = at;
-        entry.timer_in_flights = in_flights && at != NO_TIMER;
-        if old_in_flights {
-            self.flights.remove(&(old, key.slot, key.generation));
+        entry.flight = NO_FLIGHT;
+        if old_flight != NO_FLIGHT {
+            self.flights.remove(old_flight);
         }
         if at == NO_TIMER {
             return;
         }
         if in_flights {
-            self.flights.insert((at, key.slot, key.generation));
+            let id = self.flights.insert(at, key.slot, key.generation);
+            if let Some(entry) = self.entry_mut(key) {
+                entry.flight = id;
+            }
         } else {
             self.timers.push(Reverse((at, key.slot, key.generation)));
         }
@@ -925,7 +933,7 @@ impl<P: Interpret> Fleet<P> {
                 .peek()
                 .map(|Reverse(t)| *t)
                 .filter(|t| t.0 <= now);
-            let flight = self.flights.first().copied().filter(|t| t.0 <= now);
+            let flight = self.flights.first().filter(|t| t.0 <= now);
             let (t, from_timers) = match (timer, flight) {
                 (Some(t), Some(f)) if t < f => (t, true),
                 (_, Some(f)) => (f, false),
@@ -943,7 +951,7 @@ impl<P: Interpret> Fleet<P> {
             };
             if self
                 .entry(key)
-                .is_some_and(|entry| entry.timer_at == t.0 && !entry.timer_in_flights)
+                .is_some_and(|entry| entry.timer_at == t.0 && entry.flight == NO_FLIGHT)
             {
                 return Some(t);
             }
@@ -1079,9 +1087,8 @@ impl<P: Interpret> Fleet<P> {
         slot.generation = slot.generation.wrapping_add(1);
         self.free.push(key.slot);
         self.live -= 1;
-        if entry.timer_in_flights {
-            self.flights
-                .remove(&(entry.timer_at, key.slot, key.generation));
+        if entry.flight != NO_FLIGHT {
+            self.flights.remove(entry.flight);
         }
         // Its slot no longer holds the key: look it up by slot alone.
         if entry.share_key != NO_SHARE
@@ -1337,7 +1344,7 @@ mod tests {
             // One timer entry a job at most, and request timeouts only for the
             // requests in flight (none: every answer came at once).
             assert!(fleet.timers.len() <= jobs, "{} timers", fleet.timers.len());
-            assert!(fleet.flights.is_empty());
+            assert_eq!(fleet.flights.len(), 0);
         }
         assert_eq!(fleet.metrics().requests, answered as u64);
     }
@@ -1364,7 +1371,7 @@ mod tests {
             ),
             "{outputs:?}"
         );
-        assert!(fleet.flights.is_empty());
+        assert_eq!(fleet.flights.len(), 0);
         assert_eq!(fleet.in_flight(), 0);
     }
 

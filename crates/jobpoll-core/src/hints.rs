@@ -11,7 +11,7 @@ use core::time::Duration;
 use std::time::SystemTime;
 
 use http::header::{DATE, RETRY_AFTER};
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 use crate::time::{serde_micros, whole_micros};
@@ -113,11 +113,13 @@ pub fn read_hints(headers: &http::HeaderMap, cap: Duration) -> Hints {
 /// At most this many characters of a header value are quoted in a problem.
 const EXCERPT_CHARS: usize = 64;
 
-const RETRY_AFTER_MS: &str = "retry-after-ms";
-const RATELIMIT: &str = "ratelimit";
-const RATELIMIT_REMAINING: &str = "ratelimit-remaining";
-const RATELIMIT_RESET: &str = "ratelimit-reset";
-const RATELIMIT_POLICY: &str = "ratelimit-policy";
+// Header names as constants: a lookup by `&str` parses the name on every call,
+// and these are looked up on every response.
+const RETRY_AFTER_MS: HeaderName = HeaderName::from_static("retry-after-ms");
+const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
+const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+const RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 
 /// Gathers the longest wait and the problems seen on the way.
 #[derive(Default)]
@@ -484,7 +486,7 @@ fn split_outside_quotes(text: &str, separator: char) -> Option<Vec<&str>> {
 /// unusable values before it.
 fn first_uint(
     headers: &HeaderMap,
-    header: &str,
+    header: HeaderName,
     display: &str,
     collector: &mut Collector,
 ) -> Option<u64> {
