@@ -5,8 +5,8 @@
 //! heap never holds more than the requests in flight (at most `max_in_flight`) and
 //! everything it touches stays in cache. Entries are ordered by `(instant, slot,
 //! generation)`, like the fleet's other timers, so the order in which timers fire is
-//! fully determined. Removal by id costs O(log k) with k entries: each entry's
-//! position in the heap is kept in its record.
+//! fully determined. Removal by id costs O(log k) with k entries: each id's
+//! position in the heap is kept beside it.
 
 /// An entry's handle, to remove it.
 pub(super) type FlightId = u32;
@@ -14,40 +14,36 @@ pub(super) type FlightId = u32;
 /// No entry.
 pub(super) const NO_FLIGHT: FlightId = FlightId::MAX;
 
+/// One entry, its key inline so that sifting compares without indirection.
 #[derive(Clone, Copy, Debug)]
-struct Record {
+struct Node {
     key: (u64, u32, u32),
-    /// Its index in `heap`.
-    position: u32,
+    id: FlightId,
 }
 
 #[derive(Debug, Default)]
 pub(super) struct Flights {
-    /// Ids, as a min-heap by their record's key.
-    heap: Vec<FlightId>,
-    records: Vec<Record>,
+    /// A min-heap by key.
+    heap: Vec<Node>,
+    /// Each id's index in `heap` (meaningless for a free id).
+    positions: Vec<u32>,
     free: Vec<FlightId>,
 }
 
 impl Flights {
     /// Adds a timeout at `at` for the job in `slot`; its id, to remove it.
     pub(super) fn insert(&mut self, at: u64, slot: u32, generation: u32) -> FlightId {
-        let position = u32::try_from(self.heap.len()).unwrap_or(u32::MAX);
-        let record = Record {
-            key: (at, slot, generation),
-            position,
-        };
         let id = match self.free.pop() {
-            Some(id) => {
-                self.records[id as usize] = record;
-                id
-            }
+            Some(id) => id,
             None => {
-                self.records.push(record);
-                u32::try_from(self.records.len() - 1).unwrap_or(u32::MAX)
+                self.positions.push(0);
+                u32::try_from(self.positions.len() - 1).unwrap_or(u32::MAX)
             }
         };
-        self.heap.push(id);
+        self.heap.push(Node {
+            key: (at, slot, generation),
+            id,
+        });
         self.sift_up(self.heap.len() - 1);
         id
     }
@@ -55,34 +51,38 @@ impl Flights {
     /// Removes the entry `id`. An id already removed changes nothing, unless a
     /// later insert has reused it: callers forget an id once it is removed.
     pub(super) fn remove(&mut self, id: FlightId) {
-        let Some(record) = self.records.get(id as usize) else {
+        let Some(position) = self.positions.get(id as usize).map(|p| *p as usize) else {
             return;
         };
-        let position = record.position as usize;
-        if self.heap.get(position) != Some(&id) {
+        if self.heap.get(position).is_none_or(|node| node.id != id) {
             return;
         }
-        let last = self.heap.len() - 1;
-        self.swap(position, last);
-        self.heap.pop();
         self.free.push(id);
-        if position < self.heap.len() {
-            self.sift_down(position);
+        let Some(last) = self.heap.pop() else {
+            return;
+        };
+        if position == self.heap.len() {
+            return;
+        }
+        // The last node fills the hole, then finds its place.
+        self.place(position, last);
+        if position > 0 && last.key < self.heap[(position - 1) / 2].key {
             self.sift_up(position);
+        } else {
+            self.sift_down(position);
         }
     }
 
     /// The earliest entry.
     pub(super) fn first(&self) -> Option<(u64, u32, u32)> {
-        self.heap.first().map(|id| self.key(*id))
+        self.heap.first().map(|node| node.key)
     }
 
     /// Takes the earliest entry out.
     pub(super) fn pop_first(&mut self) -> Option<(u64, u32, u32)> {
-        let id = *self.heap.first()?;
-        let key = self.key(id);
-        self.remove(id);
-        Some(key)
+        let first = *self.heap.first()?;
+        self.remove(first.id);
+        Some(first.key)
     }
 
     /// How many entries there are.
@@ -91,51 +91,45 @@ impl Flights {
         self.heap.len()
     }
 
-    fn key(&self, id: FlightId) -> (u64, u32, u32) {
-        self.records[id as usize].key
-    }
-
-    fn less(&self, a: usize, b: usize) -> bool {
-        self.records[self.heap[a] as usize].key < self.records[self.heap[b] as usize].key
-    }
-
-    fn swap(&mut self, a: usize, b: usize) {
-        self.heap.swap(a, b);
-        for position in [a, b] {
-            let id = self.heap[position] as usize;
-            self.records[id].position = u32::try_from(position).unwrap_or(u32::MAX);
-        }
+    fn place(&mut self, position: usize, node: Node) {
+        self.heap[position] = node;
+        self.positions[node.id as usize] = u32::try_from(position).unwrap_or(u32::MAX);
     }
 
     fn sift_up(&mut self, mut position: usize) {
+        let node = self.heap[position];
         while position > 0 {
             let parent = (position - 1) / 2;
-            if !self.less(position, parent) {
+            if node.key >= self.heap[parent].key {
                 break;
             }
-            self.swap(position, parent);
+            self.place(position, self.heap[parent]);
             position = parent;
         }
+        self.place(position, node);
     }
 
     fn sift_down(&mut self, mut position: usize) {
+        let node = self.heap[position];
+        let len = self.heap.len();
         loop {
             let left = 2 * position + 1;
-            if left >= self.heap.len() {
+            if left >= len {
                 break;
             }
             let right = left + 1;
-            let child = if right < self.heap.len() && self.less(right, left) {
+            let child = if right < len && self.heap[right].key < self.heap[left].key {
                 right
             } else {
                 left
             };
-            if !self.less(child, position) {
+            if self.heap[child].key >= node.key {
                 break;
             }
-            self.swap(position, child);
+            self.place(position, self.heap[child]);
             position = child;
         }
+        self.place(position, node);
     }
 }
 
