@@ -18,8 +18,9 @@
 //! The two variants:
 //!
 //! - **fleet**: `Client::fleet` with `max_in_flight` (256 unless set) over the fleet
-//!   and per origin, one `FleetHandle::add` per job (the `jobs` profile, one shared
-//!   `Arc<Config>` polling at a fixed interval), then every `FleetJob` awaited;
+//!   and per origin, the jobs added with `FleetHandle::add_many` in batches of
+//!   1 000 (the `jobs` profile, one shared `Arc<Config>` polling at a fixed
+//!   interval), then every `FleetJob` awaited;
 //! - **loop**: one `tokio::spawn` per job running what one would write by hand:
 //!   GET, read the body, parse the JSON, look at `status`, sleep, repeat; a
 //!   `tokio::sync::Semaphore` with as many permits as the fleet's `max_in_flight`
@@ -70,6 +71,9 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
+
+/// Jobs per `add_many` call.
+const ADD_BATCH: usize = 1_000;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -413,16 +417,17 @@ impl Side {
                 config,
             } => {
                 let mut jobs = Vec::with_capacity(urls.len());
-                for url in urls {
-                    let spec = JobSpec {
+                for batch in urls.chunks(ADD_BATCH) {
+                    let specs = batch.iter().map(|url| JobSpec {
                         profile: Arc::clone(profile),
                         start: Start::Poll {
                             status_url: url.parse().unwrap(),
                             job_id: None,
                         },
                         headers: Vec::new(),
-                    };
-                    jobs.push(fleet.add(spec, Arc::clone(config)).await.unwrap());
+                    });
+                    let added = fleet.add_many(specs, Arc::clone(config)).await.unwrap();
+                    jobs.extend(added.into_iter().map(Result::unwrap));
                 }
                 Running::Fleet(jobs)
             }

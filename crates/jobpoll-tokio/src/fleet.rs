@@ -54,9 +54,15 @@ enum Command {
     Add {
         spec: JobSpec<Arc<Profile>>,
         config: Arc<Config>,
-        outcome: oneshot::Sender<Box<Outcome>>,
+        outcome: OutcomeSender,
         events: Option<EventSink>,
         reply: oneshot::Sender<Result<Subscriber, SpecError>>,
+    },
+    /// Many jobs under one configuration, in one message and one reply.
+    AddMany {
+        jobs: Vec<(JobSpec<Arc<Profile>>, OutcomeSender)>,
+        config: Arc<Config>,
+        reply: oneshot::Sender<Vec<Result<Subscriber, SpecError>>>,
     },
     Events {
         subscriber: Subscriber,
@@ -75,11 +81,14 @@ enum Command {
 
 type Ack = oneshot::Sender<()>;
 
+/// Where a subscription's outcome goes (boxed: see [`Delivery`]).
+type OutcomeSender = oneshot::Sender<Box<Outcome>>;
+
 /// Where one subscription's outcome and events go. The outcome is boxed so that a
 /// waiting subscription holds a small allocation; the event queue exists only once
 /// somebody takes the events.
 struct Delivery {
-    outcome: oneshot::Sender<Box<Outcome>>,
+    outcome: OutcomeSender,
     events: Option<EventSink>,
 }
 
@@ -215,6 +224,32 @@ impl Runner {
                     }
                     Err(error) => {
                         let _ = reply.send(Err(error));
+                    }
+                }
+            }
+            Command::AddMany {
+                jobs,
+                config,
+                reply,
+            } => {
+                if !self.shutdown_waiters.is_empty() {
+                    return;
+                }
+                let added: Vec<_> = jobs
+                    .into_iter()
+                    .map(|(spec, outcome)| {
+                        self.see_origin(&spec);
+                        let subscriber = self.fleet.add(spec, config.clone(), now)?;
+                        let events = None;
+                        self.deliveries
+                            .insert(subscriber, Delivery { outcome, events });
+                        Ok(subscriber)
+                    })
+                    .collect();
+                if let Err(added) = reply.send(added) {
+                    // The caller stopped waiting: stop what it would have had.
+                    for subscriber in added.into_iter().flatten() {
+                        self.stop(subscriber);
                     }
                 }
             }
@@ -403,6 +438,48 @@ impl FleetHandle {
         config: Arc<Config>,
     ) -> Result<FleetJob, DriverError> {
         self.enlist(spec, config, true).await
+    }
+
+    /// [`FleetHandle::add`] for many jobs under one configuration, with one
+    /// message to the fleet's task and one reply for all of them: the way to start
+    /// thousands. One result per spec, in order (a spec the core refuses is
+    /// [`DriverError::Spec`] and does not stop the others); the outer error is
+    /// [`DriverError::FleetClosed`].
+    pub async fn add_many(
+        &self,
+        specs: impl IntoIterator<Item = JobSpec<Arc<Profile>>>,
+        config: Arc<Config>,
+    ) -> Result<Vec<Result<FleetJob, DriverError>>, DriverError> {
+        let (jobs, outcomes): (Vec<_>, Vec<_>) = specs
+            .into_iter()
+            .map(|spec| {
+                let (sender, outcome) = oneshot::channel();
+                ((spec, sender), outcome)
+            })
+            .unzip();
+        let (reply, replied) = oneshot::channel();
+        self.send(Command::AddMany {
+            jobs,
+            config,
+            reply,
+        })?;
+        let added = replied.await.map_err(|_| DriverError::FleetClosed)?;
+        Ok(added
+            .into_iter()
+            .zip(outcomes)
+            .map(|(added, outcome)| {
+                let subscriber = added?;
+                Ok(FleetJob {
+                    subscriber,
+                    outcome,
+                    commands: self.commands.clone(),
+                    events: None,
+                    events_taken: false,
+                    event_capacity: self.event_capacity,
+                    done: false,
+                })
+            })
+            .collect())
     }
 
     async fn enlist(

@@ -122,6 +122,41 @@ async fn many_jobs_complete_in_one_task() {
 }
 
 #[tokio::test]
+async fn add_many_starts_every_job_with_one_message_and_refuses_only_the_bad_one() {
+    let server = jobs_server(2).await;
+    let profile = Arc::new(Profile::jobs());
+    let fleet = fleet(16, 16);
+    let mut specs: Vec<_> = ids(0..100).map(|id| spec(&server, &profile, &id)).collect();
+    // A header no HTTP request can carry: refused, and only this one.
+    specs[40] = spec(&server, &profile, "job_40").with_header("bad header", "x");
+    // A second subscription to job 0 joins it.
+    specs.push(spec(&server, &profile, "job_0"));
+    let added = fleet.add_many(specs, quick()).await.unwrap();
+    assert_eq!(added.len(), 101);
+    let mut outcomes = 0;
+    for (n, job) in added.into_iter().enumerate() {
+        match job {
+            Err(DriverError::Spec(_)) => assert_eq!(n, 40),
+            Err(other) => panic!("job {n}: {other}"),
+            Ok(job) => {
+                assert_ne!(n, 40);
+                let outcome = job.await.unwrap();
+                assert!(outcome.is_success(), "job {n}: {outcome}");
+                outcomes += 1;
+            }
+        }
+    }
+    assert_eq!(outcomes, 100);
+    fleet.idle().await.unwrap();
+    let metrics = fleet.metrics().await.unwrap();
+    // 99 jobs (job 0 shared, job 40 refused), two polls each.
+    assert_eq!(metrics.totals.jobs, 99);
+    assert_eq!(metrics.totals.requests, 198);
+    assert_eq!(count(&server, "GET", "/api/v1/jobs/job_0"), 2);
+    assert_eq!(count(&server, "GET", "/api/v1/jobs/job_40"), 0);
+}
+
+#[tokio::test]
 async fn two_subscribers_to_one_url_share_each_poll() {
     let server = jobs_server(6).await;
     let profile = Arc::new(Profile::jobs());
