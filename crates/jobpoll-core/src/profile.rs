@@ -18,11 +18,17 @@
 //! A profile that sets `revision_pointer` also puts the whole status body in
 //! [`StatusReport::body`], so update events can carry it.
 
+mod scan;
+
+use core::cell::Cell;
 use core::time::Duration;
+use std::borrow::Cow;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use url::Url;
+
+use scan::{Kind, Scan};
 
 /// Where the job stands according to one status response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -593,7 +599,7 @@ impl Profile {
         let doc = parse_json(body)?.ok_or_else(|| not_json(body))?;
         self.submit_id_pointers
             .iter()
-            .find_map(|pointer| find(&doc, pointer, id_text))
+            .find_map(|pointer| find_in(&doc, pointer, id_text))
             .ok_or_else(|| missing(&self.submit_id_pointers.join(" or "), body))
     }
 }
@@ -725,35 +731,10 @@ impl Interpret for Profile {
         &self,
         response: &http::Response<Bytes>,
     ) -> Result<StatusReport, InterpretError> {
-        let body = response.body().as_ref();
-        let (doc, outcome) = match &self.completion {
-            Completion::Status { pointer, values } => {
-                let doc = parse_json(body)?.ok_or_else(|| not_json(body))?;
-                let outcome = status_rule(&doc, body, pointer, values)?;
-                (Some(doc), outcome)
-            }
-            Completion::FileTasks {
-                url_pointer,
-                tasks_pointer,
-            } => {
-                let doc = parse_json(body)?.ok_or_else(|| not_json(body))?;
-                if !doc.is_object() {
-                    return Err(missing(tasks_pointer, body));
-                }
-                let outcome = file_tasks_rule(&doc, url_pointer, tasks_pointer);
-                (Some(doc), outcome)
-            }
-            Completion::GoogleOperation => {
-                let doc = parse_json(body)?.ok_or_else(|| not_json(body))?;
-                if !doc.is_object() {
-                    return Err(missing("/done", body));
-                }
-                let outcome = google_rule(&doc);
-                (Some(doc), outcome)
-            }
-            Completion::AzureOperation => azure_rule(response.status(), body)?,
-        };
-        Ok(self.report(doc, outcome))
+        match self.read_status_by_scan(response.body()) {
+            Some(read) => read,
+            None => self.read_status_by_tree(response),
+        }
     }
 
     fn results_url(&self, job: JobRef<'_>) -> Option<Result<Url, InterpretError>> {
@@ -805,6 +786,94 @@ impl Interpret for Profile {
     }
 }
 
+impl Profile {
+    /// The reference way to read a status response: the whole body parsed into a
+    /// `serde_json::Value`, then the pointers looked up in it.
+    /// [`Interpret::read_status`] gives the same answer (the same report or the same
+    /// error) for every body; for [`Completion::Status`] profiles without a
+    /// `revision_pointer` it first tries a scan of the body that builds no tree, and
+    /// comes here when the scan cannot be sure. Public for differential tests and
+    /// fuzzing.
+    #[doc(hidden)]
+    pub fn read_status_by_tree(
+        &self,
+        response: &http::Response<Bytes>,
+    ) -> Result<StatusReport, InterpretError> {
+        let body = response.body().as_ref();
+        let (doc, outcome) = match &self.completion {
+            Completion::Status { pointer, values } => {
+                let doc = parse_json(body)?.ok_or_else(|| not_json(body))?;
+                let outcome = status_rule(&doc, body, pointer, values)?;
+                (Some(doc), outcome)
+            }
+            Completion::FileTasks {
+                url_pointer,
+                tasks_pointer,
+            } => {
+                let doc = parse_json(body)?.ok_or_else(|| not_json(body))?;
+                if !doc.is_object() {
+                    return Err(missing(tasks_pointer, body));
+                }
+                let outcome = file_tasks_rule(&doc, url_pointer, tasks_pointer);
+                (Some(doc), outcome)
+            }
+            Completion::GoogleOperation => {
+                let doc = parse_json(body)?.ok_or_else(|| not_json(body))?;
+                if !doc.is_object() {
+                    return Err(missing("/done", body));
+                }
+                let outcome = google_rule(&doc);
+                (Some(doc), outcome)
+            }
+            Completion::AzureOperation => azure_rule(response.status(), body)?,
+        };
+        Ok(self.report(doc, outcome))
+    }
+
+    /// The fast path of [`Interpret::read_status`]: the status body scanned for the
+    /// pointers the report needs, without building a `serde_json::Value`. `None`
+    /// when the profile is not one it handles or the scan cannot promise the answer
+    /// of [`Profile::read_status_by_tree`] (invalid JSON, duplicate keys on a
+    /// pointer's path, ...; see `scan`).
+    fn read_status_by_scan(&self, body: &[u8]) -> Option<Result<StatusReport, InterpretError>> {
+        let Completion::Status { pointer, values } = &self.completion else {
+            return None;
+        };
+        if self.revision_pointer.is_some() {
+            return None;
+        }
+        let text = std::str::from_utf8(trim_body(body)).ok()?;
+        if text.is_empty() {
+            return None;
+        }
+        let mut scan = Scan::new();
+        target_tried(&mut scan, pointer).ok()?;
+        for wanted in &self.submit_id_pointers {
+            target_tried(&mut scan, wanted).ok()?;
+        }
+        let optional = [
+            &self.percentage_pointer,
+            &self.step_pointer,
+            &self.eta_pointer,
+            &self.result_pointer,
+            &self.error_message_pointer,
+            &self.error_details_pointer,
+        ];
+        for wanted in optional.into_iter().flatten() {
+            target_tried(&mut scan, wanted).ok()?;
+        }
+        scan.run(text).ok()?;
+        let unsure = Cell::new(false);
+        let doc = Scanned {
+            scan: &scan,
+            unsure: &unsure,
+        };
+        let read =
+            status_rule(doc, body, pointer, values).map(|outcome| self.report_from(doc, outcome));
+        (!unsure.get()).then_some(read)
+    }
+}
+
 // ---------------------------------------------------------------------------------
 // Status interpretation.
 
@@ -836,39 +905,54 @@ impl Outcome {
 
 impl Profile {
     fn report(&self, doc: Option<serde_json::Value>, outcome: Outcome) -> StatusReport {
+        let Some(doc) = doc else {
+            return StatusReport {
+                state: Some(outcome.state),
+                status: outcome.status,
+                result: outcome.default_result,
+                ..StatusReport::default()
+            };
+        };
+        let mut report = self.report_from(&doc, outcome);
+        if let Some(pointer) = self.revision_pointer.as_deref() {
+            report.revision = find(&doc, pointer, revision_of);
+            report.body = Some(doc);
+        }
+        report
+    }
+
+    /// The report from a status body however its pointers are looked up: the one
+    /// set of rules for the parsed tree and for the scan.
+    fn report_from<'a>(&self, doc: impl Lookup<'a>, outcome: Outcome) -> StatusReport {
         let mut report = StatusReport {
             state: Some(outcome.state),
             status: outcome.status,
             ..StatusReport::default()
         };
-        let Some(doc) = doc else {
-            report.result = outcome.default_result;
-            return report;
-        };
         report.job_id = self
             .submit_id_pointers
             .iter()
-            .find_map(|pointer| find(&doc, pointer, id_text));
+            .find_map(|pointer| find_in(doc, pointer, id_text));
         report.percentage = self
             .percentage_pointer
             .as_deref()
-            .and_then(|p| find(&doc, p, lenient_f64))
+            .and_then(|p| find_in(doc, p, lenient_f64))
             .map(|p| p.clamp(0.0, 100.0));
         report.step = self
             .step_pointer
             .as_deref()
-            .and_then(|p| find(&doc, p, serde_json::Value::as_str))
-            .map(str::to_owned);
+            .and_then(|p| find_in(doc, p, Node::into_str))
+            .map(Cow::into_owned);
         report.eta = self
             .eta_pointer
             .as_deref()
-            .and_then(|p| find(&doc, p, |v| lenient_f64(v).filter(|s| *s >= 0.0)))
+            .and_then(|p| find_in(doc, p, |v| lenient_f64(v).filter(|s| *s >= 0.0)))
             .map(crate::time::duration_from_secs_f64);
         match outcome.state {
             JobState::Running => {}
             JobState::Succeeded => {
                 report.result = match self.result_pointer.as_deref() {
-                    Some(p) => find(&doc, p, non_null).cloned(),
+                    Some(p) => find_in(doc, p, non_null),
                     None => outcome.default_result,
                 };
             }
@@ -876,8 +960,8 @@ impl Profile {
                 let message = self
                     .error_message_pointer
                     .as_deref()
-                    .and_then(|p| find(&doc, p, serde_json::Value::as_str))
-                    .map(str::to_owned)
+                    .and_then(|p| find_in(doc, p, Node::into_str))
+                    .map(Cow::into_owned)
                     .or(outcome.default_message);
                 report.error_message = match (outcome.state, message) {
                     (_, Some(message)) => Some(message),
@@ -887,28 +971,22 @@ impl Profile {
                 report.error_details = self
                     .error_details_pointer
                     .as_deref()
-                    .and_then(|p| find(&doc, p, non_null))
-                    .cloned()
+                    .and_then(|p| find_in(doc, p, non_null))
                     .or(outcome.default_details);
             }
-        }
-        if let Some(pointer) = self.revision_pointer.as_deref() {
-            report.revision = find(&doc, pointer, revision_of);
-            report.body = Some(doc);
         }
         report
     }
 }
 
-fn status_rule(
-    doc: &serde_json::Value,
+fn status_rule<'a>(
+    doc: impl Lookup<'a>,
     body: &[u8],
     pointer: &str,
     values: &StatusValues,
 ) -> Result<Outcome, InterpretError> {
-    let raw =
-        find(doc, pointer, serde_json::Value::as_str).ok_or_else(|| missing(pointer, body))?;
-    let is_in = |set: &[String]| set.iter().any(|v| v.eq_ignore_ascii_case(raw));
+    let raw = find_in(doc, pointer, Node::into_str).ok_or_else(|| missing(pointer, body))?;
+    let is_in = |set: &[String]| set.iter().any(|v| v.eq_ignore_ascii_case(&raw));
     let state = if is_in(&values.running) {
         JobState::Running
     } else if is_in(&values.succeeded) {
@@ -941,7 +1019,7 @@ fn file_tasks_rule(doc: &serde_json::Value, url_pointer: &str, tasks_pointer: &s
     let latest_status = task_status(latest).unwrap_or("pending");
     if latest_status.eq_ignore_ascii_case("error") {
         let mut outcome = Outcome::new(JobState::Failed, latest_status);
-        outcome.default_message = Some(match latest.get("id").and_then(id_text) {
+        outcome.default_message = Some(match latest.get("id").map(Node::Tree).and_then(id_text) {
             Some(id) => format!("the latest task failed (task {})", excerpt(id.as_bytes())),
             None => "the latest task failed".to_owned(),
         });
@@ -1044,12 +1122,17 @@ fn azure_rule(
 // ---------------------------------------------------------------------------------
 // JSON helpers.
 
+/// The body without a UTF-8 byte order mark and surrounding ASCII whitespace: the
+/// text that is read as JSON.
+fn trim_body(body: &[u8]) -> &[u8] {
+    body.strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(body)
+        .trim_ascii()
+}
+
 /// The body as JSON; `None` when it is empty (or only whitespace / a BOM).
 fn parse_json(body: &[u8]) -> Result<Option<serde_json::Value>, InterpretError> {
-    let trimmed = body
-        .strip_prefix(b"\xEF\xBB\xBF")
-        .unwrap_or(body)
-        .trim_ascii();
+    let trimmed = trim_body(body);
     if trimmed.is_empty() {
         return Ok(None);
     }
@@ -1079,23 +1162,193 @@ fn value_bytes(value: &serde_json::Value) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()
 }
 
-/// The first value at `pointer` that `accept` takes. A pointer as written is tried
-/// first; when that finds nothing acceptable and it contains `|`, each `|`-separated
-/// alternative is tried in order (`/result_data|/result`).
+/// The alternatives tried after `pointer` itself: when it contains `|`, each
+/// `|`-separated part in order (`/result_data|/result`).
+fn alternatives(pointer: &str) -> Option<core::str::Split<'_, char>> {
+    has_pipe(pointer.as_bytes()).then(|| pointer.split('|'))
+}
+
+/// Whether `bytes` holds a `|`, eight bytes at a time (pointers are short, and
+/// every one is checked on each status response).
+fn has_pipe(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const PIPES: u64 = ONES * b'|' as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0_u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ PIPES;
+        if x.wrapping_sub(ONES) & !x & HIGH != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().contains(&b'|')
+}
+
+/// Makes every pointer [`find_in`] may try for `pointer` a target of `scan`: the
+/// pointer itself and its [`alternatives`].
+fn target_tried<'p>(scan: &mut Scan<'p, '_>, pointer: &'p str) -> Result<(), scan::Unsure> {
+    scan.target(pointer)?;
+    if let Some(alternatives) = alternatives(pointer) {
+        for alternative in alternatives {
+            scan.target(alternative)?;
+        }
+    }
+    Ok(())
+}
+
+/// The first value that `accept` takes at `pointer` as written, or else at its
+/// [`alternatives`].
 fn find<'v, T>(
     doc: &'v serde_json::Value,
     pointer: &str,
     accept: impl Fn(&'v serde_json::Value) -> Option<T>,
 ) -> Option<T> {
-    if let Some(found) = json_pointer(doc, pointer).and_then(&accept) {
-        return Some(found);
+    let try_one = |p: &str| json_pointer(doc, p).and_then(&accept);
+    try_one(pointer).or_else(|| alternatives(pointer)?.find_map(try_one))
+}
+
+/// [`find`] over any [`Lookup`].
+fn find_in<'a, T>(
+    doc: impl Lookup<'a>,
+    pointer: &str,
+    accept: impl Fn(Node<'a>) -> Option<T>,
+) -> Option<T> {
+    let try_one = |p: &str| doc.at(p).and_then(&accept);
+    try_one(pointer).or_else(|| alternatives(pointer)?.find_map(try_one))
+}
+
+/// How a status body's pointers are looked up: in the parsed tree, or in what a
+/// scan of the text found.
+trait Lookup<'a>: Copy {
+    /// The value at one RFC 6901 pointer (no `|` alternatives).
+    fn at(self, pointer: &str) -> Option<Node<'a>>;
+}
+
+impl<'a> Lookup<'a> for &'a serde_json::Value {
+    fn at(self, pointer: &str) -> Option<Node<'a>> {
+        json_pointer(self, pointer).map(Node::Tree)
     }
-    if pointer.contains('|') {
-        return pointer
-            .split('|')
-            .find_map(|alt| json_pointer(doc, alt).and_then(&accept));
+}
+
+/// The values a scan found. A pointer it cannot answer for sets `unsure`, and the
+/// caller then reads the body by tree.
+#[derive(Clone, Copy)]
+struct Scanned<'a> {
+    scan: &'a Scan<'a, 'a>,
+    unsure: &'a Cell<bool>,
+}
+
+impl Scanned<'_> {
+    fn give_up<T>(&self) -> Option<T> {
+        self.unsure.set(true);
+        None
     }
-    None
+}
+
+impl<'a> Lookup<'a> for Scanned<'a> {
+    fn at(self, pointer: &str) -> Option<Node<'a>> {
+        let Ok(found) = self.scan.get(pointer) else {
+            return self.give_up();
+        };
+        let found = found?;
+        let text = found.text;
+        let node = match found.kind {
+            Kind::Null => Node::Null,
+            Kind::Bool => Node::Bool(text == "true"),
+            Kind::Number => match scanned_number(text) {
+                Some(number) => Node::Number(number),
+                None => return self.give_up(),
+            },
+            Kind::String { escaped: false } => match text.get(1..text.len().saturating_sub(1)) {
+                Some(inner) => Node::String(Cow::Borrowed(inner)),
+                None => return self.give_up(),
+            },
+            // serde_json itself decodes the escapes, so the text is the tree's.
+            Kind::String { escaped: true } => match serde_json::from_str::<String>(text) {
+                Ok(decoded) => Node::String(Cow::Owned(decoded)),
+                Err(_) => return self.give_up(),
+            },
+            Kind::Object | Kind::Array => Node::Json {
+                text,
+                unsure: self.unsure,
+            },
+        };
+        Some(node)
+    }
+}
+
+/// A scanned number as serde_json reads it: small unsigned integers directly (they
+/// are `u64`s there too), anything else by serde_json.
+fn scanned_number(text: &str) -> Option<serde_json::Number> {
+    if text.len() <= 19 && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse::<u64>().ok().map(serde_json::Number::from);
+    }
+    match serde_json::from_str(text) {
+        Ok(serde_json::Value::Number(number)) => Some(number),
+        _ => None,
+    }
+}
+
+/// One value of a status body: a node of the parsed tree, or a value a scan found.
+enum Node<'a> {
+    /// A node of the parsed tree.
+    Tree(&'a serde_json::Value),
+    /// Scanned `null`.
+    Null,
+    /// Scanned `true` or `false`.
+    Bool(bool),
+    /// A scanned number.
+    Number(serde_json::Number),
+    /// A scanned string, decoded.
+    String(Cow<'a, str>),
+    /// A scanned object or array: its JSON text, parsed only when the value is
+    /// kept. A parse that fails (which a validated scan rules out) sets `unsure`.
+    Json {
+        text: &'a str,
+        unsure: &'a Cell<bool>,
+    },
+}
+
+impl<'a> Node<'a> {
+    fn is_null(&self) -> bool {
+        matches!(self, Node::Null | Node::Tree(serde_json::Value::Null))
+    }
+
+    fn number(&self) -> Option<&serde_json::Number> {
+        match self {
+            Node::Tree(serde_json::Value::Number(n)) | Node::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The string, as `serde_json::Value::as_str`.
+    fn into_str(self) -> Option<Cow<'a, str>> {
+        match self {
+            Node::Tree(serde_json::Value::String(s)) => Some(Cow::Borrowed(s)),
+            Node::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn into_value(self) -> Option<serde_json::Value> {
+        use serde_json::Value;
+        match self {
+            Node::Tree(value) => Some(value.clone()),
+            Node::Null => Some(Value::Null),
+            Node::Bool(b) => Some(Value::Bool(b)),
+            Node::Number(n) => Some(Value::Number(n)),
+            Node::String(s) => Some(Value::String(s.into_owned())),
+            Node::Json { text, unsure } => match serde_json::from_str(text) {
+                Ok(value) => Some(value),
+                Err(_) => {
+                    unsure.set(true);
+                    None
+                }
+            },
+        }
+    }
 }
 
 /// RFC 6901 lookup, as `serde_json::Value::pointer`, but without allocating for
@@ -1130,27 +1383,32 @@ fn json_pointer<'v>(doc: &'v serde_json::Value, pointer: &str) -> Option<&'v ser
         })
 }
 
-fn non_null(value: &serde_json::Value) -> Option<&serde_json::Value> {
-    (!value.is_null()).then_some(value)
+/// Any value but `null`.
+fn non_null(node: Node<'_>) -> Option<serde_json::Value> {
+    if node.is_null() {
+        None
+    } else {
+        node.into_value()
+    }
 }
 
 /// A number, or a string holding one; never NaN.
-fn lenient_f64(value: &serde_json::Value) -> Option<f64> {
-    let number = match value {
-        serde_json::Value::Number(n) => n.as_f64(),
-        serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
-        _ => None,
+fn lenient_f64(node: Node<'_>) -> Option<f64> {
+    let number = match node.number() {
+        Some(n) => n.as_f64(),
+        None => node.into_str().and_then(|s| s.trim().parse::<f64>().ok()),
     };
     number.filter(|n| !n.is_nan())
 }
 
 /// An id: a non-empty string, or an integer in decimal.
-fn id_text(value: &serde_json::Value) -> Option<String> {
-    match value {
-        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
-        serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
-        _ => None,
+fn id_text(node: Node<'_>) -> Option<String> {
+    if let Some(n) = node.number() {
+        return (n.is_i64() || n.is_u64()).then(|| n.to_string());
     }
+    node.into_str()
+        .filter(|s| !s.is_empty())
+        .map(Cow::into_owned)
 }
 
 /// An array's length, or a count given as a non-negative integer.
