@@ -19,6 +19,8 @@
 //! [`StatusReport::body`], so update events can carry it.
 
 mod scan;
+#[cfg(test)]
+mod scan_tests;
 
 use core::cell::Cell;
 use core::time::Duration;
