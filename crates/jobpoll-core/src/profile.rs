@@ -1166,8 +1166,34 @@ fn value_bytes(value: &serde_json::Value) -> Vec<u8> {
 
 /// The alternatives tried after `pointer` itself: when it contains `|`, each
 /// `|`-separated part in order (`/result_data|/result`).
-fn alternatives(pointer: &str) -> Option<core::str::Split<'_, char>> {
-    has_pipe(pointer.as_bytes()).then(|| pointer.split('|'))
+fn alternatives(pointer: &str) -> Option<Alternatives<'_>> {
+    has_pipe(pointer.as_bytes()).then_some(Alternatives {
+        rest: Some(pointer),
+    })
+}
+
+/// The parts of a pointer between `|`s, as `str::split('|')` gives them (without
+/// its searcher's setup, which costs more than these few bytes).
+struct Alternatives<'p> {
+    rest: Option<&'p str>,
+}
+
+impl<'p> Iterator for Alternatives<'p> {
+    type Item = &'p str;
+
+    fn next(&mut self) -> Option<&'p str> {
+        let rest = self.rest?;
+        match rest.bytes().position(|b| b == b'|') {
+            Some(at) => {
+                self.rest = rest.get(at + 1..);
+                rest.get(..at)
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
+    }
 }
 
 /// Whether `bytes` holds a `|`, eight bytes at a time (pointers are short, and
@@ -1185,7 +1211,13 @@ fn has_pipe(bytes: &[u8]) -> bool {
             return true;
         }
     }
-    chunks.remainder().contains(&b'|')
+    // A short tail: a plain loop beats a call to `memchr`.
+    for &byte in chunks.remainder() {
+        if byte == b'|' {
+            return true;
+        }
+    }
+    false
 }
 
 /// Makes every pointer [`find_in`] may try for `pointer` a target of `scan`: the
@@ -1263,12 +1295,12 @@ impl<'a> Lookup<'a> for Scanned<'a> {
                 Some(number) => Node::Number(number),
                 None => return self.give_up(),
             },
-            Kind::String { escaped: false } => match text.get(1..text.len().saturating_sub(1)) {
+            Kind::String => match text.get(1..text.len().saturating_sub(1)) {
                 Some(inner) => Node::String(Cow::Borrowed(inner)),
                 None => return self.give_up(),
             },
             // serde_json itself decodes the escapes, so the text is the tree's.
-            Kind::String { escaped: true } => match serde_json::from_str::<String>(text) {
+            Kind::EscapedString => match serde_json::from_str::<String>(text) {
                 Ok(decoded) => Node::String(Cow::Owned(decoded)),
                 Err(_) => return self.give_up(),
             },
