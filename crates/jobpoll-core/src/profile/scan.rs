@@ -9,9 +9,15 @@
 //! or read in a way this scanner does not model (numbers with an exponent or longer
 //! than [`MAX_NUMBER`] bytes, nesting deeper than [`MAX_DEPTH`]), on a key that occurs
 //! twice on a target's path (serde_json keeps the last one), on an escaped key where
-//! a target could match it, and on pointers it does not handle (more than
-//! [`MAX_TARGETS`] targets, `~` escapes, very long or deep pointers). The caller then
-//! takes the slow path, which gives the exact answer, error included.
+//! a target could match it, and on pointers it does not follow (more than
+//! [`MAX_TARGETS`] targets, a `~` escape in a segment a key may match, pointers over
+//! 255 bytes or deeper than 16 segments). The caller then takes the slow path, which
+//! gives the exact answer, error included.
+//!
+//! Keys are compared with the raw pointer text, without decoding `~0` and `~1`: a
+//! key without escapes, `/` or `~` equals a decoded segment exactly when it equals
+//! the raw one, and other keys are compared byte by byte up to the segment's first
+//! `~`, where the scan gives up.
 
 /// The scanner cannot promise serde_json's answer: use the full parse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,7 +27,7 @@ pub(crate) struct Unsure;
 pub(crate) const MAX_TARGETS: usize = 32;
 /// Segments a target pointer may have for the scan to follow it.
 const MAX_SEGMENTS: usize = 16;
-/// Bytes one target pointer may have (segment starts are stored as `u8`).
+/// Bytes one target pointer may have (the positions of its `/`s are stored as `u8`).
 const MAX_POINTER: usize = 255;
 /// Containers nested deeper than this are left to serde_json (whose limit is 128).
 pub(crate) const MAX_DEPTH: usize = 100;
