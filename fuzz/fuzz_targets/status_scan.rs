@@ -9,30 +9,11 @@ use bytes::Bytes;
 use jobpoll_core::profile::{Interpret, Profile};
 use libfuzzer_sys::fuzz_target;
 
+/// The custom profile of the crate's differential tests.
 fn custom() -> Profile {
-    serde_json::from_str(
-        r#"{
-            "name": "custom",
-            "completion": {
-                "rule": "status",
-                "pointer": "/state/phase|/status",
-                "values": {
-                    "running": ["Pending", "Running", "processing"],
-                    "succeeded": ["Done", "completed"],
-                    "failed": ["Error", "failed"],
-                    "cancelled": ["Cancelled"]
-                }
-            },
-            "submit_id_pointers": ["/meta/ids/0", "/id", "/meta/ids/1/name"],
-            "status_url": {"from": "template", "template": "/v1/{id}"},
-            "percentage_pointer": "/state/progress|/progress_data/percentage",
-            "step_pointer": "/state/message|/a~1b",
-            "eta_pointer": "/eta|/state/eta",
-            "result_pointer": "/state/output/0|/result|",
-            "error_message_pointer": "/errors/0/message|/error|/message",
-            "error_details_pointer": ""
-        }"#,
-    )
+    serde_json::from_str(include_str!(
+        "../../crates/jobpoll-core/src/profile/custom_status_profile.json"
+    ))
     .expect("a valid profile")
 }
 

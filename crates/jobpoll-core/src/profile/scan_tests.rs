@@ -20,28 +20,7 @@ use super::{Interpret, InterpretError, Profile, StatusReport};
 /// A custom status profile: nested, array-index, `|`-alternative and whole-body
 /// pointers, and one pointer with a `~` escape.
 fn custom() -> Profile {
-    serde_json::from_value(json!({
-        "name": "custom",
-        "completion": {
-            "rule": "status",
-            "pointer": "/state/phase|/status",
-            "values": {
-                "running": ["Pending", "Running", "processing"],
-                "succeeded": ["Done", "completed"],
-                "failed": ["Error", "failed"],
-                "cancelled": ["Cancelled"]
-            }
-        },
-        "submit_id_pointers": ["/meta/ids/0", "/id", "/meta/ids/1/name"],
-        "status_url": {"from": "template", "template": "/v1/{id}"},
-        "percentage_pointer": "/state/progress|/progress_data/percentage",
-        "step_pointer": "/state/message|/a~1b",
-        "eta_pointer": "/eta|/state/eta",
-        "result_pointer": "/state/output/0|/result|",
-        "error_message_pointer": "/errors/0/message|/error|/message",
-        "error_details_pointer": ""
-    }))
-    .unwrap()
+    serde_json::from_str(include_str!("custom_status_profile.json")).unwrap()
 }
 
 fn profiles() -> [Profile; 3] {
@@ -193,21 +172,9 @@ const KEYS: &[&str] = &[
     "created_at",
 ];
 
-const WORDS: &[&str] = &[
-    "queued",
-    "processing",
-    "completed",
-    "failed",
-    "cancelled",
-    "canceled",
-    "pending",
-    "running",
-    "Pending",
-    "Running",
-    "Done",
-    "Error",
-    "Cancelled",
-    "COMPLETED",
+/// Words that are no status value (strings for other fields); the strategy
+/// draws from these and [`STATUSES`].
+const OTHER_WORDS: &[&str] = &[
     "Failed",
     "exploded",
     "",
@@ -274,7 +241,7 @@ const NUMBERS: &[&str] = &[
 
 fn word() -> impl Strategy<Value = String> {
     prop_oneof![
-        8 => prop::sample::select(WORDS).prop_map(str::to_owned),
+        8 => prop::sample::select([STATUSES, OTHER_WORDS].concat()).prop_map(str::to_owned),
         1 => "\\PC{0,6}",
         1 => prop::collection::vec(any::<char>(), 0..4).prop_map(|c| c.into_iter().collect()),
     ]
