@@ -404,7 +404,7 @@ struct Rare {
 ///
 /// All times inside are *ages*: whole microseconds since the job started, so that a
 /// snapshot can be resumed on another clock. The layout is compact (a fleet keeps a
-/// million of these); its serialized form is [`JobRepr`], which does not change
+/// million of these); its serialized form is a separate type, which does not change
 /// with the layout.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(
