@@ -5,7 +5,7 @@
 //!
 //! `JOBPOLL_FLEET_JOBS` (default 1 000 000) sets the number of jobs,
 //! `JOBPOLL_FLEET_CYCLES` (default 3 000 000) the cycles timed, and
-//! `JOBPOLL_FLEET_BODY=minimal` answers a 23-byte body instead of the 245-byte one.
+//! `JOBPOLL_FLEET_BODY=minimal` answers a 23-byte body instead of the 233-byte one.
 //! The fleet is the `fleet` bench's (see `fleet_setup`): every job idle after its
 //! first poll; then the clock jumps from one wake-up to the next, each due job gets
 //! its tick and sends its status request, and the request is answered at once

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use jobpoll_core::fleet::{Fleet, FleetConfig, FleetOutput};
 use jobpoll_core::{Config, Instant, JobSpec, Profile, Schedule};
 
-/// The running body of the `poll_cycle` bench (245 bytes).
+/// The running body of the `poll_cycle` bench (233 bytes).
 const RUNNING: &str = r#"{"job_id":"job_abc123","status":"processing","type":"video_generation","created_at":"2024-01-15T10:00:00Z","completed_at":null,"progress_data":{"percentage":45,"current_step":"Generating scene 3 of 7","estimated_time_remaining":120}}"#;
 
 /// A number from the environment (`_` allowed as a separator), or `default`.
