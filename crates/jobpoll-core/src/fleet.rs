@@ -611,12 +611,8 @@ impl<P: Interpret> Fleet<P> {
     /// When the fleet next needs [`Fleet::handle_timeout`]; `None` when no job waits
     /// on time.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        while let Some(Reverse((at, slot, generation))) = self.timers.peek().copied() {
-            let key = JobKey { slot, generation };
-            if self
-                .entry(key)
-                .is_some_and(|entry| entry.timer_at == at && entry.flight == NO_FLIGHT)
-            {
+        while let Some(Reverse(timer)) = self.timers.peek().copied() {
+            if self.is_live_timer(timer) {
                 break;
             }
             self.timers.pop();
@@ -945,14 +941,7 @@ impl<P: Interpret> Fleet<P> {
                 return Some(t);
             }
             self.timers.pop();
-            let key = JobKey {
-                slot: t.1,
-                generation: t.2,
-            };
-            if self
-                .entry(key)
-                .is_some_and(|entry| entry.timer_at == t.0 && entry.flight == NO_FLIGHT)
-            {
+            if self.is_live_timer(t) {
                 return Some(t);
             }
         }
@@ -970,17 +959,22 @@ impl<P: Interpret> Fleet<P> {
         })
     }
 
-    /// Takes a job out of the sharing index.
+    /// Takes a job out of the sharing index (a slot is in it at most once, so the
+    /// slot alone finds it, even once the slot's entry is gone).
     fn unshare(&mut self, key: JobKey, share_key: u64) {
         if share_key == NO_SHARE {
             return;
         }
-        let slots = &self.slots;
-        if let Ok(found) = self.shared.find_entry(share_key, |s| {
-            *s == key.slot && slot_share_key(slots, *s) == share_key
-        }) {
+        if let Ok(found) = self.shared.find_entry(share_key, |s| *s == key.slot) {
             found.remove();
         }
+    }
+
+    /// Whether a `timers` entry is the job's current timer (not one it moved, nor
+    /// one of a job that ended).
+    fn is_live_timer(&self, (at, slot, generation): (u64, u32, u32)) -> bool {
+        self.entry(JobKey { slot, generation })
+            .is_some_and(|entry| entry.timer_at == at && entry.flight == NO_FLIGHT)
     }
 
     /// Moves the job's outputs to the fleet's, fanning events out to subscribers;
@@ -1090,12 +1084,7 @@ impl<P: Interpret> Fleet<P> {
         if entry.flight != NO_FLIGHT {
             self.flights.remove(entry.flight);
         }
-        // Its slot no longer holds the key: look it up by slot alone.
-        if entry.share_key != NO_SHARE
-            && let Ok(found) = self.shared.find_entry(entry.share_key, |s| *s == key.slot)
-        {
-            found.remove();
-        }
+        self.unshare(key, entry.share_key);
         if entry.in_flight {
             self.release_slot(entry.origin);
         }

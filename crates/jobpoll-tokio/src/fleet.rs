@@ -212,11 +212,8 @@ impl Runner {
                     // Shutting down: dropping `reply` tells the caller.
                     return;
                 }
-                self.see_origin(&spec);
-                match self.fleet.add(spec, config, now) {
+                match self.enlist(spec, config, Delivery { outcome, events }, now) {
                     Ok(subscriber) => {
-                        self.deliveries
-                            .insert(subscriber, Delivery { outcome, events });
                         if reply.send(Ok(subscriber)).is_err() {
                             // The caller stopped waiting for the job: stop it.
                             self.stop(subscriber);
@@ -238,12 +235,8 @@ impl Runner {
                 let added: Vec<_> = jobs
                     .into_iter()
                     .map(|(spec, outcome)| {
-                        self.see_origin(&spec);
-                        let subscriber = self.fleet.add(spec, config.clone(), now)?;
                         let events = None;
-                        self.deliveries
-                            .insert(subscriber, Delivery { outcome, events });
-                        Ok(subscriber)
+                        self.enlist(spec, config.clone(), Delivery { outcome, events }, now)
                     })
                     .collect();
                 if let Err(added) = reply.send(added) {
@@ -298,6 +291,20 @@ impl Runner {
     }
 
     /// Remembers the origin a job starts at, for the throttled count.
+    /// Adds a job to the fleet; its outcome and events go to `delivery`.
+    fn enlist(
+        &mut self,
+        spec: JobSpec<Arc<Profile>>,
+        config: Arc<Config>,
+        delivery: Delivery,
+        now: jobpoll_core::Instant,
+    ) -> Result<Subscriber, SpecError> {
+        self.see_origin(&spec);
+        let subscriber = self.fleet.add(spec, config, now)?;
+        self.deliveries.insert(subscriber, delivery);
+        Ok(subscriber)
+    }
+
     fn see_origin(&mut self, spec: &JobSpec<Arc<Profile>>) {
         let url = match &spec.start {
             jobpoll_core::Start::Poll { status_url, .. } => status_url,
@@ -467,18 +474,7 @@ impl FleetHandle {
         Ok(added
             .into_iter()
             .zip(outcomes)
-            .map(|(added, outcome)| {
-                let subscriber = added?;
-                Ok(FleetJob {
-                    subscriber,
-                    outcome,
-                    commands: self.commands.clone(),
-                    events: None,
-                    events_taken: false,
-                    event_capacity: self.event_capacity,
-                    done: false,
-                })
-            })
+            .map(|(added, outcome)| Ok(self.job(added?, outcome, None)))
             .collect())
     }
 
@@ -504,15 +500,25 @@ impl FleetHandle {
             reply,
         })?;
         let subscriber = replied.await.map_err(|_| DriverError::FleetClosed)??;
-        Ok(FleetJob {
+        Ok(self.job(subscriber, outcome, stream))
+    }
+
+    /// The caller's end of a subscription the fleet has taken.
+    fn job(
+        &self,
+        subscriber: Subscriber,
+        outcome: oneshot::Receiver<Box<Outcome>>,
+        events: Option<EventStream>,
+    ) -> FleetJob {
+        FleetJob {
             subscriber,
             outcome,
             commands: self.commands.clone(),
-            events: stream,
+            events,
             events_taken: false,
             event_capacity: self.event_capacity,
             done: false,
-        })
+        }
     }
 
     /// Holds back every request until [`FleetHandle::resume`]: once this returns,

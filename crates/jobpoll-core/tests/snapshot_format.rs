@@ -1,0 +1,95 @@
+//! The snapshot format does not depend on the job's in-memory layout: a job caught
+//! with most of its state set (a submit answered, a server hint, an ETag, a poll
+//! delay, results being fetched with a request in flight) saves to the same JSON
+//! as when the job kept every field inline.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use jobpoll_core::{Config, Input, Instant, Job, JobSpec, Output, Profile, RequestId, Snapshot};
+
+/// Status, headers, body.
+type Answer = (u16, &'static [(&'static str, &'static str)], &'static str);
+
+fn answer(
+    job: &mut Job,
+    request: RequestId,
+    status: u16,
+    headers: &[(&str, &str)],
+    body: &str,
+    now: Instant,
+) {
+    let mut response = http::Response::builder().status(status);
+    for (name, value) in headers {
+        response = response.header(*name, *value);
+    }
+    let response = response.body(Bytes::from(body.to_owned())).unwrap();
+    job.handle_input(Input::Response {
+        request,
+        response,
+        now,
+    })
+    .unwrap();
+}
+
+/// Drains the outputs; the request sent, if any.
+fn sent(job: &mut Job) -> Option<RequestId> {
+    let mut request = None;
+    loop {
+        match job.poll_output() {
+            Output::Transmit(transmit) => request = Some(transmit.id),
+            Output::Timeout(_) | Output::Done => return request,
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn a_busy_job_saves_to_the_same_json() {
+    let url = "https://api.example.com/api/v1/public/graph/codegen"
+        .parse()
+        .unwrap();
+    let spec = JobSpec::submit(Profile::codegen(), url, Some(r#"{"graph":1}"#.to_owned()));
+    let config = Config {
+        seed: 7,
+        ..Config::standard()
+    };
+    let mut now = Instant::ZERO;
+    let mut job = Job::new(spec, config, now).unwrap();
+    let mut request = sent(&mut job).unwrap();
+    let answers: [Answer; 4] = [
+        (200, &[], r#"{"jobId":"c-1"}"#),
+        (429, &[("retry-after", "3")], "slow down"),
+        (
+            200,
+            &[("etag", "\"v1\"")],
+            r#"{"status":"running","progress":40}"#,
+        ),
+        (
+            200,
+            &[("etag", "\"v2\"")],
+            r#"{"status":"completed","result":{"ok":true}}"#,
+        ),
+    ];
+    for (status, headers, body) in answers {
+        answer(&mut job, request, status, headers, body, now);
+        request = match sent(&mut job) {
+            Some(request) => request,
+            None => {
+                now = job.poll_timeout().unwrap();
+                job.handle_input(Input::Tick { now }).unwrap();
+                sent(&mut job).unwrap()
+            }
+        };
+    }
+    // The results request is in flight.
+    now = now + Duration::from_millis(250);
+    job.handle_input(Input::Tick { now }).unwrap();
+    let snapshot: Snapshot = job.snapshot();
+    let json = serde_json::to_string_pretty(&snapshot).unwrap();
+    insta::assert_snapshot!(json);
+    // And it reads back as the same job.
+    let restored = Job::restore(serde_json::from_str(&json).unwrap()).unwrap();
+    assert_eq!(restored, job);
+}
