@@ -597,12 +597,20 @@ impl<P: Interpret> Fleet<P> {
             };
             entry.timer_at = NO_TIMER;
             entry.flight = NO_FLIGHT;
-            self.feed(
-                key,
-                Input::Tick {
-                    now: Instant::from_micros(now),
-                },
-            );
+            // A job with nothing in flight and no place in a queue, on an origin
+            // that may send with nobody waiting, would be released at once: let
+            // this tick send (one tick instead of a held one and a release).
+            let origin = entry.origin;
+            let open = !entry.in_flight
+                && !entry.queued
+                && self.origins[origin as usize].waiting.is_empty()
+                && self.permitted(origin, now);
+            let now = Instant::from_micros(now);
+            self.with_job(key, |job| {
+                job.set_gated(!open);
+                let _ = job.handle_input(Input::Tick { now });
+                job.set_gated(true);
+            });
             self.settle(key);
         }
         self.pump();
@@ -845,12 +853,6 @@ impl<P: Interpret> Fleet<P> {
         let result = f(job);
         job.reclaim_buffer(&mut self.spare);
         Some(result)
-    }
-
-    /// Gives the job one input under the gate (it cannot send).
-    fn feed(&mut self, key: JobKey, input: Input) {
-        // The fleet only feeds inputs the job accepts: ticks and cancels.
-        let _ = self.with_job(key, |job| job.handle_input(input));
     }
 
     /// After an input: forwards the job's outputs, queues a due request (or sends it
