@@ -767,7 +767,7 @@ impl<P: Interpret> Job<P> {
         }
         match (input, answered) {
             (Input::Response { response, .. }, Some(purpose)) => {
-                self.on_response(now, purpose, response);
+                self.on_response(now, purpose, &response);
             }
             (Input::TransportError { error, .. }, Some(purpose)) => {
                 self.on_transport_error(now, purpose, error);
@@ -1095,7 +1095,7 @@ impl<P: Interpret> Job<P> {
 
     // --- reacting to answers ----------------------------------------------------
 
-    fn on_response(&mut self, now: u64, purpose: Purpose, response: http::Response<Bytes>) {
+    fn on_response(&mut self, now: u64, purpose: Purpose, response: &http::Response<Bytes>) {
         let class = classify_status(response.status());
         if purpose == Purpose::Cancel {
             // The job ends here, but the server's wait still holds for its origin:
@@ -1106,7 +1106,7 @@ impl<P: Interpret> Job<P> {
             return self.finish_cancelled(now, Some(class == StatusClass::Success));
         }
         // Hints first: an answer too large to read still says when to come back.
-        self.apply_hints(now, &response);
+        self.apply_hints(now, response);
         // Only a body we must read is refused for its size; an error body is only
         // quoted, and the quote is short.
         if class == StatusClass::Success && response.body().len() > self.config.max_body_bytes {
@@ -1116,9 +1116,9 @@ impl<P: Interpret> Job<P> {
             return self.on_unreadable_answer(now, purpose, error);
         }
         match purpose {
-            Purpose::Submit => self.on_submit_response(now, class, &response),
-            Purpose::Status => self.on_status_response(now, class, &response),
-            Purpose::Results => self.on_results_response(now, class, &response),
+            Purpose::Submit => self.on_submit_response(now, class, response),
+            Purpose::Status => self.on_status_response(now, class, response),
+            Purpose::Results => self.on_results_response(now, class, response),
             Purpose::Cancel => {}
         }
     }
