@@ -1216,7 +1216,11 @@ impl<P: Interpret> Job<P> {
         response: &http::Response<Bytes>,
     ) {
         match class {
-            StatusClass::Success => match self.spec.profile.read_status(response) {
+            StatusClass::Success => match self
+                .spec
+                .profile
+                .read_status_wanting_id(response, self.job_id.is_none())
+            {
                 Ok(report) => {
                     let etag = response
                         .headers()

@@ -25,12 +25,13 @@ mod scan_tests;
 use core::cell::Cell;
 use core::time::Duration;
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use scan::{Kind, Scan};
+use scan::{Kind, Plan, Spans};
 
 /// Where the job stands according to one status response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +164,18 @@ pub trait Interpret {
     /// Reads a 2xx response to a status request.
     fn read_status(&self, response: &http::Response<Bytes>)
     -> Result<StatusReport, InterpretError>;
+    /// [`Interpret::read_status`] for a caller that may not need the job id (a job
+    /// that knows its id already): when `wants_id` is false, the report's `job_id`
+    /// may be left `None`, so that reading it can be skipped. Everything else, and
+    /// every error, is what `read_status` gives. The default reads the whole report.
+    fn read_status_wanting_id(
+        &self,
+        response: &http::Response<Bytes>,
+        wants_id: bool,
+    ) -> Result<StatusReport, InterpretError> {
+        let _ = wants_id;
+        self.read_status(response)
+    }
     /// The URL to fetch results from after success, if this API has a results step.
     fn results_url(&self, job: JobRef<'_>) -> Option<Result<Url, InterpretError>>;
     /// Reads the 2xx response to the results request.
@@ -198,6 +211,13 @@ impl<T: Interpret + ?Sized> Interpret for std::sync::Arc<T> {
         response: &http::Response<Bytes>,
     ) -> Result<StatusReport, InterpretError> {
         (**self).read_status(response)
+    }
+    fn read_status_wanting_id(
+        &self,
+        response: &http::Response<Bytes>,
+        wants_id: bool,
+    ) -> Result<StatusReport, InterpretError> {
+        (**self).read_status_wanting_id(response, wants_id)
     }
     fn results_url(&self, job: JobRef<'_>) -> Option<Result<Url, InterpretError>> {
         (**self).results_url(job)
@@ -324,7 +344,7 @@ pub struct CancelSpec {
 }
 
 /// A data-driven description of a job API. See the module docs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {
     /// Short name (`jobs`, `codegen`, ...).
     pub name: String,
@@ -366,7 +386,45 @@ pub struct Profile {
     /// Whether 404 means "not ready yet" for the whole job (seed 002).
     #[serde(default)]
     pub not_found_means_pending: bool,
+    /// The status pointers compiled for scanning, on first use (not data: never
+    /// serialized, compared or printed).
+    #[serde(skip)]
+    status_plan: PlanCell,
 }
+
+impl core::fmt::Debug for Profile {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Profile")
+            .field("name", &self.name)
+            .field("completion", &self.completion)
+            .field("submit_id_pointers", &self.submit_id_pointers)
+            .field("status_url", &self.status_url)
+            .field("percentage_pointer", &self.percentage_pointer)
+            .field("step_pointer", &self.step_pointer)
+            .field("eta_pointer", &self.eta_pointer)
+            .field("result_pointer", &self.result_pointer)
+            .field("error_message_pointer", &self.error_message_pointer)
+            .field("error_details_pointer", &self.error_details_pointer)
+            .field("revision_pointer", &self.revision_pointer)
+            .field("results", &self.results)
+            .field("cancel", &self.cancel)
+            .field("not_found_means_pending", &self.not_found_means_pending)
+            .finish()
+    }
+}
+
+/// A profile's [`StatusPlan`], built the first time a status body is scanned.
+/// Every profile compares equal here: the plan is derived from the profile's data.
+#[derive(Clone, Default)]
+struct PlanCell(OnceLock<Option<StatusPlan>>);
+
+impl PartialEq for PlanCell {
+    fn eq(&self, _: &PlanCell) -> bool {
+        true
+    }
+}
+
+impl Eq for PlanCell {}
 
 impl Profile {
     /// Seed 003: `POST /api/v1/{x}-job` gives `{job_id, status: "queued"}`;
@@ -405,6 +463,7 @@ impl Profile {
                 url: "/api/v1/jobs/{id}/cancel".to_owned(),
             }),
             not_found_means_pending: false,
+            status_plan: PlanCell::default(),
         }
     }
 
@@ -444,6 +503,7 @@ impl Profile {
             }),
             cancel: None,
             not_found_means_pending: false,
+            status_plan: PlanCell::default(),
         }
     }
 
@@ -473,6 +533,7 @@ impl Profile {
             results: None,
             cancel: None,
             not_found_means_pending: true,
+            status_plan: PlanCell::default(),
         }
     }
 
@@ -512,6 +573,7 @@ impl Profile {
             results: None,
             cancel: None,
             not_found_means_pending: false,
+            status_plan: PlanCell::default(),
         }
     }
 
@@ -543,6 +605,7 @@ impl Profile {
                 url: "/v1/{id_path}:cancel".to_owned(),
             }),
             not_found_means_pending: false,
+            status_plan: PlanCell::default(),
         }
     }
 
@@ -575,6 +638,7 @@ impl Profile {
             }),
             cancel: None,
             not_found_means_pending: false,
+            status_plan: PlanCell::default(),
         }
     }
 
@@ -733,9 +797,23 @@ impl Interpret for Profile {
         &self,
         response: &http::Response<Bytes>,
     ) -> Result<StatusReport, InterpretError> {
-        match self.read_status_by_scan(response.body()) {
+        self.read_status_wanting_id(response, true)
+    }
+
+    /// Without `wants_id`, `job_id` is always `None`.
+    fn read_status_wanting_id(
+        &self,
+        response: &http::Response<Bytes>,
+        wants_id: bool,
+    ) -> Result<StatusReport, InterpretError> {
+        match self.scan_status(response.body(), wants_id) {
             Some(read) => read,
-            None => self.read_status_by_tree(response),
+            None => self.read_status_by_tree(response).map(|mut report| {
+                if !wants_id {
+                    report.job_id = None;
+                }
+                report
+            }),
         }
     }
 
@@ -805,7 +883,7 @@ impl Profile {
         let (doc, outcome) = match &self.completion {
             Completion::Status { pointer, values } => {
                 let doc = parse_json(body)?.ok_or_else(|| not_json(body))?;
-                let outcome = status_rule(&doc, body, pointer, values)?;
+                let outcome = status_rule(&doc, body, Field { pointer, index: 0 }, values)?;
                 (Some(doc), outcome)
             }
             Completion::FileTasks {
@@ -837,7 +915,17 @@ impl Profile {
     /// when the profile is not one it handles or the scan cannot promise the answer
     /// of [`Profile::read_status_by_tree`] (invalid JSON, duplicate keys on a
     /// pointer's path, ...; see `scan`).
+    #[cfg(test)]
     fn read_status_by_scan(&self, body: &[u8]) -> Option<Result<StatusReport, InterpretError>> {
+        self.scan_status(body, true)
+    }
+
+    /// [`Profile::read_status_by_scan`], reading the job id only when `wants_id`.
+    fn scan_status(
+        &self,
+        body: &[u8],
+        wants_id: bool,
+    ) -> Option<Result<StatusReport, InterpretError>> {
         let Completion::Status { pointer, values } = &self.completion else {
             return None;
         };
@@ -848,31 +936,121 @@ impl Profile {
         if text.is_empty() {
             return None;
         }
-        let mut scan = Scan::new();
-        target_tried(&mut scan, pointer).ok()?;
-        for wanted in &self.submit_id_pointers {
-            target_tried(&mut scan, wanted).ok()?;
-        }
-        let optional = [
-            &self.percentage_pointer,
-            &self.step_pointer,
-            &self.eta_pointer,
-            &self.result_pointer,
-            &self.error_message_pointer,
-            &self.error_details_pointer,
-        ];
-        for wanted in optional.into_iter().flatten() {
-            target_tried(&mut scan, wanted).ok()?;
-        }
-        scan.run(text).ok()?;
+        let cached = self
+            .status_plan
+            .0
+            .get_or_init(|| StatusPlan::new(self))
+            .as_ref()?;
+        // The fields are public: a profile changed since its plan was built gets a
+        // plan of its own for this read.
+        let fresh;
+        let plan = if cached.fits(self) {
+            cached
+        } else {
+            fresh = StatusPlan::new(self)?;
+            &fresh
+        };
+        let spans = plan.scan.run(text).ok()?;
         let unsure = Cell::new(false);
         let doc = Scanned {
-            scan: &scan,
+            plan,
+            spans: &spans,
             unsure: &unsure,
         };
-        let read =
-            status_rule(doc, body, pointer, values).map(|outcome| self.report_from(doc, outcome));
+        let status = Field { pointer, index: 0 };
+        let read = status_rule(doc, body, status, values)
+            .map(|outcome| self.report_from(doc, outcome, wants_id));
         (!unsure.get()).then_some(read)
+    }
+}
+
+/// The pointers a status report may read, compiled for scanning: the status
+/// pointer (field 0), each submit id pointer, then the six optional pointers of
+/// [`StatusPlan::optional`]'s order, each with its `|`-alternatives.
+#[derive(Clone)]
+struct StatusPlan {
+    /// The pointers the plan was built from, field by field (`None` for an
+    /// optional pointer that is not set).
+    pointers: Vec<Option<Box<str>>>,
+    /// The slots each field tries, in order, in `tried`.
+    fields: Vec<(u16, u16)>,
+    /// Slots of [`Plan`] (the pointer as written, then its alternatives).
+    tried: Vec<u8>,
+    scan: Plan,
+}
+
+impl StatusPlan {
+    /// The optional pointers, in field order after the id pointers.
+    fn optional(profile: &Profile) -> [Option<&str>; 6] {
+        [
+            profile.percentage_pointer.as_deref(),
+            profile.step_pointer.as_deref(),
+            profile.eta_pointer.as_deref(),
+            profile.result_pointer.as_deref(),
+            profile.error_message_pointer.as_deref(),
+            profile.error_details_pointer.as_deref(),
+        ]
+    }
+
+    /// The pointer of each field, in order.
+    fn pointers(profile: &Profile) -> Option<impl Iterator<Item = Option<&str>>> {
+        let Completion::Status { pointer, .. } = &profile.completion else {
+            return None;
+        };
+        Some(
+            core::iter::once(Some(pointer.as_str()))
+                .chain(profile.submit_id_pointers.iter().map(|p| Some(p.as_str())))
+                .chain(Self::optional(profile)),
+        )
+    }
+
+    /// The plan for `profile`'s pointers; `None` when the scan cannot follow them.
+    fn new(profile: &Profile) -> Option<StatusPlan> {
+        let mut pointers = Vec::new();
+        let mut fields = Vec::new();
+        let mut targets: Vec<&str> = Vec::new();
+        for pointer in Self::pointers(profile)? {
+            pointers.push(pointer.map(Box::from));
+            let first = u16::try_from(targets.len()).ok()?;
+            if let Some(pointer) = pointer {
+                targets.push(pointer);
+                targets.extend(alternatives(pointer).into_iter().flatten());
+            }
+            fields.push((first, u16::try_from(targets.len()).ok()?));
+        }
+        let scan = Plan::new(targets.iter().copied()).ok()?;
+        let tried = (0..targets.len()).map(|target| scan.slot(target)).collect();
+        Some(StatusPlan {
+            pointers,
+            fields,
+            tried,
+            scan,
+        })
+    }
+
+    /// Whether the plan was built from `profile`'s pointers as they are now.
+    fn fits(&self, profile: &Profile) -> bool {
+        let Some(now) = Self::pointers(profile) else {
+            return false;
+        };
+        let mut built = self.pointers.iter();
+        for pointer in now {
+            match built.next() {
+                Some(was) if was.as_deref() == pointer => {}
+                _ => return false,
+            }
+        }
+        built.next().is_none()
+    }
+
+    /// The slots field `index` tries, in order.
+    fn tried(&self, index: usize) -> &[u8] {
+        let Some(&(start, end)) = self.fields.get(index) else {
+            return &[];
+        };
+        self.tried
+            .get(usize::from(start)..usize::from(end))
+            .unwrap_or(&[])
     }
 }
 
@@ -915,7 +1093,7 @@ impl Profile {
                 ..StatusReport::default()
             };
         };
-        let mut report = self.report_from(&doc, outcome);
+        let mut report = self.report_from(&doc, outcome, true);
         if let Some(pointer) = self.revision_pointer.as_deref() {
             report.revision = find(&doc, pointer, revision_of);
             report.body = Some(doc);
@@ -924,45 +1102,51 @@ impl Profile {
     }
 
     /// The report from a status body however its pointers are looked up: the one
-    /// set of rules for the parsed tree and for the scan.
-    fn report_from<'a>(&self, doc: impl Lookup<'a>, outcome: Outcome) -> StatusReport {
+    /// set of rules for the parsed tree and for the scan. The job id is read only
+    /// when `wants_id`.
+    fn report_from<'a>(
+        &self,
+        doc: impl Lookup<'a>,
+        outcome: Outcome,
+        wants_id: bool,
+    ) -> StatusReport {
         let mut report = StatusReport {
             state: Some(outcome.state),
             status: outcome.status,
             ..StatusReport::default()
         };
-        report.job_id = self
-            .submit_id_pointers
-            .iter()
-            .find_map(|pointer| find_in(doc, pointer, id_text));
-        report.percentage = self
-            .percentage_pointer
-            .as_deref()
-            .and_then(|p| find_in(doc, p, lenient_f64))
+        // Fields in the order of `StatusPlan`: the status, the ids, then the rest.
+        if wants_id {
+            report.job_id = self
+                .submit_id_pointers
+                .iter()
+                .enumerate()
+                .find_map(|(at, pointer)| doc.find(Field::new(pointer, 1 + at), id_text));
+        }
+        let base = 1 + self.submit_id_pointers.len();
+        fn field(pointer: &Option<String>, index: usize) -> Option<Field<'_>> {
+            pointer.as_deref().map(|pointer| Field::new(pointer, index))
+        }
+        report.percentage = field(&self.percentage_pointer, base)
+            .and_then(|p| doc.find(p, lenient_f64))
             .map(|p| p.clamp(0.0, 100.0));
-        report.step = self
-            .step_pointer
-            .as_deref()
-            .and_then(|p| find_in(doc, p, Node::into_str))
+        report.step = field(&self.step_pointer, base + 1)
+            .and_then(|p| doc.find(p, Node::into_str))
             .map(Cow::into_owned);
-        report.eta = self
-            .eta_pointer
-            .as_deref()
-            .and_then(|p| find_in(doc, p, |v| lenient_f64(v).filter(|s| *s >= 0.0)))
+        report.eta = field(&self.eta_pointer, base + 2)
+            .and_then(|p| doc.find(p, |v| lenient_f64(v).filter(|s| *s >= 0.0)))
             .map(crate::time::duration_from_secs_f64);
         match outcome.state {
             JobState::Running => {}
             JobState::Succeeded => {
-                report.result = match self.result_pointer.as_deref() {
-                    Some(p) => find_in(doc, p, non_null),
+                report.result = match field(&self.result_pointer, base + 3) {
+                    Some(p) => doc.find(p, non_null),
                     None => outcome.default_result,
                 };
             }
             JobState::Failed | JobState::Cancelled => {
-                let message = self
-                    .error_message_pointer
-                    .as_deref()
-                    .and_then(|p| find_in(doc, p, Node::into_str))
+                let message = field(&self.error_message_pointer, base + 4)
+                    .and_then(|p| doc.find(p, Node::into_str))
                     .map(Cow::into_owned)
                     .or(outcome.default_message);
                 report.error_message = match (outcome.state, message) {
@@ -970,10 +1154,8 @@ impl Profile {
                     (JobState::Failed, None) => Some("the job failed".to_owned()),
                     (_, None) => None,
                 };
-                report.error_details = self
-                    .error_details_pointer
-                    .as_deref()
-                    .and_then(|p| find_in(doc, p, non_null))
+                report.error_details = field(&self.error_details_pointer, base + 5)
+                    .and_then(|p| doc.find(p, non_null))
                     .or(outcome.default_details);
             }
         }
@@ -984,10 +1166,12 @@ impl Profile {
 fn status_rule<'a>(
     doc: impl Lookup<'a>,
     body: &[u8],
-    pointer: &str,
+    pointer: Field<'_>,
     values: &StatusValues,
 ) -> Result<Outcome, InterpretError> {
-    let raw = find_in(doc, pointer, Node::into_str).ok_or_else(|| missing(pointer, body))?;
+    let raw = doc
+        .find(pointer, Node::into_str)
+        .ok_or_else(|| missing(pointer.pointer, body))?;
     let is_in = |set: &[String]| set.iter().any(|v| v.eq_ignore_ascii_case(&raw));
     let state = if is_in(&values.running) {
         JobState::Running
@@ -1220,18 +1404,6 @@ fn has_pipe(bytes: &[u8]) -> bool {
     false
 }
 
-/// Makes every pointer [`find_in`] may try for `pointer` a target of `scan`: the
-/// pointer itself and its [`alternatives`].
-fn target_tried<'p>(scan: &mut Scan<'p, '_>, pointer: &'p str) -> Result<(), scan::Unsure> {
-    scan.target(pointer)?;
-    if let Some(alternatives) = alternatives(pointer) {
-        for alternative in alternatives {
-            scan.target(alternative)?;
-        }
-    }
-    Ok(())
-}
-
 /// The first value that `accept` takes at `pointer` as written, or else at its
 /// [`alternatives`].
 fn find<'v, T>(
@@ -1243,26 +1415,40 @@ fn find<'v, T>(
     try_one(pointer).or_else(|| alternatives(pointer)?.find_map(try_one))
 }
 
-/// [`find`] over any [`Lookup`].
-fn find_in<'a, T>(
-    doc: impl Lookup<'a>,
+/// [`find`], with `accept` taking a [`Node`].
+fn find_in<'v, T>(
+    doc: &'v serde_json::Value,
     pointer: &str,
-    accept: impl Fn(Node<'a>) -> Option<T>,
+    accept: impl Fn(Node<'v>) -> Option<T>,
 ) -> Option<T> {
-    let try_one = |p: &str| doc.at(p).and_then(&accept);
-    try_one(pointer).or_else(|| alternatives(pointer)?.find_map(try_one))
+    find(doc, pointer, |value| accept(Node::Tree(value)))
+}
+
+/// A pointer of a profile as a report reads it: its text, and its place among the
+/// fields of a [`StatusPlan`].
+#[derive(Clone, Copy)]
+struct Field<'p> {
+    pointer: &'p str,
+    index: usize,
+}
+
+impl<'p> Field<'p> {
+    fn new(pointer: &'p str, index: usize) -> Field<'p> {
+        Field { pointer, index }
+    }
 }
 
 /// How a status body's pointers are looked up: in the parsed tree, or in what a
 /// scan of the text found.
 trait Lookup<'a>: Copy {
-    /// The value at one RFC 6901 pointer (no `|` alternatives).
-    fn at(self, pointer: &str) -> Option<Node<'a>>;
+    /// The first value that `accept` takes at `field`'s pointer as written, or else
+    /// at its [`alternatives`].
+    fn find<T>(self, field: Field<'_>, accept: impl Fn(Node<'a>) -> Option<T>) -> Option<T>;
 }
 
 impl<'a> Lookup<'a> for &'a serde_json::Value {
-    fn at(self, pointer: &str) -> Option<Node<'a>> {
-        json_pointer(self, pointer).map(Node::Tree)
+    fn find<T>(self, field: Field<'_>, accept: impl Fn(Node<'a>) -> Option<T>) -> Option<T> {
+        find_in(self, field.pointer, accept)
     }
 }
 
@@ -1270,7 +1456,8 @@ impl<'a> Lookup<'a> for &'a serde_json::Value {
 /// caller then reads the body by tree.
 #[derive(Clone, Copy)]
 struct Scanned<'a> {
-    scan: &'a Scan<'a, 'a>,
+    plan: &'a StatusPlan,
+    spans: &'a Spans<'a>,
     unsure: &'a Cell<bool>,
 }
 
@@ -1282,8 +1469,19 @@ impl Scanned<'_> {
 }
 
 impl<'a> Lookup<'a> for Scanned<'a> {
-    fn at(self, pointer: &str) -> Option<Node<'a>> {
-        let Ok(found) = self.scan.get(pointer) else {
+    fn find<T>(self, field: Field<'_>, accept: impl Fn(Node<'a>) -> Option<T>) -> Option<T> {
+        // The plan's slots for the field are its pointer and alternatives, in order.
+        self.plan
+            .tried(field.index)
+            .iter()
+            .find_map(|&slot| self.at(slot).and_then(&accept))
+    }
+}
+
+impl<'a> Scanned<'a> {
+    /// The value the scan found at `slot`.
+    fn at(self, slot: u8) -> Option<Node<'a>> {
+        let Ok(found) = self.spans.get(slot) else {
             return self.give_up();
         };
         let found = found?;

@@ -1,18 +1,21 @@
 //! A single-pass, allocation-free JSON scanner that finds the values a few JSON
 //! pointers point to, without building a `serde_json::Value`.
 //!
-//! [`Scan::run`] validates the whole document while it walks it and records, for
-//! each target pointer, the text of the value the pointer reaches and what kind of
-//! value it is. It answers [`Unsure`] whenever it cannot promise that
-//! `serde_json::from_str::<Value>` followed by an RFC 6901 lookup would give the same
-//! value: on invalid JSON of any kind, on the few valid inputs serde_json may refuse
-//! or read in a way this scanner does not model (numbers with an exponent or longer
-//! than [`MAX_NUMBER`] bytes, nesting deeper than [`MAX_DEPTH`]), on a key that occurs
-//! twice on a target's path (serde_json keeps the last one), on an escaped key where
-//! a target could match it, and on pointers it does not follow (more than
-//! [`MAX_TARGETS`] targets, a `~` escape in a segment a key may match, pointers over
-//! 255 bytes or deeper than 16 segments). The caller then takes the slow path, which
-//! gives the exact answer, error included.
+//! The pointers are compiled once into a [`Plan`]: a tree of their segments, so
+//! that at each object the scan compares a key only with the segments that apply
+//! there (by length and first eight bytes, then the rest). [`Plan::run`] validates
+//! the whole document while it walks it and records, for each pointer, the text of
+//! the value the pointer reaches and what kind of value it is. It answers [`Unsure`]
+//! whenever it cannot promise that `serde_json::from_str::<Value>` followed by an
+//! RFC 6901 lookup would give the same value: on invalid JSON of any kind, on the
+//! few valid inputs serde_json may refuse or read in a way this scanner does not
+//! model (numbers with an exponent or longer than [`MAX_NUMBER`] bytes, nesting
+//! deeper than [`MAX_DEPTH`]), on a key that occurs twice on a pointer's path
+//! (serde_json keeps the last one), on an escaped key where a pointer could name
+//! it, and on pointers it does not follow (more than [`MAX_TARGETS`] pointers, a
+//! `~` escape in a segment a key may match, pointers over 255 bytes or deeper than
+//! 16 segments). The caller then takes the slow path, which gives the exact
+//! answer, error included.
 //!
 //! Keys are compared with the raw pointer text, without decoding `~0` and `~1`: a
 //! key without escapes, `/` or `~` equals a decoded segment exactly when it equals
@@ -23,17 +26,26 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Unsure;
 
-/// Targets one scan can look for.
+/// Pointers one plan can look for.
 pub(crate) const MAX_TARGETS: usize = 32;
-/// Segments a target pointer may have for the scan to follow it.
+/// Segments a pointer may have for the scan to follow it.
 const MAX_SEGMENTS: usize = 16;
-/// Bytes one target pointer may have (the positions of its `/`s are stored as `u8`).
+/// Bytes one pointer may have.
 const MAX_POINTER: usize = 255;
 /// Containers nested deeper than this are left to serde_json (whose limit is 128).
 pub(crate) const MAX_DEPTH: usize = 100;
 /// Numbers longer than this are left to serde_json (which refuses numbers beyond
 /// `f64`; without an exponent, 100 digits stay far below `f64::MAX`).
 pub(crate) const MAX_NUMBER: usize = 100;
+
+/// Nodes a plan may have: the root and one per segment followed.
+const MAX_NODES: usize = MAX_TARGETS * MAX_SEGMENTS + 1;
+/// Words of the bit set of matched nodes.
+const SEEN_WORDS: usize = MAX_NODES.div_ceil(64);
+/// No node: a value no pointer goes through.
+const NO_NODE: u16 = u16::MAX;
+/// No slot: a pointer that never finds a value, or a node no pointer ends at.
+pub(crate) const NO_SLOT: u8 = u8::MAX;
 
 /// What kind of JSON value a target points to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,15 +68,18 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    const ALL: [Kind; 7] = [
-        Kind::Null,
-        Kind::Bool,
-        Kind::Number,
-        Kind::String,
-        Kind::EscapedString,
-        Kind::Object,
-        Kind::Array,
-    ];
+    fn from_u8(kind: u8) -> Option<Kind> {
+        Some(match kind {
+            1 => Kind::Null,
+            2 => Kind::Bool,
+            3 => Kind::Number,
+            4 => Kind::String,
+            5 => Kind::EscapedString,
+            6 => Kind::Object,
+            7 => Kind::Array,
+            _ => return None,
+        })
+    }
 }
 
 /// A value found by a scan: its kind and its exact text in the document (with the
@@ -86,60 +101,95 @@ struct Span {
     end: u32,
 }
 
-/// How a key compares with a target's segment.
-enum Match {
-    /// The key is not the segment.
-    No,
-    /// The key is the last segment: the target points at the key's value.
-    Last,
-    /// The key is the segment; the `/` before the next segment is at this index.
-    Inner(usize),
+/// A segment without `~` that leads from one node to another: a key in an object,
+/// or an index in an array when it is one.
+#[derive(Clone, Debug)]
+struct Edge {
+    /// The segment's first eight bytes (fewer, zero-padded, when it is shorter),
+    /// little-endian.
+    prefix: u64,
+    /// The segment's length.
+    len: usize,
+    /// Where the segment starts in [`Plan::bytes`].
+    start: usize,
+    /// The array index the segment names, by the rules of `json_pointer`.
+    index: Option<usize>,
+    /// The node the segment leads to.
+    child: u16,
 }
 
-/// Compares `key` (raw text without escapes) with the segment of `pointer` after
-/// the `/` at `slash`.
-///
-/// A `plain` key holds neither `/` nor `~`. Such a key equals the decoded segment
-/// exactly when it equals the raw one (a segment's escapes decode to `/` or `~`),
-/// so one comparison of bytes decides. Other keys are compared byte by byte, and a
-/// `~` met in the segment before the comparison is decided is [`Unsure`] (escapes
-/// are not decoded): bytes before a segment's first `~` are the same raw and
-/// decoded, so a mismatch there is final.
-fn compare(pointer: &[u8], slash: usize, key: &[u8], plain: bool) -> Result<Match, Unsure> {
-    let start = slash + 1;
-    let next = start + key.len();
-    if plain {
-        let matched = match pointer.get(next) {
-            None => Match::Last,
-            Some(b'/') => Match::Inner(next),
-            Some(_) => return Ok(Match::No),
-        };
-        return Ok(if pointer.get(start..next) == Some(key) {
-            matched
-        } else {
-            Match::No
-        });
-    }
-    for (offset, &byte) in key.iter().enumerate() {
-        match pointer.get(start + offset) {
-            Some(b'~') => return Err(Unsure),
-            Some(&p) if p == byte && p != b'/' => {}
-            _ => return Ok(Match::No),
+/// A point of the plan: a pointer prefix that some pointers go through or end at.
+#[derive(Clone, Debug)]
+struct Node {
+    /// Its edges in [`Plan::edges`].
+    edges: (u16, u16),
+    /// Its `~` prefixes in [`Plan::tildes`]: the text of segments with a `~`, up to
+    /// the first `~` (the scan does not decode them).
+    tildes: (u16, u16),
+    /// The slot of the pointers that end here, or [`NO_SLOT`].
+    slot: u8,
+    /// Some pointer goes on below this node beyond [`MAX_SEGMENTS`]: reaching it
+    /// is [`Unsure`].
+    too_deep: bool,
+}
+
+/// A node while the plan is built.
+#[derive(Default)]
+struct Building {
+    /// (start, len) in the bytes, and the child node.
+    edges: Vec<(usize, usize, u16)>,
+    /// (start, len) of `~` prefixes.
+    tildes: Vec<(usize, usize)>,
+    slot: Option<u8>,
+    too_deep: bool,
+}
+
+/// A set of pointers compiled for scanning. Built once, run on many documents.
+#[derive(Clone, Debug)]
+pub(crate) struct Plan {
+    /// The pointers' text, one after the other: segments are slices of it.
+    bytes: Vec<u8>,
+    /// Node 0 is the document.
+    nodes: Vec<Node>,
+    edges: Vec<Edge>,
+    /// (start, len) in `bytes`.
+    tildes: Vec<(usize, usize)>,
+    /// The slot of each pointer, in the order given, or [`NO_SLOT`] for pointers
+    /// that never find a value.
+    targets: Vec<u8>,
+}
+
+/// The values one run of a plan found, by slot.
+pub(crate) struct Spans<'a> {
+    found: [Span; MAX_TARGETS],
+    source: &'a str,
+}
+
+impl<'a> Spans<'a> {
+    /// What the scan found at `slot` (a slot from [`Plan::slot`]): `Ok(None)` when
+    /// the pointer reaches no value.
+    pub(crate) fn get(&self, slot: u8) -> Result<Option<Found<'a>>, Unsure> {
+        if slot == NO_SLOT {
+            return Ok(None);
         }
-    }
-    match pointer.get(next) {
-        None => Ok(Match::Last),
-        Some(b'/') => Ok(Match::Inner(next)),
-        Some(b'~') => Err(Unsure),
-        Some(_) => Ok(Match::No),
+        let span = self.found.get(usize::from(slot)).ok_or(Unsure)?;
+        if span.kind == 0 {
+            return Ok(None);
+        }
+        let kind = Kind::from_u8(span.kind).ok_or(Unsure)?;
+        let range = span.start as usize..span.end as usize;
+        let text = self.source.get(range).ok_or(Unsure)?;
+        Ok(Some(Found { kind, text }))
     }
 }
 
-/// The segment of `pointer` after the `/` at `slash` (for array indices).
-fn segment(pointer: &[u8], slash: usize) -> &[u8] {
-    let rest = pointer.get(slash + 1..).unwrap_or(b"");
-    let end = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
-    rest.get(..end).unwrap_or(b"")
+/// The segment's first eight bytes, zero-padded, little-endian.
+fn prefix_of(segment: &[u8]) -> u64 {
+    let mut word = [0_u8; 8];
+    for (slot, &byte) in word.iter_mut().zip(segment) {
+        *slot = byte;
+    }
+    u64::from_le_bytes(word)
 }
 
 /// The array index a segment names, by the rules of `json_pointer`: decimal digits,
@@ -154,26 +204,174 @@ fn index_of(segment: &[u8]) -> Option<usize> {
     core::str::from_utf8(segment).ok()?.parse().ok()
 }
 
+impl Plan {
+    /// Compiles `pointers`; [`Unsure`] when there are more than [`MAX_TARGETS`] or
+    /// one is longer than the scanner follows.
+    pub(crate) fn new<'p>(pointers: impl IntoIterator<Item = &'p str>) -> Result<Plan, Unsure> {
+        let mut bytes = Vec::new();
+        let mut building = vec![Building::default()];
+        let mut slots = 0_u8;
+        let mut targets = Vec::new();
+        for pointer in pointers {
+            if targets.len() >= MAX_TARGETS || pointer.len() > MAX_POINTER {
+                return Err(Unsure);
+            }
+            let base = bytes.len();
+            bytes.extend_from_slice(pointer.as_bytes());
+            let slot = Self::insert(&mut building, &bytes, base, pointer.as_bytes(), &mut slots)?;
+            targets.push(slot);
+        }
+        let mut nodes = Vec::with_capacity(building.len());
+        let mut edges = Vec::new();
+        let mut tildes = Vec::new();
+        for node in building {
+            let first_edge = u16::try_from(edges.len()).map_err(|_| Unsure)?;
+            for (start, len, child) in node.edges {
+                let segment = bytes.get(start..start + len).ok_or(Unsure)?;
+                edges.push(Edge {
+                    prefix: prefix_of(segment),
+                    len,
+                    start,
+                    index: index_of(segment),
+                    child,
+                });
+            }
+            let first_tilde = u16::try_from(tildes.len()).map_err(|_| Unsure)?;
+            tildes.extend(node.tildes);
+            nodes.push(Node {
+                edges: (first_edge, u16::try_from(edges.len()).map_err(|_| Unsure)?),
+                tildes: (
+                    first_tilde,
+                    u16::try_from(tildes.len()).map_err(|_| Unsure)?,
+                ),
+                slot: node.slot.unwrap_or(NO_SLOT),
+                too_deep: node.too_deep,
+            });
+        }
+        Ok(Plan {
+            bytes,
+            nodes,
+            edges,
+            tildes,
+            targets,
+        })
+    }
+
+    /// Adds one pointer (whose text is at `base` in `bytes`) to the tree; its slot.
+    fn insert(
+        building: &mut Vec<Building>,
+        bytes: &[u8],
+        base: usize,
+        pointer: &[u8],
+        slots: &mut u8,
+    ) -> Result<u8, Unsure> {
+        let mut node = 0_usize;
+        if !pointer.is_empty() {
+            // A non-empty pointer without a leading `/` finds nothing.
+            if pointer.first() != Some(&b'/') {
+                return Ok(NO_SLOT);
+            }
+            let mut start = 1;
+            for (depth, segment) in pointer
+                .get(1..)
+                .unwrap_or(b"")
+                .split(|&b| b == b'/')
+                .enumerate()
+            {
+                let count = building.len();
+                let here = building.get_mut(node).ok_or(Unsure)?;
+                if depth == MAX_SEGMENTS {
+                    here.too_deep = true;
+                    return Ok(NO_SLOT);
+                }
+                let at = base + start;
+                start += segment.len() + 1;
+                if let Some(tilde) = segment.iter().position(|&b| b == b'~') {
+                    // Never followed: a key that may equal it is unsure.
+                    if !here
+                        .tildes
+                        .iter()
+                        .any(|&(s, l)| bytes.get(s..s + l) == segment.get(..tilde))
+                    {
+                        here.tildes.push((at, tilde));
+                    }
+                    return Ok(NO_SLOT);
+                }
+                let existing = here
+                    .edges
+                    .iter()
+                    .find(|&&(s, l, _)| bytes.get(s..s + l) == Some(segment))
+                    .map(|&(_, _, child)| child);
+                node = match existing {
+                    Some(child) => usize::from(child),
+                    None => {
+                        let child = count;
+                        if child >= MAX_NODES {
+                            return Err(Unsure);
+                        }
+                        let id = u16::try_from(child).map_err(|_| Unsure)?;
+                        here.edges.push((at, segment.len(), id));
+                        building.push(Building::default());
+                        child
+                    }
+                };
+            }
+        }
+        let end = building.get_mut(node).ok_or(Unsure)?;
+        match end.slot {
+            Some(slot) => Ok(slot),
+            None => {
+                let slot = *slots;
+                end.slot = Some(slot);
+                *slots += 1;
+                Ok(slot)
+            }
+        }
+    }
+
+    /// The slot of pointer `target` (its place in the list the plan was built from),
+    /// for [`Spans::get`]; [`NO_SLOT`] when there is no such pointer.
+    pub(crate) fn slot(&self, target: usize) -> u8 {
+        self.targets.get(target).copied().unwrap_or(NO_SLOT)
+    }
+
+    /// Scans `text`, a whole JSON document without leading whitespace, recording
+    /// what every pointer points to.
+    pub(crate) fn run<'a>(&self, text: &'a str) -> Result<Spans<'a>, Unsure> {
+        // Spans are stored as `u32`.
+        if u32::try_from(text.len()).is_err() {
+            return Err(Unsure);
+        }
+        let mut run = Run {
+            plan: self,
+            text: text.as_bytes(),
+            seen: [0; SEEN_WORDS],
+            found: [Span::default(); MAX_TARGETS],
+        };
+        let end = run.value(0, 0, 0)?;
+        let end = run.skip_space(end);
+        if end == text.len() {
+            Ok(Spans {
+                found: run.found,
+                source: text,
+            })
+        } else {
+            Err(Unsure)
+        }
+    }
+}
+
 /// Byte classes.
 const PLAIN: u8 = 0;
-/// `"`, `\` and control characters: the bytes a string scan stops at.
-const STRING_STOP: u8 = 1;
 /// JSON whitespace (space, tab, line feed, carriage return).
 const SPACE: u8 = 2;
 
 static CLASS: [u8; 256] = {
     let mut table = [PLAIN; 256];
-    let mut byte = 0;
-    while byte < 0x20 {
-        table[byte] = STRING_STOP;
-        byte += 1;
-    }
-    table[b'"' as usize] = STRING_STOP;
-    table[b'\\' as usize] = STRING_STOP;
     table[b' ' as usize] = SPACE;
-    table[b'\t' as usize] = SPACE | STRING_STOP;
-    table[b'\n' as usize] = SPACE | STRING_STOP;
-    table[b'\r' as usize] = SPACE | STRING_STOP;
+    table[b'\t' as usize] = SPACE;
+    table[b'\n' as usize] = SPACE;
+    table[b'\r' as usize] = SPACE;
     table
 };
 
@@ -186,104 +384,16 @@ fn hex(byte: u8) -> Option<u16> {
     }
 }
 
-/// The bucket of a segment or key by its first byte (see [`Scan::buckets`]).
-fn bucket(first: u8) -> usize {
-    usize::from(first & 31)
-}
-
-/// One scan: the targets, then (after [`Scan::run`]) what each one found. Kept
-/// as parallel arrays that start out zero, so that a scan is cheap to set up.
-pub(crate) struct Scan<'p, 'a> {
-    count: usize,
-    pointers: [&'p [u8]; MAX_TARGETS],
-    /// `slashes[t][d]`: where the `/` before segment `d` of target `t` is, known
-    /// once the target has matched segments `0..d`.
-    slashes: [[u8; MAX_SEGMENTS]; MAX_TARGETS],
-    /// Bit `d` of `seen[t]`: a key (or index) matched segment `d` of target `t`.
-    seen: [u16; MAX_TARGETS],
-    found: [Span; MAX_TARGETS],
+/// One run of a plan over one text.
+struct Run<'p, 'a> {
+    plan: &'p Plan,
     text: &'a [u8],
-    source: &'a str,
+    /// Bit `n`: node `n` was reached (a second time is a duplicate key).
+    seen: [u64; SEEN_WORDS],
+    found: [Span; MAX_TARGETS],
 }
 
-impl<'p, 'a> Scan<'p, 'a> {
-    /// A scan with no targets yet.
-    pub(crate) fn new() -> Scan<'p, 'a> {
-        Scan {
-            count: 0,
-            pointers: [b""; MAX_TARGETS],
-            slashes: [[0; MAX_SEGMENTS]; MAX_TARGETS],
-            seen: [0; MAX_TARGETS],
-            found: [Span::default(); MAX_TARGETS],
-            text: b"",
-            source: "",
-        }
-    }
-
-    /// Adds a target pointer; [`Unsure`] when there are too many or it is one this
-    /// scanner does not handle.
-    #[inline]
-    pub(crate) fn target(&mut self, pointer: &'p str) -> Result<(), Unsure> {
-        if pointer.len() > MAX_POINTER {
-            return Err(Unsure);
-        }
-        let slot = self.pointers.get_mut(self.count).ok_or(Unsure)?;
-        *slot = pointer.as_bytes();
-        self.count += 1;
-        Ok(())
-    }
-
-    /// What the scan found for `pointer`: `Ok(None)` when the pointer reaches no
-    /// value, `Err(Unsure)` when `pointer` was never a target.
-    pub(crate) fn get(&self, pointer: &str) -> Result<Option<Found<'a>>, Unsure> {
-        let pointers = self.pointers.get(..self.count).unwrap_or(&[]);
-        let pointer = pointer.as_bytes();
-        // The caller asks with the very slices it registered: compare addresses
-        // first, then text.
-        let index = pointers
-            .iter()
-            .position(|p| core::ptr::eq(*p, pointer))
-            .or_else(|| pointers.iter().position(|p| *p == pointer))
-            .ok_or(Unsure)?;
-        let span = self.found.get(index).copied().unwrap_or_default();
-        if span.kind == 0 {
-            return Ok(None);
-        }
-        let kind = *Kind::ALL.get(usize::from(span.kind) - 1).ok_or(Unsure)?;
-        let range = span.start as usize..span.end as usize;
-        let text = self.source.get(range).ok_or(Unsure)?;
-        Ok(Some(Found { kind, text }))
-    }
-
-    /// Scans `text`, a whole JSON document without leading whitespace, recording
-    /// what every target points to. Called once per scan.
-    pub(crate) fn run(&mut self, text: &'a str) -> Result<(), Unsure> {
-        // Spans are stored as `u32`.
-        if u32::try_from(text.len()).is_err() {
-            return Err(Unsure);
-        }
-        self.text = text.as_bytes();
-        self.source = text;
-        let mut active = 0_u32;
-        let mut ending = 0_u32;
-        for (index, pointer) in self.pointers.iter().take(self.count).enumerate() {
-            match pointer.first() {
-                // The empty pointer: the whole document.
-                None => ending |= 1 << index,
-                Some(b'/') => active |= 1 << index,
-                // A non-empty pointer without a leading `/` finds nothing.
-                Some(_) => {}
-            }
-        }
-        let end = self.value(0, 0, active, ending)?;
-        let end = self.skip_space(end);
-        if end == self.text.len() {
-            Ok(())
-        } else {
-            Err(Unsure)
-        }
-    }
-
+impl Run<'_, '_> {
     /// The byte at `pos`, or 0 past the end (0 is never valid where a byte is
     /// expected outside a string, and inside one it is a control character).
     #[inline(always)]
@@ -295,10 +405,10 @@ impl<'p, 'a> Scan<'p, 'a> {
     #[inline(always)]
     fn skip_space(&self, pos: usize) -> usize {
         // Compact JSON has none: one test.
-        if CLASS[usize::from(self.at(pos))] & SPACE == 0 {
+        if self.at(pos) > b' ' {
             pos
         } else {
-            self.skip_more_space(pos + 1)
+            self.skip_more_space(pos)
         }
     }
 
@@ -311,20 +421,31 @@ impl<'p, 'a> Scan<'p, 'a> {
         pos
     }
 
+    /// Marks `node` reached: [`Unsure`] when it was before (a duplicate key on a
+    /// pointer's path) or when a pointer goes on below it deeper than the scan
+    /// follows.
+    fn reach(&mut self, node: u16) -> Result<(), Unsure> {
+        let index = usize::from(node);
+        let word = self.seen.get_mut(index / 64).ok_or(Unsure)?;
+        let bit = 1_u64 << (index % 64);
+        if *word & bit != 0 {
+            return Err(Unsure);
+        }
+        *word |= bit;
+        if self.plan.nodes.get(index).ok_or(Unsure)?.too_deep {
+            return Err(Unsure);
+        }
+        Ok(())
+    }
+
     /// Parses the value starting at `pos` (no whitespace before it) at nesting
-    /// `depth`. `active` holds the targets whose next segment applies inside it,
-    /// `ending` the targets that point at it. Returns the position after it.
+    /// `depth`; `node` is the plan's node for it, or [`NO_NODE`]. Returns the
+    /// position after it.
     ///
     /// Inlined into its callers, so that scalars (most values) cost no call;
     /// containers are parsed out of line.
     #[inline(always)]
-    fn value(
-        &mut self,
-        pos: usize,
-        depth: usize,
-        active: u32,
-        ending: u32,
-    ) -> Result<usize, Unsure> {
+    fn value(&mut self, pos: usize, depth: usize, node: u16) -> Result<usize, Unsure> {
         let (end, kind) = match self.at(pos) {
             b'"' => {
                 let (end, escaped) = self.string(pos + 1)?;
@@ -335,36 +456,41 @@ impl<'p, 'a> Scan<'p, 'a> {
                 };
                 (end, kind)
             }
-            b'{' => (self.object(pos + 1, depth + 1, active)?, Kind::Object),
-            b'[' => (self.array(pos + 1, depth + 1, active)?, Kind::Array),
-            b'n' => (self.literal(pos, b"null")?, Kind::Null),
-            b't' => (self.literal(pos, b"true")?, Kind::Bool),
-            b'f' => (self.literal(pos, b"false")?, Kind::Bool),
+            b'{' => (self.object(pos + 1, depth + 1, node)?, Kind::Object),
+            b'[' => (self.array(pos + 1, depth + 1, node)?, Kind::Array),
+            b'n' => (self.literal(pos, *b"null")?, Kind::Null),
+            b't' => (self.literal(pos, *b"true")?, Kind::Bool),
+            b'f' => (self.literal(pos, *b"false")?, Kind::Bool),
             b'-' | b'0'..=b'9' => (self.number(pos)?, Kind::Number),
             _ => return Err(Unsure),
         };
-        if ending != 0 {
-            // Both fit: the text's length does (see `run`).
-            let span = Span {
-                kind: kind as u8,
-                start: pos as u32,
-                end: end as u32,
-            };
-            let mut bits = ending;
-            while bits != 0 {
-                let index = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                if let Some(slot) = self.found.get_mut(index) {
-                    *slot = span;
-                }
-            }
+        if node != NO_NODE {
+            self.record(node, pos, end, kind);
         }
         Ok(end)
     }
 
-    fn literal(&self, pos: usize, word: &[u8]) -> Result<usize, Unsure> {
-        let end = pos + word.len();
-        if self.text.get(pos..end) == Some(word) {
+    /// Records the value at `start..end` for the pointers that end at `node`.
+    fn record(&mut self, node: u16, start: usize, end: usize, kind: Kind) {
+        let slot = self
+            .plan
+            .nodes
+            .get(usize::from(node))
+            .map_or(NO_SLOT, |n| n.slot);
+        if let Some(found) = self.found.get_mut(usize::from(slot)) {
+            // Both fit: the text's length does (see `Plan::run`).
+            *found = Span {
+                kind: kind as u8,
+                start: start as u32,
+                end: end as u32,
+            };
+        }
+    }
+
+    #[inline(always)]
+    fn literal<const N: usize>(&self, pos: usize, word: [u8; N]) -> Result<usize, Unsure> {
+        let end = pos + N;
+        if self.text.get(pos..end) == Some(&word[..]) {
             Ok(end)
         } else {
             Err(Unsure)
@@ -403,18 +529,14 @@ impl<'p, 'a> Scan<'p, 'a> {
     }
 
     /// The first byte at or after `pos` that ends a run of plain string bytes (a
-    /// quote, a backslash or a control character), eight bytes at a time. For a
-    /// `KEY`, also whether a `/` or `~` was passed on the way.
+    /// quote, a backslash or a control character), eight bytes at a time.
     #[inline(always)]
-    fn skip_plain<const KEY: bool>(&self, mut pos: usize) -> (usize, bool) {
+    fn skip_plain(&self, mut pos: usize) -> usize {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGH: u64 = 0x8080_8080_8080_8080;
         const QUOTES: u64 = ONES * b'"' as u64;
         const BACKSLASHES: u64 = ONES * b'\\' as u64;
         const SPACES: u64 = ONES * 0x20;
-        const SLASHES: u64 = ONES * b'/' as u64;
-        const TILDES: u64 = ONES * b'~' as u64;
-        let mut odd = 0;
         while let Some(chunk) = self.text.get(pos..pos + 8) {
             let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
                 break;
@@ -429,33 +551,15 @@ impl<'p, 'a> Scan<'p, 'a> {
                 | (backslash.wrapping_sub(ONES) & !backslash)
                 | (x.wrapping_sub(SPACES) & !x);
             let stops = stops & HIGH;
-            if KEY {
-                let slash = x ^ SLASHES;
-                let tilde = x ^ TILDES;
-                let found = ((slash.wrapping_sub(ONES) & !slash)
-                    | (tilde.wrapping_sub(ONES) & !tilde))
-                    & HIGH;
-                // Only the bytes before the stop count (a flag above it may
-                // also be a borrow's artefact).
-                let before = if stops == 0 {
-                    u64::MAX
-                } else {
-                    (stops & stops.wrapping_neg()) - 1
-                };
-                odd |= found & before;
-            }
             if stops != 0 {
-                return (pos + (stops.trailing_zeros() / 8) as usize, odd != 0);
+                return pos + (stops.trailing_zeros() / 8) as usize;
             }
             pos += 8;
         }
         loop {
             let byte = self.at(pos);
-            if CLASS[usize::from(byte)] & STRING_STOP != 0 {
-                return (pos, odd != 0);
-            }
-            if KEY && (byte == b'/' || byte == b'~') {
-                odd = 1;
+            if byte == b'"' || byte == b'\\' || byte < 0x20 {
+                return pos;
             }
             pos += 1;
         }
@@ -464,26 +568,12 @@ impl<'p, 'a> Scan<'p, 'a> {
     /// Scans a string whose opening quote is just before `pos`. Returns the
     /// position after the closing quote and whether the string holds an escape.
     #[inline(always)]
-    fn string(&self, pos: usize) -> Result<(usize, bool), Unsure> {
-        self.string_or_key::<false>(pos)
-            .map(|(end, escaped, _)| (end, escaped))
-    }
-
-    /// [`Scan::string`], and for a `KEY` also whether it holds `/` or `~` (a key
-    /// without either, nor escapes, is plain).
-    #[inline(always)]
-    fn string_or_key<const KEY: bool>(
-        &self,
-        mut pos: usize,
-    ) -> Result<(usize, bool, bool), Unsure> {
+    fn string(&self, mut pos: usize) -> Result<(usize, bool), Unsure> {
         let mut escaped = false;
-        let mut odd = false;
         loop {
-            let (stop, odd_run) = self.skip_plain::<KEY>(pos);
-            pos = stop;
-            odd |= odd_run;
+            pos = self.skip_plain(pos);
             match self.at(pos) {
-                b'"' => return Ok((pos + 1, escaped, odd)),
+                b'"' => return Ok((pos + 1, escaped)),
                 b'\\' => {
                     escaped = true;
                     pos = self.escape(pos + 1)?;
@@ -527,56 +617,51 @@ impl<'p, 'a> Scan<'p, 'a> {
         Ok(unit)
     }
 
-    /// An object whose `{` is just before `pos`; its members are at `depth`.
+    /// An object whose `{` is just before `pos`; its members are at `depth`, and
+    /// `node` is the plan's node for it (or [`NO_NODE`]).
     #[inline(never)]
-    fn object(&mut self, pos: usize, depth: usize, active: u32) -> Result<usize, Unsure> {
+    fn object(&mut self, pos: usize, depth: usize, node: u16) -> Result<usize, Unsure> {
         if depth > MAX_DEPTH {
             return Err(Unsure);
         }
+        let plan = self.plan;
+        let (edges, tildes) = match plan.nodes.get(usize::from(node)) {
+            Some(n) => (
+                plan.edges
+                    .get(usize::from(n.edges.0)..usize::from(n.edges.1))
+                    .unwrap_or(&[]),
+                plan.tildes
+                    .get(usize::from(n.tildes.0)..usize::from(n.tildes.1))
+                    .unwrap_or(&[]),
+            ),
+            None => (&[][..], &[][..]),
+        };
+        // Keys where no pointer goes on are only validated.
+        let follow = !edges.is_empty() || !tildes.is_empty();
         let mut pos = self.skip_space(pos);
         if self.at(pos) == b'}' {
             return Ok(pos + 1);
         }
-        // Segment index of this object's keys in the target pointers.
-        let level = depth - 1;
-        let buckets = self.buckets(level, active)?;
         loop {
             if self.at(pos) != b'"' {
                 return Err(Unsure);
             }
             let key_start = pos + 1;
-            // Keys where no target is active are only validated.
-            let (key_end, escaped, odd) = if active == 0 {
-                self.string_or_key::<false>(key_start)?
+            let (key_end, escaped) = self.string(key_start)?;
+            let child = if !follow {
+                NO_NODE
+            } else if escaped {
+                // The key is not compared decoded: some pointer might name it.
+                return Err(Unsure);
             } else {
-                self.string_or_key::<true>(key_start)?
+                self.match_key(edges, tildes, key_start, key_end - 1)?
             };
             pos = self.skip_space(key_end);
             if self.at(pos) != b':' {
                 return Err(Unsure);
             }
             pos = self.skip_space(pos + 1);
-            let (inner, ending) = if active == 0 {
-                (0, 0)
-            } else if escaped {
-                // The key is not compared decoded: some target might name it.
-                return Err(Unsure);
-            } else {
-                let key = self.text.get(key_start..key_end - 1).ok_or(Unsure)?;
-                let candidates = match key.first() {
-                    // A segment that decodes to the key starts with the key's first
-                    // byte, or with `~` when that byte is `/` or `~`.
-                    Some(&first @ (b'/' | b'~')) => buckets[bucket(first)] | buckets[bucket(b'~')],
-                    Some(&first) => buckets[bucket(first)],
-                    None => active,
-                };
-                if candidates == 0 {
-                    (0, 0)
-                } else {
-                    self.match_key(key, !odd, level, candidates)?
-                }
-            };
-            pos = self.value(pos, depth, inner, ending)?;
+            pos = self.value(pos, depth, child)?;
             pos = self.skip_space(pos);
             match self.at(pos) {
                 b',' => pos = self.skip_space(pos + 1),
@@ -586,127 +671,99 @@ impl<'p, 'a> Scan<'p, 'a> {
         }
     }
 
-    /// The `active` targets by the first byte of their segment `level` (its low five
-    /// bits), so that a key is compared only with segments that may equal it.
-    fn buckets(&self, level: usize, active: u32) -> Result<[u32; 32], Unsure> {
-        let mut buckets = [0_u32; 32];
-        let mut bits = active;
-        while bits != 0 {
-            let index = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            let slash = self.slash(index, level)?;
-            let pointer = self.pointers.get(index).ok_or(Unsure)?;
-            if let Some(&first) = pointer.get(slash + 1) {
-                buckets[bucket(first)] |= 1 << index;
+    /// The node the key at `start..end` (without escapes) leads to among `edges`,
+    /// or [`NO_NODE`]; [`Unsure`] when it may equal a segment with a `~`, or is a
+    /// duplicate on a pointer's path.
+    #[inline(always)]
+    fn match_key(
+        &mut self,
+        edges: &[Edge],
+        tildes: &[(usize, usize)],
+        start: usize,
+        end: usize,
+    ) -> Result<u16, Unsure> {
+        let len = end - start;
+        let prefix = match self.text.get(start..start + 8) {
+            Some(chunk) => {
+                let mut word = [0_u8; 8];
+                word.copy_from_slice(chunk);
+                let word = u64::from_le_bytes(word);
+                if len >= 8 {
+                    word
+                } else {
+                    word & !(u64::MAX << (8 * len))
+                }
+            }
+            None => prefix_of(self.text.get(start..end).ok_or(Unsure)?),
+        };
+        for edge in edges {
+            if edge.len == len
+                && edge.prefix == prefix
+                && (len <= 8
+                    || self.text.get(start + 8..end)
+                        == self.plan.bytes.get(edge.start + 8..edge.start + len))
+            {
+                // Segments differ: no other edge can match.
+                self.reach(edge.child)?;
+                return Ok(edge.child);
             }
         }
-        Ok(buckets)
-    }
-
-    /// Where the `/` before segment `level` of target `index` is.
-    fn slash(&self, index: usize, level: usize) -> Result<usize, Unsure> {
-        let slashes = self.slashes.get(index).ok_or(Unsure)?;
-        Ok(usize::from(*slashes.get(level).ok_or(Unsure)?))
-    }
-
-    /// Records that target `index` matched segment `level`, and where its next
-    /// segment is when it goes on. A second match of the same segment is a
-    /// duplicate key on the target's path.
-    fn descend(&mut self, index: usize, level: usize, next: Option<usize>) -> Result<(), Unsure> {
-        let seen = self.seen.get_mut(index).ok_or(Unsure)?;
-        let bit = 1_u16 << level;
-        if *seen & bit != 0 {
-            return Err(Unsure);
+        if !tildes.is_empty() {
+            self.match_tildes(tildes, start, end)?;
         }
-        *seen |= bit;
-        if let Some(next) = next {
-            let slashes = self.slashes.get_mut(index).ok_or(Unsure)?;
-            let slot = slashes.get_mut(level + 1).ok_or(Unsure)?;
-            *slot = u8::try_from(next).map_err(|_| Unsure)?;
+        Ok(NO_NODE)
+    }
+
+    /// [`Unsure`] when the key at `start..end` may equal a segment with a `~`: it
+    /// holds `/` or `~` and starts with the segment's text before its first `~`
+    /// (a key without either cannot equal a segment whose escapes decode to one).
+    #[cold]
+    fn match_tildes(
+        &self,
+        tildes: &[(usize, usize)],
+        start: usize,
+        end: usize,
+    ) -> Result<(), Unsure> {
+        let key = self.text.get(start..end).ok_or(Unsure)?;
+        if !key.iter().any(|&b| b == b'/' || b == b'~') {
+            return Ok(());
+        }
+        for &(at, len) in tildes {
+            if key.get(..len).is_some() && key.get(..len) == self.plan.bytes.get(at..at + len) {
+                return Err(Unsure);
+            }
         }
         Ok(())
     }
 
-    /// Which of the `candidates` name `key` as segment `level`: those that go on
-    /// inside its value, and those that end at it.
-    fn match_key(
-        &mut self,
-        key: &[u8],
-        plain: bool,
-        level: usize,
-        candidates: u32,
-    ) -> Result<(u32, u32), Unsure> {
-        let mut inner = 0;
-        let mut ending = 0;
-        let mut bits = candidates;
-        while bits != 0 {
-            let index = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            let slash = self.slash(index, level)?;
-            let pointer = self.pointers.get(index).ok_or(Unsure)?;
-            match compare(pointer, slash, key, plain)? {
-                Match::No => {}
-                Match::Last => {
-                    self.descend(index, level, None)?;
-                    ending |= 1 << index;
-                }
-                Match::Inner(next) => {
-                    self.descend(index, level, Some(next))?;
-                    inner |= 1 << index;
-                }
-            }
-        }
-        Ok((inner, ending))
-    }
-
-    /// An array whose `[` is just before `pos`; its elements are at `depth`.
+    /// An array whose `[` is just before `pos`; its elements are at `depth`, and
+    /// `node` is the plan's node for it (or [`NO_NODE`]).
     #[inline(never)]
-    fn array(&mut self, pos: usize, depth: usize, active: u32) -> Result<usize, Unsure> {
+    fn array(&mut self, pos: usize, depth: usize, node: u16) -> Result<usize, Unsure> {
         if depth > MAX_DEPTH {
             return Err(Unsure);
         }
+        let plan = self.plan;
+        let edges = match plan.nodes.get(usize::from(node)) {
+            Some(n) => plan
+                .edges
+                .get(usize::from(n.edges.0)..usize::from(n.edges.1))
+                .unwrap_or(&[]),
+            None => &[],
+        };
         let mut pos = self.skip_space(pos);
         if self.at(pos) == b']' {
             return Ok(pos + 1);
         }
-        let level = depth - 1;
-        // The index each active target wants here; targets whose segment is no
-        // index find nothing in an array.
-        let mut wanted = [usize::MAX; MAX_TARGETS];
-        let mut active = active;
-        let mut bits = active;
-        while bits != 0 {
-            let index = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            let slash = self.slash(index, level)?;
-            let pointer = self.pointers.get(index).ok_or(Unsure)?;
-            match index_of(segment(pointer, slash)) {
-                Some(at) => wanted[index] = at,
-                None => active &= !(1 << index),
-            }
-        }
         let mut element = 0_usize;
         loop {
-            let (mut inner, mut ending) = (0, 0);
-            let mut bits = active;
-            while bits != 0 {
-                let index = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                if wanted[index] != element {
-                    continue;
-                }
-                let slash = self.slash(index, level)?;
-                let pointer = self.pointers.get(index).ok_or(Unsure)?;
-                let next = slash + 1 + segment(pointer, slash).len();
-                if next == pointer.len() {
-                    self.descend(index, level, None)?;
-                    ending |= 1 << index;
-                } else {
-                    self.descend(index, level, Some(next))?;
-                    inner |= 1 << index;
-                }
+            let mut child = NO_NODE;
+            // Segments that are no index find nothing in an array.
+            if let Some(edge) = edges.iter().find(|edge| edge.index == Some(element)) {
+                self.reach(edge.child)?;
+                child = edge.child;
             }
-            pos = self.value(pos, depth, inner, ending)?;
+            pos = self.value(pos, depth, child)?;
             pos = self.skip_space(pos);
             match self.at(pos) {
                 b',' => pos = self.skip_space(pos + 1),
@@ -715,6 +772,59 @@ impl<'p, 'a> Scan<'p, 'a> {
             }
             element += 1;
         }
+    }
+}
+
+/// A scan set up pointer by pointer, as the tests use it: the pointers are
+/// compiled when it runs.
+#[cfg(test)]
+pub(crate) struct Scan<'p, 'a> {
+    pointers: Vec<&'p str>,
+    plan: Option<Plan>,
+    spans: Option<Spans<'a>>,
+}
+
+#[cfg(test)]
+impl<'p, 'a> Scan<'p, 'a> {
+    /// A scan with no targets yet.
+    pub(crate) fn new() -> Scan<'p, 'a> {
+        Scan {
+            pointers: Vec::new(),
+            plan: None,
+            spans: None,
+        }
+    }
+
+    /// Adds a target pointer; [`Unsure`] when there are too many or it is one this
+    /// scanner does not handle.
+    pub(crate) fn target(&mut self, pointer: &'p str) -> Result<(), Unsure> {
+        if pointer.len() > MAX_POINTER || self.pointers.len() >= MAX_TARGETS {
+            return Err(Unsure);
+        }
+        self.pointers.push(pointer);
+        Ok(())
+    }
+
+    /// Scans `text` for the targets.
+    pub(crate) fn run(&mut self, text: &'a str) -> Result<(), Unsure> {
+        let plan = Plan::new(self.pointers.iter().copied())?;
+        self.spans = Some(plan.run(text)?);
+        self.plan = Some(plan);
+        Ok(())
+    }
+
+    /// What the scan found for `pointer`: `Ok(None)` when the pointer reaches no
+    /// value, `Err(Unsure)` when `pointer` was never a target.
+    pub(crate) fn get(&self, pointer: &str) -> Result<Option<Found<'a>>, Unsure> {
+        let index = self
+            .pointers
+            .iter()
+            .position(|p| *p == pointer)
+            .ok_or(Unsure)?;
+        let (Some(plan), Some(spans)) = (&self.plan, &self.spans) else {
+            return Err(Unsure);
+        };
+        spans.get(plan.slot(index))
     }
 }
 

@@ -46,6 +46,16 @@ fn agree(profile: &Profile, body: &[u8]) -> Result<bool, TestCaseError> {
         String::from_utf8_lossy(body)
     );
     prop_assert_eq!(&fast, &tree);
+    // A caller that knows the id already gets the same report without it.
+    prop_assert_eq!(&profile.read_status_wanting_id(&resp, true), &tree);
+    let without_id = tree.map(|report| StatusReport {
+        job_id: None,
+        ..report
+    });
+    prop_assert_eq!(
+        format!("{:?}", profile.read_status_wanting_id(&resp, false)),
+        format!("{without_id:?}")
+    );
     Ok(profile.read_status_by_scan(body).is_some())
 }
 
@@ -662,6 +672,49 @@ fn what_the_scan_leaves_to_the_tree() {
             .read_status_by_scan(body)
             .is_none()
     );
+}
+
+#[test]
+fn a_profile_changed_after_its_first_read_reads_as_changed() {
+    let body = br#"{"status":"processing","progress_data":{"percentage":45,"current_step":"s"},"other":{"step":"t","pct":7}}"#;
+    let resp = response(body);
+    let mut profile = Profile::jobs();
+    let before = profile.read_status(&resp).unwrap();
+    assert_eq!(before.step.as_deref(), Some("s"));
+    // A copy is equal, prints and serializes alike, and reads alike.
+    let copy = profile.clone();
+    assert_eq!(copy, Profile::jobs());
+    assert_eq!(format!("{copy:?}"), format!("{:?}", Profile::jobs()));
+    assert_eq!(
+        serde_json::to_string(&copy).unwrap(),
+        serde_json::to_string(&Profile::jobs()).unwrap()
+    );
+    assert_eq!(copy.read_status(&resp), Ok(before.clone()));
+    // Changed pointers are read as they are now, by the scan.
+    profile.step_pointer = Some("/other/step".to_owned());
+    profile.percentage_pointer = Some("/other/pct".to_owned());
+    profile.submit_id_pointers.push("/other/step".to_owned());
+    let after = profile.read_status(&resp).unwrap();
+    assert_eq!(after.step.as_deref(), Some("t"));
+    assert_eq!(after.percentage, Some(7.0));
+    assert_eq!(after.job_id.as_deref(), Some("t"));
+    assert_eq!(Ok(after), profile.read_status_by_tree(&resp));
+    assert!(profile.read_status_by_scan(body).is_some());
+    if let super::Completion::Status { pointer, .. } = &mut profile.completion {
+        *pointer = "/other/step".to_owned();
+    }
+    assert_eq!(
+        profile.read_status(&resp),
+        Err(InterpretError::UnknownStatus {
+            value: "t".to_owned()
+        })
+    );
+    assert_eq!(
+        profile.read_status(&resp),
+        profile.read_status_by_tree(&resp)
+    );
+    // The original is unchanged.
+    assert_eq!(copy.read_status(&resp), Ok(before));
 }
 
 #[test]
