@@ -964,6 +964,15 @@ impl Profile {
     }
 }
 
+/// `a == b` for pointers, without a call to `memcmp` for each.
+fn same(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => scan::same_bytes(a.as_bytes(), b.as_bytes()),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
 /// The pointers a status report may read, compiled for scanning: the status
 /// pointer (field 0), each submit id pointer, then the six optional pointers of
 /// [`StatusPlan::optional`]'s order, each with its `|`-alternatives.
@@ -1036,7 +1045,7 @@ impl StatusPlan {
         let mut built = self.pointers.iter();
         for pointer in now {
             match built.next() {
-                Some(was) if was.as_deref() == pointer => {}
+                Some(was) if same(was.as_deref(), pointer) => {}
                 _ => return false,
             }
         }

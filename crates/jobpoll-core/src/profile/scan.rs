@@ -123,6 +123,9 @@ struct Edge {
 struct Node {
     /// Its edges in [`Plan::edges`].
     edges: (u16, u16),
+    /// Where its hash table of edges starts in [`Plan::table`], and the table's
+    /// size as a power of two (0 when it has no edges).
+    table: (u32, u32),
     /// Its `~` prefixes in [`Plan::tildes`]: the text of segments with a `~`, up to
     /// the first `~` (the scan does not decode them).
     tildes: (u16, u16),
@@ -152,6 +155,9 @@ pub(crate) struct Plan {
     /// Node 0 is the document.
     nodes: Vec<Node>,
     edges: Vec<Edge>,
+    /// Each node's edges by [`hash`] of their prefix and length, open addressing:
+    /// an edge's index plus one, or 0 for an empty place.
+    table: Vec<u16>,
     /// (start, len) in `bytes`.
     tildes: Vec<(usize, usize)>,
     /// The slot of each pointer, in the order given, or [`NO_SLOT`] for pointers
@@ -181,6 +187,49 @@ impl<'a> Spans<'a> {
         let text = self.source.get(range).ok_or(Unsure)?;
         Ok(Some(Found { kind, text }))
     }
+}
+
+/// Where a key or segment of this prefix and length goes in a table of `bits` bits
+/// (at least 1).
+#[inline(always)]
+fn hash(prefix: u64, len: usize, bits: u32) -> usize {
+    let mixed = (prefix.wrapping_add(len as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (mixed >> (64 - bits)) as usize
+}
+
+/// The eight bytes at `at` of `bytes`, little-endian (0 past the end).
+#[inline(always)]
+fn word(bytes: &[u8], at: usize) -> u64 {
+    match bytes.get(at..at + 8) {
+        Some(chunk) => {
+            let mut word = [0_u8; 8];
+            word.copy_from_slice(chunk);
+            u64::from_le_bytes(word)
+        }
+        None => 0,
+    }
+}
+
+/// `a == b`, eight bytes at a time: inlined, for the short texts of keys and
+/// pointers, where a call to `memcmp` costs more than the comparison.
+#[inline(always)]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let len = a.len();
+    if len != b.len() {
+        return false;
+    }
+    if len < 8 {
+        return a == b;
+    }
+    let mut at = 0;
+    while at + 8 < len {
+        if word(a, at) != word(b, at) {
+            return false;
+        }
+        at += 8;
+    }
+    // The last eight bytes, overlapping the ones compared before.
+    word(a, len - 8) == word(b, len - 8)
 }
 
 /// The segment's first eight bytes, zero-padded, little-endian.
@@ -223,13 +272,32 @@ impl Plan {
         }
         let mut nodes = Vec::with_capacity(building.len());
         let mut edges = Vec::new();
+        let mut table = Vec::new();
         let mut tildes = Vec::new();
         for node in building {
             let first_edge = u16::try_from(edges.len()).map_err(|_| Unsure)?;
+            // At most half full, so that a probe soon meets an empty place.
+            let bits = if node.edges.is_empty() {
+                0
+            } else {
+                (node.edges.len() * 2)
+                    .next_power_of_two()
+                    .trailing_zeros()
+                    .max(1)
+            };
+            let table_start = table.len();
+            table.resize(table_start + (1 << bits), 0);
             for (start, len, child) in node.edges {
                 let segment = bytes.get(start..start + len).ok_or(Unsure)?;
+                let prefix = prefix_of(segment);
+                let mut at = hash(prefix, len, bits);
+                while table.get(table_start + at).is_some_and(|&e| e != 0) {
+                    at = (at + 1) & ((1 << bits) - 1);
+                }
+                let entry = u16::try_from(edges.len() + 1).map_err(|_| Unsure)?;
+                *table.get_mut(table_start + at).ok_or(Unsure)? = entry;
                 edges.push(Edge {
-                    prefix: prefix_of(segment),
+                    prefix,
                     len,
                     start,
                     index: index_of(segment),
@@ -240,6 +308,7 @@ impl Plan {
             tildes.extend(node.tildes);
             nodes.push(Node {
                 edges: (first_edge, u16::try_from(edges.len()).map_err(|_| Unsure)?),
+                table: (u32::try_from(table_start).map_err(|_| Unsure)?, bits),
                 tildes: (
                     first_tilde,
                     u16::try_from(tildes.len()).map_err(|_| Unsure)?,
@@ -252,6 +321,7 @@ impl Plan {
             bytes,
             nodes,
             edges,
+            table,
             tildes,
             targets,
         })
@@ -625,19 +695,23 @@ impl Run<'_, '_> {
             return Err(Unsure);
         }
         let plan = self.plan;
-        let (edges, tildes) = match plan.nodes.get(usize::from(node)) {
-            Some(n) => (
-                plan.edges
-                    .get(usize::from(n.edges.0)..usize::from(n.edges.1))
-                    .unwrap_or(&[]),
-                plan.tildes
-                    .get(usize::from(n.tildes.0)..usize::from(n.tildes.1))
-                    .unwrap_or(&[]),
-            ),
-            None => (&[][..], &[][..]),
+        let (table, bits, tildes) = match plan.nodes.get(usize::from(node)) {
+            Some(n) => {
+                let start = n.table.0 as usize;
+                (
+                    plan.table
+                        .get(start..start + (1 << n.table.1))
+                        .unwrap_or(&[]),
+                    n.table.1,
+                    plan.tildes
+                        .get(usize::from(n.tildes.0)..usize::from(n.tildes.1))
+                        .unwrap_or(&[]),
+                )
+            }
+            None => (&[][..], 0, &[][..]),
         };
         // Keys where no pointer goes on are only validated.
-        let follow = !edges.is_empty() || !tildes.is_empty();
+        let follow = bits != 0 || !tildes.is_empty();
         let mut pos = self.skip_space(pos);
         if self.at(pos) == b'}' {
             return Ok(pos + 1);
@@ -654,7 +728,7 @@ impl Run<'_, '_> {
                 // The key is not compared decoded: some pointer might name it.
                 return Err(Unsure);
             } else {
-                self.match_key(edges, tildes, key_start, key_end - 1)?
+                self.match_key(table, bits, tildes, key_start, key_end - 1)?
             };
             pos = self.skip_space(key_end);
             if self.at(pos) != b':' {
@@ -671,13 +745,14 @@ impl Run<'_, '_> {
         }
     }
 
-    /// The node the key at `start..end` (without escapes) leads to among `edges`,
-    /// or [`NO_NODE`]; [`Unsure`] when it may equal a segment with a `~`, or is a
-    /// duplicate on a pointer's path.
+    /// The node the key at `start..end` (without escapes) leads to by the edges in
+    /// `table` (of `bits` bits, 0 for none), or [`NO_NODE`]; [`Unsure`] when it
+    /// may equal a segment with a `~`, or is a duplicate on a pointer's path.
     #[inline(always)]
     fn match_key(
         &mut self,
-        edges: &[Edge],
+        table: &[u16],
+        bits: u32,
         tildes: &[(usize, usize)],
         start: usize,
         end: usize,
@@ -696,16 +771,29 @@ impl Run<'_, '_> {
             }
             None => prefix_of(self.text.get(start..end).ok_or(Unsure)?),
         };
-        for edge in edges {
-            if edge.len == len
-                && edge.prefix == prefix
-                && (len <= 8
-                    || self.text.get(start + 8..end)
-                        == self.plan.bytes.get(edge.start + 8..edge.start + len))
+        if bits != 0 {
+            let mask = (1 << bits) - 1;
+            let mut at = hash(prefix, len, bits);
+            while let Some(&entry) = table.get(at)
+                && entry != 0
             {
-                // Segments differ: no other edge can match.
-                self.reach(edge.child)?;
-                return Ok(edge.child);
+                let edge = self.plan.edges.get(usize::from(entry) - 1).ok_or(Unsure)?;
+                if edge.len == len
+                    && edge.prefix == prefix
+                    && (len <= 8
+                        || same_bytes(
+                            self.text.get(start..end).unwrap_or(&[]),
+                            self.plan
+                                .bytes
+                                .get(edge.start..edge.start + len)
+                                .unwrap_or(&[]),
+                        ))
+                {
+                    // Segments differ: no other edge can match.
+                    self.reach(edge.child)?;
+                    return Ok(edge.child);
+                }
+                at = (at + 1) & mask;
             }
         }
         if !tildes.is_empty() {
