@@ -325,6 +325,10 @@ struct Slot<P> {
     entry: Option<Entry<P>>,
 }
 
+/// Entries an empty origin queue may keep room for; a queue that grew past this
+/// for a burst gives its memory back once it is empty.
+const KEPT_QUEUE: usize = 1024;
+
 /// Slots per chunk of [`Slots`].
 const CHUNK: usize = 1024;
 
@@ -1149,7 +1153,13 @@ impl<P: Interpret> Fleet<P> {
 
     /// The first job of the origin's queue that still has a request due.
     fn next_waiting(&mut self, origin: u32) -> Option<JobKey> {
-        while let Some(key) = self.origins[origin as usize].waiting.pop_front() {
+        loop {
+            let waiting = &mut self.origins[origin as usize].waiting;
+            let key = waiting.pop_front()?;
+            // A burst is over: a queue that grew for it does not keep its room.
+            if waiting.is_empty() && waiting.capacity() > KEPT_QUEUE {
+                *waiting = VecDeque::new();
+            }
             let Some(entry) = self.entry_mut(key) else {
                 continue;
             };
@@ -1161,7 +1171,6 @@ impl<P: Interpret> Fleet<P> {
                 return Some(key);
             }
         }
-        None
     }
 
     /// Cancels a job (its last subscriber stopped): with the server-side cancel when
@@ -1404,5 +1413,34 @@ mod tests {
         let reused = fleet.add(spec(&profile, 0), config(), now).unwrap();
         assert!(reused.job().slot < fleet.slots.len());
         assert_eq!(fleet.slots.chunks.len(), 3);
+    }
+
+    #[test]
+    fn an_origin_queue_gives_back_its_room_after_a_burst() {
+        let profile = Arc::new(Profile::jobs());
+        let mut fleet: Fleet = Fleet::new(FleetConfig {
+            max_in_flight: 4,
+            ..FleetConfig::default()
+        });
+        // Every job falls due at once: all but four wait in their origin's queue.
+        let jobs = 3 * KEPT_QUEUE;
+        for n in 0..jobs {
+            fleet
+                .add(spec(&profile, n), config(), Instant::ZERO)
+                .unwrap();
+        }
+        assert!(fleet.origins[0].waiting.capacity() > KEPT_QUEUE);
+        let mut answered = 0;
+        while answered < jobs {
+            answered += answer_all(&mut fleet, Instant::ZERO, RUNNING);
+        }
+        assert_eq!(answered, jobs);
+        assert!(fleet.origins[0].waiting.is_empty());
+        assert_eq!(fleet.origins[0].waiting.capacity(), 0);
+        // The next burst queues again, in order.
+        let now = fleet.poll_timeout().unwrap();
+        fleet.handle_timeout(now);
+        assert_eq!(fleet.in_flight(), 4);
+        assert_eq!(fleet.origins[0].waiting.len(), jobs - 4);
     }
 }
