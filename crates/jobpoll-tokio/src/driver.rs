@@ -146,7 +146,7 @@ impl Driver {
                     Output::Transmit(transmit) => {
                         transport::log_request(&self.redactor, &transmit);
                         request_id = Some(transmit.id);
-                        request.set(Some(transport::send(self.http.clone(), transmit, max_body)));
+                        request.set(Some(transport::send(&self.http, transmit, max_body)));
                     }
                     Output::Abort(id) => {
                         if request_id == Some(id) {

@@ -2,23 +2,23 @@
 //!
 //! One tokio task owns a [`jobpoll_core::fleet::Fleet`], one timer (a single
 //! `tokio::time::Sleep`, re-armed to the fleet's next wake-up) and the requests in
-//! flight (a `FuturesUnordered`; an [`Abort`](FleetOutput::Abort) drops the
-//! request). There is no task and no timer per job: the fleet's limits bound how
+//! flight (a `FuturesUnordered`, each request stored in it without a box of its
+//! own; an [`Abort`](FleetOutput::Abort) drops the request at once). There is no task and no timer per job: the fleet's limits bound how
 //! many requests are in flight, and the task sleeps until an answer, a command or
 //! the timer wakes it. [`FleetHandle`] talks to it over a channel.
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use futures_util::StreamExt as _;
-use futures_util::future::{AbortHandle, Abortable, Aborted};
 use futures_util::stream::FuturesUnordered;
 use jobpoll_core::fleet::{Fleet, FleetConfig, FleetOutput, JobKey, Subscriber};
 use jobpoll_core::trace::Redactor;
-use jobpoll_core::{Config, Input, JobSpec, Outcome, Profile, RequestId, SpecError};
+use jobpoll_core::{Config, Input, JobSpec, Outcome, Profile, RequestId, SpecError, Transmit};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info};
 use url::Url;
@@ -81,31 +81,115 @@ enum Command {
 
 type Ack = oneshot::Sender<()>;
 
-/// Where a subscription's outcome goes (boxed: see [`Delivery`]).
+/// Where a subscription's outcome goes. The outcome is boxed so that a waiting
+/// subscription holds a small allocation.
 type OutcomeSender = oneshot::Sender<Box<Outcome>>;
 
-/// Where one subscription's outcome and events go. The outcome is boxed so that a
-/// waiting subscription holds a small allocation; the event queue exists only once
-/// somebody takes the events.
-struct Delivery {
-    outcome: OutcomeSender,
-    events: Option<EventSink>,
+/// Hashes the keys the fleet hands out (small integers, never chosen by a peer)
+/// with one multiply per word rather than SipHash: the runner looks one up for
+/// every event and outcome.
+#[derive(Clone, Copy, Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    fn write_u32(&mut self, word: u32) {
+        self.write_u64(u64::from(word));
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0xf135_7aea_2e62_a9c5);
+    }
+
+    fn finish(&self) -> u64 {
+        // The table takes its buckets from the low bits: bring the well-mixed high
+        // bits down.
+        self.0.rotate_left(26)
+    }
 }
 
-/// A request in flight: its job, its id, and its answer unless it was aborted.
-type InFlight = Pin<Box<dyn Future<Output = (JobKey, RequestId, Result<Answer, Aborted>)> + Send>>;
+/// A map keyed by the fleet's keys.
+type KeyMap<K, V> = HashMap<K, V, BuildHasherDefault<KeyHasher>>;
 
-/// The fleet's task.
-struct Runner {
+pin_project_lite::pin_project! {
+    /// A request in flight: its job and id, and the request itself until it is
+    /// answered or aborted. Resolves to the answer, or `None` once aborted.
+    struct InFlight<F> {
+        job: JobKey,
+        id: RequestId,
+        // The waker it was last polled with: an abort wakes it, so that the
+        // runner drops it from its set at once.
+        waker: Option<Waker>,
+        #[pin]
+        request: Option<F>,
+    }
+}
+
+impl<F: Future<Output = Answer>> Future for InFlight<F> {
+    type Output = (JobKey, RequestId, Option<Answer>);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let Some(request) = this.request.as_pin_mut() else {
+            return Poll::Ready((*this.job, *this.id, None));
+        };
+        match request.poll(cx) {
+            Poll::Ready(answer) => Poll::Ready((*this.job, *this.id, Some(answer))),
+            Poll::Pending => {
+                if !this
+                    .waker
+                    .as_ref()
+                    .is_some_and(|waker| waker.will_wake(cx.waker()))
+                {
+                    *this.waker = Some(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<F> InFlight<F> {
+    /// Drops the request now; the future then resolves to `None`.
+    fn abort(self: Pin<&mut Self>) {
+        let mut this = self.project();
+        this.request.set(None);
+        if let Some(waker) = this.waker.take() {
+            waker.wake();
+        }
+    }
+}
+
+/// What the runner makes of a request: [`transport::send`], whose future type has
+/// no name of its own.
+type MakeRequest<F> = fn(&reqwest::Client, Transmit, usize) -> F;
+
+/// The fleet's task; `F` is the future of one request.
+struct Runner<F> {
     fleet: Fleet<Arc<Profile>>,
     http: reqwest::Client,
+    send: MakeRequest<F>,
     redactor: Arc<Redactor>,
     clock: Clock,
-    deliveries: HashMap<Subscriber, Delivery>,
-    requests: FuturesUnordered<InFlight>,
-    aborts: HashMap<(JobKey, RequestId), AbortHandle>,
+    /// Where each waiting subscription's outcome goes.
+    outcomes: KeyMap<Subscriber, OutcomeSender>,
+    /// The event queues of the subscriptions whose events somebody takes: most
+    /// have none, and while none has, an event costs no look-up.
+    sinks: KeyMap<Subscriber, EventSink>,
+    requests: FuturesUnordered<InFlight<F>>,
+    /// The requests the fleet aborted in the outputs being drained; dropped in one
+    /// pass over the requests in flight at the end.
+    aborting: Vec<(JobKey, RequestId)>,
     /// One URL per origin the fleet has seen (for the throttled count).
     origins: HashMap<String, Url>,
+    /// The status or submit URL of the job last added: jobs added in a row
+    /// usually share its origin, which is then known already.
+    last_origin: Option<Url>,
     idle_waiters: Vec<Ack>,
     shutdown_waiters: Vec<Ack>,
 }
@@ -122,12 +206,15 @@ pub(crate) fn spawn(
     let runner = Runner {
         fleet: Fleet::new(config),
         http,
+        send: transport::send,
         redactor,
         clock: Clock::start(),
-        deliveries: HashMap::new(),
+        outcomes: KeyMap::default(),
+        sinks: KeyMap::default(),
         requests: FuturesUnordered::new(),
-        aborts: HashMap::new(),
+        aborting: Vec::new(),
         origins: HashMap::new(),
+        last_origin: None,
         idle_waiters: Vec::new(),
         shutdown_waiters: Vec::new(),
     };
@@ -138,7 +225,7 @@ pub(crate) fn spawn(
     }
 }
 
-impl Runner {
+impl<F: Future<Output = Answer> + Send + 'static> Runner<F> {
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
         let mut sleep = pin!(tokio::time::sleep_until(self.clock.epoch()));
         let mut listening = true;
@@ -148,9 +235,8 @@ impl Runner {
                 // Requests still in flight belong to no job any more; the tables
                 // give back what a large batch made them grow to.
                 self.requests.clear();
-                self.aborts.clear();
-                self.aborts.shrink_to_fit();
-                self.deliveries.shrink_to_fit();
+                self.outcomes.shrink_to_fit();
+                self.sinks.shrink_to_fit();
                 for waiter in self.idle_waiters.drain(..) {
                     let _ = waiter.send(());
                 }
@@ -195,7 +281,7 @@ impl Runner {
 
     /// No job runs and every subscription has its outcome.
     fn is_idle(&self) -> bool {
-        self.fleet.is_empty() && self.deliveries.is_empty()
+        self.fleet.is_empty() && self.outcomes.is_empty()
     }
 
     fn command(&mut self, command: Command) {
@@ -212,7 +298,7 @@ impl Runner {
                     // Shutting down: dropping `reply` tells the caller.
                     return;
                 }
-                match self.enlist(spec, config, Delivery { outcome, events }, now) {
+                match self.enlist(spec, config, outcome, events, now) {
                     Ok(subscriber) => {
                         if reply.send(Ok(subscriber)).is_err() {
                             // The caller stopped waiting for the job: stop it.
@@ -234,10 +320,7 @@ impl Runner {
                 }
                 let added: Vec<_> = jobs
                     .into_iter()
-                    .map(|(spec, outcome)| {
-                        let events = None;
-                        self.enlist(spec, config.clone(), Delivery { outcome, events }, now)
-                    })
+                    .map(|(spec, outcome)| self.enlist(spec, config.clone(), outcome, None, now))
                     .collect();
                 if let Err(added) = reply.send(added) {
                     // The caller stopped waiting: stop what it would have had.
@@ -247,8 +330,8 @@ impl Runner {
                 }
             }
             Command::Events { subscriber, sink } => {
-                if let Some(delivery) = self.deliveries.get_mut(&subscriber) {
-                    delivery.events = Some(sink);
+                if self.outcomes.contains_key(&subscriber) {
+                    self.sinks.insert(subscriber, sink);
                 }
             }
             Command::Stop(subscriber) => self.stop(subscriber),
@@ -284,41 +367,54 @@ impl Runner {
     }
 
     fn stop(&mut self, subscriber: Subscriber) {
-        if self.deliveries.contains_key(&subscriber) {
+        if self.outcomes.contains_key(&subscriber) {
             // Unknown only when it has just finished: nothing to stop.
             let _ = self.fleet.stop(subscriber, self.clock.now());
         }
     }
 
-    /// Remembers the origin a job starts at, for the throttled count.
-    /// Adds a job to the fleet; its outcome and events go to `delivery`.
+    /// Adds a job to the fleet; its outcome goes to `outcome`, its events to
+    /// `events` if given.
     fn enlist(
         &mut self,
         spec: JobSpec<Arc<Profile>>,
         config: Arc<Config>,
-        delivery: Delivery,
+        outcome: OutcomeSender,
+        events: Option<EventSink>,
         now: jobpoll_core::Instant,
     ) -> Result<Subscriber, SpecError> {
         self.see_origin(&spec);
         let subscriber = self.fleet.add(spec, config, now)?;
-        self.deliveries.insert(subscriber, delivery);
+        self.outcomes.insert(subscriber, outcome);
+        if let Some(sink) = events {
+            self.sinks.insert(subscriber, sink);
+        }
         Ok(subscriber)
     }
 
+    /// Remembers the origin a job starts at, for the throttled count.
     fn see_origin(&mut self, spec: &JobSpec<Arc<Profile>>) {
         let url = match &spec.start {
             jobpoll_core::Start::Poll { status_url, .. } => status_url,
             jobpoll_core::Start::Submit { url, .. } => url,
         };
+        if self
+            .last_origin
+            .as_ref()
+            .is_some_and(|last| same_origin(last, url))
+        {
+            return;
+        }
         let origin = url.origin().ascii_serialization();
         self.origins.entry(origin).or_insert_with(|| url.clone());
+        self.last_origin = Some(url.clone());
     }
 
     fn metrics(&self) -> FleetMetrics {
         FleetMetrics {
             totals: self.fleet.metrics().clone(),
             running: self.fleet.len(),
-            waiting: self.deliveries.len(),
+            waiting: self.outcomes.len(),
             in_flight: self.fleet.in_flight(),
             throttled_origins: self
                 .origins
@@ -330,11 +426,8 @@ impl Runner {
     }
 
     /// Feeds an answer to the fleet, unless its request was aborted meanwhile.
-    fn answer(&mut self, job: JobKey, id: RequestId, answer: Result<Answer, Aborted>) {
-        if self.aborts.remove(&(job, id)).is_none() {
-            return;
-        }
-        let Ok(answer) = answer else { return };
+    fn answer(&mut self, job: JobKey, id: RequestId, answer: Option<Answer>) {
+        let Some(answer) = answer else { return };
         let result = match transport::answer_input(id, answer, self.clock.now()) {
             Input::Response {
                 request,
@@ -365,24 +458,19 @@ impl Runner {
                         |job| job.config().max_body_bytes,
                     );
                     let id = transmit.id;
-                    let (handle, registration) = AbortHandle::new_pair();
-                    let request = transport::send(self.http.clone(), transmit, max_body);
-                    self.aborts.insert((job, id), handle);
-                    self.requests.push(Box::pin(async move {
-                        (job, id, Abortable::new(request, registration).await)
-                    }));
+                    let request = (self.send)(&self.http, transmit, max_body);
+                    self.requests.push(InFlight {
+                        job,
+                        id,
+                        waker: None,
+                        request: Some(request),
+                    });
                 }
-                FleetOutput::Abort { job, request } => {
-                    if let Some(handle) = self.aborts.remove(&(job, request)) {
-                        debug!(id = request.0, "request aborted");
-                        handle.abort();
-                    }
-                }
+                FleetOutput::Abort { job, request } => self.aborting.push((job, request)),
                 FleetOutput::Event { subscriber, event } => {
                     transport::log_event(&self.redactor, &event);
-                    if let Some(Delivery {
-                        events: Some(sink), ..
-                    }) = self.deliveries.get(&subscriber)
+                    if !self.sinks.is_empty()
+                        && let Some(sink) = self.sinks.get(&subscriber)
                     {
                         sink.push(event);
                     }
@@ -392,16 +480,45 @@ impl Runner {
                     outcome,
                 } => {
                     info!(kind = outcome.kind(), outcome = %outcome, "finished");
-                    if let Some(delivery) = self.deliveries.remove(&subscriber) {
+                    if let Some(sender) = self.outcomes.remove(&subscriber) {
                         // The outcome first, then the end of the event stream: a
                         // reader that sees the stream end finds the outcome ready.
-                        let _ = delivery.outcome.send(Box::new(outcome));
-                        drop(delivery.events);
+                        let _ = sender.send(Box::new(outcome));
+                        if !self.sinks.is_empty() {
+                            drop(self.sinks.remove(&subscriber));
+                        }
                     }
                 }
             }
         }
+        if !self.aborting.is_empty() {
+            self.abort_requests();
+        }
     }
+
+    /// Drops the requests in `aborting` that are still in flight, in one pass.
+    fn abort_requests(&mut self) {
+        self.aborting.sort_unstable();
+        for request in Pin::new(&mut self.requests).iter_pin_mut() {
+            if self
+                .aborting
+                .binary_search(&(request.job, request.id))
+                .is_ok()
+            {
+                debug!(id = request.id.0, "request aborted");
+                request.abort();
+            }
+        }
+        self.aborting.clear();
+    }
+}
+
+/// Whether two URLs have the same origin (scheme, host, port), without building
+/// either origin.
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host() == b.host()
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// The caller's end of a fleet: add jobs, pause and resume, stop, read metrics.

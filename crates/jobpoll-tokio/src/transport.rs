@@ -64,19 +64,19 @@ pub(crate) fn answer_input(id: RequestId, answer: Answer, now: Instant) -> Input
 
 /// Sends `transmit` and reads the whole answer within `transmit.timeout`.
 ///
+/// The request is built at once (the future holds the request, not the client); the
+/// future borrows nothing.
+///
 /// A body longer than `max_body` is [`TransportError::BodyTooLarge`] when the status
 /// is 2xx (the job would have to read it). Any other answer keeps its first
 /// `max_body` bytes and is delivered: the job only quotes an excerpt of an error
 /// body, and its status and headers (`401`, `429` with `Retry-After`) still matter.
-pub(crate) async fn send(http: reqwest::Client, transmit: Transmit, max_body: usize) -> Answer {
+pub(crate) fn send(
+    http: &reqwest::Client,
+    transmit: Transmit,
+    max_body: usize,
+) -> impl Future<Output = Answer> + Send + use<> {
     let timeout = transmit.timeout;
-    match tokio::time::timeout(timeout, exchange(&http, transmit, max_body)).await {
-        Ok(result) => result,
-        Err(_elapsed) => Err(TransportError::Timeout),
-    }
-}
-
-async fn exchange(http: &reqwest::Client, transmit: Transmit, max_body: usize) -> Answer {
     let mut request = http.request(transmit.method, transmit.url);
     for (name, value) in transmit.headers {
         request = request.header(name, value);
@@ -84,6 +84,15 @@ async fn exchange(http: &reqwest::Client, transmit: Transmit, max_body: usize) -
     if let Some(body) = transmit.body {
         request = request.body(body);
     }
+    async move {
+        match tokio::time::timeout(timeout, exchange(request, max_body)).await {
+            Ok(result) => result,
+            Err(_elapsed) => Err(TransportError::Timeout),
+        }
+    }
+}
+
+async fn exchange(request: reqwest::RequestBuilder, max_body: usize) -> Answer {
     let mut response = request.send().await.map_err(map_error)?;
     let status = response.status();
     let version = response.version();

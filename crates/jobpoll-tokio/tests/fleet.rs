@@ -365,6 +365,58 @@ async fn dropping_a_fleet_job_stops_it_and_cancels_on_the_server() {
 }
 
 #[tokio::test]
+async fn stopping_a_job_drops_its_request_in_flight_and_only_that_one() {
+    // No poll ever gets an answer; a request times out only after 5 s.
+    let server = TestServer::start(|_| Reply::Hang).await;
+    let config = Arc::new(Config {
+        request_timeout: Duration::from_secs(5),
+        ..(*quick()).clone()
+    });
+    let profile = Arc::new(Profile::jobs());
+    let fleet = fleet(64, 64);
+    let untracked = |id: &str| JobSpec {
+        // No job id: no cancel request, the stop ends the job at once.
+        start: Start::Poll {
+            status_url: server.url(&format!("/api/v1/jobs/{id}")).parse().unwrap(),
+            job_id: None,
+        },
+        ..spec(&server, &profile, id)
+    };
+    let first = fleet.add(untracked("job_1"), config.clone()).await.unwrap();
+    let second = fleet.add(untracked("job_2"), config).await.unwrap();
+    let open_within = |open: usize, limit: Duration| {
+        let server = &server;
+        async move {
+            let until = Instant::now() + limit;
+            while server.open() != open && Instant::now() < until {
+                tokio::time::sleep(2 * MS).await;
+            }
+            server.open() == open
+        }
+    };
+    assert!(
+        open_within(2, Duration::from_secs(2)).await,
+        "both polls in flight"
+    );
+    first.stop();
+    let outcome = first.await.unwrap();
+    assert_eq!(outcome.kind(), "cancelled", "{outcome}");
+    // Its request is dropped (the connection closes) long before its timeout;
+    // the other job's request stays.
+    assert!(
+        open_within(1, Duration::from_secs(1)).await,
+        "the request was dropped"
+    );
+    tokio::time::sleep(100 * MS).await;
+    assert_eq!(server.open(), 1, "the other request is still in flight");
+    second.stop();
+    assert_eq!(second.await.unwrap().kind(), "cancelled");
+    assert!(open_within(0, Duration::from_secs(1)).await);
+    fleet.idle().await.unwrap();
+    assert_eq!(server.served(), 2, "one poll each, none repeated");
+}
+
+#[tokio::test]
 async fn stopping_one_of_two_subscribers_leaves_the_job_running() {
     let server = jobs_server(8).await;
     let profile = Arc::new(Profile::jobs());

@@ -194,6 +194,11 @@ impl TestServer {
         self.gauge.served.load(Ordering::SeqCst)
     }
 
+    /// Requests open now (read, not yet answered, their connection still open).
+    pub fn open(&self) -> usize {
+        self.gauge.open.load(Ordering::SeqCst)
+    }
+
     /// The most requests that were open at once (read, not yet answered).
     pub fn peak_open(&self) -> usize {
         self.gauge.peak.load(Ordering::SeqCst)
