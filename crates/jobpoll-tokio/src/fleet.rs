@@ -2,8 +2,8 @@
 //!
 //! One tokio task owns a [`jobpoll_core::fleet::Fleet`], one timer (a single
 //! `tokio::time::Sleep`, re-armed to the fleet's next wake-up) and the requests in
-//! flight (a `FuturesUnordered`, each request stored in it without a box of its
-//! own; an [`Abort`](FleetOutput::Abort) drops the request at once). There is no task and no timer per job: the fleet's limits bound how
+//! flight (a `FuturesUnordered`; each request's future in a box that the next
+//! request reuses; an [`Abort`](FleetOutput::Abort) drops the request at once). There is no task and no timer per job: the fleet's limits bound how
 //! many requests are in flight, and the task sleeps until an answer, a command or
 //! the timer wakes it. [`FleetHandle`] talks to it over a channel.
 
@@ -116,50 +116,76 @@ impl Hasher for KeyHasher {
 /// A map keyed by the fleet's keys.
 type KeyMap<K, V> = HashMap<K, V, BuildHasherDefault<KeyHasher>>;
 
-pin_project_lite::pin_project! {
-    /// A request in flight: its job and id, and the request itself until it is
-    /// answered or aborted. Resolves to the answer, or `None` once aborted.
-    struct InFlight<F> {
-        job: JobKey,
-        id: RequestId,
-        // The waker it was last polled with: an abort wakes it, so that the
-        // runner drops it from its set at once.
-        waker: Option<Waker>,
-        #[pin]
-        request: Option<F>,
-    }
+/// The box a request's future lives in. It outlives the request: once the request
+/// is answered or aborted, the empty box goes back to the runner for the next
+/// request, so that a request costs no allocation of its future's size.
+type Slot<F> = Pin<Box<Option<F>>>;
+
+/// A request in flight: its job and id, and its future until it is answered or
+/// aborted.
+struct InFlight<F> {
+    job: JobKey,
+    id: RequestId,
+    /// The waker it was last polled with: an abort wakes it, so that the runner
+    /// drops it from its set at once.
+    waker: Option<Waker>,
+    /// `None` once it has resolved.
+    slot: Option<Slot<F>>,
+}
+
+/// What a request in flight resolves to.
+struct Resolved<F> {
+    job: JobKey,
+    id: RequestId,
+    /// The answer, or `None` if the request was aborted.
+    answer: Option<Answer>,
+    /// The request's box, empty, for the next request.
+    slot: Option<Slot<F>>,
 }
 
 impl<F: Future<Output = Answer>> Future for InFlight<F> {
-    type Output = (JobKey, RequestId, Option<Answer>);
+    type Output = Resolved<F>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let Some(request) = this.request.as_pin_mut() else {
-            return Poll::Ready((*this.job, *this.id, None));
+        let this = self.get_mut();
+        let answer = match this.slot.as_mut() {
+            Some(slot) => match slot.as_mut().as_pin_mut() {
+                Some(request) => match request.poll(cx) {
+                    Poll::Ready(answer) => {
+                        slot.set(None);
+                        Some(answer)
+                    }
+                    Poll::Pending => {
+                        if !this
+                            .waker
+                            .as_ref()
+                            .is_some_and(|waker| waker.will_wake(cx.waker()))
+                        {
+                            this.waker = Some(cx.waker().clone());
+                        }
+                        return Poll::Pending;
+                    }
+                },
+                None => None,
+            },
+            None => None,
         };
-        match request.poll(cx) {
-            Poll::Ready(answer) => Poll::Ready((*this.job, *this.id, Some(answer))),
-            Poll::Pending => {
-                if !this
-                    .waker
-                    .as_ref()
-                    .is_some_and(|waker| waker.will_wake(cx.waker()))
-                {
-                    *this.waker = Some(cx.waker().clone());
-                }
-                Poll::Pending
-            }
-        }
+        Poll::Ready(Resolved {
+            job: this.job,
+            id: this.id,
+            answer,
+            slot: this.slot.take(),
+        })
     }
 }
 
 impl<F> InFlight<F> {
-    /// Drops the request now; the future then resolves to `None`.
-    fn abort(self: Pin<&mut Self>) {
-        let mut this = self.project();
-        this.request.set(None);
-        if let Some(waker) = this.waker.take() {
+    /// Drops the request now; the future then resolves without an answer.
+    fn abort(&mut self) {
+        if let Some(slot) = self.slot.as_mut() {
+            slot.set(None);
+        }
+        if let Some(waker) = self.waker.take() {
             waker.wake();
         }
     }
@@ -182,6 +208,8 @@ struct Runner<F> {
     /// have none, and while none has, an event costs no look-up.
     sinks: KeyMap<Subscriber, EventSink>,
     requests: FuturesUnordered<InFlight<F>>,
+    /// Empty request boxes, for the next requests.
+    spare: Vec<Slot<F>>,
     /// The requests the fleet aborted in the outputs being drained; dropped in one
     /// pass over the requests in flight at the end.
     aborting: Vec<(JobKey, RequestId)>,
@@ -212,6 +240,7 @@ pub(crate) fn spawn(
         outcomes: KeyMap::default(),
         sinks: KeyMap::default(),
         requests: FuturesUnordered::new(),
+        spare: Vec::new(),
         aborting: Vec::new(),
         origins: HashMap::new(),
         last_origin: None,
@@ -235,6 +264,7 @@ impl<F: Future<Output = Answer> + Send + 'static> Runner<F> {
                 // Requests still in flight belong to no job any more; the tables
                 // give back what a large batch made them grow to.
                 self.requests.clear();
+                self.spare = Vec::new();
                 self.outcomes.shrink_to_fit();
                 self.sinks.shrink_to_fit();
                 for waiter in self.idle_waiters.drain(..) {
@@ -257,8 +287,11 @@ impl<F: Future<Output = Answer> + Send + 'static> Runner<F> {
                     // Every handle and job is gone: finish what runs, then end.
                     None => listening = false,
                 },
-                Some((job, id, answer)) = self.requests.next(), if !self.requests.is_empty() => {
-                    self.answer(job, id, answer);
+                Some(resolved) = self.requests.next(), if !self.requests.is_empty() => {
+                    if let Some(slot) = resolved.slot {
+                        self.spare.push(slot);
+                    }
+                    self.answer(resolved.job, resolved.id, resolved.answer);
                 }
                 () = &mut sleep, if wake_at.is_some() => {
                     // Never tell the fleet it is earlier than it asked.
@@ -459,11 +492,13 @@ impl<F: Future<Output = Answer> + Send + 'static> Runner<F> {
                     );
                     let id = transmit.id;
                     let request = (self.send)(&self.http, transmit, max_body);
+                    let mut slot = self.spare.pop().unwrap_or_else(|| Box::pin(None));
+                    slot.set(Some(request));
                     self.requests.push(InFlight {
                         job,
                         id,
                         waker: None,
-                        request: Some(request),
+                        slot: Some(slot),
                     });
                 }
                 FleetOutput::Abort { job, request } => self.aborting.push((job, request)),
@@ -499,7 +534,7 @@ impl<F: Future<Output = Answer> + Send + 'static> Runner<F> {
     /// Drops the requests in `aborting` that are still in flight, in one pass.
     fn abort_requests(&mut self) {
         self.aborting.sort_unstable();
-        for request in Pin::new(&mut self.requests).iter_pin_mut() {
+        for request in self.requests.iter_mut() {
             if self
                 .aborting
                 .binary_search(&(request.job, request.id))
