@@ -83,8 +83,10 @@ use crate::rng::Rng;
 use crate::time::Instant;
 
 mod flights;
+mod timers;
 
 use flights::{FlightId, Flights, NO_FLIGHT};
+use timers::Timers;
 
 /// The fleet's own limits.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -410,7 +412,7 @@ pub struct Fleet<P = Arc<Profile>> {
     live: usize,
     /// Timers of jobs without a request in flight: (instant µs, slot, generation).
     /// Entries whose job moved its timer or ended are skipped when they come up.
-    timers: BinaryHeap<Reverse<(u64, u32, u32)>>,
+    timers: Timers,
     /// Timeouts of the requests in flight, same form. Removed when the answer comes,
     /// so that answered requests leave nothing behind in `timers` (a million idle
     /// jobs keep one timer entry each); at most `max_in_flight` long.
@@ -464,7 +466,7 @@ impl<P: Interpret> Fleet<P> {
             slots: Slots::default(),
             free: Vec::new(),
             live: 0,
-            timers: BinaryHeap::new(),
+            timers: Timers::default(),
             flights: Flights::default(),
             throttle_ends: BinaryHeap::new(),
             origins: Vec::new(),
@@ -623,13 +625,13 @@ impl<P: Interpret> Fleet<P> {
     /// When the fleet next needs [`Fleet::handle_timeout`]; `None` when no job waits
     /// on time.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        while let Some(Reverse(timer)) = self.timers.peek().copied() {
+        while let Some(timer) = self.timers.peek() {
             if self.is_live_timer(timer) {
                 break;
             }
             self.timers.pop();
         }
-        let timer = self.timers.peek().map(|Reverse((at, _, _))| *at);
+        let timer = self.timers.peek().map(|(at, _, _)| at);
         let flight = self.flights.first().map(|(at, _, _)| at);
         let job = match (timer, flight) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -922,7 +924,7 @@ impl<P: Interpret> Fleet<P> {
                 entry.flight = id;
             }
         } else {
-            self.timers.push(Reverse((at, key.slot, key.generation)));
+            self.timers.push((at, key.slot, key.generation));
         }
     }
 
@@ -930,11 +932,7 @@ impl<P: Interpret> Fleet<P> {
     /// entries of `timers`.
     fn next_due(&mut self, now: u64) -> Option<(u64, u32, u32)> {
         loop {
-            let timer = self
-                .timers
-                .peek()
-                .map(|Reverse(t)| *t)
-                .filter(|t| t.0 <= now);
+            let timer = self.timers.peek().filter(|t| t.0 <= now);
             let flight = self.flights.first().filter(|t| t.0 <= now);
             let (t, from_timers) = match (timer, flight) {
                 (Some(t), Some(f)) if t < f => (t, true),
