@@ -137,27 +137,24 @@ pub(crate) async fn run(items: Vec<Item>, common: &Common, limits: &Limits) -> E
     let mut report = Report::new(common.json);
     let bar = report.fleet("jobs", total as u64);
     let mut urls = Vec::with_capacity(total);
-    let mut following: FuturesUnordered<Following> = FuturesUnordered::new();
-    for (index, item) in items.into_iter().enumerate() {
+    let mut specs = Vec::with_capacity(total);
+    for item in items {
         let mut spec = item.spec;
         spec.headers.extend(headers.iter().cloned());
-        let added = if common.json {
-            fleet.add_with_events(spec, config.clone()).await
-        } else {
-            fleet.add(spec, config.clone()).await
-        };
-        match added {
-            Ok(job) => following.push(Box::pin(follow(
-                index,
-                job,
-                common.json.then(|| item.url.clone()),
-            ))),
-            Err(error) => {
-                let _ = fleet.shutdown().await;
-                return usage(&error.to_string());
-            }
-        }
+        specs.push(spec);
         urls.push(item.url);
+    }
+    let added = match add_all(&fleet, specs, &config, common.json).await {
+        Ok(added) => added,
+        Err(error) => {
+            let _ = fleet.shutdown().await;
+            return usage(&error.to_string());
+        }
+    };
+    let mut following: FuturesUnordered<Following> = FuturesUnordered::new();
+    for (index, job) in added.into_iter().enumerate() {
+        let json_url = common.json.then(|| urls[index].clone());
+        following.push(Box::pin(follow(index, job, json_url)));
     }
     let mut outcomes: Vec<Option<Outcome>> = vec![None; total];
     let mut code = exit::SUCCESS;
@@ -219,6 +216,29 @@ pub(crate) async fn run(items: Vec<Item>, common: &Common, limits: &Limits) -> E
         }
     }
     ExitCode::from(code)
+}
+
+/// Adds every job to the fleet: all with one message when only their outcomes are
+/// wanted, one at a time with an event stream each for `--json`. The first job the
+/// fleet refuses is the error.
+async fn add_all(
+    fleet: &jobpoll_tokio::FleetHandle,
+    specs: Vec<JobSpec<Arc<Profile>>>,
+    config: &Arc<jobpoll_core::Config>,
+    with_events: bool,
+) -> Result<Vec<FleetJob>, DriverError> {
+    if !with_events {
+        return fleet
+            .add_many(specs, Arc::clone(config))
+            .await?
+            .into_iter()
+            .collect();
+    }
+    let mut added = Vec::with_capacity(specs.len());
+    for spec in specs {
+        added.push(fleet.add_with_events(spec, Arc::clone(config)).await?);
+    }
+    Ok(added)
 }
 
 /// Waits for one job: prints its events as JSON lines when `json_url` is given,
