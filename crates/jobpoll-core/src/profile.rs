@@ -344,6 +344,12 @@ pub struct CancelSpec {
 }
 
 /// A data-driven description of a job API. See the module docs.
+///
+/// Build one with a constructor ([`Profile::jobs`] and the other built-in APIs) or
+/// from JSON, then change its public fields as needed; it cannot be written as a
+/// struct literal, because it also keeps the compiled form of its status pointers
+/// (built on the first status read, and rebuilt for a read after its pointers
+/// changed).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {
     /// Short name (`jobs`, `codegen`, ...).
