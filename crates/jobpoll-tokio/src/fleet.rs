@@ -3,9 +3,10 @@
 //! One tokio task owns a [`jobpoll_core::fleet::Fleet`], one timer (a single
 //! `tokio::time::Sleep`, re-armed to the fleet's next wake-up) and the requests in
 //! flight (a `FuturesUnordered`; each request's future in a box that the next
-//! request reuses; an [`Abort`](FleetOutput::Abort) drops the request at once). There is no task and no timer per job: the fleet's limits bound how
-//! many requests are in flight, and the task sleeps until an answer, a command or
-//! the timer wakes it. [`FleetHandle`] talks to it over a channel.
+//! request reuses; an [`Abort`](FleetOutput::Abort) drops the request at once).
+//! There is no task and no timer per job: the fleet's limits bound how many
+//! requests are in flight, and the task sleeps until an answer, a command or the
+//! timer wakes it. [`FleetHandle`] talks to it over a channel.
 
 use std::collections::HashMap;
 use std::future::Future;
