@@ -1,12 +1,24 @@
-//! The timeouts of the requests in flight: a binary min-heap that can remove any
-//! entry, for the fleet.
+//! The timeouts of the requests in flight, for the fleet: a queue that can remove
+//! any entry by id.
 //!
 //! Every request in flight has one entry, taken out when its answer comes, so the
-//! heap never holds more than the requests in flight (at most `max_in_flight`) and
-//! everything it touches stays in cache. Entries are ordered by `(instant, slot,
-//! generation)`, like the fleet's other timers, so the order in which timers fire is
-//! fully determined. Removal by id costs O(log k) with k entries: each id's
-//! position in the heap is kept beside it.
+//! queue never holds many more than the requests in flight (at most
+//! `max_in_flight`) and everything it touches stays in cache. Entries are ordered by
+//! `(instant, slot, generation)`, like the fleet's other timers, so the order in
+//! which timers fire is fully determined.
+//!
+//! A request's timeout is "now plus the configured timeout", and now only grows:
+//! with one timeout for every job, entries arrive in rising order and the answers
+//! come back in about the same order. Those entries go to a *lane*, a queue in
+//! rising order: inserting is O(1), and removing an answered request marks its
+//! place as a hole, O(1); holes at the front are dropped at once, and the lane is
+//! compacted when its holes outnumber its entries, so it stays at most about twice
+//! the requests in flight. Entries that would break the lane's order go to a
+//! binary min-heap, where removal by id costs O(log k): each id's position in the
+//! heap is kept beside it. The earliest entry is the lesser of the lane's front
+//! and the heap's root.
+
+use std::collections::VecDeque;
 
 /// An entry's handle, to remove it.
 pub(super) type FlightId = u32;
@@ -14,10 +26,17 @@ pub(super) type FlightId = u32;
 /// No entry.
 pub(super) const NO_FLIGHT: FlightId = FlightId::MAX;
 
+/// A position with this bit set is a number in the lane, else an index in the heap.
+const IN_LANE: u32 = 1 << 31;
+
+/// The lane is compacted when it has more holes than this and than entries.
+const COMPACT_AFTER: usize = if cfg!(test) { 4 } else { 64 };
+
 /// One entry, its key inline so that sifting compares without indirection.
 #[derive(Clone, Copy, Debug)]
 struct Node {
     key: (u64, u32, u32),
+    /// [`NO_FLIGHT`] for a hole in the lane.
     id: FlightId,
 }
 
@@ -25,7 +44,15 @@ struct Node {
 pub(super) struct Flights {
     /// A min-heap by key.
     heap: Vec<Node>,
-    /// Each id's index in `heap` (meaningless for a free id).
+    /// Entries in rising order of key, holes included; never a hole at the front.
+    lane: VecDeque<Node>,
+    /// The number of the lane's front entry: an entry's number is its index in
+    /// the lane plus this. Numbers stay below [`IN_LANE`].
+    lane_start: u32,
+    /// Holes in the lane.
+    holes: usize,
+    /// Each id's place (meaningless for a free id): its index in `heap`, or
+    /// [`IN_LANE`] with its number in the lane.
     positions: Vec<u32>,
     free: Vec<FlightId>,
 }
@@ -40,20 +67,103 @@ impl Flights {
                 u32::try_from(self.positions.len() - 1).unwrap_or(u32::MAX)
             }
         };
-        self.heap.push(Node {
+        let node = Node {
             key: (at, slot, generation),
             id,
-        });
-        self.sift_up(self.heap.len() - 1);
+        };
+        if self.lane.back().is_none_or(|back| back.key <= node.key) {
+            if u64::from(self.lane_start) + self.lane.len() as u64 >= u64::from(IN_LANE) {
+                self.compact();
+            }
+            let number = self.lane_start + u32::try_from(self.lane.len()).unwrap_or(0);
+            self.lane.push_back(node);
+            self.positions[id as usize] = IN_LANE | number;
+        } else {
+            self.heap.push(node);
+            self.sift_up(self.heap.len() - 1);
+        }
         id
     }
 
     /// Removes the entry `id`. An id already removed changes nothing, unless a
     /// later insert has reused it: callers forget an id once it is removed.
     pub(super) fn remove(&mut self, id: FlightId) {
-        let Some(position) = self.positions.get(id as usize).map(|p| *p as usize) else {
+        let Some(&position) = self.positions.get(id as usize) else {
             return;
         };
+        if position & IN_LANE != 0 {
+            self.remove_from_lane(id, position & !IN_LANE);
+        } else {
+            self.remove_from_heap(id, position as usize);
+        }
+    }
+
+    /// The earliest entry.
+    pub(super) fn first(&self) -> Option<(u64, u32, u32)> {
+        let heap = self.heap.first().map(|node| node.key);
+        let lane = self.lane.front().map(|node| node.key);
+        match (heap, lane) {
+            (Some(heap), Some(lane)) => Some(heap.min(lane)),
+            (heap, lane) => heap.or(lane),
+        }
+    }
+
+    /// Takes the earliest entry out.
+    pub(super) fn pop_first(&mut self) -> Option<(u64, u32, u32)> {
+        let heap = self.heap.first().copied();
+        let lane = self.lane.front().copied();
+        let first = match (heap, lane) {
+            (Some(heap), Some(lane)) if heap.key < lane.key => heap,
+            (_, Some(lane)) => lane,
+            (heap, None) => heap?,
+        };
+        self.remove(first.id);
+        Some(first.key)
+    }
+
+    /// How many entries there are.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.heap.len() + self.lane.len() - self.holes
+    }
+
+    /// Turns the lane entry `id`, numbered `number`, into a hole.
+    fn remove_from_lane(&mut self, id: FlightId, number: u32) {
+        let Some(index) = number.checked_sub(self.lane_start) else {
+            return;
+        };
+        let Some(node) = self.lane.get_mut(index as usize) else {
+            return;
+        };
+        if node.id != id {
+            return;
+        }
+        node.id = NO_FLIGHT;
+        self.holes += 1;
+        self.free.push(id);
+        while self.lane.front().is_some_and(|node| node.id == NO_FLIGHT) {
+            self.lane.pop_front();
+            self.lane_start += 1;
+            self.holes -= 1;
+        }
+        if self.lane.is_empty() {
+            self.lane_start = 0;
+        } else if self.holes > COMPACT_AFTER && 2 * self.holes > self.lane.len() {
+            self.compact();
+        }
+    }
+
+    /// Drops the lane's holes and numbers its entries from 0.
+    fn compact(&mut self) {
+        self.lane.retain(|node| node.id != NO_FLIGHT);
+        self.holes = 0;
+        self.lane_start = 0;
+        for (number, node) in self.lane.iter().enumerate() {
+            self.positions[node.id as usize] = IN_LANE | u32::try_from(number).unwrap_or(0);
+        }
+    }
+
+    fn remove_from_heap(&mut self, id: FlightId, position: usize) {
         if self.heap.get(position).is_none_or(|node| node.id != id) {
             return;
         }
@@ -71,24 +181,6 @@ impl Flights {
         } else {
             self.sift_down(position);
         }
-    }
-
-    /// The earliest entry.
-    pub(super) fn first(&self) -> Option<(u64, u32, u32)> {
-        self.heap.first().map(|node| node.key)
-    }
-
-    /// Takes the earliest entry out.
-    pub(super) fn pop_first(&mut self) -> Option<(u64, u32, u32)> {
-        let first = *self.heap.first()?;
-        self.remove(first.id);
-        Some(first.key)
-    }
-
-    /// How many entries there are.
-    #[cfg(test)]
-    pub(super) fn len(&self) -> usize {
-        self.heap.len()
     }
 
     fn place(&mut self, position: usize, node: Node) {
@@ -195,6 +287,57 @@ mod tests {
         }
     }
 
+    fn rising_op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            // Mostly later than the last, sometimes earlier (to the heap).
+            4 => (0u64..3, 0u32..8).prop_map(|(step, slot)| Op::Insert(step, slot)),
+            3 => any::<usize>().prop_map(Op::Remove),
+            1 => Just(Op::Pop),
+        ]
+    }
+
+    proptest! {
+        /// Rising inserts (timeouts of one length) fill the lane; removals in the
+        /// middle leave holes that compaction clears: it still agrees with an
+        /// ordered set, and holds at most about twice its entries.
+        #[test]
+        fn rising_inserts_agree_with_an_ordered_set(ops in prop::collection::vec(rising_op(), 0..400)) {
+            let mut flights = Flights::default();
+            let mut model = BTreeSet::new();
+            let mut ids = BTreeMap::new();
+            let mut generation = 0;
+            let mut now = 100;
+            for op in ops {
+                match op {
+                    Op::Insert(step, slot) => {
+                        generation += 1;
+                        // A step of 0 goes back in time: out of the lane's order.
+                        now = if step == 0 { now - 1 } else { now + step - 1 };
+                        let key = (now, slot, generation);
+                        ids.insert(key, flights.insert(now, slot, generation));
+                        model.insert(key);
+                    }
+                    Op::Remove(n) if !model.is_empty() => {
+                        let key = *model.iter().nth(n % model.len()).unwrap();
+                        flights.remove(ids.remove(&key).unwrap());
+                        model.remove(&key);
+                    }
+                    Op::Remove(_) => {}
+                    Op::Pop => {
+                        let popped = flights.pop_first();
+                        prop_assert_eq!(popped, model.pop_first());
+                        if let Some(key) = popped {
+                            ids.remove(&key);
+                        }
+                    }
+                }
+                prop_assert_eq!(flights.first(), model.first().copied());
+                prop_assert_eq!(flights.len(), model.len());
+                prop_assert!(flights.lane.len() <= 2 * model.len() + COMPACT_AFTER + 1);
+            }
+        }
+    }
+
     #[test]
     fn removing_a_stale_id_changes_nothing() {
         let mut flights = Flights::default();
@@ -206,5 +349,23 @@ mod tests {
         assert_eq!(flights.first(), Some((3, 2, 1)));
         flights.remove(b);
         assert_eq!(flights.first(), None);
+    }
+
+    #[test]
+    fn a_stale_id_in_the_lane_changes_nothing_after_compaction() {
+        let mut flights = Flights::default();
+        let ids: Vec<_> = (0..20).map(|n| flights.insert(n, 0, 1)).collect();
+        // Holes in the middle, enough to compact.
+        for &id in &ids[1..15] {
+            flights.remove(id);
+        }
+        assert!(flights.lane.len() < 20, "compacted");
+        // Stale ids, some now numbering live entries' places.
+        for &id in &ids[1..15] {
+            flights.remove(id);
+        }
+        assert_eq!(flights.len(), 6);
+        assert_eq!(flights.pop_first(), Some((0, 0, 1)));
+        assert_eq!(flights.pop_first(), Some((15, 0, 1)));
     }
 }
