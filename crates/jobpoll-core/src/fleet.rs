@@ -987,6 +987,10 @@ impl<P: Interpret> Fleet<P> {
         let Some(entry) = self.slots[key.slot].entry.as_mut() else {
             return;
         };
+        // Most inputs of a waiting job leave nothing to forward.
+        if !entry.job.has_outputs() {
+            return;
+        }
         entry.job.lend_buffer(&mut self.spare);
         let mut finished = false;
         // The origin of a request the job withdrew: its slot is free again.

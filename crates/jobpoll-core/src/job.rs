@@ -896,6 +896,12 @@ impl<P: Interpret> Job<P> {
         }
     }
 
+    /// Whether outputs wait in the job's queue (not counting the timeout or
+    /// `Done` that [`Job::poll_output`] gives when it is empty).
+    pub(crate) fn has_outputs(&self) -> bool {
+        self.queue.0.as_ref().is_some_and(|queue| !queue.is_empty())
+    }
+
     /// Takes back the (drained) output buffer: into `spare` if that has none, else
     /// it is freed.
     pub(crate) fn reclaim_buffer(&mut self, spare: &mut Outputs) {
