@@ -612,11 +612,15 @@ impl<P: Interpret> Fleet<P> {
                 && self.origins[origin as usize].waiting.is_empty()
                 && self.permitted(origin, now);
             let now = Instant::from_micros(now);
-            self.with_job(key, |job| {
-                job.set_gated(!open);
-                let _ = job.handle_input(Input::Tick { now });
-                job.set_gated(true);
-            });
+            // A held job with nothing else due only waits for its turn.
+            let held = !open && self.entry_mut(key).is_some_and(|e| e.job.tick_held(now));
+            if !held {
+                self.with_job(key, |job| {
+                    job.set_gated(!open);
+                    let _ = job.handle_input(Input::Tick { now });
+                    job.set_gated(true);
+                });
+            }
             self.settle(key);
         }
         self.pump();
@@ -1323,6 +1327,47 @@ mod tests {
     }
 
     const RUNNING: &str = r#"{"status":"processing"}"#;
+
+    /// The fleet's short cut for a held job's tick leaves the job exactly as the
+    /// tick would, and is refused when the tick has more to do (the deadline).
+    #[test]
+    fn a_held_tick_only_moves_the_clock_or_is_refused() {
+        let profile = Arc::new(Profile::jobs());
+        for deadline in [None, Some(Duration::from_secs(25))] {
+            let config = Arc::new(Config {
+                deadline,
+                ..Config::clone(&config())
+            });
+            let mut job = Job::build(spec(&profile, 1), config, 7, Instant::ZERO, true).unwrap();
+            // Gated from the start: its first poll is due and held back.
+            assert!(job.wants_to_send());
+            for secs in [0, 5, 10, 24, 25, 30] {
+                let now = Instant::from_micros(secs * 1_000_000);
+                let mut ticked = job.clone();
+                ticked.handle_input(Input::Tick { now }).unwrap();
+                let mut held = job.clone();
+                let taken = held.tick_held(now);
+                let deadline_come =
+                    deadline.is_some_and(|d| u128::from(secs) * 1_000_000 >= d.as_micros());
+                assert_eq!(taken, !deadline_come, "at {secs} s");
+                if taken {
+                    assert!(!ticked.has_outputs(), "at {secs} s");
+                    assert_eq!(format!("{held:?}"), format!("{ticked:?}"), "at {secs} s");
+                } else {
+                    assert!(
+                        ticked.has_outputs(),
+                        "the deadline ends the job at {secs} s"
+                    );
+                    assert_eq!(
+                        format!("{held:?}"),
+                        format!("{job:?}"),
+                        "unchanged at {secs} s"
+                    );
+                }
+                job = ticked;
+            }
+        }
+    }
 
     #[test]
     fn answered_requests_leave_no_timer_behind() {

@@ -865,6 +865,23 @@ impl<P: Interpret> Job<P> {
         self.gated = gated;
     }
 
+    /// A tick while the gate is shut, when it can only move the job's clock on:
+    /// the job is not finished, has nothing in flight and its deadline has not
+    /// come, so [`Job::handle_input`] with [`Input::Tick`] would change nothing
+    /// else and emit nothing (a due request stays behind the gate). Then the clock
+    /// moves and this returns true; otherwise nothing changes and it returns false.
+    pub(crate) fn tick_held(&mut self, now: Instant) -> bool {
+        if !self.gated || self.phase == Phase::Finished || self.flight.is_some() {
+            return false;
+        }
+        let age = self.age_at(now);
+        if self.deadline().is_some_and(|deadline| age >= deadline) {
+            return false;
+        }
+        self.age = age;
+        true
+    }
+
     /// Whether a request is due now (the gate may be holding it back).
     pub(crate) fn wants_to_send(&self) -> bool {
         self.phase != Phase::Finished && self.flight.is_none() && self.age >= self.next_send_at
@@ -976,10 +993,15 @@ impl<P: Interpret> Job<P> {
 
     /// Converts a driver instant into an age, never going backwards.
     fn advance(&mut self, now: Instant) -> u64 {
+        self.age = self.age_at(now);
+        self.age
+    }
+
+    /// The job's age at `now`: never less than it was.
+    fn age_at(&self, now: Instant) -> u64 {
         let age =
             (i128::from(now.as_micros()) - i128::from(self.origin)).clamp(0, i128::from(u64::MAX));
-        self.age = self.age.max(age as u64);
-        self.age
+        self.age.max(age as u64)
     }
 
     fn instant(&self, age: u64) -> Instant {
