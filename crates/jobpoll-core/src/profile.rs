@@ -941,7 +941,8 @@ impl Profile {
             fresh = StatusPlan::new(self)?;
             &fresh
         };
-        let spans = plan.scan.run(text).ok()?;
+        let mut spans = Spans::new(text);
+        plan.scan.run(&mut spans).ok()?;
         let unsure = Cell::new(false);
         let doc = Scanned {
             plan,

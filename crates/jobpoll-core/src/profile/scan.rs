@@ -172,6 +172,15 @@ pub(crate) struct Spans<'a> {
 }
 
 impl<'a> Spans<'a> {
+    /// Nothing found yet in `source`, for [`Plan::run`] to fill in place (the
+    /// spans are 384 bytes: not copied out of the run).
+    pub(crate) fn new(source: &'a str) -> Spans<'a> {
+        Spans {
+            found: [Span::default(); MAX_TARGETS],
+            source,
+        }
+    }
+
     /// What the scan found at `slot` (a slot from [`Plan::slot`]): `Ok(None)` when
     /// the pointer reaches no value.
     pub(crate) fn get(&self, slot: u8) -> Result<Option<Found<'a>>, Unsure> {
@@ -405,9 +414,11 @@ impl Plan {
         self.targets.get(target).copied().unwrap_or(NO_SLOT)
     }
 
-    /// Scans `text`, a whole JSON document without leading whitespace, recording
-    /// what every pointer points to.
-    pub(crate) fn run<'a>(&self, text: &'a str) -> Result<Spans<'a>, Unsure> {
+    /// Scans `spans`' source, a whole JSON document without leading whitespace,
+    /// recording in `spans` what every pointer points to. After [`Unsure`] the
+    /// spans mean nothing.
+    pub(crate) fn run(&self, spans: &mut Spans<'_>) -> Result<(), Unsure> {
+        let text = spans.source;
         // Spans are stored as `u32`.
         if u32::try_from(text.len()).is_err() {
             return Err(Unsure);
@@ -416,15 +427,12 @@ impl Plan {
             plan: self,
             text: text.as_bytes(),
             seen: [0; SEEN_WORDS],
-            found: [Span::default(); MAX_TARGETS],
+            found: &mut spans.found,
         };
         let end = run.value(0, 0, 0)?;
         let end = run.skip_space(end);
         if end == text.len() {
-            Ok(Spans {
-                found: run.found,
-                source: text,
-            })
+            Ok(())
         } else {
             Err(Unsure)
         }
@@ -455,15 +463,15 @@ fn hex(byte: u8) -> Option<u16> {
 }
 
 /// One run of a plan over one text.
-struct Run<'p, 'a> {
+struct Run<'p, 'a, 's> {
     plan: &'p Plan,
     text: &'a [u8],
     /// Bit `n`: node `n` was reached (a second time is a duplicate key).
     seen: [u64; SEEN_WORDS],
-    found: [Span; MAX_TARGETS],
+    found: &'s mut [Span; MAX_TARGETS],
 }
 
-impl Run<'_, '_> {
+impl Run<'_, '_, '_> {
     /// The byte at `pos`, or 0 past the end (0 is never valid where a byte is
     /// expected outside a string, and inside one it is a control character).
     #[inline(always)]
@@ -896,7 +904,9 @@ impl<'p, 'a> Scan<'p, 'a> {
     /// Scans `text` for the targets.
     pub(crate) fn run(&mut self, text: &'a str) -> Result<(), Unsure> {
         let plan = Plan::new(self.pointers.iter().copied())?;
-        self.spans = Some(plan.run(text)?);
+        let mut spans = Spans::new(text);
+        plan.run(&mut spans)?;
+        self.spans = Some(spans);
         self.plan = Some(plan);
         Ok(())
     }
