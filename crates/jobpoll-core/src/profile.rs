@@ -1030,18 +1030,30 @@ impl StatusPlan {
     }
 
     /// Whether the plan was built from `profile`'s pointers as they are now.
+    /// Checked on every read, so written out field by field rather than with
+    /// [`StatusPlan::pointers`]' chain of iterators.
     fn fits(&self, profile: &Profile) -> bool {
-        let Some(now) = Self::pointers(profile) else {
+        let Completion::Status { pointer, .. } = &profile.completion else {
             return false;
         };
-        let mut built = self.pointers.iter();
-        for pointer in now {
-            match built.next() {
-                Some(was) if same(was.as_deref(), pointer) => {}
-                _ => return false,
-            }
+        let ids = &profile.submit_id_pointers;
+        let optional = Self::optional(profile);
+        let Some((status, rest)) = self.pointers.split_first() else {
+            return false;
+        };
+        if rest.len() != ids.len() + optional.len() {
+            return false;
         }
-        built.next().is_none()
+        let (built_ids, built_optional) = rest.split_at(ids.len());
+        same(status.as_deref(), Some(pointer))
+            && built_ids
+                .iter()
+                .zip(ids)
+                .all(|(was, now)| same(was.as_deref(), Some(now)))
+            && built_optional
+                .iter()
+                .zip(optional)
+                .all(|(was, now)| same(was.as_deref(), now))
     }
 
     /// The slots field `index` tries, in order.
