@@ -797,8 +797,11 @@ impl Interpret for Profile {
         response: &http::Response<Bytes>,
         wants_id: bool,
     ) -> Result<StatusReport, InterpretError> {
-        match self.scan_status(response.body(), wants_id) {
-            Some(read) => read,
+        // Filled in place: a report is 248 bytes, and each move is a copy.
+        let mut report = StatusReport::default();
+        match self.scan_status(response.body(), wants_id, &mut report) {
+            Some(Ok(())) => Ok(report),
+            Some(Err(error)) => Err(error),
             None => self.read_status_by_tree(response).map(|mut report| {
                 if !wants_id {
                     report.job_id = None;
@@ -908,15 +911,19 @@ impl Profile {
     /// pointer's path, ...; see `scan`).
     #[cfg(test)]
     fn read_status_by_scan(&self, body: &[u8]) -> Option<Result<StatusReport, InterpretError>> {
-        self.scan_status(body, true)
+        let mut report = StatusReport::default();
+        Some(self.scan_status(body, true, &mut report)?.map(|()| report))
     }
 
-    /// [`Profile::read_status_by_scan`], reading the job id only when `wants_id`.
+    /// [`Profile::read_status_by_scan`] into `report` (a default one), reading the
+    /// job id only when `wants_id`. After `None` or an error, `report` means
+    /// nothing.
     fn scan_status(
         &self,
         body: &[u8],
         wants_id: bool,
-    ) -> Option<Result<StatusReport, InterpretError>> {
+        report: &mut StatusReport,
+    ) -> Option<Result<(), InterpretError>> {
         let Completion::Status { pointer, values } = &self.completion else {
             return None;
         };
@@ -951,7 +958,7 @@ impl Profile {
         };
         let status = Field { pointer, index: 0 };
         let read = status_rule(doc, body, status, values)
-            .map(|outcome| self.report_from(doc, outcome, wants_id));
+            .map(|outcome| self.fill_report(doc, outcome, wants_id, report));
         (!unsure.get()).then_some(read)
     }
 }
@@ -1123,11 +1130,21 @@ impl Profile {
         outcome: Outcome,
         wants_id: bool,
     ) -> StatusReport {
-        let mut report = StatusReport {
-            state: Some(outcome.state),
-            status: outcome.status,
-            ..StatusReport::default()
-        };
+        let mut report = StatusReport::default();
+        self.fill_report(doc, outcome, wants_id, &mut report);
+        report
+    }
+
+    /// [`Profile::report_from`] into `report`, a default one.
+    fn fill_report<'a>(
+        &self,
+        doc: impl Lookup<'a>,
+        outcome: Outcome,
+        wants_id: bool,
+        report: &mut StatusReport,
+    ) {
+        report.state = Some(outcome.state);
+        report.status = outcome.status;
         // Fields in the order of `StatusPlan`: the status, the ids, then the rest.
         if wants_id {
             report.job_id = self
@@ -1172,7 +1189,6 @@ impl Profile {
                     .or(outcome.default_details);
             }
         }
-        report
     }
 }
 
