@@ -765,15 +765,21 @@ impl<P: Interpret> Job<P> {
         if answered.is_some() {
             self.flight = None;
         }
-        match (input, answered) {
-            (Input::Response { response, .. }, Some(purpose)) => {
-                self.on_response(now, purpose, &response);
+        // Matched in place: a response is about 150 bytes, and a tuple of it
+        // would be a copy.
+        match input {
+            Input::Response { ref response, .. } => {
+                if let Some(purpose) = answered {
+                    self.on_response(now, purpose, response);
+                }
             }
-            (Input::TransportError { error, .. }, Some(purpose)) => {
-                self.on_transport_error(now, purpose, error);
+            Input::TransportError { error, .. } => {
+                if let Some(purpose) = answered {
+                    self.on_transport_error(now, purpose, error);
+                }
             }
-            (Input::Cancel { .. }, _) => self.on_cancel(now),
-            _ => {}
+            Input::Cancel { .. } => self.on_cancel(now),
+            Input::Tick { .. } => {}
         }
         self.drive(now);
         Ok(())
