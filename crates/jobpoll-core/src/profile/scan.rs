@@ -228,7 +228,7 @@ pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
         return false;
     }
     if len < 8 {
-        return a == b;
+        return same_short(a, b);
     }
     let mut at = 0;
     while at + 8 < len {
@@ -239,6 +239,24 @@ pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     }
     // The last eight bytes, overlapping the ones compared before.
     word(a, len - 8) == word(b, len - 8)
+}
+
+/// `a == b` for two slices of the same length below 8, without `memcmp`: two
+/// overlapping four-byte words from 4 bytes up, else byte by byte.
+#[inline(always)]
+fn same_short(a: &[u8], b: &[u8]) -> bool {
+    fn word4(bytes: &[u8], at: usize) -> u32 {
+        match bytes.get(at..at + 4) {
+            Some(&[b0, b1, b2, b3]) => u32::from_le_bytes([b0, b1, b2, b3]),
+            _ => 0,
+        }
+    }
+    let len = a.len();
+    if len >= 4 {
+        word4(a, 0) == word4(b, 0) && word4(a, len - 4) == word4(b, len - 4)
+    } else {
+        a.iter().zip(b).all(|(x, y)| x == y)
+    }
 }
 
 /// The segment's first eight bytes, zero-padded, little-endian.
@@ -928,7 +946,31 @@ impl<'p, 'a> Scan<'p, 'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Found, Kind, MAX_DEPTH, MAX_TARGETS, Scan, Unsure};
+    use super::{Found, Kind, MAX_DEPTH, MAX_TARGETS, Scan, Unsure, same_bytes};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The word-wise comparison agrees with `==` at every length, and on
+        /// slices that differ in a single byte anywhere.
+        #[test]
+        fn same_bytes_is_equality(
+            a in proptest::collection::vec(0_u8..4, 0..40),
+            flip in any::<prop::sample::Index>(),
+            shorter in any::<bool>(),
+        ) {
+            prop_assert!(same_bytes(&a, &a.clone()));
+            if !a.is_empty() {
+                let mut b = a.clone();
+                let at = flip.index(b.len());
+                b[at] ^= 1;
+                prop_assert!(!same_bytes(&a, &b));
+                prop_assert_eq!(same_bytes(&a, &b), a == b);
+                if shorter {
+                    prop_assert!(!same_bytes(&a, &a[..a.len() - 1]));
+                }
+            }
+        }
+    }
 
     /// Scans `text` for `pointers`; what each one found, as (kind, text).
     fn scan<'a>(
