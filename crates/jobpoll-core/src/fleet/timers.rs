@@ -157,8 +157,36 @@ impl Timers {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use proptest::test_runner::TestCaseError;
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
+
+    /// Runs `ops` (a push, or a pop for `None`) on the timers and on std's binary
+    /// heap, checking after each that both agree, then empties both.
+    fn agrees_with_a_binary_heap(
+        ops: impl IntoIterator<Item = Option<Timer>>,
+    ) -> Result<(), TestCaseError> {
+        let mut timers = Timers::default();
+        let mut model = BinaryHeap::new();
+        for op in ops {
+            match op {
+                Some(timer) => {
+                    timers.push(timer);
+                    model.push(Reverse(timer));
+                }
+                None => {
+                    prop_assert_eq!(timers.pop(), model.pop().map(|Reverse(t)| t));
+                }
+            }
+            prop_assert_eq!(timers.peek(), model.peek().map(|Reverse(t)| *t));
+            prop_assert_eq!(timers.len(), model.len());
+        }
+        while let Some(Reverse(timer)) = model.pop() {
+            prop_assert_eq!(timers.pop(), Some(timer));
+        }
+        prop_assert_eq!(timers.pop(), None);
+        Ok(())
+    }
 
     proptest! {
         /// Any mix of pushes and pops gives what a binary heap gives.
@@ -172,25 +200,7 @@ mod tests {
                 0..400,
             )
         ) {
-            let mut timers = Timers::default();
-            let mut model = BinaryHeap::new();
-            for op in ops {
-                match op {
-                    Some(timer) => {
-                        timers.push(timer);
-                        model.push(Reverse(timer));
-                    }
-                    None => {
-                        prop_assert_eq!(timers.pop(), model.pop().map(|Reverse(t)| t));
-                    }
-                }
-                prop_assert_eq!(timers.peek(), model.peek().map(|Reverse(t)| *t));
-                prop_assert_eq!(timers.len(), model.len());
-            }
-            while let Some(Reverse(timer)) = model.pop() {
-                prop_assert_eq!(timers.pop(), Some(timer));
-            }
-            prop_assert_eq!(timers.pop(), None);
+            agrees_with_a_binary_heap(ops)?;
         }
 
         /// Interleaved rising runs (as from jobs on a few fixed intervals), with
@@ -199,39 +209,25 @@ mod tests {
         fn rising_runs_pop_in_the_order_of_a_binary_heap(
             ops in proptest::collection::vec(
                 prop_oneof![
-                    4 => (0_usize..3, 0_u64..4, 0_u32..1000).prop_map(|(run, step, slot)| Some((run, step, slot))),
+                    4 => (0_usize..3, 0_u64..4, 0_u32..1000).prop_map(Some),
                     1 => Just(None),
                 ],
                 0..600,
             )
         ) {
-            let mut timers = Timers::default();
-            let mut model = BinaryHeap::new();
             // Each run's instant rises by `step`; run 2 sometimes goes back.
             let mut instants = [0_u64, 100, 1000];
-            for op in ops {
-                match op {
-                    Some((run, step, slot)) => {
-                        instants[run] = if run == 2 && step == 0 {
-                            instants[run].saturating_sub(50)
-                        } else {
-                            instants[run] + step
-                        };
-                        let timer = (instants[run], slot, 0);
-                        timers.push(timer);
-                        model.push(Reverse(timer));
-                    }
-                    None => {
-                        prop_assert_eq!(timers.pop(), model.pop().map(|Reverse(t)| t));
-                    }
-                }
-                prop_assert_eq!(timers.peek(), model.peek().map(|Reverse(t)| *t));
-                prop_assert_eq!(timers.len(), model.len());
-            }
-            while let Some(Reverse(timer)) = model.pop() {
-                prop_assert_eq!(timers.pop(), Some(timer));
-            }
-            prop_assert_eq!(timers.pop(), None);
+            let timers = ops.into_iter().map(|op| {
+                op.map(|(run, step, slot)| {
+                    instants[run] = if run == 2 && step == 0 {
+                        instants[run].saturating_sub(50)
+                    } else {
+                        instants[run] + step
+                    };
+                    (instants[run], slot, 0)
+                })
+            });
+            agrees_with_a_binary_heap(timers)?;
         }
     }
 }
