@@ -1201,7 +1201,10 @@ fn status_rule<'a>(
     let raw = doc
         .find(pointer, Node::into_str)
         .ok_or_else(|| missing(pointer.pointer, body))?;
-    let is_in = |set: &[String]| set.iter().any(|v| v.eq_ignore_ascii_case(&raw));
+    let is_in = |set: &[String]| {
+        set.iter()
+            .any(|v| scan::same_ignoring_ascii_case(v.as_bytes(), raw.as_bytes()))
+    };
     let state = if is_in(&values.running) {
         JobState::Running
     } else if is_in(&values.succeeded) {

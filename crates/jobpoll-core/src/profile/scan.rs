@@ -241,6 +241,48 @@ pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     word(a, len - 8) == word(b, len - 8)
 }
 
+/// `a.eq_ignore_ascii_case(b)`, eight bytes at a time (the byte-wise version
+/// costs about 17 instructions a byte: a status value is compared on every read).
+pub(crate) fn same_ignoring_ascii_case(a: &[u8], b: &[u8]) -> bool {
+    /// The word with its ASCII capitals made small; other bytes unchanged.
+    fn fold(x: u64) -> u64 {
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        let low = x & !HIGH;
+        // Per byte, the high bit: above `Z`, and at or above `A` (no carries
+        // cross bytes, as each byte's low seven bits plus the constant stay
+        // below 0x100).
+        let above_z = low + 0x2525_2525_2525_2525;
+        let from_a = low + 0x3f3f_3f3f_3f3f_3f3f;
+        let capital = (from_a ^ above_z) & !x & HIGH;
+        x | (capital >> 2)
+    }
+    fn word4(bytes: &[u8], at: usize) -> u64 {
+        match bytes.get(at..at + 4) {
+            Some(&[b0, b1, b2, b3]) => u64::from(u32::from_le_bytes([b0, b1, b2, b3])),
+            _ => 0,
+        }
+    }
+    let len = a.len();
+    if len != b.len() {
+        return false;
+    }
+    if len < 4 {
+        return a.eq_ignore_ascii_case(b);
+    }
+    if len < 8 {
+        return fold(word4(a, 0)) == fold(word4(b, 0))
+            && fold(word4(a, len - 4)) == fold(word4(b, len - 4));
+    }
+    let mut at = 0;
+    while at + 8 < len {
+        if fold(word(a, at)) != fold(word(b, at)) {
+            return false;
+        }
+        at += 8;
+    }
+    fold(word(a, len - 8)) == fold(word(b, len - 8))
+}
+
 /// `a == b` for two slices of the same length below 8, without `memcmp`: two
 /// overlapping four-byte words from 4 bytes up, else byte by byte.
 #[inline(always)]
@@ -946,8 +988,93 @@ impl<'p, 'a> Scan<'p, 'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Found, Kind, MAX_DEPTH, MAX_TARGETS, Scan, Unsure, same_bytes};
+    use super::{
+        Found, Kind, MAX_DEPTH, MAX_TARGETS, Scan, Unsure, same_bytes, same_ignoring_ascii_case,
+    };
     use proptest::prelude::*;
+
+    /// Bytes where case matters: letters around both ends of each case, their
+    /// neighbours in the table, and bytes with the high bit set.
+    fn casey_byte() -> impl Strategy<Value = u8> {
+        prop_oneof![
+            prop::sample::select(vec![
+                b'@', b'A', b'Z', b'[', b'`', b'a', b'z', b'{', b'q', b'Q'
+            ]),
+            any::<u8>(),
+        ]
+    }
+
+    #[test]
+    fn same_ignoring_ascii_case_on_words() {
+        for (a, b) in [
+            ("processing", "PROCESSING"),
+            ("Processing", "processinG"),
+            ("queued", "QUEUED"),
+            ("done", "DONE"),
+            ("ok", "OK"),
+        ] {
+            assert!(
+                same_ignoring_ascii_case(a.as_bytes(), b.as_bytes()),
+                "{a} {b}"
+            );
+        }
+        for (a, b) in [
+            ("processing", "processinh"),
+            ("queued", "queuee"),
+            ("@", "`"),
+            ("[", "{"),
+            ("étape", "ÉTAPE"),
+        ] {
+            assert!(
+                !same_ignoring_ascii_case(a.as_bytes(), b.as_bytes()),
+                "{a} {b}"
+            );
+        }
+        // Every pair of bytes, in a word and in a short text.
+        for x in 0..=u8::MAX {
+            for y in 0..=u8::MAX {
+                let (a, b) = (
+                    [b'k', b'E', b'y', x, b'-', b'N', b'o', b'.', x],
+                    [b'K', b'e', b'Y', y, b'-', b'n', b'O', b'.', y],
+                );
+                assert_eq!(
+                    same_ignoring_ascii_case(&a, &b),
+                    a.eq_ignore_ascii_case(&b),
+                    "{x} {y}"
+                );
+                assert_eq!(
+                    same_ignoring_ascii_case(&a[..5], &b[..5]),
+                    x.eq_ignore_ascii_case(&y),
+                    "{x} {y}"
+                );
+            }
+        }
+    }
+
+    proptest! {
+        /// The word-wise comparison agrees with `eq_ignore_ascii_case` on texts
+        /// that differ by case and by single bytes, at every length.
+        #[test]
+        fn same_ignoring_ascii_case_is_eq_ignore_ascii_case(
+            a in proptest::collection::vec(casey_byte(), 0..40),
+            flips in proptest::collection::vec(any::<bool>(), 40),
+            other in casey_byte(),
+            at in any::<prop::sample::Index>(),
+        ) {
+            // The same text with some letters' case swapped.
+            let mut b: Vec<u8> = a
+                .iter()
+                .zip(&flips)
+                .map(|(&x, &flip)| if flip && x.is_ascii_alphabetic() { x ^ 0x20 } else { x })
+                .collect();
+            prop_assert_eq!(same_ignoring_ascii_case(&a, &b), a.eq_ignore_ascii_case(&b));
+            if !b.is_empty() {
+                let at = at.index(b.len());
+                b[at] = other;
+                prop_assert_eq!(same_ignoring_ascii_case(&a, &b), a.eq_ignore_ascii_case(&b));
+            }
+        }
+    }
 
     proptest! {
         /// The word-wise comparison agrees with `==` at every length, and on
