@@ -4,17 +4,19 @@
 //! one timer (for [`Fleet::poll_timeout`]), never one per job. On top of what each job
 //! does on its own, the fleet
 //!
-//! - **shares polls**: a second subscriber to the same job (same profile, status URL
-//!   and headers) joins the running job; one request serves every subscriber, and each
-//!   receives every event and the outcome;
+//! - **shares polls**: a second subscriber to the same job (an equal profile, status
+//!   URL, job id and headers) joins the running job; one request serves every
+//!   subscriber, and each receives every event and the outcome;
 //! - **limits requests in flight**, globally and per origin, and queues the rest
 //!   fairly: first come, first served within an origin, and across origins the one
 //!   that has waited longest since it last sent goes next;
-//! - **throttles per origin**: a `Retry-After` (or an exhausted `RateLimit` budget)
-//!   that one job receives holds back every job on that origin until the hint allows;
+//! - **throttles per origin**: a 429 or 503 with a wait, or an exhausted `RateLimit`
+//!   budget, that one job receives holds back every job on that origin until the
+//!   wait is over;
 //! - **pauses** the whole fleet or one origin (a hidden browser tab): a paused fleet
 //!   sends nothing, and the requests that fall due wait for the resume;
-//! - **stops** one subscriber or everything;
+//! - **stops** one subscriber or everything, at once: a cancel request does not
+//!   wait for a throttle, a queue or a limit;
 //! - keeps **metrics**: completion time, success rate, errors by kind, attempts.
 //!
 //! Like a job, the fleet is pure: time is an input, and the same inputs give the same
@@ -65,7 +67,7 @@
 //! ```
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
@@ -76,16 +78,19 @@ use url::Url;
 
 use crate::config::Config;
 use crate::event::{CancelledBy, Event, Outcome, TransportError};
-use crate::hints::HintSource;
+use crate::hints::read_hints;
 use crate::job::{Input, InputError, Job, JobSpec, Output, RequestId, SpecError, Start, Transmit};
 use crate::profile::{Interpret, Profile};
 use crate::rng::Rng;
 use crate::time::Instant;
+use http::HeaderName;
 
 mod flights;
+mod origins;
 mod timers;
 
 use flights::{FlightId, Flights, NO_FLIGHT};
+use origins::Origins;
 use timers::Timers;
 
 /// The fleet's own limits.
@@ -233,24 +238,6 @@ impl FleetMetrics {
             }
         }
     }
-}
-
-/// What the fleet knows about one origin (`scheme://host:port`).
-#[derive(Debug)]
-struct Origin {
-    name: String,
-    in_flight: u32,
-    /// No request before this instant (µs): the latest server hint any job of this
-    /// origin received.
-    throttled_until: u64,
-    paused: bool,
-    /// Jobs with a request due, in arrival order; stale entries (finished or
-    /// released jobs) are skipped when popped.
-    waiting: VecDeque<JobKey>,
-    /// Whether the origin is in the fleet's ring.
-    in_ring: bool,
-    /// When it last sent (a counter): the ring serves the origin that waited longest.
-    turn: u64,
 }
 
 /// Subscribers of one job: nearly always one, so no allocation for that case.
@@ -417,13 +404,15 @@ pub struct Fleet<P = Arc<Profile>> {
     /// so that answered requests leave nothing behind in `timers` (a million idle
     /// jobs keep one timer entry each); at most `max_in_flight` long.
     flights: Flights,
-    /// Origin throttle ends: (instant µs, origin).
-    throttle_ends: BinaryHeap<Reverse<(u64, u32)>>,
-    origins: Vec<Origin>,
-    origin_index: HashMap<String, u32>,
-    /// Origins with waiting jobs, least recently served first: (turn, origin).
-    /// An entry whose origin has sent since is put back with its new turn.
-    ring: BinaryHeap<Reverse<(u64, u32)>>,
+    /// Origin throttle ends: (instant µs, origin, its generation).
+    throttle_ends: BinaryHeap<Reverse<(u64, u32, u32)>>,
+    /// The origins of the running jobs, and those the user paused or a throttle
+    /// still holds; an origin nothing needs leaves the table.
+    origins: Origins,
+    /// Origins with waiting jobs, least recently served first: (turn, origin, its
+    /// generation). An entry whose origin has sent since is put back with its new
+    /// turn; one whose origin has left the table is dropped.
+    ring: BinaryHeap<Reverse<(u64, u32, u32)>>,
     /// Counts requests sent, to order origins by when they last sent.
     turns: u64,
     /// Running jobs that can be shared, as slots, found by their entry's
@@ -469,8 +458,7 @@ impl<P: Interpret> Fleet<P> {
             timers: Timers::default(),
             flights: Flights::default(),
             throttle_ends: BinaryHeap::new(),
-            origins: Vec::new(),
-            origin_index: HashMap::new(),
+            origins: Origins::default(),
             ring: BinaryHeap::new(),
             turns: 0,
             shared: hashbrown::HashTable::new(),
@@ -483,23 +471,29 @@ impl<P: Interpret> Fleet<P> {
         }
     }
 
-    /// Subscribes to a job. A job polled by URL that the fleet already runs (same
-    /// profile name, status URL and headers) is shared: the new subscriber joins it
-    /// as it is, under its configuration (`config` is then unused). Otherwise a new
-    /// job starts at `now` under `config` (share one `Arc` between jobs) and a seed
-    /// drawn from the fleet's.
+    /// Subscribes to a job. A job polled by URL that the fleet already runs with
+    /// the very same spec (an equal profile, status URL, job id and headers) is
+    /// shared: the new subscriber joins it as it is, under its configuration
+    /// (`config` is then unused). Otherwise a new job starts at `now` under
+    /// `config` (share one `Arc` between jobs) and a seed drawn from the fleet's.
+    ///
+    /// Profiles are compared by value (`Arc`s of one profile compare by pointer
+    /// first), so a profile edited to read the answers differently never joins a
+    /// job that reads them with another.
     pub fn add(
         &mut self,
         spec: JobSpec<P>,
         config: Arc<Config>,
         now: Instant,
-    ) -> Result<Subscriber, SpecError> {
+    ) -> Result<Subscriber, SpecError>
+    where
+        P: PartialEq,
+    {
         self.see(now);
         let share_key = share_key(&spec);
         if let Some(key) = share_key
-            && let Some(job) = self.shared_job(key)
+            && let Some(job) = self.shared_job(key, &spec)
             && let Some(entry) = self.entry_mut(job)
-            && same_job(entry.job.spec(), &spec)
         {
             let number = entry.next_subscriber;
             entry.next_subscriber = number.wrapping_add(1);
@@ -511,19 +505,20 @@ impl<P: Interpret> Fleet<P> {
             Start::Poll { status_url, .. } => status_url,
             Start::Submit { url, .. } => url,
         };
-        let origin = self.origin_id(start_url);
+        let origin_name = origin_name(start_url);
         let seed = self.seeds.next_u64();
         let job = Job::build(spec, config, seed, now, true)?;
+        // Only a job that runs puts its origin in the table.
+        let origin = self.origins.intern(origin_name);
+        self.origins[origin].jobs += 1;
         let slot = match self.free.pop() {
             Some(slot) => slot,
             None => self.slots.grow(),
         };
         let generation = self.slots[slot].generation;
         let key = JobKey { slot, generation };
-        let share_key = match share_key {
-            Some(k) if self.shared_job(k).is_none() => k,
-            _ => NO_SHARE,
-        };
+        // No running job has this spec (else it was joined): it can be shared.
+        let share_key = share_key.unwrap_or(NO_SHARE);
         self.slots[slot].entry = Some(Entry {
             job,
             origin,
@@ -589,12 +584,15 @@ impl<P: Interpret> Fleet<P> {
     /// Time has come to `now`: fires every timer due.
     pub fn handle_timeout(&mut self, now: Instant) {
         let now = self.see(now);
-        while let Some(Reverse((at, origin))) = self.throttle_ends.peek().copied() {
+        while let Some(Reverse((at, origin, generation))) = self.throttle_ends.peek().copied() {
             if at > now {
                 break;
             }
             self.throttle_ends.pop();
-            self.enter_ring(origin);
+            if self.origins.current(origin, generation).is_some() {
+                self.enter_ring(origin);
+                self.origins.retire_if_idle(origin, now);
+            }
         }
         while let Some((_, slot, generation)) = self.next_due(now) {
             let key = JobKey { slot, generation };
@@ -609,7 +607,7 @@ impl<P: Interpret> Fleet<P> {
             let origin = entry.origin;
             let open = !entry.in_flight
                 && !entry.queued
-                && self.origins[origin as usize].waiting.is_empty()
+                && self.origins[origin].waiting.is_empty()
                 && self.permitted(origin, now);
             let now = Instant::from_micros(now);
             // A held job with nothing else due only waits for its turn.
@@ -641,7 +639,7 @@ impl<P: Interpret> Fleet<P> {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let throttle = self.throttle_ends.peek().map(|Reverse((at, _))| *at);
+        let throttle = self.throttle_ends.peek().map(|Reverse((at, _, _))| *at);
         let at = match (job, throttle) {
             (Some(a), Some(b)) => a.min(b),
             (a, b) => a.or(b)?,
@@ -654,10 +652,17 @@ impl<P: Interpret> Fleet<P> {
         self.outputs.pop_front()
     }
 
-    /// Ends one subscription. The subscriber receives its outcome: at once
-    /// (cancelled, by the client) when others still follow the job, else when the
-    /// job has cancelled (with the server-side cancel request when the profile has
-    /// one, unless the job's origin or the fleet is paused: then it ends at once).
+    /// Ends one subscription, at once. The subscriber receives its outcome now
+    /// (cancelled, by the client) when others still follow the job; else the job
+    /// cancels now: it ends at once, or, when the profile has a server-side cancel
+    /// request, that request goes out now and the outcome comes with its answer.
+    ///
+    /// The cancel request does not wait for its turn: not behind the origin's
+    /// queue, its throttle hold nor the in-flight limits. It counts in the
+    /// requests in flight while it is out (so the fleet's count may pass a limit
+    /// by the cancel requests out), and requests that wait go after it. While
+    /// the job's origin or the fleet is paused it is not sent (a paused fleet
+    /// sends nothing) and the job ends at once.
     pub fn stop(&mut self, subscriber: Subscriber, now: Instant) -> Result<(), FleetError> {
         self.see(now);
         let job = subscriber.job;
@@ -712,8 +717,8 @@ impl<P: Interpret> Fleet<P> {
     pub fn resume(&mut self, now: Instant) {
         self.see(now);
         self.paused = false;
-        for origin in 0..self.origins.len() {
-            self.enter_ring(u32::try_from(origin).unwrap_or(u32::MAX));
+        for origin in 0..self.origins.end() {
+            self.enter_ring(origin);
         }
         self.pump();
     }
@@ -726,17 +731,20 @@ impl<P: Interpret> Fleet<P> {
     /// Holds back every request to `origin` (`scheme://host[:port]`, as
     /// [`Url::origin`] writes it; jobs added later for it are held too).
     pub fn pause_origin(&mut self, origin: &Url) {
-        let id = self.origin_id(origin);
-        self.origins[id as usize].paused = true;
+        let id = self.origins.intern(origin_name(origin));
+        self.origins[id].paused = true;
     }
 
     /// Lets requests to `origin` out again.
     pub fn resume_origin(&mut self, origin: &Url, now: Instant) {
-        self.see(now);
-        let id = self.origin_id(origin);
-        self.origins[id as usize].paused = false;
+        let now = self.see(now);
+        let Some(id) = self.origins.find(&origin_name(origin)) else {
+            return;
+        };
+        self.origins[id].paused = false;
         self.enter_ring(id);
         self.pump();
+        self.origins.retire_if_idle(id, now);
     }
 
     /// Counts over the fleet's life.
@@ -759,23 +767,32 @@ impl<P: Interpret> Fleet<P> {
         self.live == 0
     }
 
-    /// Requests in flight over all origins.
+    /// Requests in flight over all origins (cancel requests included, which may
+    /// take it past [`FleetConfig::max_in_flight`]).
     pub fn in_flight(&self) -> u32 {
         self.in_flight
     }
 
     /// Requests in flight to the origin of `url`.
     pub fn in_flight_to(&self, url: &Url) -> u32 {
-        self.origin_index
-            .get(&origin_name(url))
-            .map_or(0, |id| self.origins[*id as usize].in_flight)
+        self.origins
+            .find(&origin_name(url))
+            .map_or(0, |id| self.origins[id].in_flight)
     }
 
     /// Until when the origin of `url` is throttled by a server hint, if it is.
     pub fn throttled_until(&self, url: &Url) -> Option<Instant> {
-        let id = self.origin_index.get(&origin_name(url))?;
-        let until = self.origins[*id as usize].throttled_until;
+        let id = self.origins.find(&origin_name(url))?;
+        let until = self.origins[id].throttled_until;
         (until > self.now).then(|| Instant::from_micros(until))
+    }
+
+    /// Origins the fleet keeps state for: those its running jobs count against,
+    /// those paused with [`Fleet::pause_origin`], and those a throttle hold
+    /// still holds back. Any other origin leaves the fleet's table once its last
+    /// job ends, so the table does not grow with the hosts servers name.
+    pub fn origins(&self) -> usize {
+        self.origins.len()
     }
 
     /// The job behind `key`, while it runs.
@@ -811,14 +828,14 @@ impl<P: Interpret> Fleet<P> {
         slot.entry.as_mut()
     }
 
-    fn origin_id(&mut self, url: &Url) -> u32 {
-        intern_origin(&mut self.origins, &mut self.origin_index, origin_name(url))
-    }
-
     fn answer(&mut self, job: JobKey, input: Input) -> Result<(), FleetError> {
         let now = self.see(input.now());
-        let status = match &input {
-            Input::Response { response, .. } => Some(response.status().as_u16()),
+        // What this answer asks of the whole origin, read from the answer itself:
+        // what the job keeps from earlier answers is that job's alone.
+        let origin_wait = match (&input, self.entry(job)) {
+            (Input::Response { response, .. }, Some(entry)) => {
+                origin_wait(response, entry.job.config().max_hint)
+            }
             _ => None,
         };
         // A refused answer changes nothing (the job checks before it changes).
@@ -828,23 +845,17 @@ impl<P: Interpret> Fleet<P> {
             return Ok(());
         };
         let origin = entry.origin;
-        let hint = entry.job.hint_until();
         if entry.in_flight {
             entry.in_flight = false;
             self.release_slot(origin);
         }
-        // A rate limit holds back the whole origin, not only the job that met it:
-        // a 429 or 503 with a wait, or an exhausted `RateLimit` budget. A
-        // `Retry-After` on a 2xx (Azure's and Google's "poll this again in 1 s") is
-        // about that one job and stays with it.
-        if let Some((until, source)) = hint
-            && (matches!(status, Some(429 | 503)) || source == HintSource::RateLimit)
-        {
-            let until = until.as_micros();
-            let o = &mut self.origins[origin as usize];
+        if let Some(wait) = origin_wait {
+            let until = now.saturating_add(u64::try_from(wait.as_micros()).unwrap_or(u64::MAX));
+            let o = &mut self.origins[origin];
             if until > now && until > o.throttled_until {
                 o.throttled_until = until;
-                self.throttle_ends.push(Reverse((until, origin)));
+                self.throttle_ends
+                    .push(Reverse((until, origin, o.generation)));
             }
         }
         self.settle(job);
@@ -875,14 +886,14 @@ impl<P: Interpret> Fleet<P> {
         };
         if entry.job.wants_to_send() && !entry.queued {
             let origin = entry.origin;
-            let nobody_ahead = self.origins[origin as usize].waiting.is_empty();
+            let nobody_ahead = self.origins[origin].waiting.is_empty();
             if nobody_ahead && self.permitted(origin, now) {
                 self.release(key);
             } else {
                 if let Some(entry) = self.entry_mut(key) {
                     entry.queued = true;
                 }
-                self.origins[origin as usize].waiting.push_back(key);
+                self.origins[origin].waiting.push_back(key);
                 self.enter_ring(origin);
             }
         }
@@ -955,12 +966,19 @@ impl<P: Interpret> Fleet<P> {
         }
     }
 
-    /// The running, shareable job whose sharing key is `key`.
-    fn shared_job(&self, key: u64) -> Option<JobKey> {
+    /// The running, shareable job with this spec, whose sharing key is `key`:
+    /// the hash finds the candidates, the spec itself decides.
+    fn shared_job(&self, key: u64, spec: &JobSpec<P>) -> Option<JobKey>
+    where
+        P: PartialEq,
+    {
         let slots = &self.slots;
-        let slot = *self
-            .shared
-            .find(key, |s| slot_share_key(slots, *s) == key)?;
+        let slot = *self.shared.find(key, |s| {
+            slots
+                .get(*s)
+                .and_then(|s| s.entry.as_ref())
+                .is_some_and(|entry| entry.share_key == key && entry.job.spec() == spec)
+        })?;
         Some(JobKey {
             slot,
             generation: slots[slot].generation,
@@ -999,6 +1017,8 @@ impl<P: Interpret> Fleet<P> {
         let mut finished = false;
         // The origin of a request the job withdrew: its slot is free again.
         let mut withdrawn_from = None;
+        // The origin the job left for the one its polls go to.
+        let mut moved_from = None;
         loop {
             let output = match entry.job.poll_output() {
                 Output::Timeout(_) | Output::Done => break,
@@ -1008,7 +1028,7 @@ impl<P: Interpret> Fleet<P> {
                 Output::Transmit(transmit) => {
                     entry.in_flight = true;
                     self.in_flight += 1;
-                    let origin = &mut self.origins[entry.origin as usize];
+                    let origin = &mut self.origins[entry.origin];
                     origin.in_flight += 1;
                     self.turns += 1;
                     origin.turn = self.turns;
@@ -1033,9 +1053,11 @@ impl<P: Interpret> Fleet<P> {
                     {
                         // Polls go where the submit answer says; count them there.
                         let name = origin_name(&url);
-                        if name != self.origins[entry.origin as usize].name {
-                            entry.origin =
-                                intern_origin(&mut self.origins, &mut self.origin_index, name);
+                        if name != self.origins[entry.origin].name {
+                            self.origins[entry.origin].jobs -= 1;
+                            moved_from = Some(entry.origin);
+                            entry.origin = self.origins.intern(name);
+                            self.origins[entry.origin].jobs += 1;
                         }
                     }
                     fan_out(
@@ -1077,6 +1099,9 @@ impl<P: Interpret> Fleet<P> {
             }
         }
         entry.job.reclaim_buffer(&mut self.spare);
+        if let Some(origin) = moved_from {
+            self.origins.retire_if_idle(origin, self.now);
+        }
         if let Some(origin) = withdrawn_from {
             self.release_slot(origin);
         }
@@ -1100,28 +1125,30 @@ impl<P: Interpret> Fleet<P> {
         if entry.in_flight {
             self.release_slot(entry.origin);
         }
+        self.origins[entry.origin].jobs -= 1;
+        self.origins.retire_if_idle(entry.origin, self.now);
     }
 
     /// A request of `origin` is no longer in flight.
     fn release_slot(&mut self, origin: u32) {
         self.in_flight = self.in_flight.saturating_sub(1);
-        let o = &mut self.origins[origin as usize];
+        let o = &mut self.origins[origin];
         o.in_flight = o.in_flight.saturating_sub(1);
         self.enter_ring(origin);
     }
 
     /// Puts an origin with waiting jobs in the ring (once).
     fn enter_ring(&mut self, origin: u32) {
-        let o = &mut self.origins[origin as usize];
+        let o = &mut self.origins[origin];
         if !o.waiting.is_empty() && !o.in_ring {
             o.in_ring = true;
-            self.ring.push(Reverse((o.turn, origin)));
+            self.ring.push(Reverse((o.turn, origin, o.generation)));
         }
     }
 
     /// Whether a request may go to `origin` now (global limit included).
     fn permitted(&self, origin: u32, now: u64) -> bool {
-        let o = &self.origins[origin as usize];
+        let o = &self.origins[origin];
         !self.paused
             && !o.paused
             && o.throttled_until <= now
@@ -1136,13 +1163,16 @@ impl<P: Interpret> Fleet<P> {
     fn pump(&mut self) {
         let now = self.now;
         while !self.paused && self.in_flight < self.config.max_in_flight {
-            let Some(Reverse((turn, origin))) = self.ring.pop() else {
+            let Some(Reverse((turn, origin, generation))) = self.ring.pop() else {
                 break;
             };
-            let o = &mut self.origins[origin as usize];
+            let Some(o) = self.origins.current(origin, generation) else {
+                // The origin has left the table (and its number may be another's).
+                continue;
+            };
             if o.turn != turn {
                 // It sent since it joined the ring: its place is further back.
-                self.ring.push(Reverse((o.turn, origin)));
+                self.ring.push(Reverse((o.turn, origin, generation)));
                 continue;
             }
             o.in_ring = false;
@@ -1160,7 +1190,7 @@ impl<P: Interpret> Fleet<P> {
     /// The first job of the origin's queue that still has a request due.
     fn next_waiting(&mut self, origin: u32) -> Option<JobKey> {
         loop {
-            let waiting = &mut self.origins[origin as usize].waiting;
+            let waiting = &mut self.origins[origin].waiting;
             let key = waiting.pop_front()?;
             // A burst is over: a queue that grew for it does not keep its room.
             if waiting.is_empty() && waiting.capacity() > KEPT_QUEUE {
@@ -1191,13 +1221,21 @@ impl<P: Interpret> Fleet<P> {
         self.unshare(key, share_key);
         if let Some(entry) = self.entry_mut(key) {
             entry.share_key = NO_SHARE;
+            // Whatever it waited to send is no longer wanted; its place in the
+            // queue goes stale.
+            entry.queued = false;
         }
-        let paused = self.paused || self.origins[origin as usize].paused;
+        let paused = self.paused || self.origins[origin].paused;
         self.with_job(key, |job| {
             if paused {
                 job.cancel_locally(now);
             } else {
+                // A stop is acted on at once: the cancel request (the only
+                // request a cancelled job sends) goes out now, past the origin's
+                // queue, its throttle and the in-flight limits.
+                job.set_gated(false);
                 let _ = job.handle_input(Input::Cancel { now });
+                job.set_gated(true);
             }
         });
         self.settle(key);
@@ -1226,23 +1264,37 @@ fn fan_out<T: Clone>(
     outputs.push_back(wrap(Subscriber { job, number: *last }, item));
 }
 
-/// The id of the origin called `name`, added if it is new.
-fn intern_origin(origins: &mut Vec<Origin>, index: &mut HashMap<String, u32>, name: String) -> u32 {
-    if let Some(id) = index.get(&name) {
-        return *id;
+/// The headers of a `RateLimit` budget.
+const RATE_LIMIT_HEADERS: [HeaderName; 4] = [
+    HeaderName::from_static("ratelimit"),
+    HeaderName::from_static("ratelimit-remaining"),
+    HeaderName::from_static("ratelimit-reset"),
+    HeaderName::from_static("ratelimit-policy"),
+];
+
+/// The wait an answer asks of its whole origin, capped at `cap` (the receiving
+/// job's `max_hint`): a rate limit, not one job's pace. That is the wait of a 429
+/// or 503 (`Retry-After`, `retry-after-ms`, `RateLimit`), or on any other answer
+/// the wait of an exhausted `RateLimit` budget alone. A `Retry-After` on a 2xx
+/// (Azure's and Google's "poll this again in 1 s") is about that one job.
+fn origin_wait(response: &http::Response<Bytes>, cap: Duration) -> Option<Duration> {
+    let headers = response.headers();
+    if matches!(response.status().as_u16(), 429 | 503) {
+        return read_hints(headers, cap).wait.map(|hint| hint.delay);
     }
-    let id = u32::try_from(origins.len()).unwrap_or(u32::MAX);
-    origins.push(Origin {
-        name: name.clone(),
-        in_flight: 0,
-        throttled_until: 0,
-        paused: false,
-        waiting: VecDeque::new(),
-        in_ring: false,
-        turn: 0,
-    });
-    index.insert(name, id);
-    id
+    if !RATE_LIMIT_HEADERS
+        .iter()
+        .any(|name| headers.contains_key(name))
+    {
+        return None;
+    }
+    let mut budget = http::HeaderMap::new();
+    for name in &RATE_LIMIT_HEADERS {
+        for value in headers.get_all(name) {
+            budget.append(name.clone(), value.clone());
+        }
+    }
+    read_hints(&budget, cap).wait.map(|hint| hint.delay)
 }
 
 /// `scheme://host:port` of a URL (the port always written).
@@ -1263,26 +1315,20 @@ fn slot_share_key<P>(slots: &Slots<P>, slot: u32) -> u64 {
         .map_or(NO_SHARE, |entry| entry.share_key)
 }
 
-/// The sharing key of a job polled by URL; jobs that are submitted are never shared
-/// (each submit creates a job).
+/// The sharing key of a job polled by URL: a hash of what tells jobs apart
+/// cheaply (profile name, status URL, job id, headers), to find candidates; only
+/// an equal spec is shared. Jobs that are submitted are never shared (each submit
+/// creates a job).
 fn share_key<P: Interpret>(spec: &JobSpec<P>) -> Option<u64> {
-    let Start::Poll { status_url, .. } = &spec.start else {
+    let Start::Poll { status_url, job_id } = &spec.start else {
         return None;
     };
     let mut hasher = DefaultHasher::new();
     spec.profile.name().hash(&mut hasher);
     status_url.as_str().hash(&mut hasher);
+    job_id.hash(&mut hasher);
     spec.headers.hash(&mut hasher);
     Some(hasher.finish().max(1))
-}
-
-fn same_job<P: Interpret>(running: &JobSpec<P>, new: &JobSpec<P>) -> bool {
-    match (&running.start, &new.start) {
-        (Start::Poll { status_url: a, .. }, Start::Poll { status_url: b, .. }) => {
-            a == b && running.profile.name() == new.profile.name() && running.headers == new.headers
-        }
-        _ => false,
-    }
 }
 
 #[cfg(test)]

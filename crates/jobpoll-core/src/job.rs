@@ -902,15 +902,6 @@ impl<P: Interpret> Job<P> {
         self.poll_timeout()
     }
 
-    /// Until when the server's latest hint holds this job back, and where the
-    /// hint came from, if it gave one.
-    pub(crate) fn hint_until(&self) -> Option<(Instant, crate::hints::HintSource)> {
-        let rare = self.rare.as_deref()?;
-        rare.hint
-            .as_ref()
-            .map(|hint| (self.instant(rare.not_before), hint.source))
-    }
-
     /// Lends the job an empty output buffer that already has capacity, so that a
     /// fleet of idle jobs does not keep one allocated buffer each.
     pub(crate) fn lend_buffer(&mut self, spare: &mut Outputs) {

@@ -375,6 +375,45 @@ fn different_headers_or_profiles_are_different_jobs() {
     assert_eq!(world.fleet.len(), 3);
 }
 
+/// Sharing compares the whole spec, not the profile's name: a profile edited to
+/// read another status value as running reads the same answers differently.
+#[test]
+fn an_edited_profile_of_the_same_name_or_another_job_id_is_a_different_job() {
+    let mut world = World::new(FleetConfig::default(), completes_after(2));
+    let config = every(5);
+    let url: Url = job_url("a.test", 1).parse().unwrap();
+    let stock = world.add(url.as_str(), &config);
+    let mut edited = Profile::jobs();
+    let jobpoll_core::profile::Completion::Status { values, .. } = &mut edited.completion else {
+        panic!("the jobs profile reads a status field");
+    };
+    values.running.push("warming_up".to_owned());
+    let edited = Arc::new(edited);
+    let with = |profile: &Arc<Profile>| JobSpec {
+        profile: profile.clone(),
+        ..JobSpec::poll_shared(url.clone())
+    };
+    let first_edited = world.add_spec(with(&edited), &config);
+    assert_ne!(
+        first_edited.job(),
+        stock.job(),
+        "joined the stock profile's job"
+    );
+    // Equal profiles share, whether or not they are the same `Arc`.
+    let again_edited = world.add_spec(with(&Arc::new(Profile::clone(&edited))), &config);
+    assert_eq!(again_edited.job(), first_edited.job());
+    let again_stock = world.add(url.as_str(), &config);
+    assert_eq!(again_stock.job(), stock.job());
+    // A job id given up front names the cancel request: another id, another job.
+    let with_id = world.add_spec(
+        JobSpec::poll_shared(url.clone()).with_job_id("job_1"),
+        &config,
+    );
+    assert_ne!(with_id.job(), stock.job());
+    assert_eq!(world.fleet.len(), 3);
+    assert_eq!(world.fleet.metrics().joined, 2);
+}
+
 #[test]
 fn stopping_one_subscriber_leaves_the_job_to_the_others() {
     let mut world = World::new(FleetConfig::default(), completes_after(5));
