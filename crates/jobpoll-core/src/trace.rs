@@ -11,18 +11,22 @@ use base64::Engine as _;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use url::Url;
 
 use crate::config::Config;
-use crate::event::{Event, TransportError};
-use crate::job::{Input, InputError, Job, JobSpec, Output, RequestId, SpecError, Start, Transmit};
+use crate::event::TransportError;
+use crate::job::{Input, InputError, Job, JobSpec, Output, RequestId, SpecError};
 use crate::profile::{Interpret, Profile};
 use crate::time::Instant;
+
+mod redact;
+
+pub use redact::Redactor;
 
 /// The trace format version written by this build.
 pub const TRACE_FORMAT: u32 = 1;
 
-/// What replaces a secret.
+/// What replaces the value of a secret header (other secrets are overwritten with
+/// `*`, see [`Redactor`]).
 pub const REDACTED: &str = "[redacted]";
 
 /// One line of a trace.
@@ -186,200 +190,6 @@ pub struct ReplayReport {
     pub inputs: usize,
     /// Outputs compared.
     pub outputs: usize,
-}
-
-/// Removes secrets from records: header values by name and query parameters by
-/// name, in requests, responses (including URLs in `Location`-like headers) and the
-/// spec. Redaction is idempotent, which replay relies on.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Redactor {
-    /// Header names whose values are secret (compared case-insensitively).
-    pub headers: Vec<String>,
-    /// Query parameter names whose values are secret (compared case-insensitively).
-    pub query_params: Vec<String>,
-}
-
-impl Default for Redactor {
-    fn default() -> Redactor {
-        let headers = [
-            "authorization",
-            "proxy-authorization",
-            "cookie",
-            "set-cookie",
-            "x-api-key",
-            "api-key",
-            "x-auth-token",
-            "x-amz-security-token",
-        ];
-        let query_params = [
-            "token",
-            "access_token",
-            "api_key",
-            "apikey",
-            "key",
-            "sig",
-            "signature",
-            "secret",
-            "password",
-            "code",
-            "x-amz-signature",
-            "x-amz-credential",
-            "x-amz-security-token",
-        ];
-        Redactor {
-            headers: headers.iter().map(|s| (*s).to_owned()).collect(),
-            query_params: query_params.iter().map(|s| (*s).to_owned()).collect(),
-        }
-    }
-}
-
-impl Redactor {
-    /// A redactor that keeps everything (for private traces).
-    pub fn none() -> Redactor {
-        Redactor {
-            headers: Vec::new(),
-            query_params: Vec::new(),
-        }
-    }
-
-    fn secret_header(&self, name: &str) -> bool {
-        self.headers.iter().any(|h| h.eq_ignore_ascii_case(name))
-    }
-
-    /// `url` with secret query values replaced.
-    pub fn url(&self, url: &Url) -> Url {
-        let secret = |name: &str| {
-            self.query_params
-                .iter()
-                .any(|p| p.eq_ignore_ascii_case(name))
-        };
-        if !url.query_pairs().any(|(name, _)| secret(&name)) {
-            return url.clone();
-        }
-        let pairs: Vec<(String, String)> = url
-            .query_pairs()
-            .map(|(name, value)| {
-                let value = if secret(&name) {
-                    REDACTED.to_owned()
-                } else {
-                    value.into_owned()
-                };
-                (name.into_owned(), value)
-            })
-            .collect();
-        let mut url = url.clone();
-        url.query_pairs_mut().clear().extend_pairs(pairs);
-        url
-    }
-
-    /// A header value with secrets removed: the whole value for a secret header,
-    /// secret query parameters for a value that is a URL.
-    fn header_value(&self, name: &str, value: &str) -> String {
-        if self.secret_header(name) {
-            return REDACTED.to_owned();
-        }
-        match Url::parse(value) {
-            Ok(url) if url.query().is_some() => {
-                let redacted = self.url(&url);
-                if redacted == url {
-                    value.to_owned()
-                } else {
-                    redacted.to_string()
-                }
-            }
-            _ => value.to_owned(),
-        }
-    }
-
-    fn headers(&self, headers: &[(String, String)]) -> Vec<(String, String)> {
-        headers
-            .iter()
-            .map(|(name, value)| (name.clone(), self.header_value(name, value)))
-            .collect()
-    }
-
-    /// The spec with secrets removed.
-    pub fn spec<P: Clone>(&self, spec: &JobSpec<P>) -> JobSpec<P> {
-        let start = match &spec.start {
-            Start::Poll { status_url, job_id } => Start::Poll {
-                status_url: self.url(status_url),
-                job_id: job_id.clone(),
-            },
-            Start::Submit { method, url, body } => Start::Submit {
-                method: method.clone(),
-                url: self.url(url),
-                body: body.clone(),
-            },
-        };
-        JobSpec {
-            profile: spec.profile.clone(),
-            start,
-            headers: self.headers(&spec.headers),
-        }
-    }
-
-    /// The output with secrets removed.
-    pub fn output(&self, output: &Output) -> Output {
-        match output {
-            Output::Transmit(transmit) => Output::Transmit(Transmit {
-                url: self.url(&transmit.url),
-                headers: self.headers(&transmit.headers),
-                ..transmit.clone()
-            }),
-            Output::Event(Event::Submitted { job_id, status_url }) => {
-                let status_url = match Url::parse(status_url) {
-                    Ok(url) => self.url(&url).to_string(),
-                    Err(_) => status_url.clone(),
-                };
-                Output::Event(Event::Submitted {
-                    job_id: job_id.clone(),
-                    status_url,
-                })
-            }
-            other => other.clone(),
-        }
-    }
-
-    /// The input as a record, with secrets removed.
-    pub fn input(&self, input: &Input) -> RecordedInput {
-        match input {
-            Input::Response {
-                request,
-                response,
-                now,
-            } => RecordedInput::Response {
-                request: *request,
-                status: response.status().as_u16(),
-                headers: response
-                    .headers()
-                    .iter()
-                    .map(|(name, value)| {
-                        let recorded = match value.to_str() {
-                            Ok(text) => RecordedBytes::Text(self.header_value(name.as_str(), text)),
-                            Err(_) if self.secret_header(name.as_str()) => {
-                                RecordedBytes::Text(REDACTED.to_owned())
-                            }
-                            Err(_) => RecordedBytes::new(value.as_bytes()),
-                        };
-                        (name.as_str().to_owned(), recorded)
-                    })
-                    .collect(),
-                body: RecordedBytes::new(response.body()),
-                now: *now,
-            },
-            Input::TransportError {
-                request,
-                error,
-                now,
-            } => RecordedInput::TransportError {
-                request: *request,
-                error: error.clone(),
-                now: *now,
-            },
-            Input::Tick { now } => RecordedInput::Tick { now: *now },
-            Input::Cancel { now } => RecordedInput::Cancel { now: *now },
-        }
-    }
 }
 
 impl RecordedInput {
