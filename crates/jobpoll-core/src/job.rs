@@ -419,8 +419,12 @@ pub struct Job<P = Profile> {
     spec: JobSpec<P>,
     /// Shared by every job of a fleet that was given the same configuration.
     config: Arc<Config>,
-    /// The driver instant (microseconds) at age zero; may be negative after a resume.
-    origin: i64,
+    /// The driver instant at age zero, in microseconds: before the driver's epoch
+    /// by this much when `origin_before_epoch` is set (a job resumed on a clock
+    /// that reads less than its age). Together the two hold every `now - age`
+    /// exactly, over the whole range of [`Instant`]; read it with
+    /// [`Job::origin`].
+    origin: u64,
     /// The latest age seen: time never runs backwards inside the job.
     age: u64,
     /// When the next request is due.
@@ -450,6 +454,8 @@ pub struct Job<P = Profile> {
     /// Held by a fleet: no request goes out, even when one is due, until the fleet
     /// lets it (limits, throttling, pause). Never set for a job driven on its own.
     gated: bool,
+    /// The sign of `origin`.
+    origin_before_epoch: bool,
 }
 
 /// The serialized form of a [`Job`]: the format of snapshots and traces, kept
@@ -460,7 +466,10 @@ pub struct Job<P = Profile> {
 struct JobRepr<P> {
     spec: JobSpec<P>,
     config: Arc<Config>,
-    origin: i64,
+    /// The driver instant at age zero, in microseconds; negative after a resume on
+    /// a clock that reads less than the job's age.
+    #[serde(with = "serde_origin")]
+    origin: i128,
     age: u64,
     phase: PhaseRepr,
     job_id: Option<String>,
@@ -508,6 +517,7 @@ enum PhaseRepr {
 impl<P> From<Job<P>> for JobRepr<P> {
     fn from(job: Job<P>) -> JobRepr<P> {
         let in_flight = job.in_flight();
+        let origin = job.origin();
         let rare = job.rare.map(|rare| *rare).unwrap_or_default();
         let phase = match job.phase {
             Phase::Submitting => PhaseRepr::Submitting,
@@ -526,7 +536,7 @@ impl<P> From<Job<P>> for JobRepr<P> {
         JobRepr {
             spec: job.spec,
             config: job.config,
-            origin: job.origin,
+            origin,
             age: job.age,
             phase,
             job_id: job.job_id.map(String::from),
@@ -586,10 +596,11 @@ impl<P> From<JobRepr<P>> for Job<P> {
             Some(in_flight) => in_flight.id.0.wrapping_add(1),
             None => repr.next_request_id,
         };
+        let (origin, origin_before_epoch) = split_origin(repr.origin);
         Job {
             spec: repr.spec,
             config: repr.config,
-            origin: repr.origin,
+            origin,
             age: repr.age,
             next_send_at: repr.next_send_at,
             last_sent_at: repr.last_sent_at.unwrap_or(NONE_U64),
@@ -610,6 +621,7 @@ impl<P> From<JobRepr<P>> for Job<P> {
             phase,
             flight: repr.in_flight.map(|f| f.purpose),
             gated: false,
+            origin_before_epoch,
         }
     }
 }
@@ -666,6 +678,17 @@ impl<P> Job<P> {
         self.flight = None;
         in_flight
     }
+
+    /// The driver instant at age zero, in microseconds (negative after a resume
+    /// on a clock that reads less than the job's age).
+    fn origin(&self) -> i128 {
+        let magnitude = i128::from(self.origin);
+        if self.origin_before_epoch {
+            -magnitude
+        } else {
+            magnitude
+        }
+    }
 }
 
 impl<P: Interpret> Job<P> {
@@ -715,7 +738,7 @@ impl<P: Interpret> Job<P> {
             rng: Rng::new(seed),
             spec,
             config,
-            origin: i64::try_from(now.as_micros()).unwrap_or(i64::MAX),
+            origin: now.as_micros(),
             age: 0,
             next_send_at: 0,
             last_sent_at: NONE_U64,
@@ -735,6 +758,7 @@ impl<P: Interpret> Job<P> {
             phase,
             flight: None,
             gated,
+            origin_before_epoch: false,
         };
         if job.phase == Phase::Polling && job.config.first_poll == FirstPoll::AfterFirstDelay {
             job.schedule_poll(0, None);
@@ -973,8 +997,8 @@ impl<P: Interpret> Job<P> {
     ) -> Result<Job<P>, RestoreError> {
         let mut job = Job::restore(snapshot)?;
         let age = job.age.saturating_add(micros(downtime));
-        job.origin =
-            i64::try_from(i128::from(now.as_micros()) - i128::from(age)).unwrap_or(i64::MIN);
+        (job.origin, job.origin_before_epoch) =
+            split_origin(i128::from(now.as_micros()) - i128::from(age));
         job.age = age;
         if let Some(queue) = job.queue.0.as_mut() {
             queue.retain(|output| !matches!(output, Output::Transmit(_) | Output::Abort(_)));
@@ -996,13 +1020,14 @@ impl<P: Interpret> Job<P> {
 
     /// The job's age at `now`: never less than it was.
     fn age_at(&self, now: Instant) -> u64 {
-        let age =
-            (i128::from(now.as_micros()) - i128::from(self.origin)).clamp(0, i128::from(u64::MAX));
+        let age = (i128::from(now.as_micros()) - self.origin()).clamp(0, i128::from(u64::MAX));
         self.age.max(age as u64)
     }
 
+    /// The driver instant at `age`; an age past the end of the clock is
+    /// [`Instant::MAX`], which the documentation of [`Instant`] calls "never".
     fn instant(&self, age: u64) -> Instant {
-        let micros = (i128::from(self.origin) + i128::from(age)).clamp(0, i128::from(u64::MAX));
+        let micros = (self.origin() + i128::from(age)).clamp(0, i128::from(u64::MAX));
         Instant::from_micros(micros as u64)
     }
 
@@ -1790,6 +1815,39 @@ fn validate<P>(spec: &JobSpec<P>, config: &Config) -> Result<(), SpecError> {
         });
     }
     Ok(())
+}
+
+/// An origin (`now - age`, so within `±u64::MAX` microseconds) as the magnitude
+/// and sign the job keeps; anything further out is held at the ends.
+fn split_origin(origin: i128) -> (u64, bool) {
+    let magnitude = u64::try_from(origin.unsigned_abs()).unwrap_or(u64::MAX);
+    (magnitude, origin < 0)
+}
+
+/// Serde for the origin: a plain 64-bit number whenever it fits one (always, but
+/// for a job resumed at an age of more than 2^63 microseconds on a younger clock),
+/// so that snapshots stay readable by formats without 128-bit numbers.
+mod serde_origin {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        origin: &i128,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        if let Ok(origin) = i64::try_from(*origin) {
+            serializer.serialize_i64(origin)
+        } else if let Ok(origin) = u64::try_from(*origin) {
+            serializer.serialize_u64(origin)
+        } else {
+            serializer.serialize_i128(*origin)
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<i128, D::Error> {
+        i128::deserialize(deserializer)
+    }
 }
 
 /// Serde for `http::Method` as its name.

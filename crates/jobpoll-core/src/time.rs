@@ -16,6 +16,11 @@ use serde::{Deserialize, Serialize};
 /// Unlike `std::time::Instant` it is plain data: serializable, comparable across a
 /// snapshot, available on `wasm32-unknown-unknown`, and never read from a clock by
 /// the core itself.
+///
+/// Every value from [`Instant::ZERO`] to [`Instant::MAX`] is a valid `now`: a job
+/// started or resumed at any of them behaves as one started at zero, shifted. An
+/// instant the core computes past the end of the clock (a wake-up or a deadline
+/// beyond [`Instant::MAX`]) is [`Instant::MAX`], "never".
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
