@@ -279,6 +279,10 @@ pub enum TransportError {
     /// Anything else.
     #[error("transport error: {0}")]
     Other(String),
+    /// The driver stopped before the answer came (the process was restarted and
+    /// the job resumed from a snapshot); the request may have reached the server.
+    #[error("the process stopped before the answer came")]
+    Interrupted,
 }
 
 /// One line a person can read: `status queued -> processing`,
@@ -354,6 +358,7 @@ impl PollError {
             PollError::Transport(TransportError::BodyTooLarge(_))
             | PollError::BodyTooLarge { .. } => "body_too_large",
             PollError::Transport(TransportError::Other(_)) => "transport",
+            PollError::Transport(TransportError::Interrupted) => "interrupted",
             PollError::Status { status: 429, .. } => "http_429",
             PollError::Status {
                 status: 500..=599, ..

@@ -974,7 +974,10 @@ impl<P: Interpret> Job<P> {
     }
 
     /// The job exactly as it was saved, on the same clock: the same future inputs
-    /// give the same outputs.
+    /// give the same outputs. A request in flight stays in flight, to be answered by
+    /// the same driver; one that cannot be answered any more ends the way any
+    /// unanswered request does, at its timeout (a submit that is not safe to repeat
+    /// then ends the job as uncertain). After a restart, use [`Job::resume`].
     pub fn restore(snapshot: Snapshot<P>) -> Result<Job<P>, RestoreError> {
         if snapshot.format != Snapshot::<P>::FORMAT {
             return Err(RestoreError::Format {
@@ -988,8 +991,18 @@ impl<P: Interpret> Job<P> {
 
     /// The job continued in a new process whose clock reads `now`, `downtime` after
     /// the snapshot was taken (measure it with a wall clock; the time counts against
-    /// the deadline). A request that was in flight is lost with the old process: it
-    /// is sent again as soon as the schedule and server hints allow.
+    /// the deadline).
+    ///
+    /// A request that was in flight (from the moment the job emitted it: a
+    /// [`Output::Transmit`] still waiting in the snapshot's outputs may have been
+    /// sent after the snapshot was taken) is lost with the old process, and may
+    /// have reached the server. It is sent again at once when that is safe, as it
+    /// would be after a broken connection: a status poll, a results fetch, a cancel,
+    /// a submit with an idempotent method or an `Idempotency-Key` header. A submit
+    /// that is not safe to repeat (a `POST` without an `Idempotency-Key`) is never
+    /// sent twice: the job ends with [`Outcome::GaveUp`] and
+    /// [`PollError::SubmitUncertain`], whose cause is
+    /// [`TransportError::Interrupted`].
     pub fn resume(
         snapshot: Snapshot<P>,
         now: Instant,
@@ -1003,8 +1016,13 @@ impl<P: Interpret> Job<P> {
         if let Some(queue) = job.queue.0.as_mut() {
             queue.retain(|output| !matches!(output, Output::Transmit(_) | Output::Abort(_)));
         }
-        if job.flight.take().is_some() {
-            job.next_send_at = job.next_send_at.min(age);
+        if let Some(lost) = job.take_in_flight() {
+            let error = TransportError::Interrupted;
+            if job.may_repeat(lost.purpose, &error) {
+                job.next_send_at = job.next_send_at.min(age);
+            } else {
+                job.give_up_uncertain(age, PollError::Transport(error));
+            }
         }
         job.drive(age);
         Ok(job)
@@ -1177,29 +1195,41 @@ impl<P: Interpret> Job<P> {
     /// repeated, the job exists but we cannot know which: stop and say so.
     fn on_unreadable_answer(&mut self, now: u64, purpose: Purpose, error: PollError) {
         if purpose == Purpose::Submit && !self.submit_is_idempotent() {
-            let cause = Box::new(error);
-            return self.finish(now, |stats| Outcome::GaveUp {
-                last_error: PollError::SubmitUncertain { cause },
-                stats,
-            });
+            return self.give_up_uncertain(now, error);
         }
         self.on_failure(now, purpose, error);
     }
 
     fn on_transport_error(&mut self, now: u64, purpose: Purpose, error: TransportError) {
-        match purpose {
-            Purpose::Cancel => self.finish_cancelled(now, Some(false)),
-            Purpose::Submit
-                if !matches!(error, TransportError::Connect(_)) && !self.submit_is_idempotent() =>
-            {
-                let cause = Box::new(PollError::Transport(error));
-                self.finish(now, |stats| Outcome::GaveUp {
-                    last_error: PollError::SubmitUncertain { cause },
-                    stats,
-                });
-            }
-            _ => self.on_failure(now, purpose, PollError::Transport(error)),
+        if purpose == Purpose::Cancel {
+            return self.finish_cancelled(now, Some(false));
         }
+        if !self.may_repeat(purpose, &error) {
+            return self.give_up_uncertain(now, PollError::Transport(error));
+        }
+        self.on_failure(now, purpose, PollError::Transport(error));
+    }
+
+    /// Whether a request of `purpose` that got no answer, the way `error` says, may
+    /// be sent again: every request but a submit that could create a second job
+    /// (see [`Job::submit_is_idempotent`]), and that one too when it certainly never
+    /// left (the connection was refused). The one rule for a request whose fate is
+    /// unknown, whether the transport lost it or the process stopped with it in
+    /// flight ([`Job::resume`]).
+    fn may_repeat(&self, purpose: Purpose, error: &TransportError) -> bool {
+        purpose != Purpose::Submit
+            || matches!(error, TransportError::Connect(_))
+            || self.submit_is_idempotent()
+    }
+
+    /// The submit request may have created the job, and repeating it could create
+    /// a second one: stop and say so.
+    fn give_up_uncertain(&mut self, now: u64, cause: PollError) {
+        let cause = Box::new(cause);
+        self.finish(now, |stats| Outcome::GaveUp {
+            last_error: PollError::SubmitUncertain { cause },
+            stats,
+        });
     }
 
     fn on_submit_response(
@@ -1250,11 +1280,7 @@ impl<P: Interpret> Job<P> {
                 self.on_failure(now, Purpose::Submit, status_error(response));
             }
             StatusClass::Retryable | StatusClass::NotModified | StatusClass::Unexpected => {
-                let cause = Box::new(status_error(response));
-                self.finish(now, |stats| Outcome::GaveUp {
-                    last_error: PollError::SubmitUncertain { cause },
-                    stats,
-                });
+                self.give_up_uncertain(now, status_error(response));
             }
         }
     }
