@@ -397,7 +397,44 @@ struct Rare {
     previous_retry_delay: Option<Duration>,
     consecutive_unreadable: u32,
     revision: Option<u64>,
+    /// The `ETag` of the last status answer, sent back as `If-None-Match`.
     etag: Option<String>,
+    /// What that answer reported besides its status, when it reported anything:
+    /// a `304 Not Modified` says it is still current.
+    etag_report: Option<Box<KnownReport>>,
+}
+
+/// What a status answer reported besides its status: kept with its `ETag`, so that
+/// a `304 Not Modified` (the answer to a request that named that tag) repeats it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+struct KnownReport {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    percentage: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    step: Option<String>,
+    /// When the server's estimate of the remaining time runs out, as an age: the
+    /// estimate counts down from the answer that gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    eta_until: Option<u64>,
+}
+
+impl KnownReport {
+    /// What `report`, answered at `now`, said besides its status; `None` if nothing.
+    fn of(report: &StatusReport, now: u64) -> Option<KnownReport> {
+        let known = KnownReport {
+            percentage: report.percentage,
+            step: report.step.clone(),
+            eta_until: report.eta.map(|eta| now.saturating_add(micros(eta))),
+        };
+        (known != KnownReport::default()).then_some(known)
+    }
+
+    /// The server's estimate at `now`, counted down from when it was given (zero
+    /// once it has run out).
+    fn eta_at(&self, now: u64) -> Option<Duration> {
+        self.eta_until
+            .map(|until| Duration::from_micros(until.saturating_sub(now)))
+    }
 }
 
 /// One polling job. See the [module documentation](self) for the calling contract.
@@ -494,6 +531,8 @@ struct JobRepr<P> {
     last_status: Option<String>,
     revision: Option<u64>,
     etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    etag_report: Option<Box<KnownReport>>,
     first_sample: Option<ProgressSample>,
     last_sample: Option<ProgressSample>,
     rng: Rng,
@@ -558,6 +597,7 @@ impl<P> From<Job<P>> for JobRepr<P> {
             last_status: job.last_status.map(String::from),
             revision: rare.revision,
             etag: rare.etag,
+            etag_report: rare.etag_report,
             first_sample: job.first_sample.get(),
             last_sample: job.last_sample.get(),
             rng: job.rng,
@@ -590,6 +630,7 @@ impl<P> From<JobRepr<P>> for Job<P> {
             consecutive_unreadable: repr.consecutive_unreadable,
             revision: repr.revision,
             etag: repr.etag,
+            etag_report: repr.etag_report,
         };
         // The request in flight is always the latest one sent.
         let next_request_id = match repr.in_flight {
@@ -1303,23 +1344,23 @@ impl<P: Interpret> Job<P> {
                         .get(http::header::ETAG)
                         .and_then(|v| v.to_str().ok());
                     match (etag, self.rare.as_mut()) {
-                        (Some(etag), _) => self.rare_mut().etag = Some(etag.to_owned()),
-                        (None, Some(rare)) => rare.etag = None,
+                        (Some(etag), _) => {
+                            let known = KnownReport::of(&report, now).map(Box::new);
+                            let rare = self.rare_mut();
+                            rare.etag = Some(etag.to_owned());
+                            rare.etag_report = known;
+                        }
+                        (None, Some(rare)) => {
+                            rare.etag = None;
+                            rare.etag_report = None;
+                        }
                         (None, None) => {}
                     }
                     self.on_report(now, report);
                 }
                 Err(error) => self.on_failure(now, Purpose::Status, error.into()),
             },
-            StatusClass::NotModified => {
-                self.reset_errors();
-                let status = self
-                    .last_status
-                    .as_deref()
-                    .unwrap_or("unchanged")
-                    .to_owned();
-                self.keep_polling(now, status, None, None, None);
-            }
+            StatusClass::NotModified => self.on_not_modified(now),
             StatusClass::NotFound
                 if self.spec.profile.not_found_means_pending()
                     || now
@@ -1392,9 +1433,14 @@ impl<P: Interpret> Job<P> {
         }
         match report.state.unwrap_or(JobState::Running) {
             JobState::Running => {
-                self.record_progress(now, report.percentage);
-                let eta = report.eta.or_else(|| self.slope_estimate(now));
-                self.keep_polling(now, report.status, report.percentage, report.step, eta);
+                let StatusReport {
+                    status,
+                    percentage,
+                    step,
+                    eta,
+                    ..
+                } = report;
+                self.on_running(now, status, percentage, step, eta);
             }
             JobState::Succeeded => self.on_succeeded(now, report.result),
             JobState::Failed => {
@@ -1415,6 +1461,45 @@ impl<P: Interpret> Job<P> {
                 });
             }
         }
+    }
+
+    /// A `304 Not Modified`: what the job has is current. It is the last answer
+    /// again: the same status, and what the answer with the `ETag` the request named
+    /// reported (progress, step, the server's estimate counting down from when it
+    /// was given). After an answer without an `ETag` (a `304` nobody asked for)
+    /// the job kept nothing but the status, and repeats that.
+    fn on_not_modified(&mut self, now: u64) {
+        self.reset_errors();
+        let status = self
+            .last_status
+            .as_deref()
+            .unwrap_or("unchanged")
+            .to_owned();
+        let known = self
+            .rare
+            .as_ref()
+            .and_then(|rare| rare.etag_report.as_deref());
+        let (percentage, step, eta) = match known {
+            Some(known) => (known.percentage, known.step.clone(), known.eta_at(now)),
+            None => (None, None, None),
+        };
+        self.on_running(now, status, percentage, step, eta);
+    }
+
+    /// The server reports the job running, in a fresh answer or a `304`: note the
+    /// progress, and poll again when the schedule says, with the server's estimate
+    /// of the remaining time or else the one from the progress slope.
+    fn on_running(
+        &mut self,
+        now: u64,
+        status: String,
+        percentage: Option<f64>,
+        step: Option<String>,
+        server_eta: Option<Duration>,
+    ) {
+        self.record_progress(now, percentage);
+        let eta = server_eta.or_else(|| self.slope_estimate(now));
+        self.keep_polling(now, status, percentage, step, eta);
     }
 
     fn on_succeeded(&mut self, now: u64, result: Option<serde_json::Value>) {
