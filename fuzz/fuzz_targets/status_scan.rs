@@ -1,29 +1,8 @@
-//! Arbitrary status bodies through the two ways of reading them: `read_status`
-//! (which scans the body when it can) and `read_status_by_tree` (which always
-//! parses it whole) must give the same report or the same error, for the built-in
-//! status profiles and for a custom one with nested, array-index and
-//! `|`-alternative pointers.
+//! The fuzz target of `bodies/status_scan.rs`, which `crates/jobpoll-core/tests/fuzz_corpus.rs`
+//! also runs over the committed corpus on stable.
 #![no_main]
 
-use bytes::Bytes;
-use jobpoll_core::profile::{Interpret, Profile};
-use libfuzzer_sys::fuzz_target;
+#[path = "../bodies/status_scan.rs"]
+mod body;
 
-/// The custom profile of the crate's differential tests.
-fn custom() -> Profile {
-    serde_json::from_str(include_str!(
-        "../../crates/jobpoll-core/src/profile/custom_status_profile.json"
-    ))
-    .expect("a valid profile")
-}
-
-fuzz_target!(|body: &[u8]| {
-    let response = http::Response::new(Bytes::copy_from_slice(body));
-    for profile in [Profile::jobs(), Profile::codegen(), custom()] {
-        let fast = profile.read_status(&response);
-        let tree = profile.read_status_by_tree(&response);
-        // `Debug` tells -0.0 from 0.0, which `==` does not.
-        assert_eq!(format!("{fast:?}"), format!("{tree:?}"), "{}", profile.name);
-        assert_eq!(fast, tree, "{}", profile.name);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| body::run(data));
