@@ -8,6 +8,12 @@
 //! subscribers, sometimes a `stop_all`, and pause windows of the whole fleet and of
 //! single origins. After the fault phase comes a fault-free liveness phase with no
 //! pause. [`check::FleetChecker`] checks every invariant after every fleet call.
+//!
+//! A second stream of draws from the same seed adds what only some servers do:
+//! jobs on a host of their own (`j7.a.sim.jobpoll.test`, served by `a`'s server
+//! behind `a`'s network: to the fleet, an origin per job), and status answers
+//! whose 2xx carries a `Retry-After` of 1 s to 10 minutes (a pace for that job),
+//! and a proxy that answers a share of the requests with a bare 503.
 
 pub mod check;
 
@@ -28,7 +34,7 @@ use jobpoll_server::plan::Shape;
 use crate::agenda::Agenda;
 use crate::distributions::{chance, lognormal};
 use crate::faults::{FaultPlan, Intensity};
-use crate::fleet::check::{FleetChecker, FleetView, FleetViolation};
+use crate::fleet::check::{FleetChecker, FleetView, FleetViolation, OriginView};
 use crate::run::{SoakSummary, WorldArgs, write_outcomes};
 use crate::world::{
     JobFacts, JobScenario, LIVENESS_START, SimConfig, cross, draw_scenario, scenario_spec,
@@ -85,6 +91,15 @@ pub struct FleetSummary {
     pub pauses: usize,
     /// Answers delivered with a hint that held back their origin.
     pub hints: usize,
+    /// Jobs on a host of their own.
+    pub own_hosts: usize,
+    /// 2xx answers delivered with a `Retry-After` (a pace for their job).
+    pub paced: usize,
+    /// Stops of a subscriber whose job's origin a rate limit held back then.
+    pub stops_in_holds: usize,
+    /// 429 and 503 answers delivered while their job still kept a longer wait
+    /// from an earlier 2xx (which must not hold the origin).
+    pub inside_pace: usize,
     /// Requests sent.
     pub requests: u64,
     /// The most requests in flight at once.
@@ -115,6 +130,11 @@ impl std::fmt::Display for FleetSummary {
             self.pauses,
             self.steps,
             self.virtual_seconds
+        )?;
+        writeln!(
+            f,
+            "{} jobs on a host of their own, {} paced 2xx answers, {} stops while the origin was held, {} 429/503 answers inside a longer pace",
+            self.own_hosts, self.paced, self.stops_in_holds, self.inside_pace
         )?;
         write_outcomes(f, &self.outcomes)?;
         writeln!(f, "output hash {:016x}", self.hash)
@@ -179,6 +199,8 @@ struct Planned {
     /// A header of its own (a different subscription to the same URL, which the
     /// fleet must not share).
     header: Option<(String, String)>,
+    /// A host of its own, served by its origin's server (for a new job).
+    host: Option<String>,
 }
 
 /// The spec a subscription used, and its job's id on the server if known then.
@@ -188,10 +210,13 @@ type StartedSpec = (JobSpec<Arc<Profile>>, Option<String>);
 #[derive(Debug)]
 struct RunningJob {
     key: JobKey,
+    /// Its server (an index into the world's origins).
     origin: usize,
     calm: bool,
-    /// The request in flight: id, and whether it was aborted.
-    in_flight: Option<(RequestId, bool)>,
+    /// The request in flight: id, purpose, and whether it was aborted.
+    in_flight: Option<(RequestId, Purpose, bool)>,
+    /// Until when the last paced 2xx asked it to wait.
+    paced_until: Instant,
 }
 
 #[derive(Debug)]
@@ -230,6 +255,15 @@ pub struct FleetWorld {
     agenda: Agenda<Action>,
     now: Instant,
     checker: FleetChecker,
+    /// The fleet's origins by the checker's numbers: the servers' hosts first,
+    /// then the hosts of jobs of their own.
+    hosts: Vec<Url>,
+    /// Draws for paced answers, apart from the network's.
+    pace_rng: Rng,
+    /// The share of 2xx status answers that carry a `Retry-After`.
+    pace: f64,
+    /// The share of requests a proxy answers with a bare 503 (no wait).
+    shed: f64,
     summary: FleetSummary,
     hash: crate::hash::Fnv64,
     log: Option<Vec<String>>,
@@ -287,6 +321,7 @@ impl FleetWorld {
             .map(|o| o.url.origin().ascii_serialization())
             .collect();
         let checker = FleetChecker::new(config.seed, &limits, &names);
+        let origins_urls: Vec<Url> = origins.iter().map(|o| o.url.clone()).collect();
         let mut agenda = Agenda::new();
         let shared_rate = if chance(&mut rng, 0.25) {
             0.0
@@ -307,6 +342,25 @@ impl FleetWorld {
                 agenda.push(until, Action::ResumeOrigin(origin));
             }
         }
+        // What only some servers do, drawn apart so that the draws above stay as
+        // they were: jobs on hosts of their own, paced 2xx answers.
+        let mut extra = Rng::new(config.seed ^ 0x6f77_6e5f_686f_7374);
+        let own_host_rate = if chance(&mut extra, 1.0 / 3.0) {
+            0.0
+        } else {
+            extra.range_f64(0.0, 0.5)
+        };
+        let pace = if chance(&mut extra, 0.5) {
+            0.0
+        } else {
+            extra.range_f64(0.1, 0.6)
+        };
+        let shed = if chance(&mut extra, 0.5) {
+            0.0
+        } else {
+            extra.range_f64(0.02, 0.15)
+        };
+        let pace_rng = Rng::new(extra.next_u64());
         let calm_plan = FaultPlan::calm();
         let mut planned = Vec::new();
         for index in 0..config.jobs + config.liveness_jobs {
@@ -333,11 +387,14 @@ impl FleetWorld {
             let scenario = draw_scenario(&mut rng, source, calm, start);
             let (shape, plan, submit) = (scenario.shape, scenario.plan.clone(), scenario.submit);
             let original = planned.len();
+            let host =
+                chance(&mut extra, own_host_rate).then(|| format!("j{original}.{}", HOSTS[origin]));
             planned.push(Planned {
                 origin,
                 scenario,
                 joins: None,
                 header: None,
+                host,
             });
             let extra = if !submit && chance(&mut rng, shared_rate) {
                 1 + rng.next_u64() % 2
@@ -356,6 +413,7 @@ impl FleetWorld {
                     .then(|| ("x-subscriber".to_owned(), planned.len().to_string()));
                 planned.push(Planned {
                     header,
+                    host: None,
                     origin,
                     scenario: JobScenario {
                         shape,
@@ -397,6 +455,10 @@ impl FleetWorld {
             agenda,
             now: Instant::ZERO,
             checker,
+            hosts: origins_urls,
+            pace_rng,
+            pace,
+            shed,
             hash: crate::hash::Fnv64::new(),
             log: None,
             rng,
@@ -437,6 +499,8 @@ impl FleetWorld {
             .map(|o| o.url.origin().ascii_serialization())
             .collect();
         world.checker = FleetChecker::new(seed, &limits, &names);
+        world.pace = 0.0;
+        world.shed = 0.0;
         world.fleet = Fleet::new(limits.clone());
         world.summary.limits = (limits.max_in_flight, limits.max_in_flight_per_origin);
         world.limits = limits;
@@ -447,6 +511,7 @@ impl FleetWorld {
                 scenario: s.job,
                 joins: s.joins,
                 header: None,
+                host: None,
             })
             .collect();
         world.specs = vec![None; world.planned.len()];
@@ -498,8 +563,9 @@ impl FleetWorld {
             job,
             subscriber: None,
             origin: job
-                .and_then(|j| self.jobs.get(j))
-                .map(|j| self.origins[j.origin].url.origin().ascii_serialization()),
+                .and_then(|j| self.checker.origin_of(j))
+                .and_then(|o| self.checker.origin_name(o))
+                .map(str::to_owned),
             invariant: invariant.to_owned(),
             detail,
         }
@@ -550,6 +616,7 @@ impl FleetWorld {
             self.drain()?;
         }
         self.checker.at_end(self.now, self.fleet.is_empty())?;
+        self.checker.check_origins(self.now, self.fleet.origins())?;
         let metrics = self.fleet.metrics();
         let counted = (
             metrics.jobs,
@@ -588,6 +655,9 @@ impl FleetWorld {
                 }
                 self.note(|| format!("stop subscriber {number}"));
                 self.summary.stopped += 1;
+                if self.checker.held_at(number, now) {
+                    self.summary.stops_in_holds += 1;
+                }
                 self.checker.stopped(number, now);
                 let subscriber = self.subscribers[number];
                 if let Err(error) = self.fleet.stop(subscriber, now) {
@@ -604,6 +674,9 @@ impl FleetWorld {
                 for number in 0..self.subscribers.len() {
                     if !self.checker.has_finished(number) {
                         self.summary.stopped += 1;
+                        if self.checker.held_at(number, now) {
+                            self.summary.stops_in_holds += 1;
+                        }
                         self.checker.stopped(number, now);
                     }
                 }
@@ -646,6 +719,7 @@ impl FleetWorld {
             scenario,
             joins,
             header,
+            host,
         } = self.planned[plan].clone();
         let (spec, server_id) = match joins {
             Some(original) => match &self.specs[original] {
@@ -666,7 +740,14 @@ impl FleetWorld {
             },
             None => {
                 let o = &mut self.origins[origin];
-                let (spec, server_id) = scenario_spec(&mut o.server, &o.url, &scenario, now)
+                let url = match &host {
+                    Some(host) => Url::parse(&format!("https://{host}")).map_err(|error| {
+                        self.violation(None, "a job's own host is a valid URL", error.to_string())
+                    })?,
+                    None => o.url.clone(),
+                };
+                let o = &mut self.origins[origin];
+                let (spec, server_id) = scenario_spec(&mut o.server, &url, &scenario, now)
                     .map_err(|error| {
                         self.violation(None, "the model's paths are valid URLs", error.to_string())
                     })?;
@@ -691,6 +772,18 @@ impl FleetWorld {
             Start::Submit { .. } => None,
         };
         let config = Arc::new(scenario.config.clone());
+        // The fleet's origin: the host the job starts on.
+        let start_url = match &spec.start {
+            Start::Poll { status_url, .. } => status_url,
+            Start::Submit { url, .. } => url,
+        };
+        let host = self
+            .checker
+            .origin(&start_url.origin().ascii_serialization());
+        if host == self.hosts.len() {
+            self.hosts.push(start_url.clone());
+            self.summary.own_hosts += 1;
+        }
         let subscriber = self
             .fleet
             .add(spec.clone(), config.clone(), now)
@@ -711,6 +804,7 @@ impl FleetWorld {
                     origin,
                     calm: scenario.calm,
                     in_flight: None,
+                    paced_until: Instant::ZERO,
                 });
                 self.job_numbers.insert(key, job);
                 let facts = JobFacts {
@@ -722,7 +816,7 @@ impl FleetWorld {
                     cancelled_at: None,
                 };
                 self.checker
-                    .job_started(job, origin, &config, facts, identity.clone())?;
+                    .job_started(job, host, &config, facts, identity.clone())?;
                 self.live.push(job);
                 job
             }
@@ -752,14 +846,15 @@ impl FleetWorld {
             Input::Response { request, .. } | Input::TransportError { request, .. } => *request,
             Input::Tick { .. } | Input::Cancel { .. } => return Ok(()),
         };
-        match self.jobs[job].in_flight {
+        let purpose = match self.jobs[job].in_flight {
             // Answers to aborted requests are dropped by the driver.
-            Some((id, false)) if id == request => {}
+            Some((id, purpose, false)) if id == request => purpose,
             _ => return Ok(()),
-        }
+        };
         self.jobs[job].in_flight = None;
+        let input = self.pace(job, purpose, input);
         self.note(|| format!("job {job}  {}", crate::world::describe_input(&input)));
-        let origin = self.jobs[job].origin;
+        let origin = self.checker.origin_of(job).unwrap_or(0);
         let before = self.checker.throttled_until(origin);
         self.checker.delivered(job, &input, self.now)?;
         if self.checker.throttled_until(origin) != before {
@@ -792,6 +887,56 @@ impl FleetWorld {
                 error.to_string(),
             )
         })
+    }
+
+    /// Some servers pace their jobs: a 2xx status answer (of the fault phase)
+    /// may carry a `Retry-After` of its own. Counts the paced answers, and the
+    /// 429s and 503s that come while their job still keeps a longer pace.
+    fn pace(&mut self, job: usize, purpose: Purpose, input: Input) -> Input {
+        let Input::Response {
+            request,
+            mut response,
+            now,
+        } = input
+        else {
+            return input;
+        };
+        let status = response.status();
+        if status.is_success()
+            && purpose == Purpose::Status
+            && !self.jobs[job].calm
+            && !response.headers().contains_key(http::header::RETRY_AFTER)
+            && chance(&mut self.pace_rng, self.pace)
+        {
+            let seconds = log_uniform(&mut self.pace_rng, 600);
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+        }
+        if let Some(wait) = response
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+        {
+            if status.is_success() {
+                self.summary.paced += 1;
+                let until = now + Duration::from_secs(wait);
+                let running = &mut self.jobs[job];
+                running.paced_until = running.paced_until.max(until);
+            } else if matches!(status.as_u16(), 429 | 503)
+                && now + Duration::from_secs(wait) < self.jobs[job].paced_until
+            {
+                self.summary.inside_pace += 1;
+            }
+        } else if matches!(status.as_u16(), 429 | 503) && now < self.jobs[job].paced_until {
+            self.summary.inside_pace += 1;
+        }
+        Input::Response {
+            request,
+            response,
+            now,
+        }
     }
 
     fn job_number(&self, key: JobKey) -> Result<usize, FleetViolation> {
@@ -837,14 +982,14 @@ impl FleetWorld {
                     self.summary.requests += 1;
                     self.summary.peak_in_flight =
                         self.summary.peak_in_flight.max(self.fleet.in_flight());
-                    self.jobs[job].in_flight = Some((transmit.id, false));
+                    self.jobs[job].in_flight = Some((transmit.id, transmit.purpose, false));
                     self.send(job, &transmit);
                 }
                 FleetOutput::Abort { job, request } => {
                     let job = self.job_number(job)?;
                     self.note(|| format!("job {job}  abort {request}"));
                     self.checker.aborted(job, request, now)?;
-                    if let Some((id, aborted)) = &mut self.jobs[job].in_flight
+                    if let Some((id, _, aborted)) = &mut self.jobs[job].in_flight
                         && *id == request
                     {
                         *aborted = true;
@@ -879,14 +1024,24 @@ impl FleetWorld {
                 }
             }
         }
+        let by_origin = self
+            .checker
+            .origins_to_compare(HOSTS.len())
+            .into_iter()
+            .map(|origin| {
+                let url = &self.hosts[origin];
+                OriginView {
+                    origin,
+                    in_flight: self.fleet.in_flight_to(url),
+                    held_until: self.fleet.throttled_until(url),
+                }
+            })
+            .collect();
         let view = FleetView {
             in_flight: self.fleet.in_flight(),
-            in_flight_by_origin: self
-                .origins
-                .iter()
-                .map(|o| self.fleet.in_flight_to(&o.url))
-                .collect(),
+            by_origin,
             running: self.fleet.len(),
+            origins: Some(self.fleet.origins()),
         };
         self.checker.settled(now, &view)?;
         self.check_held(now)
@@ -927,6 +1082,21 @@ impl FleetWorld {
         } else {
             &origin.faults
         };
+        if !running.calm && chance(&mut self.pace_rng, self.shed) {
+            // An overloaded proxy in front of the server: a bare 503, no wait.
+            let at = self.now + faults.latency(&mut self.pace_rng);
+            let response = http::Response::builder()
+                .status(503)
+                .body(bytes::Bytes::from_static(b"overloaded"))
+                .unwrap_or_default();
+            let input = Input::Response {
+                request: transmit.id,
+                response,
+                now: at,
+            };
+            self.agenda.push(at, Action::Arrive { job, input });
+            return;
+        }
         let crossing = cross(
             faults,
             &mut self.rng,
@@ -999,6 +1169,14 @@ pub struct FleetSoakSummary {
     pub stopped: usize,
     /// Answers with a hint that held back their origin.
     pub hints: usize,
+    /// Jobs on a host of their own.
+    pub own_hosts: usize,
+    /// 2xx answers with a `Retry-After`.
+    pub paced: usize,
+    /// Stops while the subscriber's origin was held.
+    pub stops_in_holds: usize,
+    /// 429 and 503 answers while their job kept a longer pace.
+    pub inside_pace: usize,
 }
 
 impl FleetSoakSummary {
@@ -1013,6 +1191,10 @@ impl FleetSoakSummary {
         self.joined += summary.joined;
         self.stopped += summary.stopped;
         self.hints += summary.hints;
+        self.own_hosts += summary.own_hosts;
+        self.paced += summary.paced;
+        self.stops_in_holds += summary.stops_in_holds;
+        self.inside_pace += summary.inside_pace;
     }
 }
 
@@ -1030,6 +1212,11 @@ impl std::fmt::Display for FleetSoakSummary {
             totals.requests,
             self.hints,
             totals.steps
+        )?;
+        writeln!(
+            f,
+            "{} jobs on a host of their own, {} paced 2xx answers, {} stops while the origin was held, {} 429/503 answers inside a longer pace",
+            self.own_hosts, self.paced, self.stops_in_holds, self.inside_pace
         )?;
         write_outcomes(f, &totals.outcomes)
     }

@@ -13,7 +13,7 @@ use jobpoll_core::{
 use jobpoll_server::model::{ServerConfig, ServerModel};
 use jobpoll_server::plan::{Fault, FaultWindow, JobPlan, Shape};
 use jobpoll_sim::faults::{FaultPlan, Intensity};
-use jobpoll_sim::fleet::check::{FleetChecker, FleetView, FleetViolation};
+use jobpoll_sim::fleet::check::{FleetChecker, FleetView, FleetViolation, OriginView};
 use jobpoll_sim::fleet::{
     FleetArgs, FleetSabotage, FleetScenario, FleetWorld, fleet_soak, run_fleet_seed,
     run_fleet_seed_in,
@@ -41,6 +41,12 @@ fn a_bounded_fleet_soak_under_heavy_faults_keeps_every_invariant() {
     // stops, throttling hints, and every kind of ending.
     assert!(
         total.joined > 0 && total.stopped > 0 && total.hints > 0,
+        "{total}"
+    );
+    // And what only some servers do: hosts of a job's own, paced 2xx answers,
+    // and stops while a rate limit holds the origin back.
+    assert!(
+        total.own_hosts > 0 && total.paced > 0 && total.stops_in_holds > 0,
         "{total}"
     );
     for kind in ["succeeded", "failed", "timed_out", "cancelled"] {
@@ -323,9 +329,17 @@ fn shared_checker() -> FleetChecker {
 
 fn view(running: usize) -> FleetView {
     FleetView {
-        in_flight: 0,
-        in_flight_by_origin: vec![0],
         running,
+        ..FleetView::default()
+    }
+}
+
+/// What the fleet says of an origin: requests in flight, held until.
+fn origin_view(origin: usize, in_flight: u32, held_until: Option<Instant>) -> OriginView {
+    OriginView {
+        origin,
+        in_flight,
+        held_until,
     }
 }
 
@@ -394,8 +408,9 @@ fn the_checker_reports_wrong_counts_a_held_request_and_a_missing_outcome() {
     c.transmitted(0, &status(0, A, "job-0"), at(0)).unwrap();
     let wrong = FleetView {
         in_flight: 0,
-        in_flight_by_origin: vec![0, 0],
+        by_origin: vec![origin_view(0, 0, None), origin_view(1, 0, None)],
         running: 1,
+        origins: None,
     };
     expect(
         c.settled(at(0), &wrong),
@@ -403,8 +418,9 @@ fn the_checker_reports_wrong_counts_a_held_request_and_a_missing_outcome() {
     );
     let right = FleetView {
         in_flight: 1,
-        in_flight_by_origin: vec![1, 0],
+        by_origin: vec![origin_view(0, 1, None), origin_view(1, 0, None)],
         running: 1,
+        origins: Some(1),
     };
     c.settled(at(0), &right).unwrap();
     expect(
@@ -427,6 +443,140 @@ fn the_checker_reports_wrong_counts_a_held_request_and_a_missing_outcome() {
     c.paused();
     c.held(0, at(1_000), at(1_000)).unwrap();
     expect(c.at_end(at(2_000), true), "liveness");
+}
+
+/// The cancel request of `job` on `origin`.
+fn cancel(id: u64, origin: &str, job: &str) -> Transmit {
+    Transmit {
+        purpose: Purpose::Cancel,
+        method: http::Method::POST,
+        url: format!("{origin}/api/v1/jobs/{job}/cancel")
+            .parse()
+            .unwrap(),
+        ..status(id, origin, job)
+    }
+}
+
+#[test]
+fn the_checker_reports_a_stop_that_is_not_acted_on_at_once() {
+    // Neither an outcome nor a cancel request in the call of the stop.
+    let mut c = checker(limits(10, 10), &[0]);
+    c.stopped(0, at(5));
+    let v = expect(c.settled(at(5), &view(1)), "a stop is acted on at once");
+    assert_eq!(v.subscriber, Some(0));
+    // Its cancel request out is enough; the outcome comes with its answer.
+    let mut c = checker(limits(10, 10), &[0]);
+    c.stopped(0, at(5));
+    c.transmitted(0, &cancel(0, A, "job-0"), at(5)).unwrap();
+    c.settled(
+        at(5),
+        &FleetView {
+            in_flight: 1,
+            running: 1,
+            ..FleetView::default()
+        },
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_cancel_request_passes_an_origins_hold_and_the_limits() {
+    let mut c = checker(limits(1, 1), &[0, 0, 0]);
+    c.transmitted(0, &status(0, A, "job-0"), at(0)).unwrap();
+    c.delivered(
+        0,
+        &response(0, 429, &[("retry-after", "10")], at(100)),
+        at(100),
+    )
+    .unwrap();
+    c.transmitted(1, &cancel(0, A, "job-1"), at(200)).unwrap();
+    // Counted while out: the one place is taken, and the hold still binds polls.
+    c.transmitted(2, &cancel(0, A, "job-2"), at(300)).unwrap();
+    expect(
+        c.transmitted(0, &status(1, A, "job-0"), at(20_000)),
+        "requests in flight stay within the global limit",
+    );
+    let mut c = checker(limits(10, 10), &[0, 0]);
+    c.transmitted(0, &status(0, A, "job-0"), at(0)).unwrap();
+    c.delivered(
+        0,
+        &response(0, 429, &[("retry-after", "10")], at(100)),
+        at(100),
+    )
+    .unwrap();
+    c.transmitted(1, &cancel(0, A, "job-1"), at(200)).unwrap();
+    expect(
+        c.transmitted(0, &status(1, A, "job-0"), at(300)),
+        "no request to a throttled origin before its hint allows",
+    );
+}
+
+#[test]
+fn the_checker_reports_an_origin_held_by_a_wait_no_rate_limit_answer_asked_for() {
+    let held = |until: u64| FleetView {
+        running: 2,
+        by_origin: vec![origin_view(0, 0, Some(at(until)))],
+        ..FleetView::default()
+    };
+    // A 200's Retry-After paces its job; the origin is not held by it.
+    let mut c = checker(limits(10, 10), &[0, 0]);
+    c.transmitted(0, &status(0, A, "job-0"), at(0)).unwrap();
+    c.delivered(
+        0,
+        &response(0, 200, &[("retry-after", "600")], at(100)),
+        at(100),
+    )
+    .unwrap();
+    let v = expect(
+        c.settled(at(100), &held(600_100)),
+        "an origin is held only by the wait a rate-limit answer asks for",
+    );
+    assert_eq!(v.origin.as_deref(), Some(A));
+    // A 429 holds it for its own wait, not longer.
+    c.transmitted(1, &status(0, A, "job-1"), at(200)).unwrap();
+    c.delivered(
+        1,
+        &response(0, 429, &[("retry-after", "5")], at(300)),
+        at(300),
+    )
+    .unwrap();
+    c.settled(at(300), &held(5_300)).unwrap();
+    expect(
+        c.settled(at(300), &held(600_100)),
+        "an origin is held only by the wait a rate-limit answer asks for",
+    );
+}
+
+#[test]
+fn the_checker_reports_origins_the_fleet_keeps_without_need() {
+    let mut c = checker(limits(10, 10), &[0, 1]);
+    let kept = |origins: usize, running: usize| FleetView {
+        running,
+        origins: Some(origins),
+        ..FleetView::default()
+    };
+    c.settled(at(0), &kept(2, 2)).unwrap();
+    expect(
+        c.settled(at(0), &kept(3, 2)),
+        "the fleet keeps only the origins it needs",
+    );
+    // Job 1 on B ends after a 429 that holds B for 10 s: B may stay until then.
+    let server = ServerModel::new(ServerConfig::default(), 0);
+    c.transmitted(1, &status(0, B, "job-1"), at(0)).unwrap();
+    c.delivered(
+        1,
+        &response(0, 429, &[("retry-after", "10")], at(100)),
+        at(100),
+    )
+    .unwrap();
+    c.stopped(1, at(200));
+    c.finished(1, &cancelled(), true, at(200), &server).unwrap();
+    c.settled(at(200), &kept(2, 1)).unwrap();
+    expect(
+        c.check_origins(at(10_100), 2),
+        "the fleet keeps only the origins it needs",
+    );
+    c.check_origins(at(10_100), 1).unwrap();
 }
 
 // --- scenarios --------------------------------------------------------------------

@@ -3,20 +3,21 @@
 //! The checker knows jobs and subscribers by the simulator's own numbers (in the
 //! order they appear), not by the fleet's keys, and counts everything itself: what
 //! is in flight (from the requests it saw go out, minus answers and aborts), until
-//! when each origin's hints hold it back (from the responses it saw delivered, read
-//! with the core's hint parser and each job's cap), what is paused, who follows
-//! which job and what each subscriber received. Per job it reuses the single-job
-//! [`Checker`]: one request in flight, the job's own hints, the minimum interval,
-//! the deadline, nothing after the outcome, and an outcome that matches the
-//! server's truth.
+//! when each origin's rate-limit answers hold it back (from the responses it saw
+//! delivered, read with the core's hint parser and each job's cap), what is paused,
+//! who follows which job and what each subscriber received. Origins are the
+//! fleet's: one per host (`https://host`), the hosts of the simulated servers and
+//! any host of a job's own. Per job it reuses the single-job [`Checker`]: one
+//! request in flight, the job's own hints, the minimum interval, the deadline,
+//! nothing after the outcome, and an outcome that matches the server's truth.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use jobpoll_core::fleet::FleetConfig;
-use jobpoll_core::hints::{HintSource, read_hints};
+use jobpoll_core::hints::{HintSource, ServerHint, read_hints};
 use jobpoll_core::{Config, Event, Input, Instant, Outcome, Output, Purpose, RequestId, Transmit};
 use jobpoll_server::model::ServerModel;
 
@@ -70,10 +71,24 @@ impl FleetViolation {
 pub struct FleetView {
     /// `Fleet::in_flight`.
     pub in_flight: u32,
-    /// `Fleet::in_flight_to`, for each origin in the checker's order.
-    pub in_flight_by_origin: Vec<u32>,
+    /// What the fleet says of some origins (those of
+    /// [`FleetChecker::origins_to_compare`]).
+    pub by_origin: Vec<OriginView>,
     /// `Fleet::len`: jobs running.
     pub running: usize,
+    /// `Fleet::origins`: origins the fleet keeps state for, if compared.
+    pub origins: Option<usize>,
+}
+
+/// What the fleet says of one origin.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OriginView {
+    /// The origin, by the checker's number.
+    pub origin: usize,
+    /// `Fleet::in_flight_to`.
+    pub in_flight: u32,
+    /// `Fleet::throttled_until`.
+    pub held_until: Option<Instant>,
 }
 
 /// One origin as the checker sees it.
@@ -85,9 +100,12 @@ struct OriginWatch {
     host: String,
     in_flight: u32,
     paused: bool,
-    /// No request to this origin before this instant, and what asked for it.
+    /// No request to this origin before this instant (but a cancel request), and
+    /// what asked for it.
     hint_until: Instant,
     hint_reason: String,
+    /// Jobs on this origin whose outcome has not come.
+    live_jobs: u32,
 }
 
 /// One job as the checker sees it.
@@ -102,6 +120,8 @@ struct JobWatch {
     identity: Option<String>,
     subscribers: Vec<usize>,
     in_flight: Option<RequestId>,
+    /// The request in flight is its cancel request.
+    cancelling: bool,
     /// Every event the job sent out, in order (each subscriber receives the part
     /// from the moment it joined).
     events: Vec<Event>,
@@ -144,40 +164,79 @@ pub struct FleetChecker {
     per_job: Checker,
     /// Jobs whose events or outcome changed since the last [`FleetChecker::settled`].
     touched: Vec<usize>,
+    /// Origins whose requests in flight or hold changed since then.
+    touched_origins: BTreeSet<usize>,
+    /// Origins by host.
+    hosts: HashMap<String, usize>,
+    /// Subscribers stopped by the last call, with the instant of the stop.
+    stops: Vec<(usize, Instant)>,
     running: usize,
 }
 
 impl FleetChecker {
     /// A checker for a run of seed `seed` under `limits`, with these origins
-    /// (`https://host`, in the order the other calls number them).
+    /// (`https://host`, in the order the other calls number them; more come with
+    /// [`FleetChecker::origin`]).
     pub fn new(seed: u64, limits: &FleetConfig, origins: &[String]) -> FleetChecker {
-        let origins = origins
-            .iter()
-            .map(|name| OriginWatch {
-                host: name
-                    .split_once("://")
-                    .map_or(name.as_str(), |(_, host)| host)
-                    .to_owned(),
-                name: name.clone(),
-                in_flight: 0,
-                paused: false,
-                hint_until: Instant::ZERO,
-                hint_reason: String::new(),
-            })
-            .collect();
-        FleetChecker {
+        let mut checker = FleetChecker {
             seed,
             limits: limits.clone(),
             paused: false,
             in_flight: 0,
-            origins,
+            origins: Vec::new(),
             jobs: Vec::new(),
             subscribers: Vec::new(),
             shared: HashMap::new(),
             per_job: Checker::default(),
             touched: Vec::new(),
+            touched_origins: BTreeSet::new(),
+            hosts: HashMap::new(),
+            stops: Vec::new(),
             running: 0,
+        };
+        for name in origins {
+            checker.origin(name);
         }
+        checker
+    }
+
+    /// The number of the origin `name` (`https://host`), numbered next if new.
+    pub fn origin(&mut self, name: &str) -> usize {
+        let host = name.split_once("://").map_or(name, |(_, host)| host);
+        if let Some(origin) = self.hosts.get(host) {
+            return *origin;
+        }
+        let origin = self.origins.len();
+        self.origins.push(OriginWatch {
+            host: host.to_owned(),
+            name: name.to_owned(),
+            in_flight: 0,
+            paused: false,
+            hint_until: Instant::ZERO,
+            hint_reason: String::new(),
+            live_jobs: 0,
+        });
+        self.hosts.insert(host.to_owned(), origin);
+        origin
+    }
+
+    /// The origins whose view the next [`FleetChecker::settled`] should get: those
+    /// whose requests in flight or hold changed since the last one, and the first
+    /// `always` origins.
+    pub fn origins_to_compare(&self, always: usize) -> Vec<usize> {
+        let mut origins: Vec<usize> = (0..always.min(self.origins.len())).collect();
+        origins.extend(self.touched_origins.iter().filter(|o| **o >= always));
+        origins
+    }
+
+    /// The origin of `job`, by the checker's number.
+    pub fn origin_of(&self, job: usize) -> Option<usize> {
+        self.jobs.get(job).map(|j| j.origin)
+    }
+
+    /// `https://host` of origin `origin`.
+    pub fn origin_name(&self, origin: usize) -> Option<&str> {
+        self.origins.get(origin).map(|o| o.name.as_str())
     }
 
     fn violation(
@@ -271,9 +330,11 @@ impl FleetChecker {
             identity,
             subscribers: Vec::new(),
             in_flight: None,
+            cancelling: false,
             events: Vec::new(),
             outcome: None,
         });
+        self.origins[origin].live_jobs += 1;
         self.running += 1;
         Ok(())
     }
@@ -364,13 +425,24 @@ impl FleetChecker {
         Ok(())
     }
 
-    /// The simulator stopped `subscriber` (or stopped everything).
+    /// The simulator stopped `subscriber` (or stopped everything). The stop must
+    /// be acted on within the same call (see [`FleetChecker::settled`]).
     pub fn stopped(&mut self, subscriber: usize, now: Instant) {
         if let Some(watch) = self.subscribers.get_mut(subscriber)
             && watch.stopped_at.is_none()
         {
             watch.stopped_at = Some(now);
+            self.stops.push((subscriber, now));
         }
+    }
+
+    /// Whether the origin of `subscriber`'s job is held back at `now` by a
+    /// rate-limit answer.
+    pub fn held_at(&self, subscriber: usize, now: Instant) -> bool {
+        self.subscribers
+            .get(subscriber)
+            .and_then(|s| self.jobs.get(s.job))
+            .is_some_and(|job| now < self.origins[job.origin].hint_until)
     }
 
     /// Whether `subscriber` received its outcome.
@@ -455,12 +527,11 @@ impl FleetChecker {
         )?;
         let max_hint = self.jobs[job].max_hint;
         let o = &mut self.origins[origin];
-        // Only a rate limit binds the whole origin: a wait on a 429 or 503, or an
-        // exhausted `RateLimit` budget (a `Retry-After` on a 2xx is one job's).
+        // Only a rate limit binds the whole origin, and only the one this answer
+        // states: a wait on a 429 or 503, or an exhausted `RateLimit` budget on
+        // any answer (a `Retry-After` on a 2xx is one job's).
         if let Input::Response { response, .. } = input
-            && let Some(hint) = read_hints(response.headers(), max_hint).wait
-            && (matches!(response.status().as_u16(), 429 | 503)
-                || hint.source == HintSource::RateLimit)
+            && let Some(hint) = rate_limit_wait(response, max_hint)
         {
             let until = now + hint.delay;
             if until > o.hint_until {
@@ -474,6 +545,7 @@ impl FleetChecker {
                 );
             }
         }
+        self.touched_origins.insert(origin);
         self.per_job.on_answer(job, input, now);
         Ok(())
     }
@@ -569,7 +641,10 @@ impl FleetChecker {
                 format!("sent {what} while {} was paused", o.name),
             );
         }
-        if now < o.hint_until {
+        // A cancel request is a user's stop: it goes out at once, past the
+        // origin's hold and the limits (it counts in flight while it is out).
+        let cancel = transmit.purpose == Purpose::Cancel;
+        if now < o.hint_until && !cancel {
             return fail(
                 self,
                 "no request to a throttled origin before its hint allows",
@@ -579,7 +654,7 @@ impl FleetChecker {
                 ),
             );
         }
-        if self.in_flight >= self.limits.max_in_flight {
+        if self.in_flight >= self.limits.max_in_flight && !cancel {
             return fail(
                 self,
                 "requests in flight stay within the global limit",
@@ -589,7 +664,7 @@ impl FleetChecker {
                 ),
             );
         }
-        if o.in_flight >= self.limits.max_in_flight_per_origin {
+        if o.in_flight >= self.limits.max_in_flight_per_origin && !cancel {
             return fail(
                 self,
                 "requests in flight stay within the per-origin limit",
@@ -612,8 +687,10 @@ impl FleetChecker {
             .on_output(job, &Output::Transmit(transmit.clone()), now)
             .map_err(|v| self.placed(v))?;
         self.jobs[job].in_flight = Some(transmit.id);
+        self.jobs[job].cancelling = cancel;
         self.in_flight += 1;
         self.origins[origin].in_flight += 1;
+        self.touched_origins.insert(origin);
         Ok(())
     }
 
@@ -637,10 +714,12 @@ impl FleetChecker {
         }
         let watch = &mut self.jobs[job];
         watch.in_flight = None;
+        watch.cancelling = false;
         let origin = watch.origin;
         self.in_flight = self.in_flight.saturating_sub(1);
         let o = &mut self.origins[origin];
         o.in_flight = o.in_flight.saturating_sub(1);
+        self.touched_origins.insert(origin);
         Ok(origin)
     }
 
@@ -734,6 +813,8 @@ impl FleetChecker {
                         .map_err(|v| self.placed(v))?;
                     self.jobs[job].outcome = Some(outcome.clone());
                     self.running = self.running.saturating_sub(1);
+                    let o = &mut self.origins[self.jobs[job].origin];
+                    o.live_jobs = o.live_jobs.saturating_sub(1);
                 }
                 Some(first) if first != outcome => {
                     return fail(
@@ -780,22 +861,44 @@ impl FleetChecker {
                 ),
             ));
         }
-        for (index, origin) in self.origins.iter().enumerate() {
-            let theirs = view.in_flight_by_origin.get(index).copied().unwrap_or(0);
-            if theirs != origin.in_flight {
-                let mut violation = self.violation(
-                    now,
-                    None,
-                    None,
+        for theirs in &view.by_origin {
+            let Some(origin) = self.origins.get(theirs.origin) else {
+                continue;
+            };
+            let at_origin = |invariant: &str, detail: String| {
+                let mut violation = self.violation(now, None, None, invariant, detail);
+                violation.origin = Some(origin.name.clone());
+                Err(violation)
+            };
+            if theirs.in_flight != origin.in_flight {
+                return at_origin(
                     "the fleet counts requests in flight right",
                     format!(
-                        "the fleet says {theirs} to this origin, the requests sent and not answered or aborted are {}",
-                        origin.in_flight
+                        "the fleet says {} to this origin, the requests sent and not answered or aborted are {}",
+                        theirs.in_flight, origin.in_flight
                     ),
                 );
-                violation.origin = Some(origin.name.clone());
-                return Err(violation);
             }
+            let ours = (origin.hint_until > now).then_some(origin.hint_until);
+            if theirs.held_until > ours {
+                return at_origin(
+                    "an origin is held only by the wait a rate-limit answer asks for",
+                    format!(
+                        "the fleet holds it until {}, the answers delivered ask for {}",
+                        theirs
+                            .held_until
+                            .map_or("-".to_owned(), |at| at.to_string()),
+                        ours.map_or("no wait".to_owned(), |at| format!(
+                            "{at}: {}",
+                            origin.hint_reason
+                        )),
+                    ),
+                );
+            }
+        }
+        self.touched_origins.clear();
+        if let Some(theirs) = view.origins {
+            self.check_origins(now, theirs)?;
         }
         if view.running != self.running {
             return Err(self.violation(
@@ -843,6 +946,55 @@ impl FleetChecker {
                 }
             }
         }
+        // A stop is acted on within its own call: the subscriber has its outcome,
+        // or its job's cancel request is out.
+        for (subscriber, at) in std::mem::take(&mut self.stops) {
+            let watch = &self.subscribers[subscriber];
+            let job = &self.jobs[watch.job];
+            let cancel_out = job.cancelling && job.in_flight.is_some();
+            if !watch.finished && !cancel_out {
+                return Err(self.violation(
+                    now,
+                    Some(watch.job),
+                    Some(subscriber),
+                    "a stop is acted on at once",
+                    format!(
+                        "stopped at {at}: no outcome and no cancel request out{}",
+                        if now < self.origins[job.origin].hint_until {
+                            format!(
+                                " (the origin is held: {})",
+                                self.origins[job.origin].hint_reason
+                            )
+                        } else {
+                            String::new()
+                        }
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The fleet keeps `theirs` origins at `now`: no more than those with a job
+    /// whose outcome has not come, a pause, or a hold still to run. (The memory an
+    /// origin takes is freed once none of these needs it.)
+    pub fn check_origins(&self, now: Instant, theirs: usize) -> Result<(), FleetViolation> {
+        let needed = self
+            .origins
+            .iter()
+            .filter(|o| o.live_jobs > 0 || o.in_flight > 0 || o.paused || o.hint_until > now)
+            .count();
+        if theirs > needed {
+            return Err(self.violation(
+                now,
+                None,
+                None,
+                "the fleet keeps only the origins it needs",
+                format!(
+                    "the fleet keeps {theirs} origins; {needed} have a running job, a request in flight, a pause or a hold"
+                ),
+            ));
+        }
         Ok(())
     }
 
@@ -874,4 +1026,22 @@ impl FleetChecker {
         }
         Ok(())
     }
+}
+
+/// The wait a response asks of its whole origin, as the fleet's rules say: the
+/// wait of a 429 or 503, or on any other answer the wait of an exhausted
+/// `RateLimit` budget alone (read from the rate-limit headers without the
+/// `Retry-After` beside them, which paces one job).
+fn rate_limit_wait(response: &http::Response<bytes::Bytes>, cap: Duration) -> Option<ServerHint> {
+    if matches!(response.status().as_u16(), 429 | 503) {
+        return read_hints(response.headers(), cap).wait;
+    }
+    let mut budget = http::HeaderMap::new();
+    for (name, value) in response.headers() {
+        if name.as_str().starts_with("ratelimit") {
+            budget.append(name.clone(), value.clone());
+        }
+    }
+    let hint = read_hints(&budget, cap).wait?;
+    (hint.source == HintSource::RateLimit).then_some(hint)
 }
