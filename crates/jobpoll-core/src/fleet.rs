@@ -510,7 +510,7 @@ impl<P: Interpret> Fleet<P> {
         let job = Job::build(spec, config, seed, now, true)?;
         // Only a job that runs puts its origin in the table.
         let origin = self.origins.intern(origin_name);
-        self.origins[origin].jobs += 1;
+        self.origins[origin].jobs = self.origins[origin].jobs.saturating_add(1);
         let slot = match self.free.pop() {
             Some(slot) => slot,
             None => self.slots.grow(),
@@ -1054,10 +1054,12 @@ impl<P: Interpret> Fleet<P> {
                         // Polls go where the submit answer says; count them there.
                         let name = origin_name(&url);
                         if name != self.origins[entry.origin].name {
-                            self.origins[entry.origin].jobs -= 1;
+                            let left = &mut self.origins[entry.origin];
+                            left.jobs = left.jobs.saturating_sub(1);
                             moved_from = Some(entry.origin);
                             entry.origin = self.origins.intern(name);
-                            self.origins[entry.origin].jobs += 1;
+                            let joined = &mut self.origins[entry.origin];
+                            joined.jobs = joined.jobs.saturating_add(1);
                         }
                     }
                     fan_out(
@@ -1125,7 +1127,8 @@ impl<P: Interpret> Fleet<P> {
         if entry.in_flight {
             self.release_slot(entry.origin);
         }
-        self.origins[entry.origin].jobs -= 1;
+        let o = &mut self.origins[entry.origin];
+        o.jobs = o.jobs.saturating_sub(1);
         self.origins.retire_if_idle(entry.origin, self.now);
     }
 
