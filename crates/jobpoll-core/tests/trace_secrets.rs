@@ -501,3 +501,38 @@ fn a_relative_location_header_is_redacted_in_the_trace() {
     assert!(!text.contains("SECRETSECRET"), "{text}");
     assert!(text.contains("/op/1/result?sig=************"), "{text}");
 }
+
+#[test]
+fn a_configured_value_that_is_a_word_of_the_format_hides_no_other_secret() {
+    // "submitted" is also the name of the event that carries the status URL: that
+    // event stays readable, and the URL's signature is still masked in it.
+    let redactor = Redactor::default().with_value("submitted");
+    let spec = JobSpec::submit(
+        Profile::azure_operation(),
+        format!("{ORIGIN}/resources/r1").parse().expect("valid URL"),
+        None,
+    );
+    let mut job = RecordingJob::new(spec, Config::fast(), Instant::ZERO, redactor.clone())
+        .expect("valid job");
+    let mut first = true;
+    drive(&mut job, |_| {
+        if std::mem::take(&mut first) {
+            let mut reply = answer(202, "{}");
+            reply.headers = vec![(
+                "azure-asyncoperation".to_owned(),
+                format!("{ORIGIN}/operations/op-1?sig=SIGNATURESECRET"),
+            )];
+            reply
+        } else {
+            answer(200, r#"{"status":"Succeeded"}"#)
+        }
+    })
+    .expect("the job finishes");
+    let text = trace::to_json_lines(job.records());
+    assert!(!text.contains("SIGNATURESECRET"), "{text}");
+    assert!(text.contains(r#""event":"submitted""#), "{text}");
+    let back: Vec<Record> = trace::from_json_lines(&text).expect("the trace reads back");
+    trace::replay(&back, &redactor)
+        .expect("a usable trace")
+        .expect("the redacted trace replays");
+}

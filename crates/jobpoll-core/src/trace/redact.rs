@@ -132,7 +132,7 @@ impl Redactor {
 
     /// `text` with its secret parts masked.
     pub fn text<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        match self.mask(text.as_bytes(), false) {
+        match self.mask(text.as_bytes(), false, true) {
             // Only ASCII is written, and only over whole characters.
             Cow::Owned(bytes) => Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()),
             Cow::Borrowed(_) => Cow::Borrowed(text),
@@ -163,7 +163,7 @@ impl Redactor {
         if self.secret_header(name) {
             return RecordedBytes::Text(REDACTED.to_owned());
         }
-        RecordedBytes::new(&self.mask(value, false))
+        RecordedBytes::new(&self.mask(value, false, true))
     }
 
     fn redact_headers(&self, headers: &[(String, String)]) -> Vec<(String, String)> {
@@ -225,24 +225,31 @@ impl Redactor {
             }),
             Output::Event(_) | Output::Finished(_) => {
                 // Every string an event or outcome carries (URLs, results, messages,
-                // excerpts of bodies) may hold a secret: mask them all.
-                let Ok(mut value) = serde_json::to_value(output) else {
-                    return output.clone();
-                };
-                if !self.value(&mut value) {
-                    return output.clone();
+                // excerpts of bodies) may hold a secret: mask them all. A configured
+                // value that is also a word of the format itself (an event's name)
+                // would leave the masked form unreadable: then the rest is masked.
+                for literals in [true, false] {
+                    let Ok(mut value) = serde_json::to_value(output) else {
+                        break;
+                    };
+                    if !self.value(&mut value, literals) {
+                        break;
+                    }
+                    if let Ok(masked) = serde_json::from_value(value) {
+                        return masked;
+                    }
                 }
-                serde_json::from_value(value).unwrap_or_else(|_| output.clone())
+                output.clone()
             }
             Output::Abort(_) | Output::Timeout(_) | Output::Done => output.clone(),
         }
     }
 
     /// Masks the secrets in every string of `value`; whether any changed.
-    fn value(&self, value: &mut serde_json::Value) -> bool {
+    fn value(&self, value: &mut serde_json::Value, literals: bool) -> bool {
         use serde_json::Value;
         match value {
-            Value::String(text) => match self.mask(text.as_bytes(), true) {
+            Value::String(text) => match self.mask(text.as_bytes(), true, literals) {
                 Cow::Owned(bytes) => {
                     *text = String::from_utf8_lossy(&bytes).into_owned();
                     true
@@ -251,10 +258,10 @@ impl Redactor {
             },
             Value::Array(items) => items
                 .iter_mut()
-                .fold(false, |changed, item| self.value(item) | changed),
+                .fold(false, |changed, item| self.value(item, literals) | changed),
             Value::Object(members) => members
                 .values_mut()
-                .fold(false, |changed, item| self.value(item) | changed),
+                .fold(false, |changed, item| self.value(item, literals) | changed),
             Value::Null | Value::Bool(_) | Value::Number(_) => false,
         }
     }
@@ -279,7 +286,7 @@ impl Redactor {
                         )
                     })
                     .collect(),
-                body: RecordedBytes::new(&self.mask(response.body(), false)),
+                body: RecordedBytes::new(&self.mask(response.body(), false, true)),
                 now: *now,
             },
             Input::TransportError {
@@ -299,9 +306,12 @@ impl Redactor {
     /// `bytes` with every secret part overwritten by `*`, one per character (per
     /// byte where the part is not UTF-8). `excerpt`: the text may be an excerpt cut
     /// short (it ends with `…`), so a secret it ends in the middle of is masked too.
-    fn mask<'a>(&self, bytes: &'a [u8], excerpt: bool) -> Cow<'a, [u8]> {
+    /// `literals`: whether the configured values are looked for.
+    fn mask<'a>(&self, bytes: &'a [u8], excerpt: bool, literals: bool) -> Cow<'a, [u8]> {
         let mut spans = Vec::new();
-        self.literal_spans(bytes, excerpt, &mut spans);
+        if literals {
+            self.literal_spans(bytes, excerpt, &mut spans);
+        }
         if !self.query_params.is_empty() {
             self.param_spans(bytes, &mut spans);
         }
