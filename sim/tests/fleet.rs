@@ -166,6 +166,28 @@ fn checker(limits: FleetConfig, origins: &[usize]) -> FleetChecker {
     checker
 }
 
+/// Job `job` on `origin` polls at `sent` (request 0) and is answered 100 ms later
+/// with `code` and a `Retry-After` of `retry_after`.
+fn answered(
+    c: &mut FleetChecker,
+    job: usize,
+    origin: &str,
+    sent: Instant,
+    code: u16,
+    retry_after: &str,
+) {
+    let url_job = format!("job-{job}");
+    c.transmitted(job, &status(0, origin, &url_job), sent)
+        .unwrap();
+    let answer = sent + Duration::from_millis(100);
+    c.delivered(
+        job,
+        &response(0, code, &[("retry-after", retry_after)], answer),
+        answer,
+    )
+    .unwrap();
+}
+
 fn expect(result: Result<(), FleetViolation>, invariant: &str) -> FleetViolation {
     let violation = result.expect_err(invariant);
     assert_eq!(violation.invariant, invariant, "{violation}");
@@ -201,13 +223,7 @@ fn the_checker_reports_too_many_requests_in_flight() {
 #[test]
 fn the_checker_reports_a_request_to_a_throttled_origin() {
     let mut c = checker(limits(10, 10), &[0, 0, 1]);
-    c.transmitted(0, &status(0, A, "job-0"), at(0)).unwrap();
-    c.delivered(
-        0,
-        &response(0, 429, &[("retry-after", "10")], at(100)),
-        at(100),
-    )
-    .unwrap();
+    answered(&mut c, 0, A, at(0), 429, "10");
     // Another origin is not held back; the same origin is, until 10.1 s.
     c.transmitted(2, &status(0, B, "job-2"), at(200)).unwrap();
     let v = expect(
@@ -217,13 +233,7 @@ fn the_checker_reports_a_request_to_a_throttled_origin() {
     assert_eq!(v.origin.as_deref(), Some(A));
     assert!(v.detail.contains("a 429 to job 0"), "{v}");
     let mut c = checker(limits(10, 10), &[0, 0]);
-    c.transmitted(0, &status(0, A, "job-0"), at(0)).unwrap();
-    c.delivered(
-        0,
-        &response(0, 429, &[("retry-after", "10")], at(100)),
-        at(100),
-    )
-    .unwrap();
+    answered(&mut c, 0, A, at(0), 429, "10");
     c.transmitted(1, &status(0, A, "job-1"), at(10_100))
         .unwrap();
     // An exhausted RateLimit budget throttles too.
@@ -482,13 +492,7 @@ fn the_checker_reports_a_stop_that_is_not_acted_on_at_once() {
 #[test]
 fn a_cancel_request_passes_an_origins_hold_and_the_limits() {
     let mut c = checker(limits(1, 1), &[0, 0, 0]);
-    c.transmitted(0, &status(0, A, "job-0"), at(0)).unwrap();
-    c.delivered(
-        0,
-        &response(0, 429, &[("retry-after", "10")], at(100)),
-        at(100),
-    )
-    .unwrap();
+    answered(&mut c, 0, A, at(0), 429, "10");
     c.transmitted(1, &cancel(0, A, "job-1"), at(200)).unwrap();
     // Counted while out: the one place is taken, and the hold still binds polls.
     c.transmitted(2, &cancel(0, A, "job-2"), at(300)).unwrap();
@@ -497,13 +501,7 @@ fn a_cancel_request_passes_an_origins_hold_and_the_limits() {
         "requests in flight stay within the global limit",
     );
     let mut c = checker(limits(10, 10), &[0, 0]);
-    c.transmitted(0, &status(0, A, "job-0"), at(0)).unwrap();
-    c.delivered(
-        0,
-        &response(0, 429, &[("retry-after", "10")], at(100)),
-        at(100),
-    )
-    .unwrap();
+    answered(&mut c, 0, A, at(0), 429, "10");
     c.transmitted(1, &cancel(0, A, "job-1"), at(200)).unwrap();
     expect(
         c.transmitted(0, &status(1, A, "job-0"), at(300)),
@@ -520,26 +518,14 @@ fn the_checker_reports_an_origin_held_by_a_wait_no_rate_limit_answer_asked_for()
     };
     // A 200's Retry-After paces its job; the origin is not held by it.
     let mut c = checker(limits(10, 10), &[0, 0]);
-    c.transmitted(0, &status(0, A, "job-0"), at(0)).unwrap();
-    c.delivered(
-        0,
-        &response(0, 200, &[("retry-after", "600")], at(100)),
-        at(100),
-    )
-    .unwrap();
+    answered(&mut c, 0, A, at(0), 200, "600");
     let v = expect(
         c.settled(at(100), &held(600_100)),
         "an origin is held only by the wait a rate-limit answer asks for",
     );
     assert_eq!(v.origin.as_deref(), Some(A));
     // A 429 holds it for its own wait, not longer.
-    c.transmitted(1, &status(0, A, "job-1"), at(200)).unwrap();
-    c.delivered(
-        1,
-        &response(0, 429, &[("retry-after", "5")], at(300)),
-        at(300),
-    )
-    .unwrap();
+    answered(&mut c, 1, A, at(200), 429, "5");
     c.settled(at(300), &held(5_300)).unwrap();
     expect(
         c.settled(at(300), &held(600_100)),
@@ -562,13 +548,7 @@ fn the_checker_reports_origins_the_fleet_keeps_without_need() {
     );
     // Job 1 on B ends after a 429 that holds B for 10 s: B may stay until then.
     let server = ServerModel::new(ServerConfig::default(), 0);
-    c.transmitted(1, &status(0, B, "job-1"), at(0)).unwrap();
-    c.delivered(
-        1,
-        &response(0, 429, &[("retry-after", "10")], at(100)),
-        at(100),
-    )
-    .unwrap();
+    answered(&mut c, 1, B, at(0), 429, "10");
     c.stopped(1, at(200));
     c.finished(1, &cancelled(), true, at(200), &server).unwrap();
     c.settled(at(200), &kept(2, 1)).unwrap();
