@@ -1,5 +1,4 @@
-//! The polling-efficiency benchmark (`jobpoll-sim bench-policies`), benchmark 1 of
-//! the design brief.
+//! The polling-efficiency benchmark (`jobpoll-sim bench-policies`).
 //!
 //! 20 000 jobs (by default) with durations from a lognormal mixture
 //! ([`workload`]), each run once per policy against a tiny deterministic status
@@ -161,12 +160,12 @@ pub fn policies() -> Vec<Policy> {
     vec![
         baseline("fixed 2 s", "fixed 2 s", Schedule::fixed(2 * SECOND)),
         baseline(
-            "progressive 1/2/5/10 s (seed 002)",
+            "progressive 1/2/5/10 s",
             "progressive 1/2/5/10 s",
             Schedule::seed_002_progressive(),
         ),
         baseline(
-            "exponential 30 s x1.5 cap 5 min (seed 000)",
+            "exponential 30 s x1.5 cap 5 min",
             "exponential 30 s x1.5",
             Schedule::seed_000_standard(),
         ),

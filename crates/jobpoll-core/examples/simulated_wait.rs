@@ -1,4 +1,4 @@
-//! Waits on a seed-003 style job against a tiny in-memory server in virtual time,
+//! Waits on a jobs-API job against a tiny in-memory server in virtual time,
 //! printing each event: the run loop of the crate docs, with a server that takes
 //! 95 seconds, reports progress, and rate-limits once.
 //!

@@ -1,5 +1,5 @@
-//! What an HTTP status code means for a job, before any body is read: the table of
-//! the design brief, shared by every driver.
+//! What an HTTP status code means for a job, before any body is read: one table,
+//! shared by every driver.
 
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -49,7 +49,7 @@ mod tests {
     }
 
     #[test]
-    fn the_table_of_the_brief() {
+    fn the_whole_table() {
         for code in [200, 201, 202, 204] {
             assert_eq!(class(code), StatusClass::Success, "{code}");
         }

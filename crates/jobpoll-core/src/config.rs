@@ -1,4 +1,4 @@
-//! How one job waits: its schedules and limits, with the presets from the seeds.
+//! How one job waits: its schedules and limits, with the built-in presets.
 
 use core::time::Duration;
 
@@ -26,11 +26,11 @@ pub struct Config {
     /// Delays while the job is healthy.
     pub poll: Schedule,
     /// Delays after consecutive errors; restarts from its first delay after a
-    /// success (R12, R31).
+    /// success.
     pub retry: Schedule,
     /// When the first status poll goes out.
     pub first_poll: FirstPoll,
-    /// Give up waiting this long after the start (R14). The wait is never overshot by
+    /// Give up waiting this long after the start. The wait is never overshot by
     /// more than one request timeout.
     #[serde(with = "serde_micros::option")]
     pub deadline: Option<Duration>,
@@ -85,7 +85,7 @@ impl Default for Config {
     }
 }
 
-/// The seed-003 operations and their poll interval and deadline (R21).
+/// The per-operation presets and their poll interval and deadline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
@@ -114,7 +114,7 @@ impl Operation {
         Operation::AvatarVideo,
     ];
 
-    /// Poll interval and deadline from the seed-003 table.
+    /// Poll interval and deadline from the per-operation table.
     pub fn interval_and_deadline(self) -> (Duration, Duration) {
         let (interval, minutes) = match self {
             Operation::AdGeneration => (6, 30),
@@ -134,9 +134,9 @@ impl Operation {
 const SECOND: Duration = Duration::from_secs(1);
 
 impl Config {
-    /// Seed 000 `standard`: 30 s, x1.5, at most 5 min between polls, 30 min in all
-    /// (30, 45, 67.5, 101.25, ... 300 s). Errors back off along the same curve, as in
-    /// the seed.
+    /// `standard`: 30 s, x1.5, at most 5 min between polls, 30 min in all
+    /// (30, 45, 67.5, 101.25, ... 300 s). Errors back off along the same curve
+    /// ("continue polling with backoff").
     pub fn standard() -> Config {
         let curve = Schedule::Exponential {
             initial: 30 * SECOND,
@@ -163,7 +163,7 @@ impl Config {
         }
     }
 
-    /// Seed 000 `fast`, for development and tests: 2 s, x1.5, at most 30 s between
+    /// `fast`, for development and tests: 2 s, x1.5, at most 30 s between
     /// polls, 5 min in all.
     pub fn fast() -> Config {
         let curve = Schedule::Exponential {
@@ -181,7 +181,7 @@ impl Config {
         }
     }
 
-    /// Seed 000 `aggressive`, for urgent jobs: 5 s, x1.2, at most 60 s between polls,
+    /// `aggressive`, for urgent jobs: 5 s, x1.2, at most 60 s between polls,
     /// 30 min in all; errors retry after 1, 2, 4 ... 30 s with equal jitter.
     pub fn aggressive() -> Config {
         Config {
@@ -202,7 +202,7 @@ impl Config {
         }
     }
 
-    /// Seed 002: progressive 1 s x5, 2 s x5, 5 s x10, then 10 s while healthy;
+    /// `progressive` (file tasks): 1 s x5, 2 s x5, 5 s x10, then 10 s while healthy;
     /// errors 1, 2, 4 ... 30 s; a strict 7-minute deadline.
     pub fn progressive() -> Config {
         Config {
@@ -236,8 +236,8 @@ impl Config {
         }
     }
 
-    /// Seed 003: the per-operation interval and deadline (R21); errors retry after
-    /// 2, 4, 8 ... up to the operation's interval x6.
+    /// A per-operation preset: the operation's interval and deadline; errors retry
+    /// after 2, 4, 8 ... up to the operation's interval x6.
     pub fn operation(operation: Operation) -> Config {
         let (interval, deadline) = operation.interval_and_deadline();
         Config {
@@ -254,7 +254,7 @@ impl Config {
         }
     }
 
-    /// Seed 004 turn polling: 1 s, 5 s once the turn is 30 s old, stop after 2 min;
+    /// `turn` polling: 1 s, 5 s once the turn is 30 s old, stop after 2 min;
     /// errors 2, 4, 8, 16 s, at most 5 in a row.
     pub fn turn() -> Config {
         Config {

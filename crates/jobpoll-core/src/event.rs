@@ -56,7 +56,7 @@ pub enum Event {
         /// Why.
         problem: HintProblem,
     },
-    /// The job's representation changed while it runs (seed 004: more blocks).
+    /// The job's representation changed while it runs (a turn's blocks grew).
     Updated {
         /// The new revision (for turns: the number of blocks).
         revision: u64,
@@ -72,7 +72,7 @@ pub enum Event {
     CancelRequested,
 }
 
-/// A progress report after a status poll (R3, R17).
+/// A progress report after a status poll.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Progress {
     /// Status polls sent so far.
@@ -130,7 +130,7 @@ pub enum Outcome {
         /// Counts and times.
         stats: Stats,
     },
-    /// We stopped waiting. The job may still be running on the server (R22).
+    /// We stopped waiting. The job may still be running on the server.
     TimedOut {
         /// Which limit was reached.
         reason: TimeoutReason,

@@ -172,7 +172,7 @@ pub enum Start {
         /// The job's id, if known (needed for results and cancel templates).
         job_id: Option<String>,
     },
-    /// Create the job first (R7), then poll the status URL the profile reads from the
+    /// Create the job first, then poll the status URL the profile reads from the
     /// response.
     Submit {
         /// HTTP method, normally `POST`.

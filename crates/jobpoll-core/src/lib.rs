@@ -61,7 +61,7 @@
 //! ## Map
 //!
 //! - [`job`]: the state machine, its inputs and outputs, snapshots.
-//! - [`schedule`] and [`config`]: how long to wait, the limits, the seed presets.
+//! - [`schedule`] and [`config`]: how long to wait, the limits, the presets.
 //! - [`hints`]: `Retry-After`, `retry-after-ms`, `RateLimit` headers.
 //! - [`classify`]: what a status code means.
 //! - [`profile`]: how a job API speaks (built-ins and data-driven custom ones).

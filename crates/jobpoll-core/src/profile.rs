@@ -77,7 +77,7 @@ pub struct StatusReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_details: Option<serde_json::Value>,
     /// A number that grows when the job's representation grows while running (the
-    /// seed-004 turn's block count); the job emits `Event::Updated` when it does.
+    /// count of a turn's blocks); the job emits `Event::Updated` when it does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<u64>,
     /// The job's id as the status body gives it (read with the submit id
@@ -188,7 +188,7 @@ pub trait Interpret {
         &self,
         job: JobRef<'_>,
     ) -> Option<Result<(http::Method, Url), InterpretError>>;
-    /// Whether a 404 means "not visible yet" for as long as the job lasts (seed 002),
+    /// Whether a 404 means "not visible yet" for as long as the job lasts (file tasks),
     /// rather than only during the configured grace period.
     fn not_found_means_pending(&self) -> bool;
 }
@@ -277,7 +277,7 @@ pub enum Completion {
         /// What each value means.
         values: StatusValues,
     },
-    /// Seed 002 files: done when `url_pointer` holds a non-empty string, or when every
+    /// Files with tasks: done when `url_pointer` holds a non-empty string, or when every
     /// task in `tasks_pointer` has status `completed`; failed when the latest task's
     /// status is `error`.
     FileTasks {
@@ -311,7 +311,7 @@ pub enum StatusUrlRule {
     },
 }
 
-/// The optional results step after success (seed 001).
+/// The optional results step after success (codegen's results endpoint).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResultsSpec {
     /// Where the results are. `None`: the URL named by the submit response (Azure
@@ -329,7 +329,7 @@ pub enum ResultsTransform {
     /// Keep the body as it is.
     #[default]
     AsIs,
-    /// Seed 001: `{graphId, generatedCodes[{nodeId, code}]}` into
+    /// Codegen results: `{graphId, generatedCodes[{nodeId, code}]}` into
     /// `{graphId: {nodeId: [code, ...]}}`.
     CodegenByGraph,
 }
@@ -379,7 +379,7 @@ pub struct Profile {
     /// JSON pointer to the failure details.
     #[serde(default)]
     pub error_details_pointer: Option<String>,
-    /// JSON pointer to an array whose growth is reported as an update (seed 004
+    /// JSON pointer to an array whose growth is reported as an update (a turn's
     /// blocks).
     #[serde(default)]
     pub revision_pointer: Option<String>,
@@ -389,7 +389,7 @@ pub struct Profile {
     /// The cancel request, if any.
     #[serde(default)]
     pub cancel: Option<CancelSpec>,
-    /// Whether 404 means "not ready yet" for the whole job (seed 002).
+    /// Whether 404 means "not ready yet" for the whole job (file tasks).
     #[serde(default)]
     pub not_found_means_pending: bool,
     /// The status pointers compiled for scanning, on first use (not data: never
@@ -418,13 +418,13 @@ impl PartialEq for PlanCell {
 impl Eq for PlanCell {}
 
 impl Profile {
-    /// Seed 003: `POST /api/v1/{x}-job` gives `{job_id, status: "queued"}`;
+    /// The jobs API: `POST /api/v1/{x}-job` gives `{job_id, status: "queued"}`;
     /// `GET /api/v1/jobs/{id}` gives status queued|processing|completed|failed|
     /// cancelled, `progress_data{percentage, current_step, estimated_time_remaining}`,
     /// `result_data`, `error_data{message, details}`; `POST /api/v1/jobs/{id}/cancel`.
     ///
-    /// The result is `result_data`, or `result` when that is absent (as the seed's
-    /// client does).
+    /// The result is `result_data`, or `result` when that is absent (as the API's
+    /// reference client does).
     pub fn jobs() -> Profile {
         Profile {
             name: "jobs".to_owned(),
@@ -458,7 +458,7 @@ impl Profile {
         }
     }
 
-    /// Seeds 000 and 001: status pending|running|completed|failed at
+    /// Code generation: status pending|running|completed|failed at
     /// `GET /api/v1/public/graph/codegen/{id}/status`, then results at
     /// `/api/v1/public/graph/codegen/{id}/results`, reshaped to
     /// `{graphId: {nodeId: [code]}}`.
@@ -498,8 +498,8 @@ impl Profile {
         }
     }
 
-    /// Seed 002: `GET /api/file/{id}` gives `{id, url?, tasks[{status}]}`; 404 means
-    /// not ready yet.
+    /// Files with tasks: `GET /api/file/{id}` gives `{id, url?, tasks[{status}]}`;
+    /// 404 means not ready yet.
     ///
     /// The result is the whole file body. The status text is `ready` once the URL is
     /// set, else the latest task's status, else `pending`.
@@ -528,7 +528,7 @@ impl Profile {
         }
     }
 
-    /// Seed 004: `{status, blocks[], error?}` with status pending|running|completed|
+    /// Turns: `{status, blocks[], error?}` with status pending|running|completed|
     /// failed; an update whenever `blocks` grows.
     ///
     /// The real status URL, `GET /api/projects/{projectId}/sessions/{sessionId}/turns/
@@ -665,8 +665,8 @@ fn strings(values: &[&str]) -> Vec<String> {
     values.iter().map(|&v| v.to_owned()).collect()
 }
 
-/// Seed 001's storage shape: `{graphId: {nodeId: [code, ...]}}` from a codegen results
-/// body `{graphId, generatedCodes: [{nodeId, code, ...}]}`.
+/// The codegen results' storage shape: `{graphId: {nodeId: [code, ...]}}` from a
+/// results body `{graphId, generatedCodes: [{nodeId, code, ...}]}`.
 ///
 /// Several entries for the same node append their code in order. A missing
 /// `graphId` or `generatedCodes`, or an entry without a string `nodeId` or `code`,
@@ -1255,7 +1255,7 @@ fn file_tasks_rule(doc: &serde_json::Value, url_pointer: &str, tasks_pointer: &s
     Outcome::new(JobState::Running, latest_status)
 }
 
-/// A seed-002 task's status string.
+/// A file task's status string.
 fn task_status(task: &serde_json::Value) -> Option<&str> {
     task.get("status").and_then(serde_json::Value::as_str)
 }
@@ -1861,7 +1861,7 @@ mod tests {
         }
     }
 
-    // ----- jobs (seed 003) -------------------------------------------------------
+    // ----- jobs ------------------------------------------------------------------
 
     #[test]
     fn jobs_submit_gives_id_and_status_url() {
@@ -2067,7 +2067,7 @@ mod tests {
         assert!(matches!(err, InterpretError::BadUrl { ref reason, .. } if reason == "bad method"));
     }
 
-    // ----- codegen (seeds 000/001) -----------------------------------------------
+    // ----- codegen ---------------------------------------------------------------
 
     #[test]
     fn codegen_submit_accepts_both_id_spellings() {
@@ -2216,7 +2216,7 @@ mod tests {
         ));
     }
 
-    // ----- file tasks (seed 002) -------------------------------------------------
+    // ----- file tasks ------------------------------------------------------------
 
     #[test]
     fn file_tasks_submit_and_flags() {
@@ -2337,7 +2337,7 @@ mod tests {
         ));
     }
 
-    // ----- turn (seed 004) -------------------------------------------------------
+    // ----- turn ------------------------------------------------------------------
 
     #[test]
     fn turn_submit_resolves_below_the_submit_url() {

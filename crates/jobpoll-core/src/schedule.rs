@@ -128,8 +128,8 @@ pub enum Schedule {
         #[serde(default)]
         jitter: Jitter,
     },
-    /// A fixed list of steps by attempt count, then `then` forever (seed 002's
-    /// progressive 1 s x5, 2 s x5, 5 s x10, then 10 s).
+    /// A fixed list of steps by attempt count, then `then` forever (like the
+    /// `progressive` preset's 1 s x5, 2 s x5, 5 s x10, then 10 s).
     Stepped {
         /// The steps, in order.
         steps: Vec<Step>,
@@ -137,7 +137,7 @@ pub enum Schedule {
         #[serde(with = "serde_micros")]
         then: Duration,
     },
-    /// Delays by job age (seed 004's 1 s, then 5 s after 30 s).
+    /// Delays by job age (like the `turn` preset's 1 s, then 5 s after 30 s).
     Staged {
         /// The delay before the first stage starts.
         #[serde(with = "serde_micros")]
@@ -185,7 +185,7 @@ impl ScheduleInput {
 impl Adaptive {
     /// The tuned parameters: between 0.5 s and 5 min; with an estimate, half of it
     /// plus 5 % of the job's age; without one, 11.5 % of the age and no poll before
-    /// 9 s. On the design brief's workload (`jobpoll-sim bench-policies`) this gives
+    /// 9 s. On the benchmark's workload (`jobpoll-sim bench-policies`) this gives
     /// 5.4 requests per job at a p95 relative delay of 5 % with an ETA of lognormal
     /// error sigma 0.3, and 24.8 requests at 11.3 % with no hints at all.
     pub fn standard() -> Adaptive {
@@ -276,14 +276,14 @@ impl Schedule {
         }
     }
 
-    /// Seed 000's standard poll schedule: 30 s growing by 1.5x per attempt up to 5
-    /// min, without jitter (30, 45, 67.5, 101.25, 151.875, 227.8125, then 300 s).
+    /// The `standard` preset's poll schedule: 30 s growing by 1.5x per attempt up to
+    /// 5 min, without jitter (30, 45, 67.5, 101.25, 151.875, 227.8125, then 300 s).
     pub fn seed_000_standard() -> Schedule {
         Schedule::exponential(Duration::from_secs(30), 1.5, Duration::from_secs(300))
     }
 
-    /// Seed 002's progressive schedule: 1 s for 5 delays, 2 s for 5, 5 s for 10, then
-    /// 10 s forever.
+    /// The `progressive` preset's poll schedule: 1 s for 5 delays, 2 s for 5, 5 s for
+    /// 10, then 10 s forever.
     pub fn seed_002_progressive() -> Schedule {
         let step = |count, secs| Step {
             count,
@@ -295,7 +295,7 @@ impl Schedule {
         }
     }
 
-    /// Seed 004's turn schedule: 1 s, then 5 s once the job is 30 s old.
+    /// The `turn` preset's poll schedule: 1 s, then 5 s once the job is 30 s old.
     pub fn seed_004_turn() -> Schedule {
         Schedule::Staged {
             initial: Duration::from_secs(1),
@@ -306,7 +306,8 @@ impl Schedule {
         }
     }
 
-    /// Seed 004's error retry schedule: 2 s doubling up to 16 s (2, 4, 8, 16, 16, ...).
+    /// The `turn` preset's error retry schedule: 2 s doubling up to 16 s (2, 4, 8, 16,
+    /// 16, ...).
     pub fn seed_004_errors() -> Schedule {
         Schedule::exponential(Duration::from_secs(2), 2.0, Duration::from_secs(16))
     }

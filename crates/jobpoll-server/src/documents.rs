@@ -1,4 +1,4 @@
-//! Seed 004 document watch (R27): not a job that ends, but files that change.
+//! The document watch: not a job that ends, but files that change.
 //!
 //! Every project holds the same few files, each created, modified and possibly
 //! deleted on a fixed schedule of model time, so a watcher sees real changes

@@ -18,14 +18,14 @@ const QUEUED_AT_MOST: Duration = Duration::from_secs(1);
 /// What a job remembers beyond its plan, by shape.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Details {
-    /// Seed 003: the job type, from the create path (`generate-video-job` gives
+    /// The jobs API: the job type, from the create path (`generate-video-job` gives
     /// `generate_video`).
     Jobs { kind: String },
-    /// Seeds 000/001: the graph whose code is generated.
+    /// Code generation: the graph whose code is generated.
     Codegen { graph_id: String },
-    /// Seed 002.
+    /// Files with tasks.
     FileTasks,
-    /// Seed 004: the project and session the turn belongs to.
+    /// Turns: the project and session the turn belongs to.
     Turn { project: String, session: String },
     /// Google operations.
     Google,

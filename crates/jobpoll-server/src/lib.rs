@@ -45,7 +45,7 @@
 //! - the private modules each own one idea: `routes` (paths to endpoints), `job`
 //!   (a job's state at an instant), `shapes` (one file per API shape), `faults`,
 //!   `limiter` (the token bucket), `auth`, `eta`, `submit` (create bodies),
-//!   `documents` (the seed-004 document watch) and `reply` (responses).
+//!   `documents` (the document watch) and `reply` (responses).
 #![forbid(unsafe_code)]
 
 pub mod clock;

@@ -11,13 +11,13 @@ use jobpoll_core::time::serde_micros;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Shape {
-    /// Seed 003 jobs API.
+    /// The jobs API.
     Jobs,
-    /// Seeds 000/001 code generation with a results endpoint.
+    /// Code generation with a results endpoint.
     Codegen,
-    /// Seed 002 files with tasks.
+    /// Files with tasks.
     FileTasks,
-    /// Seed 004 turns with growing blocks.
+    /// Turns with growing blocks.
     Turn,
     /// Google `google.longrunning` operations.
     Google,

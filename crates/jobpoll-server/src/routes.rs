@@ -13,13 +13,13 @@ use crate::plan::Shape;
 pub(crate) enum Endpoint {
     /// Create a job.
     Submit(Submit),
-    /// `GET /api/v1/jobs`: the jobs of the seed-003 API (R24).
+    /// `GET /api/v1/jobs`: the jobs of the jobs API.
     ListJobs,
     /// A request about one job.
     Job { target: Target, action: Action },
-    /// `GET /api/projects/{p}/files` (seed 004 documents).
+    /// `GET /api/projects/{p}/files` (the document watch).
     ListFiles { project: String },
-    /// `POST /api/projects/{p}/files/status` (seed 004 batch status).
+    /// `POST /api/projects/{p}/files/status` (the document watch's batch status).
     FileStatus { project: String },
 }
 
@@ -122,12 +122,12 @@ pub(crate) fn resolve(method: &Method, path: &str) -> Result<Endpoint, RouteErro
     let post = |endpoint: Result<Endpoint, RouteError>| only(method, POST, endpoint);
 
     match segments.as_slice() {
-        // Seed 003 jobs. The fixed `/api/v1/jobs...` paths come before the
+        // The jobs API. The fixed `/api/v1/jobs...` paths come before the
         // catch-all `...-job` create path.
         ["api", "v1", "jobs"] => get(Ok(Endpoint::ListJobs)),
         ["api", "v1", "jobs", id] => get(by_id(Shape::Jobs, id, Action::Status)),
         ["api", "v1", "jobs", id, "cancel"] => post(by_id(Shape::Jobs, id, Action::Cancel)),
-        // Seeds 000/001 codegen.
+        // Code generation.
         ["api", "v1", "public", "graph", "codegen"] => post(Ok(Endpoint::Submit(Submit::Codegen))),
         ["api", "v1", "public", "graph", "codegen", id, "status"] => {
             get(by_id(Shape::Codegen, id, Action::Status))
@@ -139,10 +139,10 @@ pub(crate) fn resolve(method: &Method, path: &str) -> Result<Endpoint, RouteErro
             let kind = job_kind(last).unwrap_or_default();
             post(Ok(Endpoint::Submit(Submit::Jobs { kind })))
         }
-        // Seed 002 files.
+        // Files with tasks.
         ["api", "file"] => post(Ok(Endpoint::Submit(Submit::FileTasks))),
         ["api", "file", id] => get(by_id(Shape::FileTasks, id, Action::Status)),
-        // Seed 004 turns and documents.
+        // Turns and documents.
         ["api", "projects", project, "sessions", session, "turns"] => {
             post(param(project).and_then(|project| {
                 Ok(Endpoint::Submit(Submit::Turn {

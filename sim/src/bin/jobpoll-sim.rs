@@ -56,7 +56,7 @@ enum Command {
         /// The JSON-lines trace file.
         trace: std::path::PathBuf,
     },
-    /// Compare polling schedules on the lognormal workload of the design brief.
+    /// Compare polling schedules on a lognormal mixture of job durations.
     BenchPolicies(jobpoll_sim::policy::BenchArgs),
     /// Run many fleet seeds (one fleet runs every job of a seed, on several
     /// origins), or with `--check-determinism` one seed twice.

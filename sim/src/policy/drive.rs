@@ -22,7 +22,7 @@ const MAX_REQUESTS: u32 = 10_000_000;
 
 /// The configuration every benchmarked job runs with: `poll` as the poll schedule,
 /// the first poll at once, no deadline, the job's own jitter seed; everything else
-/// is seed 000's standard configuration (no minimum interval).
+/// is the `standard` preset's configuration (no minimum interval).
 pub fn config(poll: Schedule, case: &JobCase) -> Config {
     Config {
         poll,

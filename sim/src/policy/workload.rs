@@ -1,5 +1,5 @@
-//! The benchmark's workload: job durations from the design brief's lognormal
-//! mixture, truncated to [5 s, 90 min] by redrawing.
+//! The benchmark's workload: job durations from a lognormal mixture,
+//! truncated to [5 s, 90 min] by redrawing.
 
 use jobpoll_core::rng::Rng;
 
@@ -16,8 +16,8 @@ pub struct Component {
     pub sigma: f64,
 }
 
-/// The mixture of the design brief ("Benchmarks" 1): 40 % of quick jobs (median
-/// 15 s), 35 % of medium ones (median 3 min) and 25 % of long ones (median 15 min).
+/// The mixture: 40 % of quick jobs (median 15 s), 35 % of medium ones (median 3 min)
+/// and 25 % of long ones (median 15 min).
 pub const MIXTURE: [Component; 3] = [
     Component {
         weight: 0.40,

@@ -1,4 +1,4 @@
-//! Seeds 000/001, code generation: `POST /api/v1/public/graph/codegen`,
+//! Code generation: `POST /api/v1/public/graph/codegen`,
 //! `GET .../{id}/status`, and after completion `GET .../{id}/results`.
 
 use http::StatusCode;

@@ -1,4 +1,4 @@
-//! Seed 002, files with tasks: `POST /api/file`, `GET /api/file/{id}` giving
+//! Files with tasks: `POST /api/file`, `GET /api/file/{id}` giving
 //! `{id, url?, contentType, tasks[{id, status}]}`.
 //!
 //! A file is made by three tasks, each taking a third of the job's duration. While

@@ -1,4 +1,4 @@
-//! Seed 003, the jobs API: `POST /api/v1/{x}-job`, `GET /api/v1/jobs/{id}`,
+//! The jobs API: `POST /api/v1/{x}-job`, `GET /api/v1/jobs/{id}`,
 //! `POST /api/v1/jobs/{id}/cancel`, `GET /api/v1/jobs`.
 
 use http::StatusCode;
@@ -158,7 +158,7 @@ const DEFAULT_LIMIT: usize = 50;
 const MAX_LIMIT: usize = 1_000;
 
 /// `GET /api/v1/jobs?status=<all|active|queued|...>&limit=<n>`: the visible jobs of
-/// this API, newest first, `{jobs, total, limit}` (R24). `jobs` is every job the
+/// this API, newest first, `{jobs, total, limit}`. `jobs` is every job the
 /// server holds, oldest first.
 pub(crate) fn list<'a>(
     jobs: impl DoubleEndedIterator<Item = &'a Job>,

@@ -39,7 +39,7 @@ pub(crate) struct StatusExtras {
 }
 
 /// Whether status answers of `shape` carry an estimated remaining time (only the
-/// seed-003 jobs API has a field for it).
+/// jobs API has a field for it).
 pub(crate) fn reports_eta(shape: Shape) -> bool {
     shape == Shape::Jobs
 }

@@ -1,4 +1,4 @@
-//! Seed 004, turns: `POST /api/projects/{p}/sessions/{s}/turns`, then
+//! Turns: `POST /api/projects/{p}/sessions/{s}/turns`, then
 //! `GET .../turns/{id}` giving `{id, status, blocks[{id, type, content}], error?}`.
 //!
 //! A turn streams five blocks, one per fifth of its duration: a running turn shows
