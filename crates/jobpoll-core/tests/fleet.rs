@@ -248,18 +248,7 @@ impl World {
 }
 
 fn every(seconds: u64) -> Arc<Config> {
-    Arc::new(Config {
-        poll: Schedule::Fixed {
-            interval: Duration::from_secs(seconds),
-        },
-        retry: Schedule::Fixed {
-            interval: Duration::from_secs(seconds),
-        },
-        min_interval: Duration::ZERO,
-        deadline: Some(Duration::from_secs(600)),
-        max_attempts: None,
-        ..Config::standard()
-    })
+    support::every(seconds, Duration::from_secs(600))
 }
 
 fn job_url(host: &str, n: usize) -> String {

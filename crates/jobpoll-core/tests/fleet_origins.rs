@@ -10,23 +10,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use jobpoll_core::fleet::{Fleet, FleetConfig, FleetOutput, JobKey, Subscriber};
-use jobpoll_core::{Config, Instant, JobSpec, Outcome, Purpose, Schedule, Transmit};
+use jobpoll_core::{Config, Instant, JobSpec, Outcome, Purpose, Transmit};
 use support::cancelled_by_client;
 use url::Url;
 
 fn every(seconds: u64) -> Arc<Config> {
-    Arc::new(Config {
-        poll: Schedule::Fixed {
-            interval: Duration::from_secs(seconds),
-        },
-        retry: Schedule::Fixed {
-            interval: Duration::from_secs(seconds),
-        },
-        min_interval: Duration::ZERO,
-        deadline: Some(Duration::from_secs(7200)),
-        max_attempts: None,
-        ..Config::standard()
-    })
+    support::every(seconds, Duration::from_secs(7200))
 }
 
 fn secs(s: f64) -> Instant {

@@ -11,6 +11,8 @@
 //! gives the same text, and the restored job or the replayed trace says exactly
 //! what the original said for the same later inputs.
 
+mod support;
+
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -22,6 +24,7 @@ use jobpoll_core::{
 };
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
+use support::{drain, next_input, read_trace, replay_trace};
 
 /// A percentage whose shortest decimal form serde_json's fast parser reads back
 /// one step off (as `…47`), so a trace or snapshot that holds it only replays if
@@ -58,19 +61,6 @@ fn running(percentage: &str) -> String {
     format!(
         r#"{{"job_id":"job-1","status":"processing","progress_data":{{"percentage":{percentage},"current_step":"render"}}}}"#
     )
-}
-
-/// Drains `job`; returns the outputs (the last is a `Timeout` or `Done`).
-fn drain(job: &mut RecordingJob) -> Vec<Output> {
-    let mut outputs = Vec::new();
-    loop {
-        let output = job.poll_output();
-        let end = matches!(output, Output::Timeout(_) | Output::Done);
-        outputs.push(output);
-        if end {
-            return outputs;
-        }
-    }
 }
 
 fn transmit(outputs: &[Output]) -> &Transmit {
@@ -574,17 +564,7 @@ fn run(script: &Script) -> Result<(), TestCaseError> {
             }
             if let Output::Timeout(_) | Output::Done = output {
                 if let Output::Timeout(at) = output {
-                    let input = match pending.take() {
-                        Some((answer_at, input)) if answer_at <= at => {
-                            now = now.max(answer_at);
-                            input
-                        }
-                        other => {
-                            pending = other;
-                            now = now.max(at);
-                            Input::Tick { now }
-                        }
-                    };
+                    let input = next_input(&mut pending, &mut now, at);
                     for twin in &mut twins {
                         prop_assert_eq!(twin.handle_input(input.clone()), Ok(()));
                     }
@@ -600,20 +580,13 @@ fn run(script: &Script) -> Result<(), TestCaseError> {
     prop_assert!(done, "the job did not finish");
 
     let text = trace::to_json_lines(job.records());
-    let back: Vec<Record> = trace::from_json_lines(&text)
-        .map_err(|e| TestCaseError::fail(format!("the trace does not read back: {e}")))?;
+    let back = read_trace(&text)?;
     prop_assert_eq!(
         &trace::to_json_lines(&back),
         &text,
         "the trace text changed on a round trip"
     );
-    match trace::replay(&back, &Redactor::none()) {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(divergence)) => Err(TestCaseError::fail(format!(
-            "replay diverged: {divergence}"
-        ))),
-        Err(error) => Err(TestCaseError::fail(format!("replay failed: {error}"))),
-    }
+    replay_trace(&back, &Redactor::none(), &text)
 }
 
 proptest! {

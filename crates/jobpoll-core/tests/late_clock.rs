@@ -2,6 +2,8 @@
 //! outputs are those of a job started at zero, shifted, over the whole range of
 //! `Instant` (a wake-up past the end of the clock is `Instant::MAX`, "never").
 
+mod support;
+
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -11,6 +13,7 @@ use jobpoll_core::{
 };
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
+use support::drain;
 
 fn spec() -> JobSpec {
     JobSpec::poll(
@@ -35,16 +38,18 @@ fn running() -> http::Response<Bytes> {
     response(200, &[], r#"{"status":"processing"}"#)
 }
 
-fn drain(job: &mut Job) -> Vec<Output> {
-    let mut outputs = Vec::new();
-    loop {
-        let output = job.poll_output();
-        let last = matches!(output, Output::Timeout(_) | Output::Done);
-        outputs.push(output);
-        if last {
-            return outputs;
-        }
-    }
+/// Lets the first poll of `job` go out at once and answers it "running" at `now`.
+fn first_poll_answered_running(job: &mut Job, now: Instant) {
+    let outputs = drain(job);
+    let Some(Output::Transmit(poll)) = outputs.first() else {
+        panic!("the first poll goes out at once at {now:?}: {outputs:?}")
+    };
+    job.handle_input(Input::Response {
+        request: poll.id,
+        response: running(),
+        now,
+    })
+    .expect("in flight");
 }
 
 #[test]
@@ -52,16 +57,7 @@ fn a_job_started_late_on_the_clock_polls_on_its_schedule() {
     for start in [1u64 << 63, (1u64 << 63) + 1, u64::MAX - 3_600_000_000] {
         let start = Instant::from_micros(start);
         let mut job = Job::new(spec(), Config::fast(), start).expect("valid");
-        let outputs = drain(&mut job);
-        let Some(Output::Transmit(poll)) = outputs.first() else {
-            panic!("the first poll goes out at once at {start:?}: {outputs:?}")
-        };
-        job.handle_input(Input::Response {
-            request: poll.id,
-            response: running(),
-            now: start,
-        })
-        .expect("in flight");
+        first_poll_answered_running(&mut job, start);
         let outputs = drain(&mut job);
         assert!(!job.is_finished(), "at {start:?}: {outputs:?}");
         assert_eq!(
@@ -76,16 +72,7 @@ fn a_job_started_late_on_the_clock_polls_on_its_schedule() {
 fn a_wake_up_past_the_end_of_the_clock_is_never() {
     let start = Instant::from_micros(u64::MAX - 1_000_000);
     let mut job = Job::new(spec(), Config::fast(), start).expect("valid");
-    let poll = match drain(&mut job).first() {
-        Some(Output::Transmit(poll)) => poll.clone(),
-        other => panic!("the first poll goes out: {other:?}"),
-    };
-    job.handle_input(Input::Response {
-        request: poll.id,
-        response: running(),
-        now: start,
-    })
-    .expect("in flight");
+    first_poll_answered_running(&mut job, start);
     // The next poll is due 2 s after the start, past the end of the clock.
     assert_eq!(drain(&mut job).last(), Some(&Output::Timeout(Instant::MAX)));
     assert!(!job.is_finished());
@@ -104,16 +91,7 @@ fn a_job_resumed_on_a_much_younger_clock_keeps_its_times() {
         Instant::ZERO,
     )
     .expect("valid");
-    let poll = match drain(&mut job).first() {
-        Some(Output::Transmit(poll)) => poll.clone(),
-        other => panic!("the first poll goes out: {other:?}"),
-    };
-    job.handle_input(Input::Response {
-        request: poll.id,
-        response: running(),
-        now: Instant::ZERO,
-    })
-    .expect("in flight");
+    first_poll_answered_running(&mut job, Instant::ZERO);
     drain(&mut job);
     let now = Instant::from_secs(5);
     let mut job = Job::resume(

@@ -3,6 +3,8 @@
 //! by the same rule as after a broken connection; a submit that is not safe to
 //! repeat ends the job as uncertain.
 
+mod support;
+
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -12,6 +14,7 @@ use jobpoll_core::{
 };
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
+use support::drain;
 
 const CREATED: &str = r#"{"job_id":"j-1","status":"queued"}"#;
 const RUNNING: &str = r#"{"job_id":"j-1","status":"processing"}"#;
@@ -31,19 +34,6 @@ fn response(status: u16, body: &str) -> http::Response<Bytes> {
         .status(status)
         .body(Bytes::from(body.to_owned()))
         .expect("valid response")
-}
-
-/// Every output until the job waits or is done.
-fn drain(job: &mut Job) -> Vec<Output> {
-    let mut outputs = Vec::new();
-    loop {
-        let output = job.poll_output();
-        let last = matches!(output, Output::Timeout(_) | Output::Done);
-        outputs.push(output);
-        if last {
-            return outputs;
-        }
-    }
 }
 
 fn transmits(outputs: &[Output]) -> Vec<&Transmit> {
@@ -189,7 +179,7 @@ fn a_restored_post_that_is_never_answered_ends_uncertain_at_its_timeout() {
     // Restored on the same clock, but the driver lost the request: only the
     // request's own timeout ends the wait, and it is never sent twice.
     let json = serde_json::to_string(&job.snapshot()).expect("serializes");
-    let mut restored =
+    let mut restored: Job =
         Job::restore(serde_json::from_str(&json).expect("reads back")).expect("restores");
     let outputs = drain(&mut restored);
     assert_eq!(

@@ -2,6 +2,8 @@
 //! secrets, detection of tampering, typed errors for broken traces, and resuming a
 //! snapshot after a restart.
 
+mod support;
+
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,6 +16,7 @@ use jobpoll_core::{
     Schedule, Snapshot, Transmit, TransportError,
 };
 use serde_json::Value;
+use support::drain;
 
 // ---------------------------------------------------------------------------------
 // A small virtual-clock driver for a recording job.
@@ -610,19 +613,6 @@ fn jobs_config() -> Config {
         deadline: Some(Duration::from_secs(600)),
         request_timeout: Duration::from_secs(30),
         ..Config::standard()
-    }
-}
-
-/// Drains until `Timeout` or `Done`.
-fn drain(job: &mut Job) -> Vec<Output> {
-    let mut outputs = Vec::new();
-    loop {
-        let output = job.poll_output();
-        let end = matches!(output, Output::Timeout(_) | Output::Done);
-        outputs.push(output);
-        if end {
-            return outputs;
-        }
     }
 }
 

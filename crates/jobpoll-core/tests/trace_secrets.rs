@@ -5,6 +5,8 @@
 //! bodies only quoted in an excerpt, cut anywhere), and secret strings the caller
 //! configured. The redacted trace still replays without divergence.
 
+mod support;
+
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -12,6 +14,7 @@ use jobpoll_core::trace::{self, Record, RecordingJob, Redactor};
 use jobpoll_core::{Config, Input, Instant, JobSpec, Output, Profile, Purpose, Transmit};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
+use support::{next_input, read_trace, replay_trace};
 
 const ORIGIN: &str = "https://api.example.com";
 
@@ -62,17 +65,7 @@ fn drive(
             }
             Output::Abort(_) => pending = None,
             Output::Timeout(at) => {
-                let input = match pending.take() {
-                    Some((answer_at, input)) if answer_at <= at => {
-                        now = now.max(answer_at);
-                        input
-                    }
-                    other => {
-                        pending = other;
-                        now = now.max(at);
-                        Input::Tick { now }
-                    }
-                };
+                let input = next_input(&mut pending, &mut now, at);
                 prop_assert_eq!(job.handle_input(input), Ok(()));
             }
             Output::Done => return Ok(()),
@@ -409,15 +402,8 @@ fn run(script: &Script) -> Result<(), TestCaseError> {
             .any(|(_, v)| v.contains(&script.secrets.token))),
         "the token was not sent"
     );
-    let back: Vec<Record> = trace::from_json_lines(&text)
-        .map_err(|e| TestCaseError::fail(format!("the trace does not read back: {e}")))?;
-    match trace::replay(&back, &redactor) {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(divergence)) => Err(TestCaseError::fail(format!(
-            "the redacted trace diverged: {divergence}\n{text}"
-        ))),
-        Err(error) => Err(TestCaseError::fail(format!("replay failed: {error}"))),
-    }
+    let back = read_trace(&text)?;
+    replay_trace(&back, &redactor, &text)
 }
 
 proptest! {
@@ -474,30 +460,37 @@ fn a_relative_location_keeps_no_secret() {
     }
 }
 
-#[test]
-fn a_relative_location_header_is_redacted_in_the_trace() {
+/// The trace, redacted by `redactor`, of an Azure operation submitted to
+/// `ORIGIN/resources/r1`: the submit is answered 202 with the header `name: value`,
+/// every later request 200 "Succeeded".
+fn azure_trace(redactor: Redactor, name: &str, value: String) -> String {
     let spec = JobSpec::submit(
         Profile::azure_operation(),
         format!("{ORIGIN}/resources/r1").parse().expect("valid URL"),
         None,
     );
-    let mut job = RecordingJob::new(spec, Config::fast(), Instant::ZERO, Redactor::default())
-        .expect("valid job");
-    let mut first = true;
-    drive(&mut job, |_| {
-        if std::mem::take(&mut first) {
+    let mut job =
+        RecordingJob::new(spec, Config::fast(), Instant::ZERO, redactor).expect("valid job");
+    let mut header = Some((name.to_owned(), value));
+    drive(&mut job, |_| match header.take() {
+        Some(header) => {
             let mut reply = answer(202, "{}");
-            reply.headers = vec![(
-                "location".to_owned(),
-                "/op/1/result?sig=SECRETSECRET".to_owned(),
-            )];
+            reply.headers = vec![header];
             reply
-        } else {
-            answer(200, r#"{"status":"Succeeded"}"#)
         }
+        None => answer(200, r#"{"status":"Succeeded"}"#),
     })
     .expect("the job finishes");
-    let text = trace::to_json_lines(job.records());
+    trace::to_json_lines(job.records())
+}
+
+#[test]
+fn a_relative_location_header_is_redacted_in_the_trace() {
+    let text = azure_trace(
+        Redactor::default(),
+        "location",
+        "/op/1/result?sig=SECRETSECRET".to_owned(),
+    );
     assert!(!text.contains("SECRETSECRET"), "{text}");
     assert!(text.contains("/op/1/result?sig=************"), "{text}");
 }
@@ -507,28 +500,11 @@ fn a_configured_value_that_is_a_word_of_the_format_hides_no_other_secret() {
     // "submitted" is also the name of the event that carries the status URL: that
     // event stays readable, and the URL's signature is still masked in it.
     let redactor = Redactor::default().with_value("submitted");
-    let spec = JobSpec::submit(
-        Profile::azure_operation(),
-        format!("{ORIGIN}/resources/r1").parse().expect("valid URL"),
-        None,
+    let text = azure_trace(
+        redactor.clone(),
+        "azure-asyncoperation",
+        format!("{ORIGIN}/operations/op-1?sig=SIGNATURESECRET"),
     );
-    let mut job = RecordingJob::new(spec, Config::fast(), Instant::ZERO, redactor.clone())
-        .expect("valid job");
-    let mut first = true;
-    drive(&mut job, |_| {
-        if std::mem::take(&mut first) {
-            let mut reply = answer(202, "{}");
-            reply.headers = vec![(
-                "azure-asyncoperation".to_owned(),
-                format!("{ORIGIN}/operations/op-1?sig=SIGNATURESECRET"),
-            )];
-            reply
-        } else {
-            answer(200, r#"{"status":"Succeeded"}"#)
-        }
-    })
-    .expect("the job finishes");
-    let text = trace::to_json_lines(job.records());
     assert!(!text.contains("SIGNATURESECRET"), "{text}");
     assert!(text.contains(r#""event":"submitted""#), "{text}");
     let back: Vec<Record> = trace::from_json_lines(&text).expect("the trace reads back");

@@ -1,13 +1,19 @@
 //! A virtual-clock driver for tests: runs a job against a scripted server and
-//! writes one readable line per input and output.
+//! writes one readable line per input and output. Also the helpers several test
+//! files share.
 #![allow(dead_code, unreachable_pub)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use jobpoll_core::event::{CancelledBy, Event};
 use jobpoll_core::time::format_duration;
-use jobpoll_core::{Input, Instant, Interpret, Job, Outcome, Output, Transmit, TransportError};
+use jobpoll_core::trace::{self, Record, RecordingJob, Redactor};
+use jobpoll_core::{
+    Config, Input, Instant, Interpret, Job, Outcome, Output, Schedule, Transmit, TransportError,
+};
+use proptest::test_runner::TestCaseError;
 
 /// What the scripted server does with one request.
 #[derive(Clone, Debug)]
@@ -395,4 +401,95 @@ impl Run {
             })
             .collect()
     }
+}
+
+// --- Helpers for the clock, resume, JSON and trace tests ------------------------
+
+/// What gives a job's outputs one at a time: a [`Job`] or a [`RecordingJob`].
+pub trait Outputs {
+    /// The next output.
+    fn next_output(&mut self) -> Output;
+}
+
+impl<P: Interpret> Outputs for Job<P> {
+    fn next_output(&mut self) -> Output {
+        self.poll_output()
+    }
+}
+
+impl<P: Interpret + Clone> Outputs for RecordingJob<P> {
+    fn next_output(&mut self) -> Output {
+        self.poll_output()
+    }
+}
+
+/// Every output until the job waits or is done (the last is a `Timeout` or `Done`).
+pub fn drain(job: &mut impl Outputs) -> Vec<Output> {
+    let mut outputs = Vec::new();
+    loop {
+        let output = job.next_output();
+        let end = matches!(output, Output::Timeout(_) | Output::Done);
+        outputs.push(output);
+        if end {
+            return outputs;
+        }
+    }
+}
+
+/// The input for a job that waits until `at`: the `pending` answer if it comes by
+/// then, else a tick at `at`; `now` moves on to the time of the input.
+pub fn next_input(pending: &mut Option<(Instant, Input)>, now: &mut Instant, at: Instant) -> Input {
+    match pending.take() {
+        Some((answer_at, input)) if answer_at <= at => {
+            *now = (*now).max(answer_at);
+            input
+        }
+        other => {
+            *pending = other;
+            *now = (*now).max(at);
+            Input::Tick { now: *now }
+        }
+    }
+}
+
+/// The records of a trace's JSON lines; a trace that does not read back fails the
+/// case.
+pub fn read_trace(text: &str) -> Result<Vec<Record>, TestCaseError> {
+    trace::from_json_lines(text)
+        .map_err(|e| TestCaseError::fail(format!("the trace does not read back: {e}")))
+}
+
+/// Replays `records` with `redactor`; a divergence (shown with the trace's `text`)
+/// or a trace that cannot replay fails the case.
+pub fn replay_trace(
+    records: &[Record],
+    redactor: &Redactor,
+    text: &str,
+) -> Result<(), TestCaseError> {
+    match trace::replay(records, redactor) {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(divergence)) => Err(TestCaseError::fail(format!(
+            "the trace diverged: {divergence}\n{text}"
+        ))),
+        Err(error) => Err(TestCaseError::fail(format!("replay failed: {error}"))),
+    }
+}
+
+// --- Helpers for the fleet tests -------------------------------------------------
+
+/// A configuration that polls and retries every `seconds`, with no floor on the
+/// interval, no cap on attempts, and `deadline`.
+pub fn every(seconds: u64, deadline: Duration) -> Arc<Config> {
+    Arc::new(Config {
+        poll: Schedule::Fixed {
+            interval: Duration::from_secs(seconds),
+        },
+        retry: Schedule::Fixed {
+            interval: Duration::from_secs(seconds),
+        },
+        min_interval: Duration::ZERO,
+        deadline: Some(deadline),
+        max_attempts: None,
+        ..Config::standard()
+    })
 }
