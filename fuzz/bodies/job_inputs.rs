@@ -3,11 +3,11 @@
 //!
 //! Shared by the fuzz target and by the workspace test that replays the corpus.
 
-use arbitrary::{Arbitrary, Unstructured};
+use arbitrary::Arbitrary;
 use bytes::Bytes;
-use jobpoll_core::{
-    Config, Input, Instant, Job, JobSpec, Output, Profile, RequestId, TransportError,
-};
+use jobpoll_core::{Config, Input, Instant, Job, JobSpec, Output, RequestId, TransportError};
+
+use super::common;
 
 #[derive(Arbitrary, Debug)]
 enum Action {
@@ -33,14 +33,11 @@ struct Case {
 
 /// Runs one input of the corpus; panics on a broken promise.
 pub fn run(data: &[u8]) {
-    if let Ok(case) = Case::arbitrary_take_rest(Unstructured::new(data)) {
-        check(case);
-    }
+    common::run(data, check);
 }
 
 fn check(case: Case) {
-    let names = Profile::BUILTIN_NAMES;
-    let Some(profile) = Profile::builtin(names[case.profile as usize % names.len()]) else {
+    let Some(profile) = common::builtin_profile(case.profile) else {
         return;
     };
     let presets = Config::PRESET_NAMES;

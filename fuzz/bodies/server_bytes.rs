@@ -5,10 +5,12 @@
 
 use std::time::Duration;
 
-use arbitrary::{Arbitrary, Unstructured};
+use arbitrary::Arbitrary;
 use bytes::Bytes;
 use jobpoll_core::hints::read_hints;
-use jobpoll_core::profile::{Interpret, JobRef, Profile};
+use jobpoll_core::profile::{Interpret, JobRef};
+
+use super::common;
 
 #[derive(Arbitrary, Debug)]
 struct Case {
@@ -34,14 +36,11 @@ const HEADER_NAMES: [&str; 10] = [
 
 /// Runs one input of the corpus; panics on a broken promise.
 pub fn run(data: &[u8]) {
-    if let Ok(case) = Case::arbitrary_take_rest(Unstructured::new(data)) {
-        check(case);
-    }
+    common::run(data, check);
 }
 
 fn check(case: Case) {
-    let names = Profile::BUILTIN_NAMES;
-    let Some(profile) = Profile::builtin(names[case.profile as usize % names.len()]) else {
+    let Some(profile) = common::builtin_profile(case.profile) else {
         return;
     };
     let mut builder = http::Response::builder()

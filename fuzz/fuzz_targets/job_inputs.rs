@@ -4,5 +4,7 @@
 
 #[path = "../bodies/job_inputs.rs"]
 mod body;
+#[path = "../bodies/common.rs"]
+mod common;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| body::run(data));

@@ -7,6 +7,9 @@
 use std::path::{Path, PathBuf};
 
 #[allow(dead_code, unreachable_pub)]
+#[path = "../../../fuzz/bodies/common.rs"]
+mod common;
+#[allow(dead_code, unreachable_pub)]
 #[path = "../../../fuzz/bodies/job_inputs.rs"]
 mod job_inputs;
 #[allow(dead_code, unreachable_pub)]
