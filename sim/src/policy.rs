@@ -162,12 +162,12 @@ pub fn policies() -> Vec<Policy> {
         baseline(
             "progressive 1/2/5/10 s",
             "progressive 1/2/5/10 s",
-            Schedule::seed_002_progressive(),
+            Schedule::progressive(),
         ),
         baseline(
             "exponential 30 s x1.5 cap 5 min",
             "exponential 30 s x1.5",
-            Schedule::seed_000_standard(),
+            Schedule::standard(),
         ),
         baseline(
             "AWS waiter 2-120 s",

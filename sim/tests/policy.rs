@@ -156,9 +156,9 @@ fn baselines_cost_the_expected_requests_on_a_10_s_job() {
         // 0, 2, 4, 6, 8, 10.
         (Schedule::fixed(2 * SECOND), 6, 0.0),
         // 0, 1, 2, 3, 4, 5 (1 s x5), 7, 9, 11 (2 s).
-        (Schedule::seed_002_progressive(), 9, 1.0),
+        (Schedule::progressive(), 9, 1.0),
         // 0, 30.
-        (Schedule::seed_000_standard(), 2, 20.0),
+        (Schedule::standard(), 2, 20.0),
         // 0, 5, 12.5.
         (Schedule::exponential(5 * SECOND, 1.5, 45 * SECOND), 3, 2.5),
         // 0, 30.

@@ -151,7 +151,7 @@ fn narrate(jobs: Vec<JobScenario>) -> String {
 }
 
 #[test]
-fn seed_000_codegen_submit_and_results() {
+fn codegen_submit_and_results() {
     let plan = JobPlan {
         duration: Duration::from_secs(100),
         ..JobPlan::default()
@@ -165,7 +165,7 @@ fn seed_000_codegen_submit_and_results() {
 }
 
 #[test]
-fn seed_002_file_with_a_429_storm() {
+fn file_with_a_429_storm() {
     let plan = JobPlan {
         duration: Duration::from_secs(20),
         faults: vec![FaultWindow {
@@ -187,7 +187,7 @@ fn seed_002_file_with_a_429_storm() {
 }
 
 #[test]
-fn seed_003_job_with_progress_and_eta() {
+fn job_with_progress_and_eta() {
     let plan = JobPlan {
         duration: Duration::from_secs(45),
         eta_sigma: Some(0.0),
@@ -198,7 +198,7 @@ fn seed_003_job_with_progress_and_eta() {
 }
 
 #[test]
-fn seed_004_turn_that_never_ends_times_out() {
+fn turn_that_never_ends_times_out() {
     let plan = JobPlan {
         duration: Duration::from_secs(10),
         ending: Ending::Never,

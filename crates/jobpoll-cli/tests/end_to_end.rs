@@ -68,7 +68,7 @@ async fn every_api_shape_reaches_the_outcome_the_server_decided() {
                 unreachable!()
             };
             let results = results.as_ref().expect("codegen fetches its results");
-            // `{graphId: {nodeId: [code]}}`, the seed-001 storage shape.
+            // `{graphId: {nodeId: [code]}}`, the code-generation storage shape.
             let graphs = results.as_object().expect("an object of graphs");
             assert_eq!(graphs.len(), 1, "{results}");
             let nodes = graphs

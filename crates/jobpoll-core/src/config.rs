@@ -390,7 +390,7 @@ mod tests {
     }
 
     #[test]
-    fn operation_table_matches_seed_003() {
+    fn operation_table_matches_the_presets() {
         let table: Vec<(u64, u64)> = Operation::ALL
             .iter()
             .map(|op| {

@@ -278,13 +278,13 @@ impl Schedule {
 
     /// The `standard` preset's poll schedule: 30 s growing by 1.5x per attempt up to
     /// 5 min, without jitter (30, 45, 67.5, 101.25, 151.875, 227.8125, then 300 s).
-    pub fn seed_000_standard() -> Schedule {
+    pub fn standard() -> Schedule {
         Schedule::exponential(Duration::from_secs(30), 1.5, Duration::from_secs(300))
     }
 
     /// The `progressive` preset's poll schedule: 1 s for 5 delays, 2 s for 5, 5 s for
     /// 10, then 10 s forever.
-    pub fn seed_002_progressive() -> Schedule {
+    pub fn progressive() -> Schedule {
         let step = |count, secs| Step {
             count,
             interval: Duration::from_secs(secs),
@@ -296,7 +296,7 @@ impl Schedule {
     }
 
     /// The `turn` preset's poll schedule: 1 s, then 5 s once the job is 30 s old.
-    pub fn seed_004_turn() -> Schedule {
+    pub fn turn() -> Schedule {
         Schedule::Staged {
             initial: Duration::from_secs(1),
             stages: vec![Stage {
@@ -308,7 +308,7 @@ impl Schedule {
 
     /// The `turn` preset's error retry schedule: 2 s doubling up to 16 s (2, 4, 8, 16,
     /// 16, ...).
-    pub fn seed_004_errors() -> Schedule {
+    pub fn turn_errors() -> Schedule {
         Schedule::exponential(Duration::from_secs(2), 2.0, Duration::from_secs(16))
     }
 
@@ -641,8 +641,8 @@ mod tests {
     }
 
     #[test]
-    fn seed_000_standard_is_the_exact_exponential_sequence() {
-        let schedule = Schedule::seed_000_standard();
+    fn standard_is_the_exact_exponential_sequence() {
+        let schedule = Schedule::standard();
         assert_eq!(
             sequence(&schedule, 9),
             vec![
@@ -664,8 +664,8 @@ mod tests {
     }
 
     #[test]
-    fn seed_002_progressive_walks_the_steps() {
-        let schedule = Schedule::seed_002_progressive();
+    fn progressive_walks_the_steps() {
+        let schedule = Schedule::progressive();
         let mut expected = Vec::new();
         expected.extend([secs(1); 5]);
         expected.extend([secs(2); 5]);
@@ -686,8 +686,8 @@ mod tests {
     }
 
     #[test]
-    fn seed_004_turn_stages_by_elapsed() {
-        let schedule = Schedule::seed_004_turn();
+    fn turn_stages_by_elapsed() {
+        let schedule = Schedule::turn();
         let at = |elapsed: Duration, attempt: u32| {
             let input = ScheduleInput {
                 elapsed,
@@ -733,9 +733,9 @@ mod tests {
     }
 
     #[test]
-    fn seed_004_errors_doubles_to_sixteen() {
+    fn turn_errors_double_to_sixteen() {
         assert_eq!(
-            sequence(&Schedule::seed_004_errors(), 6),
+            sequence(&Schedule::turn_errors(), 6),
             vec![secs(2), secs(4), secs(8), secs(16), secs(16), secs(16)]
         );
     }
@@ -752,7 +752,7 @@ mod tests {
 
     #[test]
     fn with_jitter_only_changes_exponential() {
-        let jittered = Schedule::seed_000_standard().with_jitter(Jitter::Full);
+        let jittered = Schedule::standard().with_jitter(Jitter::Full);
         assert_eq!(
             jittered,
             Schedule::Exponential {
@@ -791,7 +791,7 @@ mod tests {
 
     #[test]
     fn full_jitter_is_uniform_below_the_curve() {
-        let plain = Schedule::seed_000_standard();
+        let plain = Schedule::standard();
         let schedule = plain.clone().with_jitter(Jitter::Full);
         for attempt in 1..=10 {
             let curve = delay_at(&plain, attempt);
@@ -804,7 +804,7 @@ mod tests {
 
     #[test]
     fn equal_jitter_stays_in_the_upper_half() {
-        let plain = Schedule::seed_000_standard();
+        let plain = Schedule::standard();
         let schedule = plain.clone().with_jitter(Jitter::Equal);
         for attempt in 1..=10 {
             let curve = delay_at(&plain, attempt);
@@ -816,7 +816,7 @@ mod tests {
 
     #[test]
     fn decorrelated_jitter_grows_from_previous_and_is_capped() {
-        let schedule = Schedule::seed_000_standard().with_jitter(Jitter::Decorrelated);
+        let schedule = Schedule::standard().with_jitter(Jitter::Decorrelated);
         // Without a previous delay: [initial, 3 * initial].
         draws_within(&schedule, &ScheduleInput::attempt(1), secs(30), secs(90));
         // From a previous delay of 50 s: [30 s, 150 s].
@@ -850,7 +850,7 @@ mod tests {
     #[test]
     fn jitter_is_deterministic_for_a_seed() {
         for jitter in [Jitter::Full, Jitter::Equal, Jitter::Decorrelated] {
-            let schedule = Schedule::seed_000_standard().with_jitter(jitter);
+            let schedule = Schedule::standard().with_jitter(jitter);
             let run = |seed| {
                 let mut rng = Rng::new(seed);
                 let mut previous = None;
@@ -874,7 +874,7 @@ mod tests {
     #[test]
     fn no_jitter_draws_nothing() {
         let mut rng = Rng::new(9);
-        Schedule::seed_000_standard().next_delay(&ScheduleInput::attempt(3), &mut rng);
+        Schedule::standard().next_delay(&ScheduleInput::attempt(3), &mut rng);
         Schedule::fixed(secs(1)).next_delay(&ScheduleInput::attempt(3), &mut rng);
         assert_eq!(rng, Rng::new(9));
     }
@@ -1055,11 +1055,11 @@ mod tests {
     #[test]
     fn validate_accepts_presets() {
         for schedule in [
-            Schedule::seed_000_standard(),
-            Schedule::seed_000_standard().with_jitter(Jitter::Decorrelated),
-            Schedule::seed_002_progressive(),
-            Schedule::seed_004_turn(),
-            Schedule::seed_004_errors(),
+            Schedule::standard(),
+            Schedule::standard().with_jitter(Jitter::Decorrelated),
+            Schedule::progressive(),
+            Schedule::turn(),
+            Schedule::turn_errors(),
             Schedule::fixed(secs(5)),
             Schedule::exponential(secs(5), 1.0, secs(5)),
             Schedule::waiter(secs(2), secs(120)),

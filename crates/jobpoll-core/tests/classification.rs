@@ -1,4 +1,4 @@
-//! The design brief's table "Classifying what came back", row by row, through a real
+//! The classification of what came back (`docs/architecture.md`, "Classification"), row by row, through a real
 //! `Job` against a scripted server with realistic bodies; then the limits (retry
 //! reset, consecutive errors, attempts, minimum interval), the submit rules and the
 //! driver contract.
@@ -22,7 +22,7 @@ const SECOND: Duration = Duration::from_secs(1);
 const PROCESSING: &str = r#"{"job_id":"job_abc123","status":"processing","type":"video_generation","created_at":"2024-01-15T10:00:00Z","progress_data":{"percentage":45,"current_step":"Generating scene 3 of 7","estimated_time_remaining":120}}"#;
 const COMPLETED: &str = r#"{"job_id":"job_abc123","status":"completed","type":"video_generation","completed_at":"2024-01-15T10:04:00Z","result_data":{"video_url":"https://cdn.example/v/abc123.mp4","duration":30}}"#;
 
-/// A seed-003 jobs-profile job polling `/api/v1/jobs/job_abc123`.
+/// A jobs-profile job polling `/api/v1/jobs/job_abc123`.
 fn jobs_job(config: Config) -> Job {
     let spec =
         JobSpec::poll(Profile::jobs(), api("/api/v1/jobs/job_abc123")).with_job_id("job_abc123");

@@ -55,7 +55,7 @@ fn expect_failure(run: &Run) -> (&str, Option<&Value>) {
     }
 }
 
-// --- jobs (seed 003) --------------------------------------------------------------------
+// --- jobs -------------------------------------------------------------------------------
 
 fn jobs_submit() -> JobSpec {
     JobSpec::submit(
@@ -190,7 +190,7 @@ fn jobs_cancel_uses_the_id_from_the_submit() {
     );
 }
 
-// --- codegen (seeds 000, 001) -----------------------------------------------------------
+// --- codegen ---------------------------------------------------------------------------
 
 fn codegen_poll() -> Job {
     let spec = JobSpec::poll(
@@ -314,7 +314,7 @@ fn codegen_failure_reads_the_error_message() {
     assert!(run.requests(Purpose::Results).is_empty());
 }
 
-// --- file tasks (seed 002) -------------------------------------------------------------
+// --- file tasks ------------------------------------------------------------------------
 
 fn file_job() -> Job {
     let spec = JobSpec::submit(
@@ -411,7 +411,7 @@ fn file_tasks_fail_when_the_latest_task_errs() {
     );
 }
 
-// --- turn (seed 004) -------------------------------------------------------------------
+// --- turn ------------------------------------------------------------------------------
 
 fn turn_submit() -> Job {
     let spec = JobSpec::submit(

@@ -22,7 +22,7 @@ fn url(path: &str) -> url::Url {
 const SECOND: Duration = Duration::from_secs(1);
 
 #[test]
-fn seed_000_standard_backoff_until_timeout() {
+fn standard_backoff_until_timeout() {
     let spec = JobSpec::poll(
         Profile::codegen(),
         url("/api/v1/public/graph/codegen/job-1/status"),
@@ -42,10 +42,10 @@ fn seed_000_standard_backoff_until_timeout() {
     insta::assert_snapshot!(run.text());
 }
 
-// --- seed 002: progressive polling with a 429 in the middle -------------------------
+// --- the progressive preset with a 429 in the middle -------------------------
 
 #[test]
-fn seed_002_progressive_with_retry_after_in_the_middle() {
+fn progressive_with_retry_after_in_the_middle() {
     let spec = JobSpec::poll(Profile::file_tasks(), url("/api/file/f1"));
     let job = Job::new(spec, Config::progressive(), Instant::ZERO).expect("valid job");
     let pending = r#"{"id":"f1","url":null,"tasks":[{"id":"t1","status":"in_progress"}]}"#;
@@ -336,7 +336,7 @@ fn codegen_submit_poll_and_fetch_results() {
     insta::assert_snapshot!(run.text());
 }
 
-// --- seed 004: turns -------------------------------------------------------------------
+// --- turns -----------------------------------------------------------------------------
 
 fn turn_job() -> Job {
     let spec = JobSpec::poll(
@@ -347,7 +347,7 @@ fn turn_job() -> Job {
 }
 
 #[test]
-fn seed_004_turn_blocks_grow_then_complete() {
+fn turn_blocks_grow_then_complete() {
     let block = |id: &str, kind: &str| json!({"id": id, "type": kind, "content": {"text": "…"}});
     let turn = |status: &str, blocks: Vec<serde_json::Value>| {
         json!({"id": "t1", "status": status, "blocks": blocks, "started_at": "2025-01-26T10:00:00Z"})
@@ -390,7 +390,7 @@ fn seed_004_turn_blocks_grow_then_complete() {
 }
 
 #[test]
-fn seed_004_turn_errors_back_off_and_give_up_after_five() {
+fn turn_errors_back_off_and_give_up_after_five() {
     let run = run(
         turn_job(),
         |_, _| Reply::status(502, "<html><body>502 Bad Gateway</body></html>"),
