@@ -787,6 +787,14 @@ impl<P: Interpret> Fleet<P> {
         (until > self.now).then(|| Instant::from_micros(until))
     }
 
+    /// How many origins a server hint (`Retry-After`, an exhausted `RateLimit`)
+    /// holds back now: those for which [`Fleet::throttled_until`] is `Some`,
+    /// whichever URL named them (a submit URL, or a status URL from a server's
+    /// answer).
+    pub fn throttled_origins(&self) -> usize {
+        self.origins.throttled(self.now)
+    }
+
     /// Origins the fleet keeps state for: those its running jobs count against,
     /// those paused with [`Fleet::pause_origin`], and those a throttle hold
     /// still holds back. Any other origin leaves the fleet's table once its last
@@ -1509,6 +1517,38 @@ mod tests {
         let reused = fleet.add(spec(&profile, 0), config(), now).unwrap();
         assert!(reused.job().slot < fleet.slots.len());
         assert_eq!(fleet.slots.chunks.len(), 3);
+    }
+
+    #[test]
+    fn the_throttled_count_is_the_origins_held_now() {
+        let mut fleet: Fleet = Fleet::new(FleetConfig::default());
+        for host in ["a.test", "b.test", "c.test"] {
+            let url = format!("https://{host}/jobs/1").parse().unwrap();
+            fleet
+                .add(JobSpec::poll_shared(url), config(), Instant::ZERO)
+                .unwrap();
+        }
+        assert_eq!(fleet.throttled_origins(), 0);
+        let now = Instant::from_micros(1_000);
+        while let Some(output) = fleet.poll_output() {
+            if let FleetOutput::Transmit { job, transmit } = output {
+                let response = if transmit.url.host_str() == Some("c.test") {
+                    http::Response::new(Bytes::from_static(RUNNING.as_bytes()))
+                } else {
+                    http::Response::builder()
+                        .status(429)
+                        .header("retry-after", "60")
+                        .body(Bytes::new())
+                        .unwrap()
+                };
+                fleet
+                    .handle_response(job, transmit.id, response, now)
+                    .unwrap();
+            }
+        }
+        assert_eq!(fleet.throttled_origins(), 2);
+        fleet.handle_timeout(now + Duration::from_secs(60));
+        assert_eq!(fleet.throttled_origins(), 0);
     }
 
     #[test]

@@ -82,6 +82,14 @@ impl Origins {
         u32::try_from(self.table.len()).unwrap_or(u32::MAX)
     }
 
+    /// Origins a throttle hold keeps back past `now`.
+    pub(super) fn throttled(&self, now: u64) -> usize {
+        self.table
+            .iter()
+            .filter(|o| o.live && o.throttled_until > now)
+            .count()
+    }
+
     /// The number of the origin called `name`, if it is in the table.
     pub(super) fn find(&self, name: &str) -> Option<u32> {
         self.index.get(name).copied()
@@ -216,6 +224,23 @@ mod tests {
         origins[a].in_flight = 1;
         origins.retire_if_idle(a, 0);
         assert_eq!(origins.len(), 1, "a request in flight");
+    }
+
+    #[test]
+    fn only_origins_held_past_now_count_as_throttled() {
+        let mut origins = Origins::default();
+        let a = origins.intern("https://a:443".to_owned());
+        let b = origins.intern("https://b:443".to_owned());
+        origins.intern("https://c:443".to_owned());
+        origins[a].throttled_until = 10;
+        origins[b].throttled_until = 20;
+        assert_eq!(origins.throttled(0), 2);
+        assert_eq!(origins.throttled(10), 1, "a's hold ends at 10");
+        // b leaves the table once its hold is over; its blank entry never counts.
+        origins[b].throttled_until = 0;
+        origins.retire_if_idle(b, 0);
+        assert_eq!(origins.throttled(0), 1);
+        assert_eq!(origins.throttled(20), 0);
     }
 
     #[test]
