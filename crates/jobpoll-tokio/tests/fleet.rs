@@ -512,3 +512,88 @@ async fn events_taken_later_start_then() {
     assert!(job.is_finished());
     assert!(job.await.unwrap().is_success());
 }
+
+/// A loopback server for Azure-style status URLs: `GET /ops/{n}` has succeeded,
+/// except that with `throttle_first`, the first poll is refused with a 429 and
+/// `Retry-After: 1`.
+async fn operations_server(throttle_first: bool) -> TestServer {
+    let refused = std::sync::atomic::AtomicBool::new(!throttle_first);
+    TestServer::start(move |_| {
+        if !refused.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Response::new(429, "slow down")
+                .header("retry-after", "1")
+                .reply();
+        }
+        Response::json(200, serde_json::json!({"status": "Succeeded"})).reply()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn jobs_on_many_origins_leave_no_origin_behind_and_the_throttled_count_follows_them() {
+    // 48 origins (loopback ports): 24 polled where the caller says, 24 named by
+    // the front server's `Azure-AsyncOperation` answers; the first of those holds
+    // back its first poll.
+    let direct = futures_util::future::join_all((0..24).map(|_| operations_server(false))).await;
+    let mut named = vec![operations_server(true).await];
+    named.extend(futures_util::future::join_all((1..24).map(|_| operations_server(false))).await);
+    let named_urls: Vec<String> = named.iter().map(|s| s.url("/ops/")).collect();
+    let front = TestServer::start(move |request| {
+        let n: usize = request.target.rsplit('?').next().unwrap().parse().unwrap();
+        Response::new(202, "")
+            .header("azure-asyncoperation", &format!("{}{n}", named_urls[n]))
+            .reply()
+    })
+    .await;
+    let profile = Arc::new(Profile::azure_operation());
+    let specs = direct
+        .iter()
+        .enumerate()
+        .map(|(n, server)| JobSpec {
+            profile: Arc::clone(&profile),
+            start: Start::Poll {
+                status_url: server.url(&format!("/ops/{n}")).parse().unwrap(),
+                job_id: None,
+            },
+            headers: Vec::new(),
+        })
+        .chain((0..named.len()).map(|n| JobSpec {
+            profile: Arc::clone(&profile),
+            start: Start::Submit {
+                method: http::Method::POST,
+                url: front.url(&format!("/ops?{n}")).parse().unwrap(),
+                body: None,
+            },
+            headers: Vec::new(),
+        }))
+        .collect::<Vec<_>>();
+    let jobs = specs.len();
+    let fleet = fleet(64, 4);
+    let added = fleet.add_many(specs, quick()).await.unwrap();
+    // The held origin is one only a server's answer named.
+    let mut held = fleet.metrics().await.unwrap();
+    let until = Instant::now() + Duration::from_secs(2);
+    while held.throttled_origins == 0 && Instant::now() < until {
+        tokio::time::sleep(5 * MS).await;
+        held = fleet.metrics().await.unwrap();
+    }
+    assert_eq!(held.throttled_origins, 1, "{held:?}");
+    for job in added {
+        assert!(job.unwrap().await.unwrap().is_success());
+    }
+    fleet.idle().await.unwrap();
+    let done = fleet.metrics().await.unwrap();
+    assert_eq!(done.totals.outcomes["succeeded"], jobs as u64);
+    assert_eq!(done.totals.errors["http_429"], 1);
+    assert_eq!(
+        (
+            done.running,
+            done.waiting,
+            done.in_flight,
+            done.throttled_origins,
+            done.origins
+        ),
+        (0, 0, 0, 0, 0),
+        "{done:?}"
+    );
+}
