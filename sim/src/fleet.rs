@@ -152,6 +152,8 @@ pub struct FleetWorld {
     origins: Vec<SimOrigin>,
     calm: FaultPlan,
     /// One profile per shape (in [`Shape::ALL`] order), shared by all its jobs.
+    ///
+    /// [`Shape::ALL`]: jobpoll_server::plan::Shape::ALL
     profiles: Vec<Arc<Profile>>,
     planned: Vec<Planned>,
     /// The spec and server id each planned subscription used, once started.
