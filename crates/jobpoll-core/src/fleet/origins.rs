@@ -14,6 +14,12 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
+use bytes::Bytes;
+use core::time::Duration;
+use url::Url;
+
+use crate::hints::{read_hints, read_rate_limit};
+
 use super::JobKey;
 
 /// Room a table that has emptied may keep (origins, and names in the index).
@@ -174,6 +180,30 @@ impl std::ops::IndexMut<u32> for Origins {
     fn index_mut(&mut self, id: u32) -> &mut Origin {
         &mut self.table[id as usize]
     }
+}
+
+/// The wait an answer asks of its whole origin, capped at `cap` (the receiving
+/// job's `max_hint`): a rate limit, not one job's pace. That is the wait of a 429
+/// or 503 (`Retry-After`, `retry-after-ms`, `RateLimit`), or on any other answer
+/// the wait of an exhausted `RateLimit` budget alone. A `Retry-After` on a 2xx
+/// (Azure's and Google's "poll this again in 1 s") is about that one job.
+pub(super) fn origin_wait(response: &http::Response<Bytes>, cap: Duration) -> Option<Duration> {
+    let hints = if matches!(response.status().as_u16(), 429 | 503) {
+        read_hints(response.headers(), cap)
+    } else {
+        read_rate_limit(response.headers(), cap)
+    };
+    hints.wait.map(|hint| hint.delay)
+}
+
+/// `scheme://host:port` of a URL (the port always written).
+pub(super) fn origin_name(url: &Url) -> String {
+    format!(
+        "{}://{}:{}",
+        url.scheme(),
+        url.host_str().unwrap_or(""),
+        url.port_or_known_default().unwrap_or(0)
+    )
 }
 
 #[cfg(test)]
