@@ -72,7 +72,7 @@ fn check(case: Case) {
             }
             Output::Finished(_) => *finished += 1,
             Output::Event(_) => {}
-            Output::Timeout(_) | Output::Done => break,
+            Output::WakeAt(_) | Output::Done => break,
         }
     };
     drain(&mut job, &mut in_flight, &mut finished);
@@ -103,7 +103,7 @@ fn check(case: Case) {
                 let Some(id) = in_flight.take() else { continue };
                 let error = match kind % 3 {
                     0 => TransportError::Connect("refused".into()),
-                    1 => TransportError::Timeout,
+                    1 => TransportError::NoResponseInTime,
                     _ => TransportError::Reset("reset".into()),
                 };
                 Input::TransportError {

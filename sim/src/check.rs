@@ -52,7 +52,7 @@ struct Watch {
     in_flight: bool,
     finished: bool,
     deadline_at: Option<Instant>,
-    request_timeout: Duration,
+    request_time_limit: Duration,
     min_interval: Duration,
     max_hint: Duration,
     /// When the server last produced a 2xx status answer.
@@ -72,7 +72,7 @@ impl Checker {
     pub(crate) fn on_start(&mut self, index: usize, config: &Config, started: Instant) {
         let watch = Watch {
             deadline_at: config.deadline.map(|d| started + d),
-            request_timeout: config.request_timeout,
+            request_time_limit: config.request_time_limit,
             min_interval: config.min_interval,
             max_hint: config.max_hint,
             ..Watch::default()
@@ -138,19 +138,19 @@ impl Checker {
             Output::Abort(_) => watch.in_flight = false,
             Output::Finished(outcome) => {
                 if let Some(deadline) = watch.deadline_at
-                    && now > deadline + watch.request_timeout
+                    && now > deadline + watch.request_time_limit
                 {
                     return fail(
                         "the deadline holds",
                         format!(
-                            "outcome {} at {now}, later than deadline {deadline} + one request timeout",
+                            "outcome {} at {now}, later than deadline {deadline} + one request time limit",
                             outcome.kind()
                         ),
                     );
                 }
                 watch.finished = true;
             }
-            Output::Event(_) | Output::Timeout(_) | Output::Done => {}
+            Output::Event(_) | Output::WakeAt(_) | Output::Done => {}
         }
         Ok(())
     }

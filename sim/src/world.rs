@@ -454,7 +454,7 @@ impl World {
     fn drain(&mut self, index: usize) -> Result<(), Violation> {
         loop {
             let output = self.jobs[index].job.poll_output();
-            if !matches!(output, Output::Timeout(_) | Output::Done) {
+            if !matches!(output, Output::WakeAt(_) | Output::Done) {
                 self.note(index, || describe_output(&output));
             }
             self.checker.on_output(index, &output, self.now)?;
@@ -488,7 +488,7 @@ impl World {
                         &self.server,
                     )?;
                 }
-                Output::Timeout(at) => {
+                Output::WakeAt(at) => {
                     let job = &mut self.jobs[index];
                     job.wake_token += 1;
                     let token = job.wake_token;
@@ -711,7 +711,7 @@ pub(crate) fn describe_output(output: &Output) -> String {
         Output::Abort(id) => format!("abort {id}"),
         Output::Event(event) => format!("event {event}"),
         Output::Finished(outcome) => format!("finished {}: {outcome}", outcome.kind()),
-        Output::Timeout(at) => format!("wait until {at}"),
+        Output::WakeAt(at) => format!("wait until {at}"),
         Output::Done => "done".to_owned(),
     }
 }

@@ -130,7 +130,7 @@ fn status(id: u64, origin: &str, job: &str) -> Transmit {
         url: format!("{origin}/api/v1/jobs/{job}").parse().unwrap(),
         headers: Vec::new(),
         body: None,
-        timeout: Duration::from_secs(30),
+        time_limit: Duration::from_secs(30),
     }
 }
 

@@ -44,7 +44,7 @@ async fn a_real_driver_trace_replays_in_the_simulator() {
         poll: Schedule::fixed(Duration::from_millis(150)),
         retry: Schedule::fixed(Duration::from_millis(150)),
         deadline: Some(Duration::from_secs(20)),
-        request_timeout: Duration::from_secs(2),
+        request_time_limit: Duration::from_secs(2),
         ..Config::standard()
     };
     let trace =

@@ -118,7 +118,7 @@ fn config() -> Config {
             jitter: Jitter::Equal,
         },
         deadline: Some(secs(60.0)),
-        request_timeout: secs(5.0),
+        request_time_limit: secs(5.0),
         ..Config::standard()
     }
 }

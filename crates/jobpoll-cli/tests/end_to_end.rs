@@ -13,7 +13,7 @@ fn quick() -> Config {
         poll: Schedule::fixed(Duration::from_millis(100)),
         retry: Schedule::fixed(Duration::from_millis(100)),
         deadline: Some(Duration::from_secs(20)),
-        request_timeout: Duration::from_secs(2),
+        request_time_limit: Duration::from_secs(2),
         ..Config::standard()
     }
 }

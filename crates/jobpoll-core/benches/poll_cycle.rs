@@ -18,7 +18,7 @@ fn cycle(job: &mut Job, now: Instant, body: &Bytes) -> Instant {
     let mut now = now;
     loop {
         match job.poll_output() {
-            Output::Timeout(at) => {
+            Output::WakeAt(at) => {
                 now = at;
                 job.handle_input(Input::Tick { now }).expect("tick");
             }
@@ -32,7 +32,7 @@ fn cycle(job: &mut Job, now: Instant, body: &Bytes) -> Instant {
                 .expect("answer");
                 loop {
                     match job.poll_output() {
-                        Output::Timeout(_) => return now,
+                        Output::WakeAt(_) => return now,
                         Output::Event(event) => {
                             black_box(event);
                         }

@@ -65,7 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 serde_json::to_string(&event)?
             ),
             Output::Abort(_) => {}
-            Output::Timeout(at) => {
+            Output::WakeAt(at) => {
                 now = at;
                 job.handle_input(Input::Tick { now })?;
             }

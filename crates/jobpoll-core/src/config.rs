@@ -31,7 +31,7 @@ pub struct Config {
     /// When the first status poll goes out.
     pub first_poll: FirstPoll,
     /// Give up waiting this long after the start. The wait is never overshot by
-    /// more than one request timeout.
+    /// more than one request time limit.
     #[serde(with = "serde_micros::option")]
     pub deadline: Option<Duration>,
     /// Give up after this many status polls.
@@ -45,8 +45,8 @@ pub struct Config {
     #[serde(with = "serde_micros")]
     pub min_interval: Duration,
     /// Time allowed for one request, from send to complete body.
-    #[serde(with = "serde_micros")]
-    pub request_timeout: Duration,
+    #[serde(with = "serde_micros", alias = "request_timeout")]
+    pub request_time_limit: Duration,
     /// How long a 404 means "not visible yet" before it means "not found".
     #[serde(with = "serde_micros")]
     pub not_found_grace: Duration,
@@ -153,7 +153,7 @@ impl Config {
             max_consecutive_errors: None,
             max_unreadable: 3,
             min_interval: Duration::ZERO,
-            request_timeout: 30 * SECOND,
+            request_time_limit: 30 * SECOND,
             not_found_grace: 30 * SECOND,
             max_hint: 3600 * SECOND,
             max_body_bytes: 8 << 20,
@@ -176,7 +176,7 @@ impl Config {
             poll: curve.clone(),
             retry: curve,
             deadline: Some(5 * 60 * SECOND),
-            request_timeout: 10 * SECOND,
+            request_time_limit: 10 * SECOND,
             ..Config::standard()
         }
     }
@@ -197,7 +197,7 @@ impl Config {
                 max: 30 * SECOND,
                 jitter: Jitter::Equal,
             },
-            request_timeout: 15 * SECOND,
+            request_time_limit: 15 * SECOND,
             ..Config::standard()
         }
     }
@@ -231,7 +231,7 @@ impl Config {
             },
             deadline: Some(7 * 60 * SECOND),
             max_consecutive_errors: Some(20),
-            request_timeout: 15 * SECOND,
+            request_time_limit: 15 * SECOND,
             ..Config::standard()
         }
     }
@@ -249,7 +249,7 @@ impl Config {
                 jitter: Jitter::None,
             },
             deadline: Some(deadline),
-            request_timeout: 30 * SECOND,
+            request_time_limit: 30 * SECOND,
             ..Config::standard()
         }
     }
@@ -273,7 +273,7 @@ impl Config {
             },
             deadline: Some(120 * SECOND),
             max_consecutive_errors: Some(5),
-            request_timeout: 10 * SECOND,
+            request_time_limit: 10 * SECOND,
             ..Config::standard()
         }
     }
@@ -327,9 +327,9 @@ impl Config {
                 which: "retry",
                 source,
             })?;
-        if self.request_timeout.is_zero() {
+        if self.request_time_limit.is_zero() {
             return Err(ConfigError::Limit(
-                "request_timeout must be more than zero".into(),
+                "request_time_limit must be more than zero".into(),
             ));
         }
         if self.deadline.is_some_and(|d| d.is_zero()) {
@@ -361,7 +361,7 @@ impl Config {
     pub(crate) fn normalized(mut self) -> Config {
         for d in [
             &mut self.min_interval,
-            &mut self.request_timeout,
+            &mut self.request_time_limit,
             &mut self.not_found_grace,
             &mut self.max_hint,
         ] {
@@ -415,13 +415,13 @@ mod tests {
     #[test]
     fn invalid_limits_are_refused_with_a_reason() {
         let mut config = Config::standard();
-        config.request_timeout = Duration::ZERO;
+        config.request_time_limit = Duration::ZERO;
         assert!(
             config
                 .validate()
                 .unwrap_err()
                 .to_string()
-                .contains("request_timeout")
+                .contains("request_time_limit")
         );
         let config = Config {
             max_attempts: Some(0),

@@ -133,7 +133,7 @@ pub enum Outcome {
     /// We stopped waiting. The job may still be running on the server.
     TimedOut {
         /// Which limit was reached.
-        reason: TimeoutReason,
+        reason: WaitLimit,
         /// Counts and times.
         stats: Stats,
     },
@@ -186,7 +186,7 @@ pub enum CancelledBy {
 /// Which limit ended the wait.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "limit", rename_all = "snake_case")]
-pub enum TimeoutReason {
+pub enum WaitLimit {
     /// The total deadline passed.
     Deadline {
         /// The configured deadline.
@@ -267,9 +267,10 @@ pub enum TransportError {
     /// The connection could not be made; the request was certainly not sent.
     #[error("could not connect: {0}")]
     Connect(String),
-    /// No complete response within the request timeout.
-    #[error("no response within the request timeout")]
-    Timeout,
+    /// No complete response within the request's time limit.
+    #[error("no response within the request time limit")]
+    #[serde(alias = "timeout")]
+    NoResponseInTime,
     /// The connection broke after the request was sent.
     #[error("the connection broke: {0}")]
     Reset(String),
@@ -348,12 +349,12 @@ impl fmt::Display for Progress {
 }
 
 impl PollError {
-    /// A short stable name for the kind of failure (`connect`, `timeout`,
+    /// A short stable name for the kind of failure (`connect`, `no_response`,
     /// `http_429`, `http_5xx`, `unreadable`, ...), for metrics.
     pub fn kind(&self) -> &'static str {
         match self {
             PollError::Transport(TransportError::Connect(_)) => "connect",
-            PollError::Transport(TransportError::Timeout) => "timeout",
+            PollError::Transport(TransportError::NoResponseInTime) => "no_response",
             PollError::Transport(TransportError::Reset(_)) => "reset",
             PollError::Transport(TransportError::BodyTooLarge(_))
             | PollError::BodyTooLarge { .. } => "body_too_large",
@@ -457,13 +458,13 @@ impl fmt::Display for Outcome {
             }
             Outcome::TimedOut { reason, .. } => {
                 let limit = match reason {
-                    TimeoutReason::Deadline { deadline } => {
+                    WaitLimit::Deadline { deadline } => {
                         format!("the deadline of {} passed", format_duration(*deadline))
                     }
-                    TimeoutReason::MaxAttempts { max_attempts } => {
+                    WaitLimit::MaxAttempts { max_attempts } => {
                         format!("all {max_attempts} attempts were used")
                     }
-                    TimeoutReason::HintPastDeadline { hint, remaining } => format!(
+                    WaitLimit::HintPastDeadline { hint, remaining } => format!(
                         "the server asked to wait {} but only {} was left before the deadline",
                         format_duration(hint.capped_from.unwrap_or(hint.delay)),
                         format_duration(*remaining)

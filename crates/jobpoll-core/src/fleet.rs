@@ -1,7 +1,7 @@
 //! Many jobs behind one scheduler.
 //!
 //! A [`Fleet`] drives any number of [`Job`]s with one timer queue: the driver keeps
-//! one timer (for [`Fleet::poll_timeout`]), never one per job. On top of what each job
+//! one timer (for [`Fleet::next_wake`]), never one per job. On top of what each job
 //! does on its own, the fleet
 //!
 //! - **shares polls**: a second subscriber to the same job (an equal profile, status
@@ -58,7 +58,7 @@
 //!             }
 //!         }
 //!     }
-//!     if let Some(at) = fleet.poll_timeout() {
+//!     if let Some(at) = fleet.next_wake() {
 //!         now = at; // a real driver sleeps until `at` (or an answer comes)
 //!         fleet.handle_timeout(now);
 //!     }
@@ -111,7 +111,7 @@ pub struct Fleet<P = Arc<Profile>> {
     /// Timers of jobs without a request in flight: (instant µs, slot, generation).
     /// Entries whose job moved its timer or ended are skipped when they come up.
     timers: Timers,
-    /// Timeouts of the requests in flight, same form. Removed when the answer comes,
+    /// Time limits of the requests in flight, same form. Removed when the answer comes,
     /// so that answered requests leave nothing behind in `timers` (a million idle
     /// jobs keep one timer entry each); at most `max_in_flight` long.
     flights: Flights,
@@ -337,7 +337,7 @@ impl<P: Interpret> Fleet<P> {
 
     /// When the fleet next needs [`Fleet::handle_timeout`]; `None` when no job waits
     /// on time.
-    pub fn poll_timeout(&mut self) -> Option<Instant> {
+    pub fn next_wake(&mut self) -> Option<Instant> {
         while let Some(timer) = self.timers.peek() {
             if self.is_live_timer(timer) {
                 break;
@@ -740,7 +740,7 @@ impl<P: Interpret> Fleet<P> {
         let mut moved_from = None;
         loop {
             let output = match entry.job.poll_output() {
-                Output::Timeout(_) | Output::Done => break,
+                Output::WakeAt(_) | Output::Done => break,
                 output => output,
             };
             match output {
@@ -816,7 +816,7 @@ impl<P: Interpret> Fleet<P> {
                         },
                     );
                 }
-                Output::Timeout(_) | Output::Done => {}
+                Output::WakeAt(_) | Output::Done => {}
             }
         }
         entry.job.reclaim_buffer(&mut self.spare);

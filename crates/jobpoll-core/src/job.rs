@@ -3,11 +3,11 @@
 //! See the crate documentation for the run loop. The contract, in short:
 //!
 //! 1. Build the job with [`Job::new`], then drain [`Job::poll_output`] until it
-//!    returns [`Output::Timeout`] (or [`Output::Done`]).
+//!    returns [`Output::WakeAt`] (or [`Output::Done`]).
 //! 2. Carry out each [`Output::Transmit`] and report what happened with exactly one
 //!    [`Input::Response`] or [`Input::TransportError`] carrying the same
 //!    [`RequestId`] — unless an [`Output::Abort`] for that id came first.
-//! 3. When the clock reaches the instant of the last [`Output::Timeout`], feed
+//! 3. When the clock reaches the instant of the last [`Output::WakeAt`], feed
 //!    [`Input::Tick`]. Feed [`Input::Cancel`] when the user cancels.
 //! 4. After every input, drain [`Job::poll_output`] again.
 //!
@@ -27,7 +27,7 @@ use url::Url;
 use crate::classify::{StatusClass, classify_status};
 use crate::config::{Config, ConfigError, FirstPoll};
 use crate::event::{
-    CancelledBy, Event, Outcome, PollError, Progress, Stats, TimeoutReason, TransportError,
+    CancelledBy, Event, Outcome, PollError, Progress, Stats, TransportError, WaitLimit,
 };
 use crate::hints::{ServerHint, read_hints};
 use crate::profile::{Interpret, JobRef, JobState, Profile, StatusReport, excerpt};
@@ -77,9 +77,9 @@ pub struct Transmit {
     /// Body, if any.
     pub body: Option<String>,
     /// Give up on the request after this long and report
-    /// [`TransportError::Timeout`]. The job also enforces it by itself.
-    #[serde(with = "serde_micros")]
-    pub timeout: Duration,
+    /// [`TransportError::NoResponseInTime`]. The job also enforces it by itself.
+    #[serde(with = "serde_micros", alias = "timeout")]
+    pub time_limit: Duration,
 }
 
 impl Transmit {
@@ -117,7 +117,7 @@ pub enum Input {
         /// Now.
         now: Instant,
     },
-    /// Time has passed (feed it when the last [`Output::Timeout`] is reached; extra
+    /// Time has passed (feed it when the last [`Output::WakeAt`] is reached; extra
     /// ticks are harmless).
     Tick {
         /// Now.
@@ -155,8 +155,10 @@ pub enum Output {
     Event(Event),
     /// The job is over. Comes exactly once, after every other output.
     Finished(Outcome),
-    /// Nothing more to do until this instant, unless an input arrives first.
-    Timeout(Instant),
+    /// Nothing more to do until this instant, unless an input arrives first: feed
+    /// [`Input::Tick`] then.
+    #[serde(alias = "timeout")]
+    WakeAt(Instant),
     /// The job is finished and every output has been drained.
     Done,
 }
@@ -809,7 +811,7 @@ impl<P: Interpret> Job<P> {
     }
 
     /// Feeds one input. Call [`Job::poll_output`] until it returns
-    /// [`Output::Timeout`] or [`Output::Done`] afterwards.
+    /// [`Output::WakeAt`] or [`Output::Done`] afterwards.
     ///
     /// Never panics. An answer to a request that is not in flight is an
     /// [`InputError`] and changes nothing; anything after the outcome is ignored.
@@ -850,22 +852,22 @@ impl<P: Interpret> Job<P> {
         Ok(())
     }
 
-    /// The next output. Drain until [`Output::Timeout`] (then wait for that instant
+    /// The next output. Drain until [`Output::WakeAt`] (then wait for that instant
     /// or an input) or [`Output::Done`] (the job is over).
     #[must_use]
     pub fn poll_output(&mut self) -> Output {
         if let Some(output) = self.queue.0.as_mut().and_then(|queue| queue.pop_front()) {
             return output;
         }
-        match self.poll_timeout() {
-            Some(at) => Output::Timeout(at),
+        match self.next_wake() {
+            Some(at) => Output::WakeAt(at),
             None => Output::Done,
         }
     }
 
     /// When the job next needs an [`Input::Tick`], or `None` once it is finished.
     #[must_use]
-    pub fn poll_timeout(&self) -> Option<Instant> {
+    pub fn next_wake(&self) -> Option<Instant> {
         if self.phase == Phase::Finished {
             return None;
         }
@@ -964,7 +966,7 @@ impl<P: Interpret> Job<P> {
         if self.gated && self.wants_to_send() {
             return self.deadline().map(|deadline| self.instant(deadline));
         }
-        self.poll_timeout()
+        self.next_wake()
     }
 
     /// Lends the job an empty output buffer that already has capacity, so that a
@@ -975,7 +977,7 @@ impl<P: Interpret> Job<P> {
         }
     }
 
-    /// Whether outputs wait in the job's queue (not counting the timeout or
+    /// Whether outputs wait in the job's queue (not counting the wake-up or
     /// `Done` that [`Job::poll_output`] gives when it is empty).
     pub(crate) fn has_outputs(&self) -> bool {
         self.queue.0.as_ref().is_some_and(|queue| !queue.is_empty())
@@ -1017,7 +1019,7 @@ impl<P: Interpret> Job<P> {
     /// The job exactly as it was saved, on the same clock: the same future inputs
     /// give the same outputs. A request in flight stays in flight, to be answered by
     /// the same driver; one that cannot be answered any more ends the way any
-    /// unanswered request does, at its timeout (a submit that is not safe to repeat
+    /// unanswered request does, at its time limit (a submit that is not safe to repeat
     /// then ends the job as uncertain). After a restart, use [`Job::resume`].
     pub fn restore(snapshot: Snapshot<P>) -> Result<Job<P>, RestoreError> {
         if snapshot.format != Snapshot::<P>::FORMAT {
@@ -1096,7 +1098,7 @@ impl<P: Interpret> Job<P> {
 
     // --- the main step ----------------------------------------------------------
 
-    /// Enforces request timeouts and the deadline, and sends what is due.
+    /// Enforces request time limits and the deadline, and sends what is due.
     fn drive(&mut self, now: u64) {
         if self.phase == Phase::Finished {
             return;
@@ -1107,7 +1109,7 @@ impl<P: Interpret> Job<P> {
             }
             self.flight = None;
             self.push(Output::Abort(in_flight.id));
-            self.on_transport_error(now, in_flight.purpose, TransportError::Timeout);
+            self.on_transport_error(now, in_flight.purpose, TransportError::NoResponseInTime);
             if self.phase == Phase::Finished || self.flight.is_some() {
                 return;
             }
@@ -1125,7 +1127,7 @@ impl<P: Interpret> Job<P> {
 
     fn on_deadline(&mut self, now: u64) {
         let deadline = self.config.deadline.unwrap_or_default();
-        self.stop_at_limit(now, TimeoutReason::Deadline { deadline });
+        self.stop_at_limit(now, WaitLimit::Deadline { deadline });
     }
 
     fn send(&mut self, now: u64) {
@@ -1175,9 +1177,9 @@ impl<P: Interpret> Job<P> {
             self.attempts = self.attempts.saturating_add(1);
         }
         self.last_sent_at = now;
-        let timeout = self.config.request_timeout;
+        let time_limit = self.config.request_time_limit;
         self.flight = Some(purpose);
-        self.expires_at = now.saturating_add(micros(timeout));
+        self.expires_at = now.saturating_add(micros(time_limit));
         self.push(Output::Transmit(Transmit {
             id,
             purpose,
@@ -1185,7 +1187,7 @@ impl<P: Interpret> Job<P> {
             url,
             headers,
             body,
-            timeout,
+            time_limit,
         }));
     }
 
@@ -1543,7 +1545,7 @@ impl<P: Interpret> Job<P> {
         if let Some(max_attempts) = self.config.max_attempts
             && self.attempts >= max_attempts
         {
-            return self.stop_at_limit(now, TimeoutReason::MaxAttempts { max_attempts });
+            return self.stop_at_limit(now, WaitLimit::MaxAttempts { max_attempts });
         }
         let Some(mut next_poll_in) = self.schedule_poll(now, eta) else {
             return;
@@ -1618,7 +1620,7 @@ impl<P: Interpret> Job<P> {
             && let Some(max_attempts) = self.config.max_attempts
             && self.attempts >= max_attempts
         {
-            return self.stop_at_limit(now, TimeoutReason::MaxAttempts { max_attempts });
+            return self.stop_at_limit(now, WaitLimit::MaxAttempts { max_attempts });
         }
         let input = ScheduleInput {
             attempt: self.consecutive_errors,
@@ -1651,7 +1653,7 @@ impl<P: Interpret> Job<P> {
             self.rare.as_ref().and_then(|rare| rare.hint.as_ref()),
         ) && not_before > deadline
         {
-            let reason = TimeoutReason::HintPastDeadline {
+            let reason = WaitLimit::HintPastDeadline {
                 hint: ServerHint::clone(hint),
                 remaining: Duration::from_micros(deadline.saturating_sub(now)),
             };
@@ -1747,7 +1749,7 @@ impl<P: Interpret> Job<P> {
 
     /// A limit (deadline, attempts, a hint past the deadline) is reached. A job that
     /// already succeeded keeps its success; only the results are missing.
-    fn stop_at_limit(&mut self, now: u64, reason: TimeoutReason) {
+    fn stop_at_limit(&mut self, now: u64, reason: WaitLimit) {
         match self.phase {
             Phase::FetchingResults => {
                 let result = self.take_pending_result();
@@ -1875,18 +1877,18 @@ fn succeeded(
     }
 }
 
-fn limit_text(reason: &TimeoutReason) -> String {
+fn limit_text(reason: &WaitLimit) -> String {
     match reason {
-        TimeoutReason::Deadline { deadline } => {
+        WaitLimit::Deadline { deadline } => {
             format!(
                 "the deadline of {} passed",
                 crate::time::format_duration(*deadline)
             )
         }
-        TimeoutReason::MaxAttempts { max_attempts } => {
+        WaitLimit::MaxAttempts { max_attempts } => {
             format!("all {max_attempts} attempts were used")
         }
-        TimeoutReason::HintPastDeadline { hint, .. } => format!(
+        WaitLimit::HintPastDeadline { hint, .. } => format!(
             "the server asked to wait {}, past the deadline",
             crate::time::format_duration(hint.capped_from.unwrap_or(hint.delay))
         ),

@@ -9,7 +9,7 @@
 //! ## The run loop
 //!
 //! Feed [`Input`]s with [`Job::handle_input`], then drain [`Job::poll_output`] until it
-//! answers [`Output::Timeout`] ("wake me at T") or [`Output::Done`]:
+//! answers [`Output::WakeAt`] ("wake me at T") or [`Output::Done`]:
 //!
 //! ```
 //! use bytes::Bytes;
@@ -29,7 +29,7 @@
 //!         }
 //!         Output::Event(event) => println!("{event:?}"),
 //!         Output::Abort(_) => {} // drop the request with that id
-//!         Output::Timeout(at) => {
+//!         Output::WakeAt(at) => {
 //!             now = at; // a real driver sleeps until `at`
 //!             job.handle_input(Input::Tick { now }).unwrap();
 //!         }
@@ -42,7 +42,7 @@
 //!
 //! ## Invariants
 //!
-//! - **Time is an input.** Every input carries `now`; [`Job::poll_timeout`] is the
+//! - **Time is an input.** Every input carries `now`; [`Job::next_wake`] is the
 //!   only deadline the driver needs.
 //! - **One request at a time.** A job never has two requests in flight; every
 //!   [`Output::Transmit`] is answered by exactly one response or transport error, or
@@ -51,7 +51,7 @@
 //!   minimum interval, or the server's `Retry-After`/`RateLimit` hint allows;
 //!   jitter never shortens a hint. (The one exception is the cancel request, which
 //!   goes out at once because the user asked for it.)
-//! - **The deadline holds.** The job ends within one request timeout of its
+//! - **The deadline holds.** The job ends within one request time limit of its
 //!   deadline, and at once if the server asks to wait past it.
 //! - **One outcome.** [`Output::Finished`] comes exactly once, last.
 //! - **Bad input never panics.** A server's bytes become a typed [`PollError`] the job
@@ -85,7 +85,7 @@ pub mod trace;
 
 pub use config::{Config, FirstPoll, Operation};
 pub use event::{
-    CancelledBy, Event, Outcome, PollError, Progress, Stats, TimeoutReason, TransportError,
+    CancelledBy, Event, Outcome, PollError, Progress, Stats, TransportError, WaitLimit,
 };
 pub use job::{
     Input, InputError, Job, JobSpec, Output, Purpose, RequestId, Snapshot, SpecError, Start,

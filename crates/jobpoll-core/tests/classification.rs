@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use bytes::Bytes;
-use jobpoll_core::event::{CancelledBy, TimeoutReason};
+use jobpoll_core::event::{CancelledBy, WaitLimit};
 use jobpoll_core::profile::InterpretError;
 use jobpoll_core::{
     Config, Event, Input, InputError, Instant, Job, JobSpec, Outcome, Output, PollError, Profile,
@@ -282,7 +282,7 @@ fn not_found_for_file_tasks_never_ends_the_job_early() {
         matches!(
             run.outcome(),
             Outcome::TimedOut {
-                reason: TimeoutReason::Deadline { .. },
+                reason: WaitLimit::Deadline { .. },
                 ..
             }
         ),
@@ -419,7 +419,7 @@ fn other_client_errors_are_rejected_with_the_body_excerpt() {
 fn transport_errors_are_retried() {
     for error in [
         TransportError::Connect("connection refused".into()),
-        TransportError::Timeout,
+        TransportError::NoResponseInTime,
         TransportError::Reset("connection reset by peer".into()),
         TransportError::BodyTooLarge(1 << 20),
         TransportError::Other("dns failure".into()),
@@ -612,7 +612,7 @@ fn max_attempts_times_out() {
     let outcome = run.outcome();
     match outcome {
         Outcome::TimedOut {
-            reason: TimeoutReason::MaxAttempts { max_attempts },
+            reason: WaitLimit::MaxAttempts { max_attempts },
             stats,
         } => {
             assert_eq!(*max_attempts, 3);
@@ -752,21 +752,27 @@ fn submit_500_is_uncertain_and_not_repeated() {
 }
 
 #[test]
-fn submit_timeout_is_uncertain_and_not_repeated() {
-    // The driver reports the timeout ...
+fn submit_without_an_answer_in_time_is_uncertain_and_not_repeated() {
+    // The driver reports that no answer came in time ...
     let job = Job::new(submit_spec(), Config::fast(), Instant::ZERO).expect("valid job");
     let run = run(
         job,
         script(vec![
-            Reply::fail(TransportError::Timeout).after(10 * SECOND),
+            Reply::fail(TransportError::NoResponseInTime).after(10 * SECOND),
         ]),
         None,
     );
-    assert_submit_uncertain(&run, &PollError::Transport(TransportError::Timeout));
+    assert_submit_uncertain(
+        &run,
+        &PollError::Transport(TransportError::NoResponseInTime),
+    );
     // ... or the job enforces it by itself.
     let job = Job::new(submit_spec(), Config::fast(), Instant::ZERO).expect("valid job");
     let run = support::run(job, script(vec![Reply::Hang]), None);
-    assert_submit_uncertain(&run, &PollError::Transport(TransportError::Timeout));
+    assert_submit_uncertain(
+        &run,
+        &PollError::Transport(TransportError::NoResponseInTime),
+    );
     assert_eq!(run.aborted(), vec!["#0"]);
     assert_eq!(run.finished_at(), 10.0);
 }
@@ -792,7 +798,7 @@ fn submit_connect_error_is_retried() {
 fn submit_with_an_idempotency_key_is_retried() {
     for first in [
         Reply::status(500, "Internal Server Error"),
-        Reply::fail(TransportError::Timeout).after(10 * SECOND),
+        Reply::fail(TransportError::NoResponseInTime).after(10 * SECOND),
         Reply::Hang,
     ] {
         let spec = submit_spec().with_header("Idempotency-Key", "7f9c1b2e-video-42");
@@ -872,8 +878,8 @@ fn job_with_request_in_flight() -> (Job, RequestId) {
     };
     assert_eq!(
         job.poll_output(),
-        Output::Timeout(Instant::from_secs(10)),
-        "then the request timeout"
+        Output::WakeAt(Instant::from_secs(10)),
+        "then the request time limit"
     );
     (job, transmit.id)
 }
@@ -899,13 +905,13 @@ fn an_answer_to_an_unknown_request_is_an_input_error_and_changes_nothing() {
     assert_eq!(
         job.handle_input(Input::TransportError {
             request: stray,
-            error: TransportError::Timeout,
+            error: TransportError::NoResponseInTime,
             now
         }),
         Err(InputError::UnknownRequest(stray))
     );
     assert_eq!(job, before);
-    assert_eq!(job.poll_output(), Output::Timeout(Instant::from_secs(10)));
+    assert_eq!(job.poll_output(), Output::WakeAt(Instant::from_secs(10)));
 
     // The real answer still works, and a second answer to it is refused.
     job.handle_input(Input::Response {
@@ -914,7 +920,7 @@ fn an_answer_to_an_unknown_request_is_an_input_error_and_changes_nothing() {
         now,
     })
     .expect("the answer to the request in flight");
-    while !matches!(job.poll_output(), Output::Timeout(_)) {}
+    while !matches!(job.poll_output(), Output::WakeAt(_)) {}
     let before = job.clone();
     assert_eq!(
         job.handle_input(Input::Response {
@@ -936,7 +942,7 @@ fn an_answer_to_an_aborted_request_is_an_input_error() {
     })
     .expect("tick");
     assert_eq!(job.poll_output(), Output::Abort(id));
-    while !matches!(job.poll_output(), Output::Timeout(_)) {}
+    while !matches!(job.poll_output(), Output::WakeAt(_)) {}
     let before = job.clone();
     assert_eq!(
         job.handle_input(Input::Response {

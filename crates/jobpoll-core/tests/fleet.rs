@@ -197,7 +197,7 @@ impl World {
         loop {
             self.drain();
             let answer_at = self.pending.iter().map(|p| p.0).min();
-            let timer = self.fleet.poll_timeout();
+            let timer = self.fleet.next_wake();
             let next = match (answer_at, timer) {
                 (Some(a), Some(b)) => a.min(b),
                 (a, b) => match a.or(b) {

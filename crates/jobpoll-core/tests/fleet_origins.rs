@@ -251,7 +251,7 @@ fn run_to_end(fleet: &mut Fleet, mut now: Instant, polls: usize) -> usize {
                 _ => {}
             }
         }
-        let Some(at) = fleet.poll_timeout() else {
+        let Some(at) = fleet.next_wake() else {
             return finished;
         };
         now = now.max(at);

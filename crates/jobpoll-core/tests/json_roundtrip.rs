@@ -75,8 +75,8 @@ fn transmit(outputs: &[Output]) -> &Transmit {
 
 fn wake(outputs: &[Output]) -> Instant {
     match outputs.last() {
-        Some(Output::Timeout(at)) => *at,
-        other => panic!("expected a timeout, got {other:?}"),
+        Some(Output::WakeAt(at)) => *at,
+        other => panic!("expected a wake-up, got {other:?}"),
     }
 }
 
@@ -562,8 +562,8 @@ fn run(script: &Script) -> Result<(), TestCaseError> {
                 Output::Done => done = true,
                 _ => {}
             }
-            if let Output::Timeout(_) | Output::Done = output {
-                if let Output::Timeout(at) = output {
+            if let Output::WakeAt(_) | Output::Done = output {
+                if let Output::WakeAt(at) = output {
                     let input = next_input(&mut pending, &mut now, at);
                     for twin in &mut twins {
                         prop_assert_eq!(twin.handle_input(input.clone()), Ok(()));

@@ -62,7 +62,7 @@ fn a_job_started_late_on_the_clock_polls_on_its_schedule() {
         assert!(!job.is_finished(), "at {start:?}: {outputs:?}");
         assert_eq!(
             outputs.last(),
-            Some(&Output::Timeout(start + Duration::from_secs(2))),
+            Some(&Output::WakeAt(start + Duration::from_secs(2))),
             "at {start:?}"
         );
     }
@@ -74,7 +74,7 @@ fn a_wake_up_past_the_end_of_the_clock_is_never() {
     let mut job = Job::new(spec(), Config::fast(), start).expect("valid");
     first_poll_answered_running(&mut job, start);
     // The next poll is due 2 s after the start, past the end of the clock.
-    assert_eq!(drain(&mut job).last(), Some(&Output::Timeout(Instant::MAX)));
+    assert_eq!(drain(&mut job).last(), Some(&Output::WakeAt(Instant::MAX)));
     assert!(!job.is_finished());
 }
 
@@ -106,7 +106,7 @@ fn a_job_resumed_on_a_much_younger_clock_keeps_its_times() {
     };
     assert_eq!(
         outputs.last(),
-        Some(&Output::Timeout(now + Duration::from_secs(10)))
+        Some(&Output::WakeAt(now + Duration::from_secs(10)))
     );
     job.handle_input(Input::Response {
         request: poll.id,
@@ -117,7 +117,7 @@ fn a_job_resumed_on_a_much_younger_clock_keeps_its_times() {
     // 2 s, then 3 s: the third delay of the poll schedule.
     assert_eq!(
         drain(&mut job).last(),
-        Some(&Output::Timeout(now + Duration::from_secs(3)))
+        Some(&Output::WakeAt(now + Duration::from_secs(3)))
     );
 }
 
@@ -255,7 +255,7 @@ fn reference(
             Output::Abort(_) => pending = None,
             Output::Event(_) | Output::Finished(_) => {}
             Output::Done => return steps,
-            Output::Timeout(at) => {
+            Output::WakeAt(at) => {
                 if inputs == 60 || at == Instant::MAX {
                     return steps;
                 }
@@ -312,8 +312,8 @@ fn replay_shifted(config: &Config, steps: &[Step], start: u64) -> Result<(), Tes
         match step {
             Step::Output(expected) => {
                 let expected = match expected {
-                    Output::Timeout(at) => {
-                        Output::Timeout(shifted(*at, start).unwrap_or(Instant::MAX))
+                    Output::WakeAt(at) => {
+                        Output::WakeAt(shifted(*at, start).unwrap_or(Instant::MAX))
                     }
                     other => other.clone(),
                 };

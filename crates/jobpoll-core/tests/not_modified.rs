@@ -109,7 +109,7 @@ fn the_report_behind_an_etag_survives_a_snapshot() {
         now: Instant::ZERO,
     })
     .expect("answer");
-    while !matches!(job.poll_output(), Output::Timeout(_)) {}
+    while !matches!(job.poll_output(), Output::WakeAt(_)) {}
     let json = serde_json::to_string(&job.snapshot()).expect("serializes");
     assert!(json.contains("\"etag_report\""), "{json}");
     let snapshot: Snapshot = serde_json::from_str(&json).expect("reads back");

@@ -21,7 +21,7 @@ use jobpoll_core::schedule::{Adaptive, Stage, Step};
 use jobpoll_core::trace::{self, RecordingJob, Redactor};
 use jobpoll_core::{
     Config, FirstPoll, Input, InputError, Instant, Jitter, Job, JobSpec, Outcome, Output, Profile,
-    Purpose, RequestId, Schedule, Snapshot, TimeoutReason, TransportError,
+    Purpose, RequestId, Schedule, Snapshot, TransportError, WaitLimit,
 };
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -113,7 +113,7 @@ enum Reply {
 #[derive(Clone, Debug)]
 struct Action {
     reply: Reply,
-    /// Latency in thousandths of the request timeout (0..=1500).
+    /// Latency in thousandths of the request time limit (0..=1500).
     latency_permille: u64,
 }
 
@@ -272,7 +272,7 @@ fn config() -> impl Strategy<Value = Config> {
                 max_consecutive_errors,
                 max_unreadable,
                 min_interval,
-                request_timeout,
+                request_time_limit,
                 not_found_grace,
                 max_hint,
             ),
@@ -290,7 +290,7 @@ fn config() -> impl Strategy<Value = Config> {
             max_consecutive_errors,
             max_unreadable,
             min_interval,
-            request_timeout,
+            request_time_limit,
             not_found_grace,
             max_hint,
             max_body_bytes,
@@ -386,7 +386,7 @@ fn error_body() -> impl Strategy<Value = Body> {
 fn transport_error() -> impl Strategy<Value = TransportError> {
     prop_oneof![
         Just(TransportError::Connect("connection refused".to_owned())),
-        Just(TransportError::Timeout),
+        Just(TransportError::NoResponseInTime),
         Just(TransportError::Reset("connection reset by peer".to_owned())),
         Just(TransportError::BodyTooLarge(1 << 20)),
         Just(TransportError::Other("tls handshake failed".to_owned())),
@@ -714,7 +714,7 @@ enum AnswerKind {
 }
 
 fn answer(script: &Script, action: &Action, purpose: Purpose) -> Option<Answer> {
-    let timeout = script.config.request_timeout.as_micros() as u64;
+    let timeout = script.config.request_time_limit.as_micros() as u64;
     let after = Duration::from_micros(timeout * action.latency_permille / 1000);
     let (status, body, hints, etag) = match &action.reply {
         Reply::Hang => return None,
@@ -830,7 +830,7 @@ fn micros(d: Duration) -> u64 {
 struct Model {
     start: Instant,
     deadline: Option<Instant>,
-    request_timeout: Duration,
+    request_time_limit: Duration,
     min_interval: Duration,
     max_hint: u64,
     max_attempts: Option<u32>,
@@ -873,7 +873,7 @@ impl Model {
         Model {
             start: script.start_at,
             deadline: c.deadline.map(|d| script.start_at + whole(d)),
-            request_timeout: whole(c.request_timeout),
+            request_time_limit: whole(c.request_time_limit),
             min_interval: whole(c.min_interval),
             max_hint: micros(c.max_hint),
             max_attempts: c.max_attempts,
@@ -894,7 +894,7 @@ impl Model {
 }
 
 /// Every invariant, checked after each step: the input fed at `now` (if any) and
-/// the outputs drained after it, up to and including `Timeout` or `Done`.
+/// the outputs drained after it, up to and including `WakeAt` or `Done`.
 fn check_invariants(
     model: &mut Model,
     now: Instant,
@@ -933,7 +933,7 @@ fn check_invariants(
     for (index, output) in outputs.iter().enumerate() {
         if index < last {
             prop_assert!(
-                !matches!(output, Output::Timeout(_) | Output::Done),
+                !matches!(output, Output::WakeAt(_) | Output::Done),
                 "{:?} before the end of the drain",
                 output
             );
@@ -1007,7 +1007,7 @@ fn check_invariants(
                         transmit.purpose
                     );
                 }
-                prop_assert_eq!(transmit.timeout, model.request_timeout);
+                prop_assert_eq!(transmit.time_limit, model.request_time_limit);
                 prop_assert!(matches!(transmit.url.scheme(), "http" | "https"));
                 prop_assert!(transmit.to_http_request().is_ok(), "not a valid request");
                 model.requests += 1;
@@ -1061,11 +1061,11 @@ fn check_invariants(
                 );
                 if let Some(deadline) = model.deadline {
                     prop_assert!(
-                        now <= deadline + model.request_timeout,
-                        "outcome at {:?}, deadline {:?} + request timeout {:?}",
+                        now <= deadline + model.request_time_limit,
+                        "outcome at {:?}, deadline {:?} + request time limit {:?}",
                         now - model.start,
                         deadline - model.start,
-                        model.request_timeout
+                        model.request_time_limit
                     );
                 }
                 let stats = outcome.stats();
@@ -1073,7 +1073,7 @@ fn check_invariants(
                 prop_assert_eq!(stats.requests, model.requests);
                 prop_assert_eq!(stats.elapsed, now - model.start);
                 if let Outcome::TimedOut {
-                    reason: TimeoutReason::MaxAttempts { max_attempts },
+                    reason: WaitLimit::MaxAttempts { max_attempts },
                     ..
                 } = outcome
                 {
@@ -1104,7 +1104,7 @@ fn check_invariants(
                 }
                 model.finished = Some((now, outcome.clone()));
             }
-            Output::Timeout(at) => {
+            Output::WakeAt(at) => {
                 prop_assert!(
                     *at > now,
                     "wake-up at {:?} is not after now {:?}",
@@ -1112,9 +1112,9 @@ fn check_invariants(
                     now - model.start
                 );
                 if let Some((_, _, sent)) = model.in_flight {
-                    prop_assert!(*at <= sent + model.request_timeout);
+                    prop_assert!(*at <= sent + model.request_time_limit);
                 }
-                prop_assert_eq!(job.poll_timeout(), Some(*at));
+                prop_assert_eq!(job.next_wake(), Some(*at));
             }
             Output::Done => {
                 prop_assert!(model.finished.is_some(), "Done without an outcome");
@@ -1123,8 +1123,8 @@ fn check_invariants(
         }
     }
     prop_assert!(
-        matches!(outputs[last], Output::Timeout(_) | Output::Done),
-        "the drain did not end with Timeout or Done"
+        matches!(outputs[last], Output::WakeAt(_) | Output::Done),
+        "the drain did not end with WakeAt or Done"
     );
     prop_assert_eq!(job.is_finished(), model.finished.is_some());
     Ok(())
@@ -1255,7 +1255,7 @@ fn run_script(script: &Script, checks: Checks) -> Result<Finish, TestCaseError> 
                 }
                 _ => {}
             }
-            let end = matches!(output, Output::Timeout(_) | Output::Done);
+            let end = matches!(output, Output::WakeAt(_) | Output::Done);
             outputs.push(output);
             if end {
                 break;
@@ -1264,7 +1264,7 @@ fn run_script(script: &Script, checks: Checks) -> Result<Finish, TestCaseError> 
         }
         check_invariants(&mut model, now, &fed, &outputs, job.job())?;
         let wake_at = match outputs.last() {
-            Some(Output::Timeout(at)) => *at,
+            Some(Output::WakeAt(at)) => *at,
             _ => break,
         };
 
@@ -1360,7 +1360,7 @@ fn run_script(script: &Script, checks: Checks) -> Result<Finish, TestCaseError> 
         },
         Input::TransportError {
             request: RequestId(last_id.0 + 1),
-            error: TransportError::Timeout,
+            error: TransportError::NoResponseInTime,
             now: now + Duration::from_secs(4),
         },
     ];
@@ -1378,7 +1378,7 @@ fn run_script(script: &Script, checks: Checks) -> Result<Finish, TestCaseError> 
         }
         prop_assert_eq!(after.poll_output(), Output::Done);
         prop_assert_eq!(after.poll_output(), Output::Done);
-        prop_assert_eq!(after.poll_timeout(), None);
+        prop_assert_eq!(after.next_wake(), None);
     }
 
     // The trace replays, after a JSON-lines round trip.
@@ -1490,14 +1490,14 @@ fn check_stray(
     );
     prop_assert_eq!(&touched, &untouched, "a refused input changed the job");
     // The same future: a tick at the wake-up instant, if any, on both.
-    if let Some(at) = untouched.poll_timeout() {
+    if let Some(at) = untouched.next_wake() {
         prop_assert_eq!(touched.handle_input(Input::Tick { now: at }), Ok(()));
         prop_assert_eq!(untouched.handle_input(Input::Tick { now: at }), Ok(()));
     }
     for _ in 0..8 {
         let (a, b) = (touched.poll_output(), untouched.poll_output());
         prop_assert_eq!(&a, &b);
-        if matches!(a, Output::Timeout(_) | Output::Done) {
+        if matches!(a, Output::WakeAt(_) | Output::Done) {
             break;
         }
     }
@@ -1589,7 +1589,7 @@ fn late_cancel() -> impl Strategy<Value = Script> {
             script.start = StartKind::Poll;
             script.config.deadline = Some(deadline);
             script.config.cancel_on_server = true;
-            let timeout = micros(script.config.request_timeout);
+            let timeout = micros(script.config.request_time_limit);
             script.cancel = Some(match after {
                 Some(permille) => {
                     CancelAt::After(deadline + Duration::from_micros(timeout * permille / 1000))
@@ -1681,7 +1681,7 @@ proptest! {
     /// A user's cancel that arrives at or after the deadline (while the job waits at
     /// the deadline, or while a request sent before it may still finish) must not
     /// start a request past the deadline or end the job later than
-    /// `deadline + request_timeout`.
+    /// `deadline + request_time_limit`.
     #[test]
     fn a_cancel_at_or_after_the_deadline_keeps_the_deadline(script in late_cancel()) {
         run_script(&script, Checks::default())?;

@@ -171,20 +171,20 @@ fn a_status_poll_in_flight_is_sent_again_at_once() {
 }
 
 #[test]
-fn a_restored_post_that_is_never_answered_ends_uncertain_at_its_timeout() {
+fn a_restored_post_that_is_never_answered_ends_uncertain_at_its_time_limit() {
     let config = Config::fast();
-    let timeout = config.request_timeout;
+    let timeout = config.request_time_limit;
     let mut job = Job::new(submit_spec(), config, Instant::ZERO).expect("valid");
     let first = transmits(&drain(&mut job))[0].clone();
     // Restored on the same clock, but the driver lost the request: only the
-    // request's own timeout ends the wait, and it is never sent twice.
+    // request's own time limit ends the wait, and it is never sent twice.
     let json = serde_json::to_string(&job.snapshot()).expect("serializes");
     let mut restored: Job =
         Job::restore(serde_json::from_str(&json).expect("reads back")).expect("restores");
     let outputs = drain(&mut restored);
     assert_eq!(
         outputs,
-        [Output::Timeout(Instant::ZERO + timeout)],
+        [Output::WakeAt(Instant::ZERO + timeout)],
         "nothing new goes out"
     );
     restored
@@ -197,7 +197,7 @@ fn a_restored_post_that_is_never_answered_ends_uncertain_at_its_timeout() {
     assert_eq!(outputs.first(), Some(&Output::Abort(first.id)));
     assert!(is_uncertain_because(
         outcome(&outputs).expect("ends"),
-        &TransportError::Timeout
+        &TransportError::NoResponseInTime
     ));
 }
 
@@ -267,7 +267,7 @@ fn input_for(transmit: &Transmit, answer: &Answer, now: Instant) -> Option<Input
             request: transmit.id,
             error: match kind {
                 0 => TransportError::Connect("refused".into()),
-                1 => TransportError::Timeout,
+                1 => TransportError::NoResponseInTime,
                 _ => TransportError::Reset("reset".into()),
             },
             now,
@@ -311,7 +311,7 @@ fn run(
             }
             Output::Event(_) | Output::Finished(_) => {}
             Output::Done => return Ok(sent),
-            Output::Timeout(at) => {
+            Output::WakeAt(at) => {
                 let answer_at = pending
                     .as_ref()
                     .and_then(|(_, input)| input.as_ref())
@@ -365,7 +365,7 @@ proptest! {
                 // abort of the one the driver has (the job already gave up on it).
                 let mut peek = job.clone();
                 let waiting: Vec<Output> = std::iter::from_fn(|| Some(peek.poll_output()))
-                    .take_while(|o| !matches!(o, Output::Timeout(_) | Output::Done))
+                    .take_while(|o| !matches!(o, Output::WakeAt(_) | Output::Done))
                     .collect();
                 let queued = waiting
                     .iter()

@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use jobpoll_core::event::{CancelledBy, TimeoutReason};
+use jobpoll_core::event::{CancelledBy, WaitLimit};
 use jobpoll_core::hints::HintSource;
 use jobpoll_core::{
     Config, Event, Instant, Job, JobSpec, Outcome, PollError, Profile, Purpose, Schedule,
@@ -442,7 +442,7 @@ fn deadline_is_honest_and_exact() {
     let outcome = run.outcome();
     match outcome {
         Outcome::TimedOut {
-            reason: TimeoutReason::Deadline { deadline },
+            reason: WaitLimit::Deadline { deadline },
             stats,
         } => {
             assert_eq!(*deadline, 60 * SECOND);
@@ -475,7 +475,7 @@ fn retry_after_past_the_deadline_ends_at_once() {
     assert!(run.retries().is_empty());
     match run.outcome() {
         Outcome::TimedOut {
-            reason: TimeoutReason::HintPastDeadline { hint, remaining },
+            reason: WaitLimit::HintPastDeadline { hint, remaining },
             ..
         } => {
             assert_eq!(hint.delay, 3600 * SECOND);
@@ -516,10 +516,10 @@ fn absurd_retry_after_is_capped() {
 }
 
 #[test]
-fn hanging_request_is_aborted_at_the_request_timeout_and_retried() {
+fn hanging_request_is_aborted_at_its_time_limit_and_retried() {
     let spec = JobSpec::poll(Profile::jobs(), url("/api/v1/jobs/job_1"));
     let config = Config::fast();
-    assert_eq!(config.request_timeout, 10 * SECOND);
+    assert_eq!(config.request_time_limit, 10 * SECOND);
     let job = Job::new(spec, config, Instant::ZERO).expect("valid job");
     let run = run(
         job,
@@ -532,11 +532,11 @@ fn hanging_request_is_aborted_at_the_request_timeout_and_retried() {
         None,
     );
     assert_eq!(run.aborted(), vec!["#0"]);
-    assert_eq!(run.sent[0].1.timeout, 10 * SECOND);
+    assert_eq!(run.sent[0].1.time_limit, 10 * SECOND);
     assert_eq!(run.retries(), vec![(10.0, 2.0, 1)]);
     assert_eq!(
         run.retry_causes(),
-        vec![&PollError::Transport(TransportError::Timeout)]
+        vec![&PollError::Transport(TransportError::NoResponseInTime)]
     );
     assert_eq!(run.send_times(), vec![0.0, 12.0]);
     assert!(run.outcome().is_success(), "{}", run.outcome());

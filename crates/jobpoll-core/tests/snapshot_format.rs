@@ -39,7 +39,7 @@ fn sent(job: &mut Job) -> Option<RequestId> {
     loop {
         match job.poll_output() {
             Output::Transmit(transmit) => request = Some(transmit.id),
-            Output::Timeout(_) | Output::Done => return request,
+            Output::WakeAt(_) | Output::Done => return request,
             _ => {}
         }
     }
@@ -77,7 +77,7 @@ fn a_busy_job_saves_to_the_same_json() {
         request = match sent(&mut job) {
             Some(request) => request,
             None => {
-                now = job.poll_timeout().unwrap();
+                now = job.next_wake().unwrap();
                 job.handle_input(Input::Tick { now }).unwrap();
                 sent(&mut job).unwrap()
             }

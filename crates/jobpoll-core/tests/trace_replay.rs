@@ -121,7 +121,7 @@ fn drive(
             }
             Output::Event(_) => {}
             Output::Finished(done) => outcome = Some(done),
-            Output::Timeout(at) => match pending.take() {
+            Output::WakeAt(at) => match pending.take() {
                 Some((reply_at, input)) if reply_at <= at => {
                     now = reply_at;
                     job.handle_input(input)
@@ -383,7 +383,7 @@ fn a_tampered_output_is_reported_at_its_record() {
 
     // A changed wake-up instant is caught the same way.
     let mut lines = self::lines(&trace::to_json_lines(job.records()));
-    let index = find_record(&lines, |r| r["output"] == "timeout");
+    let index = find_record(&lines, |r| r["output"] == "wake_at");
     let mut record = json(&lines[index]);
     record["data"] = Value::from(record["data"].as_u64().expect("an instant") + 1);
     lines[index] = record.to_string();
@@ -449,7 +449,7 @@ fn broken_traces_give_typed_errors_and_never_panic() {
     // A start record whose job cannot be built.
     let mut lines = good.clone();
     let mut start = json(&lines[0]);
-    start["config"]["request_timeout"] = Value::from(0);
+    start["config"]["request_time_limit"] = Value::from(0);
     lines[0] = start.to_string();
     assert!(matches!(
         replay_text(&lines.join("\n")),
@@ -508,7 +508,7 @@ fn broken_traces_give_typed_errors_and_never_panic() {
 }
 
 /// A driver may deliver an answer just after the job aborted its request (a
-/// response racing the request timeout). The job refuses it, harmlessly; the
+/// response racing the request time limit). The job refuses it, harmlessly; the
 /// trace of that run must still replay.
 #[test]
 fn a_refused_late_answer_in_a_trace_still_replays() {
@@ -518,7 +518,7 @@ fn a_refused_late_answer_in_a_trace_still_replays() {
     );
     let config = Config {
         poll: Schedule::fixed(Duration::from_secs(1)),
-        request_timeout: Duration::from_secs(5),
+        request_time_limit: Duration::from_secs(5),
         ..Config::standard()
     };
     let mut job =
@@ -526,13 +526,13 @@ fn a_refused_late_answer_in_a_trace_still_replays() {
     let Output::Transmit(first) = job.poll_output() else {
         panic!("the first poll goes out at once")
     };
-    assert_eq!(job.poll_output(), Output::Timeout(Instant::from_secs(5)));
+    assert_eq!(job.poll_output(), Output::WakeAt(Instant::from_secs(5)));
     job.handle_input(Input::Tick {
         now: Instant::from_secs(5),
     })
     .expect("a tick");
     assert_eq!(job.poll_output(), Output::Abort(first.id));
-    while !matches!(job.poll_output(), Output::Timeout(_)) {}
+    while !matches!(job.poll_output(), Output::WakeAt(_)) {}
     // The response arrives just too late.
     let late = Input::Response {
         request: first.id,
@@ -543,7 +543,7 @@ fn a_refused_late_answer_in_a_trace_still_replays() {
         job.handle_input(late),
         Err(InputError::UnknownRequest(first.id))
     );
-    while !matches!(job.poll_output(), Output::Timeout(_)) {}
+    while !matches!(job.poll_output(), Output::WakeAt(_)) {}
 
     let text = trace::to_json_lines(job.records());
     // The refused input is in the trace, and replay refuses it the same way: both
@@ -611,7 +611,7 @@ fn jobs_config() -> Config {
     Config {
         poll: Schedule::fixed(Duration::from_secs(10)),
         deadline: Some(Duration::from_secs(600)),
-        request_timeout: Duration::from_secs(30),
+        request_time_limit: Duration::from_secs(30),
         ..Config::standard()
     }
 }
@@ -639,7 +639,7 @@ fn job_with_a_request_in_flight() -> (Job, Transmit) {
     let wake = drain(&mut job);
     assert_eq!(
         wake.last(),
-        Some(&Output::Timeout(Instant::from_secs(1_011)))
+        Some(&Output::WakeAt(Instant::from_secs(1_011)))
     );
     job.handle_input(Input::Tick {
         now: Instant::from_secs(1_011),
@@ -674,10 +674,10 @@ fn resume_after_a_restart_resends_the_lost_request_and_counts_the_downtime() {
     assert_eq!(again.url, lost.url);
     assert_eq!(again.method, lost.method);
     assert_ne!(again.id, lost.id);
-    // Its timeout is measured on the new clock.
+    // Its time limit is measured on the new clock.
     assert_eq!(
         outputs.last(),
-        Some(&Output::Timeout(new_start + Duration::from_secs(30)))
+        Some(&Output::WakeAt(new_start + Duration::from_secs(30)))
     );
 
     // An answer to the lost request (from a confused driver) is refused.

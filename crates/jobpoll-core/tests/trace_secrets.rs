@@ -64,7 +64,7 @@ fn drive(
                 ));
             }
             Output::Abort(_) => pending = None,
-            Output::Timeout(at) => {
+            Output::WakeAt(at) => {
                 let input = next_input(&mut pending, &mut now, at);
                 prop_assert_eq!(job.handle_input(input), Ok(()));
             }

@@ -48,7 +48,7 @@ fn drive(
             }
             Output::Event(event) => events.push(event),
             Output::Abort(_) => {}
-            Output::Timeout(at) => {
+            Output::WakeAt(at) => {
                 if let Some(cancel) = cancel_at.take_if(|cancel| *cancel <= at) {
                     now = now.max(cancel);
                     job.handle_input(Input::Cancel { now }).expect("cancel");

@@ -45,7 +45,7 @@ fn config() -> Config {
     Config {
         poll: Schedule::Fixed { interval: INTERVAL },
         retry: Schedule::Fixed { interval: INTERVAL },
-        request_timeout: Duration::from_secs(5),
+        request_time_limit: Duration::from_secs(5),
         deadline: Some(Duration::from_secs(60)),
         ..Config::fast()
     }

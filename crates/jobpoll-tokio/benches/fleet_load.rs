@@ -26,7 +26,7 @@
 //!   `tokio::sync::Semaphore` with as many permits as the fleet's `max_in_flight`
 //!   bounds the requests in flight, so the server sees the same load. Same reqwest
 //!   version, features and settings (the driver's `User-Agent`, no cookies), same
-//!   request timeout.
+//!   request time limit.
 //!
 //! Each client first warms up (2 000 jobs that are complete at their first poll:
 //! this opens the connections and grows the runtime's and the allocator's tables),
@@ -383,7 +383,7 @@ impl Side {
                     poll: every.clone(),
                     retry: every,
                     first_poll: FirstPoll::Immediately,
-                    request_timeout: REQUEST_TIMEOUT,
+                    request_time_limit: REQUEST_TIMEOUT,
                     deadline: Some(settings.interval * 10 + Duration::from_secs(60)),
                     ..Config::standard()
                 };

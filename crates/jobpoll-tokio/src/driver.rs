@@ -160,7 +160,7 @@ impl Driver {
                         self.events.push(event);
                     }
                     Output::Finished(finished) => outcome = Some(finished),
-                    Output::Timeout(at) => break Some(at),
+                    Output::WakeAt(at) => break Some(at),
                     Output::Done => break None,
                 }
             };

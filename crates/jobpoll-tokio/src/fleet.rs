@@ -291,7 +291,7 @@ impl<F: Future<Output = Answer> + Send + 'static> Runner<F> {
                     break;
                 }
             }
-            let wake_at = self.fleet.poll_timeout();
+            let wake_at = self.fleet.next_wake();
             if let Some(at) = wake_at {
                 let deadline = self.clock.deadline(at);
                 if sleep.deadline() != deadline {

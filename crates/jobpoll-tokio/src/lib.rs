@@ -108,7 +108,7 @@
 //!   clock in whole microseconds. The driver sleeps until the instant the job asks
 //!   for, unless an answer or a cancel comes first.
 //! - **Requests.** Each [`Transmit`](jobpoll_core::Transmit) becomes one reqwest
-//!   request with its method, URL, headers and body, bounded by its timeout from the
+//!   request with its method, URL, headers and body, bounded by its time limit from the
 //!   first byte sent to the last byte of the body read. An
 //!   [`Abort`](jobpoll_core::Output::Abort) drops the request.
 //! - **Bodies** are read chunk by chunk up to the configuration's `max_body_bytes`.
@@ -117,7 +117,7 @@
 //!   its status and headers, such as `Retry-After`, still count).
 //! - **Errors.** A failure to connect is [`TransportError::Connect`](jobpoll_core::TransportError::Connect) (the request
 //!   was certainly not sent, so even a `POST` may be repeated); no answer in time is
-//!   [`TransportError::Timeout`](jobpoll_core::TransportError::Timeout); a connection that broke after sending is
+//!   [`TransportError::NoResponseInTime`](jobpoll_core::TransportError::NoResponseInTime); a connection that broke after sending is
 //!   [`TransportError::Reset`](jobpoll_core::TransportError::Reset); anything else is [`TransportError::Other`](jobpoll_core::TransportError::Other). Messages
 //!   never quote the URL.
 //! - **Redirects** follow reqwest's default policy (up to 10 hops; reqwest drops

@@ -62,7 +62,7 @@ pub(crate) fn answer_input(id: RequestId, answer: Answer, now: Instant) -> Input
     }
 }
 
-/// Sends `transmit` and reads the whole answer within `transmit.timeout`.
+/// Sends `transmit` and reads the whole answer within `transmit.time_limit`.
 ///
 /// The request is built at once (the future holds the request, not the client); the
 /// future borrows nothing.
@@ -76,7 +76,7 @@ pub(crate) fn send(
     transmit: Transmit,
     max_body: usize,
 ) -> impl Future<Output = Answer> + Send + use<> {
-    let timeout = transmit.timeout;
+    let time_limit = transmit.time_limit;
     let mut request = http.request(transmit.method, transmit.url);
     for (name, value) in transmit.headers {
         request = request.header(name, value);
@@ -85,9 +85,9 @@ pub(crate) fn send(
         request = request.body(body);
     }
     async move {
-        match tokio::time::timeout(timeout, exchange(request, max_body)).await {
+        match tokio::time::timeout(time_limit, exchange(request, max_body)).await {
             Ok(result) => result,
-            Err(_elapsed) => Err(TransportError::Timeout),
+            Err(_elapsed) => Err(TransportError::NoResponseInTime),
         }
     }
 }
@@ -160,7 +160,7 @@ fn append(first: &mut Option<Bytes>, joined: &mut Option<BytesMut>, chunk: Bytes
 /// the URL (it may carry secrets in its query).
 pub(crate) fn map_error(error: reqwest::Error) -> TransportError {
     if error.is_timeout() {
-        return TransportError::Timeout;
+        return TransportError::NoResponseInTime;
     }
     let error = error.without_url();
     let message = describe(&error);

@@ -1,5 +1,5 @@
 //! The driver against a real HTTP server on loopback: every path from bytes on the
-//! wire to an outcome. Durations are tiny (50 ms polls, 500 ms request timeouts), so
+//! wire to an outcome. Durations are tiny (50 ms polls, 500 ms request time limits), so
 //! each test takes well under two seconds except the `Retry-After: 1` one.
 #![allow(missing_docs, clippy::unwrap_used)]
 
@@ -167,7 +167,7 @@ async fn a_request_that_never_answers_times_out_then_the_job_recovers() {
     })
     .await;
     let config = Config {
-        request_timeout: 200 * MS,
+        request_time_limit: 200 * MS,
         ..quick()
     };
     let started = Instant::now();
@@ -183,7 +183,10 @@ async fn a_request_that_never_answers_times_out_then_the_job_recovers() {
     }
     let outcome = handle.await.unwrap();
     assert!(outcome.is_success(), "{outcome}");
-    assert_eq!(causes, [PollError::Transport(TransportError::Timeout)]);
+    assert_eq!(
+        causes,
+        [PollError::Transport(TransportError::NoResponseInTime)]
+    );
     let elapsed = started.elapsed();
     assert!(
         elapsed >= 250 * MS && elapsed < Duration::from_secs(1),
@@ -361,7 +364,7 @@ async fn cancel_interrupts_a_request_in_flight() {
     })
     .await;
     let config = Config {
-        request_timeout: Duration::from_secs(10),
+        request_time_limit: Duration::from_secs(10),
         ..quick()
     };
     let handle = Client::new()

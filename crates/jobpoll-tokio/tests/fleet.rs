@@ -369,7 +369,7 @@ async fn stopping_a_job_drops_its_request_in_flight_and_only_that_one() {
     // No poll ever gets an answer; a request times out only after 5 s.
     let server = TestServer::start(|_| Reply::Hang).await;
     let config = Arc::new(Config {
-        request_timeout: Duration::from_secs(5),
+        request_time_limit: Duration::from_secs(5),
         ..(*quick()).clone()
     });
     let profile = Arc::new(Profile::jobs());
@@ -401,7 +401,7 @@ async fn stopping_a_job_drops_its_request_in_flight_and_only_that_one() {
     first.stop();
     let outcome = first.await.unwrap();
     assert_eq!(outcome.kind(), "cancelled", "{outcome}");
-    // Its request is dropped (the connection closes) long before its timeout;
+    // Its request is dropped (the connection closes) long before its time limit;
     // the other job's request stays.
     assert!(
         open_within(1, Duration::from_secs(1)).await,

@@ -22,7 +22,7 @@ const COOKIE_SECRET: &str = "ck-7a7a7a7a";
 
 fn quick() -> Config {
     Config {
-        request_timeout: 200 * MS,
+        request_time_limit: 200 * MS,
         max_consecutive_errors: Some(5),
         ..support::quick()
     }
@@ -125,7 +125,7 @@ async fn a_recorded_trace_replays_exactly_without_secrets() {
     }
     assert!(text.contains("[redacted]"));
     assert!(
-        text.contains("\"kind\":\"timeout\"") || text.contains("\"output\":\"abort\""),
+        text.contains("\"kind\":\"no_response_in_time\"") || text.contains("\"output\":\"abort\""),
         "{text}"
     );
     let _ = std::fs::remove_file(&path);

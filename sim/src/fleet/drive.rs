@@ -65,7 +65,7 @@ impl FleetWorld {
         // the same instant is stuck.
         let mut stalls = 0u32;
         loop {
-            let timer = self.fleet.poll_timeout();
+            let timer = self.fleet.next_wake();
             let event = self.agenda.next_at();
             let timer_first = match (timer, event) {
                 (Some(at), Some(e)) => at <= e,
@@ -484,7 +484,7 @@ impl FleetWorld {
     fn check_held(&mut self, now: Instant) -> Result<(), FleetViolation> {
         let checker = &self.checker;
         self.live.retain(|job| !checker.is_over(*job));
-        if self.fleet.poll_timeout().is_some_and(|at| at <= now) {
+        if self.fleet.next_wake().is_some_and(|at| at <= now) {
             return Ok(());
         }
         for job in &self.live {
@@ -495,7 +495,7 @@ impl FleetWorld {
                 .fleet
                 .job(self.jobs[*job].key)
                 .filter(|j| !j.is_finished())
-                .and_then(|j| j.poll_timeout());
+                .and_then(|j| j.next_wake());
             if let Some(due) = due
                 && due <= now
             {

@@ -61,7 +61,7 @@ pub fn run_job(poll: &Schedule, case: &JobCase, hints: Hints) -> Result<JobResul
                 })
                 .map_err(|e| e.to_string())?;
             }
-            Output::Timeout(at) => {
+            Output::WakeAt(at) => {
                 now = at;
                 job.handle_input(Input::Tick { now })
                     .map_err(|e| e.to_string())?;

@@ -92,7 +92,7 @@ pub(crate) fn run_cycles(fleet: &mut Fleet, cycles: usize, body: &Bytes) -> (usi
     let mut done = 0;
     let started = std::time::Instant::now();
     while done < cycles {
-        let Some(now) = fleet.poll_timeout() else {
+        let Some(now) = fleet.next_wake() else {
             break;
         };
         fleet.handle_timeout(now);

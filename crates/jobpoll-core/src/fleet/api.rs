@@ -117,7 +117,7 @@ pub struct FleetMetrics {
     /// Outcomes by kind (`succeeded`, `failed`, `timed_out`, ...; see
     /// [`Outcome::kind`]).
     pub outcomes: BTreeMap<String, u64>,
-    /// Failed requests by kind (`timeout`, `http_429`, `http_5xx`, ...; see
+    /// Failed requests by kind (`no_response`, `http_429`, `http_5xx`, ...; see
     /// [`PollError::kind`](crate::PollError::kind)), retried or final.
     pub errors: BTreeMap<String, u64>,
     /// Requests sent.

@@ -1,4 +1,4 @@
-//! The timeouts of the requests in flight, for the fleet: a queue that can remove
+//! The time limits of the requests in flight, for the fleet: a queue that can remove
 //! any entry by id.
 //!
 //! Every request in flight has one entry, taken out when its answer comes, so the
@@ -7,8 +7,8 @@
 //! `(instant, slot, generation)`, like the fleet's other timers, so the order in
 //! which timers fire is fully determined.
 //!
-//! A request's timeout is "now plus the configured timeout", and now only grows:
-//! with one timeout for every job, entries arrive in rising order and the answers
+//! A request's time limit is "now plus the configured limit", and now only grows:
+//! with one limit for every job, entries arrive in rising order and the answers
 //! come back in about the same order. Those entries go to a *lane*, a queue in
 //! rising order: inserting is O(1), and removing an answered request marks its
 //! place as a hole, O(1); holes at the front are dropped at once, and the lane is
@@ -58,7 +58,7 @@ pub(super) struct Flights {
 }
 
 impl Flights {
-    /// Adds a timeout at `at` for the job in `slot`; its id, to remove it.
+    /// Adds a time limit ending at `at` for the job in `slot`; its id, to remove it.
     pub(super) fn insert(&mut self, at: u64, slot: u32, generation: u32) -> FlightId {
         let id = match self.free.pop() {
             Some(id) => id,
@@ -309,7 +309,7 @@ mod tests {
             agrees_with_an_ordered_set(ops, |at| at)?;
         }
 
-        /// Rising inserts (timeouts of one length) fill the lane; removals in the
+        /// Rising inserts (time limits of one length) fill the lane; removals in the
         /// middle leave holes that compaction clears.
         #[test]
         fn rising_inserts_agree_with_an_ordered_set(ops in prop::collection::vec(rising_op(), 0..400)) {

@@ -62,7 +62,7 @@ pub(super) struct Entry<P> {
     pub(super) share_key: u64,
     /// The instant (µs) of its timer entry, `u64::MAX` for none.
     pub(super) timer_at: u64,
-    /// When that entry is in `flights` (its request's timeout) rather than in
+    /// When that entry is in `flights` (its request's time limit) rather than in
     /// `timers`: its id there, else [`NO_FLIGHT`](super::flights::NO_FLIGHT).
     pub(super) flight: FlightId,
     pub(super) subscribers: Subscribers,

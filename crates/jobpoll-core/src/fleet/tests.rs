@@ -1,4 +1,4 @@
-//! The fleet's internals: timers, request timeouts, the sharing index, queues.
+//! The fleet's internals: timers, request time limits, the sharing index, queues.
 
 use core::time::Duration;
 
@@ -100,10 +100,10 @@ fn answered_requests_leave_no_timer_behind() {
     let mut now = Instant::ZERO;
     let mut answered = answer_all(&mut fleet, now, RUNNING);
     while answered < 20 * jobs {
-        now = fleet.poll_timeout().unwrap();
+        now = fleet.next_wake().unwrap();
         fleet.handle_timeout(now);
         answered += answer_all(&mut fleet, now, RUNNING);
-        // One timer entry a job at most, and request timeouts only for the
+        // One timer entry a job at most, and request time limits only for the
         // requests in flight (none: every answer came at once).
         assert!(fleet.timers.len() <= jobs, "{} timers", fleet.timers.len());
         assert_eq!(fleet.flights.len(), 0);
@@ -122,9 +122,9 @@ fn a_request_in_flight_times_out_from_the_flights_queue() {
         panic!("a request");
     };
     assert_eq!(fleet.flights.len(), 1);
-    // Nothing answers: the request's timeout is the next thing due.
-    let at = fleet.poll_timeout().unwrap();
-    assert_eq!(at, Instant::ZERO + transmit.timeout);
+    // Nothing answers: the request's time limit is the next thing due.
+    let at = fleet.next_wake().unwrap();
+    assert_eq!(at, Instant::ZERO + transmit.time_limit);
     fleet.handle_timeout(at);
     let outputs: Vec<_> = std::iter::from_fn(|| fleet.poll_output()).collect();
     assert!(
@@ -163,11 +163,11 @@ fn the_sharing_index_follows_jobs_across_slot_chunks() {
     // Once every job has ended, the index is empty and a slot is reused.
     let mut now = Instant::ZERO;
     answer_all(&mut fleet, now, RUNNING);
-    now = fleet.poll_timeout().unwrap();
+    now = fleet.next_wake().unwrap();
     fleet.handle_timeout(now);
     answer_all(&mut fleet, now, r#"{"status":"completed"}"#);
     while !fleet.is_empty() {
-        now = fleet.poll_timeout().unwrap();
+        now = fleet.next_wake().unwrap();
         fleet.handle_timeout(now);
         answer_all(&mut fleet, now, r#"{"status":"completed"}"#);
     }
@@ -232,7 +232,7 @@ fn an_origin_queue_gives_back_its_room_after_a_burst() {
     assert!(fleet.origins[0].waiting.is_empty());
     assert_eq!(fleet.origins[0].waiting.capacity(), 0);
     // The next burst queues again, in order.
-    let now = fleet.poll_timeout().unwrap();
+    let now = fleet.next_wake().unwrap();
     fleet.handle_timeout(now);
     assert_eq!(fleet.in_flight(), 4);
     assert_eq!(fleet.origins[0].waiting.len(), jobs - 4);

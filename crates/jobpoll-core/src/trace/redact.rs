@@ -241,7 +241,7 @@ impl Redactor {
                 }
                 output.clone()
             }
-            Output::Abort(_) | Output::Timeout(_) | Output::Done => output.clone(),
+            Output::Abort(_) | Output::WakeAt(_) | Output::Done => output.clone(),
         }
     }
 

@@ -191,7 +191,7 @@ pub fn run<P: Interpret>(
                 run.outcome = Some((now, outcome));
             }
             Output::Done => return run,
-            Output::Timeout(at) => {
+            Output::WakeAt(at) => {
                 if last_wait != Some(at) {
                     run.lines.push(line(
                         now,
@@ -423,12 +423,12 @@ impl<P: Interpret + Clone> Outputs for RecordingJob<P> {
     }
 }
 
-/// Every output until the job waits or is done (the last is a `Timeout` or `Done`).
+/// Every output until the job waits or is done (the last is a `WakeAt` or `Done`).
 pub fn drain(job: &mut impl Outputs) -> Vec<Output> {
     let mut outputs = Vec::new();
     loop {
         let output = job.next_output();
-        let end = matches!(output, Output::Timeout(_) | Output::Done);
+        let end = matches!(output, Output::WakeAt(_) | Output::Done);
         outputs.push(output);
         if end {
             return outputs;

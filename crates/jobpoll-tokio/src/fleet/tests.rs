@@ -196,7 +196,7 @@ async fn the_throttled_count_covers_the_hosts_servers_name() {
         "{stopped:?}"
     );
     // Once the holds end, so do their origins.
-    while let Some(at) = runner.fleet.poll_timeout() {
+    while let Some(at) = runner.fleet.next_wake() {
         runner.fleet.handle_timeout(at);
     }
     let metrics = runner.metrics();

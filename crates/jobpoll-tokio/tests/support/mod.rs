@@ -439,7 +439,7 @@ pub fn quick() -> Config {
     Config {
         poll: Schedule::Fixed { interval: 50 * ms },
         retry: Schedule::Fixed { interval: 50 * ms },
-        request_timeout: 500 * ms,
+        request_time_limit: 500 * ms,
         deadline: Some(Duration::from_secs(5)),
         max_consecutive_errors: Some(3),
         ..Config::fast()
