@@ -5,8 +5,8 @@
 //! origin), a fault plan and a server per origin, the jobs (every shape and preset
 //! of the single-job world, submitted or polled by URL), extra subscriptions to
 //! jobs polled by URL (the same status URL, at once or later), stops of single
-//! subscribers, sometimes a `stop_all`, and pause windows of the whole fleet and of
-//! single origins. After the fault phase comes a fault-free liveness phase with no
+//! subscribers, sometimes a stop of everything, and pause windows of the whole
+//! fleet and of single origins. After the fault phase comes a fault-free liveness phase with no
 //! pause. [`check::FleetChecker`] checks every invariant after every fleet call.
 //!
 //! A second stream of draws from the same seed adds what only some servers do:

@@ -1,8 +1,8 @@
 //! Many jobs behind one scheduler.
 //!
 //! A [`Fleet`] drives any number of [`Job`]s with one timer queue: the driver keeps
-//! one timer (for [`Fleet::next_wake`]), never one per job. On top of what each job
-//! does on its own, the fleet
+//! one timer, never one per job. On top of what each job does on its own, the
+//! fleet
 //!
 //! - **shares polls**: a second subscriber to the same job (an equal profile, status
 //!   URL, job id and headers) joins the running job; one request serves every
@@ -26,56 +26,69 @@
 //!
 //! ## The run loop
 //!
+//! The loop of one [`Job`], for many: feed a [`FleetInput`] with
+//! [`Fleet::handle_input`], then drain [`Fleet::poll_output`] until it answers
+//! [`FleetOutput::WakeAt`] ("wake me at T": feed [`FleetInput::Tick`] then) or
+//! [`FleetOutput::Idle`] (no job waits on time). Setting the fleet up is done with
+//! calls ([`Fleet::add`], [`Fleet::pause`], [`Fleet::resume`] and the origin's
+//! pause and resume); drain after those too.
+//!
 //! ```
 //! use std::sync::Arc;
 //! use bytes::Bytes;
-//! use jobpoll_core::fleet::{Fleet, FleetConfig, FleetOutput};
+//! use jobpoll_core::fleet::{Fleet, FleetConfig, FleetInput, FleetOutput};
 //! use jobpoll_core::{Config, Instant, JobSpec, Profile};
 //!
 //! let profile = Arc::new(Profile::jobs());
 //! let config = Arc::new(Config::standard());
 //! let mut fleet = Fleet::new(FleetConfig::default());
 //! let mut now = Instant::ZERO;
-//! for n in 0..3 {
+//! let mut subscribers = Vec::new();
+//! // The third subscription joins the second: one job, polled once for both.
+//! for n in [0, 1, 1] {
 //!     let url = format!("https://api.example.com/api/v1/jobs/job_{n}").parse().unwrap();
-//!     fleet.add(JobSpec { profile: profile.clone(), ..JobSpec::poll_shared(url) }, config.clone(), now).unwrap();
+//!     let spec = JobSpec { profile: profile.clone(), ..JobSpec::poll_shared(url) };
+//!     subscribers.push(fleet.add(spec, config.clone(), now).unwrap());
 //! }
-//! let mut finished = 0;
-//! while finished < 3 {
-//!     while let Some(output) = fleet.poll_output() {
-//!         match output {
-//!             // A real driver sends the request; here the server answers at once.
-//!             FleetOutput::Transmit { job, transmit } => {
-//!                 let body = r#"{"status":"completed","result_data":{"url":"x"}}"#;
-//!                 let response = http::Response::new(Bytes::from(body));
-//!                 fleet.handle_response(job, transmit.id, response, now).unwrap();
-//!             }
-//!             FleetOutput::Abort { .. } => {} // drop that request
-//!             FleetOutput::Event { .. } => {}
-//!             FleetOutput::Finished { outcome, .. } => {
-//!                 assert!(outcome.is_success(), "{outcome}");
-//!                 finished += 1;
-//!             }
+//! // Its user gives up at once; the job goes on for the other.
+//! let stopped = subscribers[2];
+//! fleet.handle_input(FleetInput::Stop { subscriber: stopped, now }).unwrap();
+//! let mut outcomes = Vec::new();
+//! loop {
+//!     match fleet.poll_output() {
+//!         // A real driver sends the request; here the server answers at once.
+//!         FleetOutput::Transmit { job, transmit } => {
+//!             let body = r#"{"status":"completed","result_data":{"url":"x"}}"#;
+//!             let response = http::Response::new(Bytes::from(body));
+//!             let request = transmit.id;
+//!             fleet.handle_input(FleetInput::Response { job, request, response, now }).unwrap();
 //!         }
-//!     }
-//!     if let Some(at) = fleet.next_wake() {
-//!         now = at; // a real driver sleeps until `at` (or an answer comes)
-//!         fleet.handle_timeout(now);
+//!         FleetOutput::Abort { .. } => {} // drop that request
+//!         FleetOutput::Event { .. } => {}
+//!         FleetOutput::Finished { subscriber, outcome } => outcomes.push((subscriber, outcome)),
+//!         FleetOutput::WakeAt(at) => {
+//!             now = at; // a real driver sleeps until `at`, or until an input comes
+//!             fleet.handle_input(FleetInput::Tick { now }).unwrap();
+//!         }
+//!         // Nothing waits on time: a real driver waits for an input or a call.
+//!         FleetOutput::Idle => break,
 //!     }
 //! }
-//! assert_eq!(fleet.metrics().success_rate(), Some(1.0));
+//! assert_eq!(outcomes.len(), 3);
+//! for (subscriber, outcome) in outcomes {
+//!     assert_eq!(outcome.is_success(), subscriber != stopped, "{outcome}");
+//! }
 //! ```
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
 
-use bytes::Bytes;
 use url::Url;
 
 use crate::config::Config;
-use crate::event::{CancelledBy, Event, Outcome, TransportError};
-use crate::job::{Input, Job, JobSpec, Output, RequestId, SpecError, Start};
+use crate::event::{CancelledBy, Event, Outcome};
+use crate::job::{Input, Job, JobSpec, Output, SpecError, Start};
 use crate::profile::{Interpret, Profile};
 use crate::rng::Rng;
 use crate::time::Instant;
@@ -87,7 +100,7 @@ mod sharing;
 mod slots;
 mod timers;
 
-pub use api::{FleetConfig, FleetError, FleetMetrics, FleetOutput, JobKey, Subscriber};
+pub use api::{FleetConfig, FleetError, FleetInput, FleetMetrics, FleetOutput, JobKey, Subscriber};
 use slots::{Entry, Slots, Subscribers};
 
 use flights::{Flights, NO_FLIGHT};
@@ -256,87 +269,71 @@ impl<P: Interpret> Fleet<P> {
         })
     }
 
-    /// Feeds the answer to a request the fleet sent for `job`.
-    pub fn handle_response(
-        &mut self,
-        job: JobKey,
-        request: RequestId,
-        response: http::Response<Bytes>,
-        now: Instant,
-    ) -> Result<(), FleetError> {
-        self.answer(
-            job,
-            Input::Response {
+    /// Feeds one input. Drain [`Fleet::poll_output`] until it returns
+    /// [`FleetOutput::WakeAt`] or [`FleetOutput::Idle`] afterwards.
+    ///
+    /// Never panics. An answer for a job that has ended (or a request it no
+    /// longer waits for), or a stop of a subscription that has ended, is a
+    /// [`FleetError`] and changes nothing.
+    pub fn handle_input(&mut self, input: FleetInput) -> Result<(), FleetError> {
+        match input {
+            FleetInput::Response {
+                job,
                 request,
                 response,
                 now,
-            },
-        )
-    }
-
-    /// Feeds the failure of a request the fleet sent for `job`.
-    pub fn handle_transport_error(
-        &mut self,
-        job: JobKey,
-        request: RequestId,
-        error: TransportError,
-        now: Instant,
-    ) -> Result<(), FleetError> {
-        self.answer(
-            job,
-            Input::TransportError {
+            } => self.answer(
+                job,
+                Input::Response {
+                    request,
+                    response,
+                    now,
+                },
+            ),
+            FleetInput::TransportError {
+                job,
                 request,
                 error,
                 now,
-            },
-        )
-    }
-
-    /// Time has come to `now`: fires every timer due.
-    pub fn handle_timeout(&mut self, now: Instant) {
-        let now = self.see(now);
-        while let Some(Reverse((at, origin, generation))) = self.throttle_ends.peek().copied() {
-            if at > now {
-                break;
+            } => self.answer(
+                job,
+                Input::TransportError {
+                    request,
+                    error,
+                    now,
+                },
+            ),
+            FleetInput::Tick { now } => {
+                self.tick(now);
+                Ok(())
             }
-            self.throttle_ends.pop();
-            if self.origins.current(origin, generation).is_some() {
-                self.enter_ring(origin);
-                self.origins.retire_if_idle(origin, now);
+            FleetInput::Stop { subscriber, now } => self.stop(subscriber, now),
+            FleetInput::StopAll { now } => {
+                self.stop_all(now);
+                Ok(())
             }
         }
-        while let Some((_, slot, generation)) = self.next_due(now) {
-            let key = JobKey { slot, generation };
-            let Some(entry) = self.entry_mut(key) else {
-                continue;
-            };
-            entry.timer_at = NO_TIMER;
-            entry.flight = NO_FLIGHT;
-            // A job with nothing in flight and no place in a queue, on an origin
-            // that may send with nobody waiting, would be released at once: let
-            // this tick send (one tick instead of a held one and a release).
-            let origin = entry.origin;
-            let open = !entry.in_flight
-                && !entry.queued
-                && self.origins[origin].waiting.is_empty()
-                && self.permitted(origin, now);
-            let now = Instant::from_micros(now);
-            // A held job with nothing else due only waits for its turn.
-            let held = !open && self.entry_mut(key).is_some_and(|e| e.job.tick_held(now));
-            if !held {
-                self.with_job(key, |job| {
-                    job.set_gated(!open);
-                    let _ = job.handle_input(Input::Tick { now });
-                    job.set_gated(true);
-                });
-            }
-            self.settle(key);
-        }
-        self.pump();
     }
 
-    /// When the fleet next needs [`Fleet::handle_timeout`]; `None` when no job waits
-    /// on time.
+    /// The next output. Drain after every input and every call that changes the
+    /// fleet (`add`, the pauses and resumes) until [`FleetOutput::WakeAt`] (then
+    /// wait for that instant or an input) or [`FleetOutput::Idle`] (wait for an
+    /// input or a call).
+    #[must_use]
+    pub fn poll_output(&mut self) -> FleetOutput {
+        if let Some(output) = self.outputs.pop_front() {
+            return output;
+        }
+        match self.next_wake() {
+            Some(at) => FleetOutput::WakeAt(at),
+            None => FleetOutput::Idle,
+        }
+    }
+
+    /// When the fleet next needs a [`FleetInput::Tick`]: what the last
+    /// [`FleetOutput::WakeAt`] said, for a driver that wants to ask again;
+    /// `None` when no job waits on time.
+    #[must_use]
     pub fn next_wake(&mut self) -> Option<Instant> {
         while let Some(timer) = self.timers.peek() {
             if self.is_live_timer(timer) {
@@ -356,66 +353,6 @@ impl<P: Interpret> Fleet<P> {
             (a, b) => a.or(b)?,
         };
         Some(Instant::from_micros(at))
-    }
-
-    /// The next output, or `None` until the next input.
-    pub fn poll_output(&mut self) -> Option<FleetOutput> {
-        self.outputs.pop_front()
-    }
-
-    /// Ends one subscription, at once. The subscriber receives its outcome now
-    /// (cancelled, by the client) when others still follow the job; else the job
-    /// cancels now: it ends at once, or, when the profile has a server-side cancel
-    /// request, that request goes out now and the outcome comes with its answer.
-    ///
-    /// The cancel request does not wait for its turn: not behind the origin's
-    /// queue, its throttle hold nor the in-flight limits. It counts in the
-    /// requests in flight while it is out (so the fleet's count may pass a limit
-    /// by the cancel requests out), and requests that wait go after it. While
-    /// the job's origin or the fleet is paused it is not sent (a paused fleet
-    /// sends nothing) and the job ends at once.
-    pub fn stop(&mut self, subscriber: Subscriber, now: Instant) -> Result<(), FleetError> {
-        self.see(now);
-        let job = subscriber.job;
-        let Some(entry) = self.entry_mut(job) else {
-            return Err(FleetError::UnknownSubscriber(subscriber));
-        };
-        if !entry.subscribers.contains(subscriber.number) {
-            return Err(FleetError::UnknownSubscriber(subscriber));
-        }
-        if entry.subscribers.len() > 1 {
-            entry.subscribers.remove(subscriber.number);
-            let stats = entry.job.stats();
-            self.outputs.push_back(FleetOutput::Finished {
-                subscriber,
-                outcome: Outcome::Cancelled {
-                    by: CancelledBy::Client {
-                        server_confirmed: None,
-                    },
-                    stats,
-                },
-            });
-            return Ok(());
-        }
-        self.cancel(job, now);
-        self.pump();
-        Ok(())
-    }
-
-    /// Stops every job (see [`Fleet::stop`]); every subscriber receives an outcome.
-    pub fn stop_all(&mut self, now: Instant) {
-        self.see(now);
-        for slot in 0..self.slots.len() {
-            let slot_ref = &self.slots[slot];
-            if slot_ref.entry.is_some() {
-                let key = JobKey {
-                    slot,
-                    generation: slot_ref.generation,
-                };
-                self.cancel(key, now);
-            }
-        }
-        self.pump();
     }
 
     /// Holds back every request until [`Fleet::resume`]. Requests in flight finish;
@@ -526,6 +463,98 @@ impl<P: Interpret> Fleet<P> {
 
     // --- internals ---------------------------------------------------------------
 
+    /// Time has come to `now`: fires every timer due.
+    fn tick(&mut self, now: Instant) {
+        let now = self.see(now);
+        while let Some(Reverse((at, origin, generation))) = self.throttle_ends.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.throttle_ends.pop();
+            if self.origins.current(origin, generation).is_some() {
+                self.enter_ring(origin);
+                self.origins.retire_if_idle(origin, now);
+            }
+        }
+        while let Some((_, slot, generation)) = self.next_due(now) {
+            let key = JobKey { slot, generation };
+            let Some(entry) = self.entry_mut(key) else {
+                continue;
+            };
+            entry.timer_at = NO_TIMER;
+            entry.flight = NO_FLIGHT;
+            // A job with nothing in flight and no place in a queue, on an origin
+            // that may send with nobody waiting, would be released at once: let
+            // this tick send (one tick instead of a held one and a release).
+            let origin = entry.origin;
+            let open = !entry.in_flight
+                && !entry.queued
+                && self.origins[origin].waiting.is_empty()
+                && self.permitted(origin, now);
+            let now = Instant::from_micros(now);
+            // A held job with nothing else due only waits for its turn.
+            let held = !open && self.entry_mut(key).is_some_and(|e| e.job.tick_held(now));
+            if !held {
+                self.with_job(key, |job| {
+                    job.set_gated(!open);
+                    let _ = job.handle_input(Input::Tick { now });
+                    job.set_gated(true);
+                });
+            }
+            self.settle(key);
+        }
+        self.pump();
+    }
+
+    /// Ends one subscription (see [`FleetInput::Stop`]).
+    fn stop(&mut self, subscriber: Subscriber, now: Instant) -> Result<(), FleetError> {
+        let job = subscriber.job;
+        // Checked before anything changes, the clock included.
+        if !self
+            .entry(job)
+            .is_some_and(|entry| entry.subscribers.contains(subscriber.number))
+        {
+            return Err(FleetError::UnknownSubscriber(subscriber));
+        }
+        self.see(now);
+        let Some(entry) = self.entry_mut(job) else {
+            return Err(FleetError::UnknownSubscriber(subscriber));
+        };
+        if entry.subscribers.len() > 1 {
+            entry.subscribers.remove(subscriber.number);
+            let stats = entry.job.stats();
+            self.outputs.push_back(FleetOutput::Finished {
+                subscriber,
+                outcome: Outcome::Cancelled {
+                    by: CancelledBy::Client {
+                        server_confirmed: None,
+                    },
+                    stats,
+                },
+            });
+            return Ok(());
+        }
+        self.cancel(job, now);
+        self.pump();
+        Ok(())
+    }
+
+    /// Stops every job (see [`FleetInput::StopAll`]).
+    fn stop_all(&mut self, now: Instant) {
+        self.see(now);
+        for slot in 0..self.slots.len() {
+            let slot_ref = &self.slots[slot];
+            if slot_ref.entry.is_some() {
+                let key = JobKey {
+                    slot,
+                    generation: slot_ref.generation,
+                };
+                self.cancel(key, now);
+            }
+        }
+        self.pump();
+    }
+
     /// Time never runs backwards inside the fleet.
     fn see(&mut self, now: Instant) -> u64 {
         self.now = self.now.max(now.as_micros());
@@ -547,8 +576,11 @@ impl<P: Interpret> Fleet<P> {
         slot.entry.as_mut()
     }
 
+    /// Feeds a job the answer to its request, then acts on what the answer asks of
+    /// its origin.
     fn answer(&mut self, job: JobKey, input: Input) -> Result<(), FleetError> {
-        let now = self.see(input.now());
+        // The clock moves only once the job has taken the answer.
+        let now = self.now.max(input.now().as_micros());
         // What this answer asks of the whole origin, read from the answer itself:
         // what the job keeps from earlier answers is that job's alone.
         let origin_wait = match (&input, self.entry(job)) {
@@ -560,6 +592,7 @@ impl<P: Interpret> Fleet<P> {
         // A refused answer changes nothing (the job checks before it changes).
         self.with_job(job, |job| job.handle_input(input))
             .ok_or(FleetError::UnknownJob(job))??;
+        self.now = now;
         let Some(entry) = self.entry_mut(job) else {
             return Ok(());
         };

@@ -40,6 +40,46 @@
 //! assert!(outcome.is_success(), "{outcome}");
 //! ```
 //!
+//! ## Many jobs, the same loop
+//!
+//! A [`Fleet`](fleet::Fleet) runs any number of jobs on one timer and is driven the
+//! same way: feed [`FleetInput`](fleet::FleetInput)s with
+//! [`Fleet::handle_input`](fleet::Fleet::handle_input), then drain
+//! [`Fleet::poll_output`](fleet::Fleet::poll_output) until it answers
+//! [`FleetOutput::WakeAt`](fleet::FleetOutput::WakeAt) or
+//! [`FleetOutput::Idle`](fleet::FleetOutput::Idle) (no job waits on time). A
+//! job's [`Output::Done`] is the fleet's `Idle`: with no job left, nothing
+//! happens until the next [`Fleet::add`](fleet::Fleet::add).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use bytes::Bytes;
+//! use jobpoll_core::fleet::{Fleet, FleetConfig, FleetInput, FleetOutput};
+//! use jobpoll_core::{Config, Instant, JobSpec};
+//!
+//! let url = "https://api.example.com/api/v1/jobs/job_1".parse().unwrap();
+//! let mut now = Instant::ZERO;
+//! let mut fleet = Fleet::new(FleetConfig::default());
+//! fleet.add(JobSpec::poll_shared(url), Arc::new(Config::standard()), now).unwrap();
+//! loop {
+//!     match fleet.poll_output() {
+//!         FleetOutput::Transmit { job, transmit } => {
+//!             let body = r#"{"job_id":"job_1","status":"completed","result_data":{"url":"x"}}"#;
+//!             let (request, response) = (transmit.id, http::Response::new(Bytes::from(body)));
+//!             fleet.handle_input(FleetInput::Response { job, request, response, now }).unwrap();
+//!         }
+//!         FleetOutput::Event { event, .. } => println!("{event:?}"),
+//!         FleetOutput::Abort { .. } => {} // drop the request with that id
+//!         FleetOutput::WakeAt(at) => {
+//!             now = at; // a real driver sleeps until `at`, or until an answer comes
+//!             fleet.handle_input(FleetInput::Tick { now }).unwrap();
+//!         }
+//!         FleetOutput::Finished { outcome, .. } => assert!(outcome.is_success(), "{outcome}"),
+//!         FleetOutput::Idle => break, // no job left
+//!     }
+//! }
+//! ```
+//!
 //! ## Invariants
 //!
 //! - **Time is an input.** Every input carries `now`; [`Job::next_wake`] is the
@@ -67,7 +107,7 @@
 //! - [`profile`]: how a job API speaks (built-ins and data-driven custom ones).
 //! - [`event`]: events, outcomes and errors.
 //! - [`fleet`]: many jobs on one timer queue, with shared polls, limits, throttling
-//!   and pause.
+//!   and pause, driven by the same loop as one job.
 //! - [`trace`]: recording and bit-identical replay.
 #![forbid(unsafe_code)]
 

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use jobpoll_core::fleet::{Fleet, FleetConfig, FleetOutput, JobKey, Subscriber};
+use jobpoll_core::fleet::{
+    Fleet, FleetConfig, FleetError, FleetInput, FleetOutput, JobKey, Subscriber,
+};
 use jobpoll_core::{
     Config, Event, Instant, JobSpec, Outcome, Profile, Purpose, RequestId, Schedule, Transmit,
 };
@@ -111,9 +113,33 @@ impl World {
         subscriber
     }
 
-    fn drain(&mut self) {
-        while let Some(output) = self.fleet.poll_output() {
-            match output {
+    /// Ends a subscription now.
+    fn stop(&mut self, subscriber: Subscriber) -> Result<(), FleetError> {
+        let now = self.now;
+        self.fleet
+            .handle_input(FleetInput::Stop { subscriber, now })
+    }
+
+    /// Answers request `request` of `job` now with `response`.
+    fn respond(
+        &mut self,
+        job: JobKey,
+        request: RequestId,
+        response: http::Response<Bytes>,
+    ) -> Result<(), FleetError> {
+        let now = self.now;
+        self.fleet.handle_input(FleetInput::Response {
+            job,
+            request,
+            response,
+            now,
+        })
+    }
+
+    /// Acts on every output; returns the fleet's next wake-up, if any.
+    fn drain(&mut self) -> Option<Instant> {
+        loop {
+            match self.fleet.poll_output() {
                 FleetOutput::Transmit { job, transmit } => {
                     let url = transmit.url.clone();
                     let count = self.counts.entry(url.to_string()).or_default();
@@ -187,6 +213,8 @@ impl World {
                         "two outcomes for {subscriber:?}"
                     );
                 }
+                FleetOutput::WakeAt(at) => return Some(at),
+                FleetOutput::Idle => return None,
             }
         }
     }
@@ -195,9 +223,8 @@ impl World {
     fn run_for(&mut self, limit: Duration) {
         let end = self.now.as_micros() + limit.as_micros() as u64;
         loop {
-            self.drain();
+            let timer = self.drain();
             let answer_at = self.pending.iter().map(|p| p.0).min();
-            let timer = self.fleet.next_wake();
             let next = match (answer_at, timer) {
                 (Some(a), Some(b)) => a.min(b),
                 (a, b) => match a.or(b) {
@@ -229,11 +256,16 @@ impl World {
                 }
                 let response = response.body(Bytes::from(answer.body)).unwrap();
                 self.fleet
-                    .handle_response(job, request, response, now)
+                    .handle_input(FleetInput::Response {
+                        job,
+                        request,
+                        response,
+                        now,
+                    })
                     .unwrap();
                 self.drain();
             }
-            self.fleet.handle_timeout(now);
+            self.fleet.handle_input(FleetInput::Tick { now }).unwrap();
         }
         self.drain();
     }
@@ -411,13 +443,10 @@ fn stopping_one_subscriber_leaves_the_job_to_the_others() {
     let first = world.add(&url, &config);
     let second = world.add(&url, &config);
     world.run_for(Duration::from_secs(6));
-    world.fleet.stop(first, world.now).unwrap();
+    world.stop(first).unwrap();
     world.drain();
     assert!(cancelled_by_client(&world.outcomes[&first], None));
-    assert!(
-        world.fleet.stop(first, world.now).is_err(),
-        "already stopped"
-    );
+    assert!(world.stop(first).is_err(), "already stopped");
     world.run_for(Duration::from_secs(60));
     assert!(world.outcomes[&second].is_success());
     assert_eq!(world.status_polls(&url).len(), 5);
@@ -439,7 +468,7 @@ fn stopping_the_last_subscriber_cancels_on_the_server() {
     let url = job_url("a.test", 1);
     let only = world.add(&url, &config);
     world.run_for(Duration::from_secs(6));
-    world.fleet.stop(only, world.now).unwrap();
+    world.stop(only).unwrap();
     world.run_for(Duration::from_secs(10));
     let cancels: Vec<_> = world
         .sent
@@ -474,7 +503,7 @@ fn a_new_subscriber_does_not_join_a_job_being_cancelled() {
     world.run_for(Duration::from_millis(500));
     // The cancel goes out at once and is answered 0.1 s later; the new
     // subscription comes in between.
-    world.fleet.stop(first, world.now).unwrap();
+    world.stop(first).unwrap();
     world.drain();
     let second = world.add(&url, &config);
     assert_ne!(second.job(), first.job(), "joined the job being cancelled");
@@ -655,7 +684,7 @@ fn a_retry_after_on_a_cancel_answer_holds_back_the_origin() {
     let stopped = world.add(&job_url("a.test", 0), &config);
     world.add(&job_url("a.test", 1), &config);
     world.run_for(Duration::from_millis(500));
-    world.fleet.stop(stopped, world.now).unwrap();
+    world.stop(stopped).unwrap();
     world.run_for(Duration::from_secs(15));
     // The cancel went out at 0.5 s and its 429 arrived at 0.6 s: job_1 waits until
     // 10.6 s instead of polling again at 1.1 s.
@@ -762,7 +791,7 @@ fn deadlines_hold_while_paused_and_a_stop_then_sends_nothing() {
     let before = world.sent.len();
     world.run_for(Duration::from_secs(20));
     assert!(matches!(world.outcomes[&timed], Outcome::TimedOut { .. }));
-    world.fleet.stop(stopped, world.now).unwrap();
+    world.stop(stopped).unwrap();
     world.drain();
     assert_eq!(world.sent.len(), before, "no cancel request while paused");
     assert!(cancelled_by_client(&world.outcomes[&stopped], None));
@@ -770,7 +799,7 @@ fn deadlines_hold_while_paused_and_a_stop_then_sends_nothing() {
 }
 
 #[test]
-fn stop_all_gives_every_subscriber_an_outcome() {
+fn stopping_everything_gives_every_subscriber_an_outcome() {
     let mut world = World::new(FleetConfig::default(), |t: &Transmit, _c, _n| {
         Some(if t.purpose == Purpose::Cancel {
             answer(204, "")
@@ -784,7 +813,11 @@ fn stop_all_gives_every_subscriber_an_outcome() {
         subscribers.push(world.add(&job_url("a.test", n % 15), &config));
     }
     world.run_for(Duration::from_secs(3));
-    world.fleet.stop_all(world.now);
+    let now = world.now;
+    world
+        .fleet
+        .handle_input(FleetInput::StopAll { now })
+        .unwrap();
     world.run_for(Duration::from_secs(10));
     assert_eq!(world.outcomes.len(), 20);
     assert!(world.outcomes.values().all(|o| o.kind() == "cancelled"));
@@ -818,17 +851,15 @@ fn answers_for_unknown_jobs_or_requests_change_nothing() {
     let response = || http::Response::new(Bytes::from_static(b"{}"));
     assert!(
         world
-            .fleet
-            .handle_response(subscriber.job(), RequestId(99), response(), world.now)
+            .respond(subscriber.job(), RequestId(99), response())
             .is_err()
     );
     assert_eq!(world.fleet.in_flight(), 1);
-    world.fleet.stop(subscriber, world.now).unwrap();
+    world.stop(subscriber).unwrap();
     world.run_for(Duration::from_secs(60));
     assert!(
         world
-            .fleet
-            .handle_response(subscriber.job(), RequestId(0), response(), world.now)
+            .respond(subscriber.job(), RequestId(0), response())
             .is_err()
     );
     assert_eq!(world.fleet.in_flight(), 0);

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use jobpoll_core::fleet::{Fleet, FleetConfig, FleetOutput, JobKey, Subscriber};
-use jobpoll_core::{Config, Instant, JobSpec, Outcome, Purpose, Transmit};
+use jobpoll_core::fleet::{Fleet, FleetConfig, FleetInput, FleetOutput, JobKey, Subscriber};
+use jobpoll_core::{Config, Instant, JobSpec, Outcome, Purpose, RequestId, Transmit};
 use support::cancelled_by_client;
 use url::Url;
 
@@ -46,9 +46,42 @@ fn processing() -> http::Response<Bytes> {
     response(200, &[], r#"{"status":"processing"}"#)
 }
 
-/// Every output the fleet has, in order.
+/// Every output the fleet has up to its next wake-up, in order.
 fn outputs(fleet: &mut Fleet) -> Vec<FleetOutput> {
-    std::iter::from_fn(|| fleet.poll_output()).collect()
+    std::iter::from_fn(|| match fleet.poll_output() {
+        FleetOutput::WakeAt(_) | FleetOutput::Idle => None,
+        output => Some(output),
+    })
+    .collect()
+}
+
+/// Answers `request` of `job` with `response` at `now`.
+fn respond(
+    fleet: &mut Fleet,
+    job: JobKey,
+    request: RequestId,
+    response: http::Response<Bytes>,
+    now: Instant,
+) {
+    let input = FleetInput::Response {
+        job,
+        request,
+        response,
+        now,
+    };
+    fleet.handle_input(input).unwrap();
+}
+
+/// Time comes to `now`.
+fn tick(fleet: &mut Fleet, now: Instant) {
+    fleet.handle_input(FleetInput::Tick { now }).unwrap();
+}
+
+/// `subscriber` stops at `now`.
+fn stop(fleet: &mut Fleet, subscriber: Subscriber, now: Instant) {
+    fleet
+        .handle_input(FleetInput::Stop { subscriber, now })
+        .unwrap();
 }
 
 /// The requests among `outputs`, by job.
@@ -84,12 +117,14 @@ fn held_origin() -> (Fleet, Subscriber, Subscriber) {
     let polls = sent(&outputs(&mut fleet));
     assert_eq!(polls.len(), 2);
     let throttle = response(429, &[("retry-after", "3600")], "slow down");
-    fleet
-        .handle_response(polls[0].0, polls[0].1.id, throttle, secs(0.1))
-        .unwrap();
-    fleet
-        .handle_response(polls[1].0, polls[1].1.id, processing(), secs(0.1))
-        .unwrap();
+    respond(&mut fleet, polls[0].0, polls[0].1.id, throttle, secs(0.1));
+    respond(
+        &mut fleet,
+        polls[1].0,
+        polls[1].1.id,
+        processing(),
+        secs(0.1),
+    );
     outputs(&mut fleet);
     let origin = "http://a.test/".parse().unwrap();
     assert_eq!(fleet.throttled_until(&origin), Some(secs(3600.1)));
@@ -99,13 +134,13 @@ fn held_origin() -> (Fleet, Subscriber, Subscriber) {
 #[test]
 fn a_stop_sends_its_cancel_request_at_once_through_a_throttled_origin() {
     let (mut fleet, _, second) = held_origin();
-    fleet.handle_timeout(secs(30.0));
+    tick(&mut fleet, secs(30.0));
     assert!(
         sent(&outputs(&mut fleet)).is_empty(),
         "polls wait for the hold"
     );
     // The user stops job 1, a minute into the hour the server asked for.
-    fleet.stop(second, secs(60.0)).unwrap();
+    stop(&mut fleet, second, secs(60.0));
     let now = outputs(&mut fleet);
     let cancels = sent(&now);
     assert_eq!(
@@ -117,9 +152,7 @@ fn a_stop_sends_its_cancel_request_at_once_through_a_throttled_origin() {
     assert_eq!(cancel.purpose, Purpose::Cancel);
     assert_eq!(cancel.url.path(), "/api/v1/jobs/job_1/cancel");
     let answer = response(200, &[], r#"{"status":"cancelled"}"#);
-    fleet
-        .handle_response(*job, cancel.id, answer, secs(60.1))
-        .unwrap();
+    respond(&mut fleet, *job, cancel.id, answer, secs(60.1));
     let after = outputs(&mut fleet);
     let outcome = outcome_of(&after, second).expect("the outcome with the cancel's answer");
     assert!(cancelled_by_client(outcome, Some(true)), "{outcome}");
@@ -145,7 +178,7 @@ fn a_stop_sends_its_cancel_request_at_once_past_a_full_origin_and_its_queue() {
         .unwrap();
     fleet.add(spec("a.test", 2), config, secs(0.0)).unwrap();
     assert_eq!(sent(&outputs(&mut fleet)).len(), 1);
-    fleet.stop(waiting, secs(1.0)).unwrap();
+    stop(&mut fleet, waiting, secs(1.0));
     let now = outputs(&mut fleet);
     let cancels = sent(&now);
     assert_eq!(cancels.len(), 1, "{now:?}");
@@ -155,9 +188,13 @@ fn a_stop_sends_its_cancel_request_at_once_past_a_full_origin_and_its_queue() {
     // still waits.
     assert_eq!(fleet.in_flight(), 2);
     let answer = response(204, &[], "");
-    fleet
-        .handle_response(waiting.job(), cancels[0].1.id, answer, secs(1.1))
-        .unwrap();
+    respond(
+        &mut fleet,
+        waiting.job(),
+        cancels[0].1.id,
+        answer,
+        secs(1.1),
+    );
     let after = outputs(&mut fleet);
     assert!(cancelled_by_client(
         outcome_of(&after, waiting).unwrap(),
@@ -178,18 +215,20 @@ fn hold_after_cancel_answer(cancel_answer: http::Response<Bytes>) -> Option<Inst
     let stopped = fleet.add(spec("a.test", 0), every(5), secs(0.0)).unwrap();
     let polls = sent(&outputs(&mut fleet));
     let paced = response(200, &[("retry-after", "600")], r#"{"status":"processing"}"#);
-    fleet
-        .handle_response(polls[0].0, polls[0].1.id, paced, secs(0.1))
-        .unwrap();
+    respond(&mut fleet, polls[0].0, polls[0].1.id, paced, secs(0.1));
     outputs(&mut fleet);
     let origin: Url = "http://a.test/".parse().unwrap();
     assert_eq!(fleet.throttled_until(&origin), None, "a 2xx paces its job");
-    fleet.stop(stopped, secs(30.0)).unwrap();
+    stop(&mut fleet, stopped, secs(30.0));
     let cancels = sent(&outputs(&mut fleet));
     assert_eq!(cancels.len(), 1);
-    fleet
-        .handle_response(stopped.job(), cancels[0].1.id, cancel_answer, secs(30.1))
-        .unwrap();
+    respond(
+        &mut fleet,
+        stopped.job(),
+        cancels[0].1.id,
+        cancel_answer,
+        secs(30.1),
+    );
     outputs(&mut fleet);
     fleet.throttled_until(&origin)
 }
@@ -220,9 +259,7 @@ fn an_exhausted_budget_holds_the_origin_by_its_reset_beside_a_longer_retry_after
         ("ratelimit", "limit=10, remaining=0, reset=7"),
     ];
     let answer = response(200, &headers, r#"{"status":"processing"}"#);
-    fleet
-        .handle_response(polls[0].0, polls[0].1.id, answer, secs(0.1))
-        .unwrap();
+    respond(&mut fleet, polls[0].0, polls[0].1.id, answer, secs(0.1));
     let origin: Url = "http://a.test/".parse().unwrap();
     assert_eq!(fleet.throttled_until(&origin), Some(secs(7.1)));
 }
@@ -233,29 +270,25 @@ fn run_to_end(fleet: &mut Fleet, mut now: Instant, polls: usize) -> usize {
     let mut counts = std::collections::HashMap::new();
     let mut finished = 0;
     loop {
-        while let Some(output) = fleet.poll_output() {
-            match output {
-                FleetOutput::Transmit { job, transmit } => {
-                    let count = counts.entry(job).or_insert(0);
-                    *count += 1;
-                    let answer = if *count >= polls {
-                        response(200, &[], r#"{"status":"completed","result_data":{}}"#)
-                    } else {
-                        processing()
-                    };
-                    fleet
-                        .handle_response(job, transmit.id, answer, now)
-                        .unwrap();
-                }
-                FleetOutput::Finished { .. } => finished += 1,
-                _ => {}
+        match fleet.poll_output() {
+            FleetOutput::Transmit { job, transmit } => {
+                let count = counts.entry(job).or_insert(0);
+                *count += 1;
+                let answer = if *count >= polls {
+                    response(200, &[], r#"{"status":"completed","result_data":{}}"#)
+                } else {
+                    processing()
+                };
+                respond(fleet, job, transmit.id, answer, now);
             }
+            FleetOutput::Finished { .. } => finished += 1,
+            FleetOutput::WakeAt(at) => {
+                now = now.max(at);
+                tick(fleet, now);
+            }
+            FleetOutput::Idle => return finished,
+            FleetOutput::Abort { .. } | FleetOutput::Event { .. } => {}
         }
-        let Some(at) = fleet.next_wake() else {
-            return finished;
-        };
-        now = now.max(at);
-        fleet.handle_timeout(now);
     }
 }
 
@@ -300,15 +333,11 @@ fn an_origin_stays_while_paused_or_held_and_leaves_after() {
     fleet.add(spec("h.test", 0), every(1), secs(0.0)).unwrap();
     let polls = sent(&outputs(&mut fleet));
     let throttle = response(429, &[("retry-after", "30")], "slow down");
-    fleet
-        .handle_response(polls[0].0, polls[0].1.id, throttle, secs(0.1))
-        .unwrap();
-    fleet.handle_timeout(secs(30.1));
+    respond(&mut fleet, polls[0].0, polls[0].1.id, throttle, secs(0.1));
+    tick(&mut fleet, secs(30.1));
     let polls = sent(&outputs(&mut fleet));
     let done = response(200, &[], r#"{"status":"completed","result_data":{}}"#);
-    fleet
-        .handle_response(polls[0].0, polls[0].1.id, done, secs(30.2))
-        .unwrap();
+    respond(&mut fleet, polls[0].0, polls[0].1.id, done, secs(30.2));
     assert!(fleet.is_empty());
     assert_eq!(fleet.origins(), 1, "only the paused one");
     fleet.resume_origin(&paused, secs(31.0));
@@ -318,21 +347,23 @@ fn an_origin_stays_while_paused_or_held_and_leaves_after() {
     let second = fleet.add(spec("h.test", 1), every(1), secs(40.0)).unwrap();
     let polls = sent(&outputs(&mut fleet));
     let throttle = response(429, &[("retry-after", "60")], "slow down");
-    fleet
-        .handle_response(polls[0].0, polls[0].1.id, throttle, secs(40.1))
-        .unwrap();
-    fleet.stop(second, secs(41.0)).unwrap();
+    respond(&mut fleet, polls[0].0, polls[0].1.id, throttle, secs(40.1));
+    stop(&mut fleet, second, secs(41.0));
     let cancels = sent(&outputs(&mut fleet));
     let answer = response(204, &[], "");
-    fleet
-        .handle_response(cancels[0].0, cancels[0].1.id, answer, secs(41.1))
-        .unwrap();
+    respond(
+        &mut fleet,
+        cancels[0].0,
+        cancels[0].1.id,
+        answer,
+        secs(41.1),
+    );
     assert!(fleet.is_empty());
     assert_eq!(fleet.origins(), 1, "held until 100.1 s");
     let origin: Url = "http://h.test/".parse().unwrap();
     assert_eq!(fleet.throttled_until(&origin), Some(secs(100.1)));
     fleet.add(spec("h.test", 2), every(1), secs(50.0)).unwrap();
     assert!(sent(&outputs(&mut fleet)).is_empty(), "still held");
-    fleet.handle_timeout(secs(100.1));
+    tick(&mut fleet, secs(100.1));
     assert_eq!(sent(&outputs(&mut fleet)).len(), 1);
 }

@@ -17,9 +17,9 @@ use std::task::{Context, Poll, Waker};
 
 use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
-use jobpoll_core::fleet::{Fleet, FleetConfig, FleetOutput, JobKey, Subscriber};
+use jobpoll_core::fleet::{Fleet, FleetConfig, FleetInput, FleetOutput, JobKey, Subscriber};
 use jobpoll_core::trace::Redactor;
-use jobpoll_core::{Config, Input, JobSpec, Outcome, Profile, RequestId, SpecError, Transmit};
+use jobpoll_core::{Config, JobSpec, Outcome, Profile, RequestId, SpecError, Transmit};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info};
 use url::Url;
@@ -276,7 +276,7 @@ impl<F: Future<Output = Answer> + Send + 'static> Runner<F> {
         let mut sleep = pin!(tokio::time::sleep_until(self.clock.epoch()));
         let mut listening = true;
         loop {
-            self.drain();
+            let wake_at = self.drain();
             if self.is_idle() {
                 // Requests still in flight belong to no job any more; the tables
                 // give back what a large batch made them grow to.
@@ -291,7 +291,6 @@ impl<F: Future<Output = Answer> + Send + 'static> Runner<F> {
                     break;
                 }
             }
-            let wake_at = self.fleet.next_wake();
             if let Some(at) = wake_at {
                 let deadline = self.clock.deadline(at);
                 if sleep.deadline() != deadline {
@@ -314,7 +313,8 @@ impl<F: Future<Output = Answer> + Send + 'static> Runner<F> {
                     // Never tell the fleet it is earlier than it asked.
                     let now = self.clock.now();
                     let now = wake_at.map_or(now, |at| now.max(at));
-                    self.fleet.handle_timeout(now);
+                    // A tick (like a stop of everything) is never refused.
+                    let _ = self.fleet.handle_input(FleetInput::Tick { now });
                 }
                 // Nobody can add or stop anything, and nothing is under way or due:
                 // nothing will ever change.
@@ -402,7 +402,7 @@ impl<F: Future<Output = Answer> + Send + 'static> Runner<F> {
                 let _ = ack.send(());
             }
             Command::StopAll(ack) => {
-                self.fleet.stop_all(now);
+                let _ = self.fleet.handle_input(FleetInput::StopAll { now });
                 let _ = ack.send(());
             }
             Command::Metrics(reply) => {
@@ -410,7 +410,7 @@ impl<F: Future<Output = Answer> + Send + 'static> Runner<F> {
             }
             Command::Idle(ack) => self.idle_waiters.push(ack),
             Command::Shutdown(ack) => {
-                self.fleet.stop_all(now);
+                let _ = self.fleet.handle_input(FleetInput::StopAll { now });
                 self.shutdown_waiters.push(ack);
             }
         }
@@ -419,7 +419,10 @@ impl<F: Future<Output = Answer> + Send + 'static> Runner<F> {
     fn stop(&mut self, subscriber: Subscriber) {
         if self.outcomes.contains_key(&subscriber) {
             // Unknown only when it has just finished: nothing to stop.
-            let _ = self.fleet.stop(subscriber, self.clock.now());
+            let now = self.clock.now();
+            let _ = self
+                .fleet
+                .handle_input(FleetInput::Stop { subscriber, now });
         }
     }
 
@@ -456,29 +459,20 @@ impl<F: Future<Output = Answer> + Send + 'static> Runner<F> {
     /// Feeds an answer to the fleet, unless its request was aborted meanwhile.
     fn answer(&mut self, job: JobKey, id: RequestId, answer: Option<Answer>) {
         let Some(answer) = answer else { return };
-        let result = match transport::answer_input(id, answer, self.clock.now()) {
-            Input::Response {
-                request,
-                response,
-                now,
-            } => self.fleet.handle_response(job, request, response, now),
-            Input::TransportError {
-                request,
-                error,
-                now,
-            } => self.fleet.handle_transport_error(job, request, error, now),
-            _ => Ok(()),
+        let input = transport::answer_input(id, answer, self.clock.now());
+        let Some(input) = FleetInput::answer(job, input) else {
+            return;
         };
-        if let Err(error) = result {
+        if let Err(error) = self.fleet.handle_input(input) {
             // Only possible when an answer races the job's end; nothing changed.
             debug!(%error, "answer refused");
         }
     }
 
-    /// Acts on everything the fleet asks for.
-    fn drain(&mut self) {
-        while let Some(output) = self.fleet.poll_output() {
-            match output {
+    /// Acts on everything the fleet asks for; returns when it next wants a tick.
+    fn drain(&mut self) -> Option<jobpoll_core::Instant> {
+        let wake_at = loop {
+            match self.fleet.poll_output() {
                 FleetOutput::Transmit { job, transmit } => {
                     transport::log_request(&self.redactor, &transmit);
                     let max_body = self.fleet.job(job).map_or_else(
@@ -519,11 +513,14 @@ impl<F: Future<Output = Answer> + Send + 'static> Runner<F> {
                         }
                     }
                 }
+                FleetOutput::WakeAt(at) => break Some(at),
+                FleetOutput::Idle => break None,
             }
-        }
+        };
         if !self.aborting.is_empty() {
             self.abort_requests();
         }
+        wake_at
     }
 
     /// Drops the requests in `aborting` that are still in flight, in one pass.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use url::Url;
 
-use jobpoll_core::fleet::{FleetOutput, JobKey, Subscriber};
+use jobpoll_core::fleet::{FleetInput, FleetOutput, JobKey, Subscriber};
 use jobpoll_core::{Input, Instant, JobSpec, Start};
 use jobpoll_server::plan::Shape;
 
@@ -64,8 +64,10 @@ impl FleetWorld {
         // Timers that fire without time moving on; a fleet that keeps asking for
         // the same instant is stuck.
         let mut stalls = 0u32;
+        // When the fleet wants its next tick, as its last output said.
+        let mut wake = self.fleet.next_wake();
         loop {
-            let timer = self.fleet.next_wake();
+            let timer = wake;
             let event = self.agenda.next_at();
             let timer_first = match (timer, event) {
                 (Some(at), Some(e)) => at <= e,
@@ -82,8 +84,10 @@ impl FleetWorld {
                         ));
                     }
                     self.now = self.now.max(at);
-                    self.note(|| "timeout".to_owned());
-                    self.fleet.handle_timeout(self.now);
+                    self.note(|| "tick".to_owned());
+                    let now = self.now;
+                    // A tick is never refused.
+                    let _ = self.fleet.handle_input(FleetInput::Tick { now });
                 }
                 (_, Some(_)) => {
                     let Some((at, action)) = self.agenda.pop() else {
@@ -95,7 +99,7 @@ impl FleetWorld {
                 _ => break,
             }
             self.summary.steps += 1;
-            self.drain()?;
+            wake = self.drain()?;
         }
         self.checker.at_end(self.now, self.fleet.is_empty())?;
         self.checker.check_origins(self.now, self.fleet.origins())?;
@@ -142,7 +146,10 @@ impl FleetWorld {
                 }
                 self.checker.stopped(number, now);
                 let subscriber = self.subscribers[number];
-                if let Err(error) = self.fleet.stop(subscriber, now) {
+                if let Err(error) = self
+                    .fleet
+                    .handle_input(FleetInput::Stop { subscriber, now })
+                {
                     let job = self.job_numbers.get(&subscriber.job()).copied();
                     return Err(self.violation(
                         job,
@@ -162,7 +169,8 @@ impl FleetWorld {
                         self.checker.stopped(number, now);
                     }
                 }
-                self.fleet.stop_all(now);
+                // Stopping everything is never refused.
+                let _ = self.fleet.handle_input(FleetInput::StopAll { now });
             }
             Action::Pause => {
                 self.note(|| "pause the fleet".to_owned());
@@ -352,17 +360,10 @@ impl FleetWorld {
             _ => input,
         };
         let key = self.jobs[job].key;
-        let now = self.now;
-        let answered = match input {
-            Input::Response {
-                request, response, ..
-            } => self.fleet.handle_response(key, request, response, now),
-            Input::TransportError { request, error, .. } => {
-                self.fleet.handle_transport_error(key, request, error, now)
-            }
-            Input::Tick { .. } | Input::Cancel { .. } => Ok(()),
+        let Some(input) = FleetInput::answer(key, input) else {
+            return Ok(());
         };
-        answered.map_err(|error| {
+        self.fleet.handle_input(input).map_err(|error| {
             self.violation(
                 Some(job),
                 "the fleet takes the answer to a request in flight",
@@ -395,10 +396,17 @@ impl FleetWorld {
     }
 
     /// Carries out every output of the last fleet call, checking each, then checks
-    /// the fleet's own counts.
-    fn drain(&mut self) -> Result<(), FleetViolation> {
+    /// the fleet's own counts. Returns when the fleet next wants a tick.
+    fn drain(&mut self) -> Result<Option<Instant>, FleetViolation> {
         let now = self.now;
-        while let Some(output) = self.fleet.poll_output() {
+        let wake = loop {
+            // The hash covers what the fleet asks for, not when it next wakes
+            // (which the instants of the outputs after it show).
+            let output = match self.fleet.poll_output() {
+                FleetOutput::WakeAt(at) => break Some(at),
+                FleetOutput::Idle => break None,
+                output => output,
+            };
             self.hash
                 .write(format!("{} {output:?}\n", now.as_micros()).as_bytes());
             match output {
@@ -454,8 +462,10 @@ impl FleetWorld {
                         .entry(outcome.kind().to_owned())
                         .or_default() += 1;
                 }
+                // The end of the outputs, taken above.
+                FleetOutput::WakeAt(_) | FleetOutput::Idle => {}
             }
-        }
+        };
         let by_origin = self
             .checker
             .origins_to_compare(HOSTS.len())
@@ -476,15 +486,17 @@ impl FleetWorld {
             origins: Some(self.fleet.origins()),
         };
         self.checker.settled(now, &view)?;
-        self.check_held(now)
+        self.check_held(now, wake)?;
+        Ok(wake)
     }
 
-    /// With no fleet timer left to fire now, every job with a request due and none
-    /// in flight must be held back by something the checker knows of.
-    fn check_held(&mut self, now: Instant) -> Result<(), FleetViolation> {
+    /// With no fleet timer left to fire now (the fleet wakes next at `wake`),
+    /// every job with a request due and none in flight must be held back by
+    /// something the checker knows of.
+    fn check_held(&mut self, now: Instant, wake: Option<Instant>) -> Result<(), FleetViolation> {
         let checker = &self.checker;
         self.live.retain(|job| !checker.is_over(*job));
-        if self.fleet.next_wake().is_some_and(|at| at <= now) {
+        if wake.is_some_and(|at| at <= now) {
             return Ok(());
         }
         for job in &self.live {

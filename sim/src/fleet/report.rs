@@ -20,7 +20,7 @@ pub struct FleetSummary {
     pub subscribers: usize,
     /// Subscriptions that joined a running job.
     pub joined: usize,
-    /// Subscribers stopped (one by one or by `stop_all`).
+    /// Subscribers stopped (one by one or all at once).
     pub stopped: usize,
     /// Pauses and resumes, of the fleet and of origins.
     pub pauses: usize,

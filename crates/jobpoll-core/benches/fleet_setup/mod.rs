@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use jobpoll_core::fleet::{Fleet, FleetConfig, FleetOutput};
+use jobpoll_core::fleet::{Fleet, FleetConfig, FleetInput, FleetOutput};
 use jobpoll_core::{Config, Instant, JobSpec, Profile, Schedule};
 
 /// The running body of the `poll_cycle` bench (233 bytes).
@@ -29,25 +29,37 @@ pub(crate) fn body() -> Bytes {
     }
 }
 
-/// Answers every request in the fleet's outputs at once; returns how many.
-pub(crate) fn answer_all(fleet: &mut Fleet, now: Instant, body: &Bytes) -> usize {
+/// Answers every request in the fleet's outputs at once; returns how many, and
+/// the fleet's next wake-up.
+pub(crate) fn answer_all(
+    fleet: &mut Fleet,
+    now: Instant,
+    body: &Bytes,
+) -> (usize, Option<Instant>) {
     let mut answered = 0;
-    while let Some(output) = fleet.poll_output() {
-        match output {
+    loop {
+        match fleet.poll_output() {
             FleetOutput::Transmit { job, transmit } => {
                 let response = http::Response::new(body.clone());
+                let request = transmit.id;
                 fleet
-                    .handle_response(job, transmit.id, response, now)
+                    .handle_input(FleetInput::Response {
+                        job,
+                        request,
+                        response,
+                        now,
+                    })
                     .expect("answer");
                 answered += 1;
             }
             FleetOutput::Event { event, .. } => {
                 black_box(event);
             }
+            FleetOutput::WakeAt(at) => return (answered, Some(at)),
+            FleetOutput::Idle => return (answered, None),
             other => panic!("unexpected {other:?}"),
         }
     }
-    answered
 }
 
 /// A fleet of `jobs` jobs polled by URL (one shared configuration polling every
@@ -91,12 +103,15 @@ pub(crate) fn idle_fleet(jobs: usize, body: &Bytes) -> Fleet {
 pub(crate) fn run_cycles(fleet: &mut Fleet, cycles: usize, body: &Bytes) -> (usize, Duration) {
     let mut done = 0;
     let started = std::time::Instant::now();
+    let mut wake = fleet.next_wake();
     while done < cycles {
-        let Some(now) = fleet.next_wake() else {
+        let Some(now) = wake else {
             break;
         };
-        fleet.handle_timeout(now);
-        done += answer_all(fleet, now, body);
+        fleet.handle_input(FleetInput::Tick { now }).expect("tick");
+        let (answered, next) = answer_all(fleet, now, body);
+        done += answered;
+        wake = next;
     }
     (done, started.elapsed())
 }

@@ -1,14 +1,15 @@
 //! The fleet's public vocabulary: its limits, the keys of jobs and
-//! subscriptions, what it outputs, its errors and its counts.
+//! subscriptions, what it takes in and puts out, its errors and its counts.
 
 use core::time::Duration;
 use std::collections::BTreeMap;
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::event::Event;
-use crate::event::Outcome;
-use crate::job::{InputError, RequestId, Transmit};
+use crate::event::{Event, Outcome, TransportError};
+use crate::job::{Input, InputError, RequestId, Transmit};
+use crate::time::Instant;
 
 /// The fleet's own limits.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,11 +57,121 @@ impl Subscriber {
     }
 }
 
-/// What the fleet asks of its driver.
+/// Something that happened, for the fleet to react to: feed it with
+/// [`Fleet::handle_input`](super::Fleet::handle_input), then drain
+/// [`Fleet::poll_output`](super::Fleet::poll_output). Each carries the time it is
+/// handled at; the fleet's clock never runs backwards, so an input earlier than
+/// one before it is handled as if it came at the latest time seen.
+///
+/// These mirror a job's [`Input`]s; a job's `Cancel` (the user gives up) is a
+/// fleet's [`FleetInput::Stop`], since a fleet's jobs may have several
+/// subscribers.
+#[derive(Clone, Debug)]
+pub enum FleetInput {
+    /// The response to request `request` of `job`, body complete.
+    Response {
+        /// The job that sent it.
+        job: JobKey,
+        /// The request it answers.
+        request: RequestId,
+        /// The response.
+        response: http::Response<Bytes>,
+        /// Now.
+        now: Instant,
+    },
+    /// Request `request` of `job` got no response.
+    TransportError {
+        /// The job that sent it.
+        job: JobKey,
+        /// The request that failed.
+        request: RequestId,
+        /// Why.
+        error: TransportError,
+        /// Now.
+        now: Instant,
+    },
+    /// Time has passed: feed it when the last [`FleetOutput::WakeAt`] is reached
+    /// (extra ticks are harmless). Every job, request time limit and throttle hold
+    /// due by `now` is acted on.
+    Tick {
+        /// Now.
+        now: Instant,
+    },
+    /// The user ends one subscription, at once. The subscriber receives its
+    /// outcome now (cancelled, by the client) when others still follow the job;
+    /// else the job cancels now: it ends at once, or, when the profile has a
+    /// server-side cancel request, that request goes out now and the outcome
+    /// comes with its answer.
+    ///
+    /// The cancel request does not wait for its turn: not behind the origin's
+    /// queue, its throttle hold nor the in-flight limits. It counts in the
+    /// requests in flight while it is out (so the fleet's count may pass a limit
+    /// by the cancel requests out), and requests that wait go after it. While
+    /// the job's origin or the fleet is paused it is not sent (a paused fleet
+    /// sends nothing) and the job ends at once.
+    Stop {
+        /// The subscription to end.
+        subscriber: Subscriber,
+        /// Now.
+        now: Instant,
+    },
+    /// The user ends every subscription, as [`FleetInput::Stop`] does for one:
+    /// every subscriber receives an outcome.
+    StopAll {
+        /// Now.
+        now: Instant,
+    },
+}
+
+impl FleetInput {
+    /// The time the input carries.
+    pub fn now(&self) -> Instant {
+        match self {
+            FleetInput::Response { now, .. }
+            | FleetInput::TransportError { now, .. }
+            | FleetInput::Tick { now }
+            | FleetInput::Stop { now, .. }
+            | FleetInput::StopAll { now } => *now,
+        }
+    }
+
+    /// A job's answer (a [`Input::Response`] or [`Input::TransportError`]) as the
+    /// fleet's input for `job`, for drivers that build a job's input from what
+    /// came back; `None` for a tick or a cancel, which are not answers.
+    pub fn answer(job: JobKey, input: Input) -> Option<FleetInput> {
+        match input {
+            Input::Response {
+                request,
+                response,
+                now,
+            } => Some(FleetInput::Response {
+                job,
+                request,
+                response,
+                now,
+            }),
+            Input::TransportError {
+                request,
+                error,
+                now,
+            } => Some(FleetInput::TransportError {
+                job,
+                request,
+                error,
+                now,
+            }),
+            Input::Tick { .. } | Input::Cancel { .. } => None,
+        }
+    }
+}
+
+/// What the fleet asks of its driver. Drain with
+/// [`Fleet::poll_output`](super::Fleet::poll_output) until [`FleetOutput::WakeAt`]
+/// or [`FleetOutput::Idle`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum FleetOutput {
-    /// Send this request for `job`; answer with [`Fleet::handle_response`](super::Fleet::handle_response) or
-    /// [`Fleet::handle_transport_error`](super::Fleet::handle_transport_error).
+    /// Send this request for `job`; answer with [`FleetInput::Response`] or
+    /// [`FleetInput::TransportError`].
     Transmit {
         /// The job it belongs to.
         job: JobKey,
@@ -89,6 +200,12 @@ pub enum FleetOutput {
         /// How it ended.
         outcome: Outcome,
     },
+    /// Nothing more to do until this instant, unless an input or a call comes
+    /// first: feed [`FleetInput::Tick`] then.
+    WakeAt(Instant),
+    /// No job waits on time: the fleet is empty, or everything that waits is held
+    /// by a pause. Nothing happens until an input or a call comes.
+    Idle,
 }
 
 /// A call the fleet could not act on. Nothing changed.

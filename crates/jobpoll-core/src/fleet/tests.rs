@@ -2,6 +2,8 @@
 
 use core::time::Duration;
 
+use bytes::Bytes;
+
 use super::slots::CHUNK;
 use super::*;
 use crate::schedule::Schedule;
@@ -26,19 +28,45 @@ fn spec(profile: &Arc<Profile>, n: usize) -> JobSpec<Arc<Profile>> {
     }
 }
 
-/// Answers every request at once with `body`; returns how many.
+/// Every output up to the next wake-up (or the fleet's idling).
+fn drain(fleet: &mut Fleet) -> Vec<FleetOutput> {
+    std::iter::from_fn(|| match fleet.poll_output() {
+        FleetOutput::WakeAt(_) | FleetOutput::Idle => None,
+        output => Some(output),
+    })
+    .collect()
+}
+
+/// Answers every request at once with `body`, up to the next wake-up; returns
+/// how many.
 fn answer_all(fleet: &mut Fleet, now: Instant, body: &'static str) -> usize {
     let mut answered = 0;
-    while let Some(output) = fleet.poll_output() {
-        if let FleetOutput::Transmit { job, transmit } = output {
-            let response = http::Response::new(Bytes::from_static(body.as_bytes()));
-            fleet
-                .handle_response(job, transmit.id, response, now)
-                .unwrap();
-            answered += 1;
+    loop {
+        match fleet.poll_output() {
+            FleetOutput::Transmit { job, transmit } => {
+                let response = http::Response::new(Bytes::from_static(body.as_bytes()));
+                let request = transmit.id;
+                fleet
+                    .handle_input(FleetInput::Response {
+                        job,
+                        request,
+                        response,
+                        now,
+                    })
+                    .unwrap();
+                answered += 1;
+            }
+            FleetOutput::WakeAt(_) | FleetOutput::Idle => return answered,
+            _ => {}
         }
     }
-    answered
+}
+
+/// Time comes to the fleet's next wake-up; returns it.
+fn tick(fleet: &mut Fleet) -> Instant {
+    let now = fleet.next_wake().unwrap();
+    fleet.handle_input(FleetInput::Tick { now }).unwrap();
+    now
 }
 
 const RUNNING: &str = r#"{"status":"processing"}"#;
@@ -100,8 +128,7 @@ fn answered_requests_leave_no_timer_behind() {
     let mut now = Instant::ZERO;
     let mut answered = answer_all(&mut fleet, now, RUNNING);
     while answered < 20 * jobs {
-        now = fleet.next_wake().unwrap();
-        fleet.handle_timeout(now);
+        now = tick(&mut fleet);
         answered += answer_all(&mut fleet, now, RUNNING);
         // One timer entry a job at most, and request time limits only for the
         // requests in flight (none: every answer came at once).
@@ -118,15 +145,15 @@ fn a_request_in_flight_times_out_from_the_flights_queue() {
     fleet
         .add(spec(&profile, 1), config(), Instant::ZERO)
         .unwrap();
-    let Some(FleetOutput::Transmit { transmit, .. }) = fleet.poll_output() else {
+    let FleetOutput::Transmit { transmit, .. } = fleet.poll_output() else {
         panic!("a request");
     };
     assert_eq!(fleet.flights.len(), 1);
     // Nothing answers: the request's time limit is the next thing due.
     let at = fleet.next_wake().unwrap();
     assert_eq!(at, Instant::ZERO + transmit.time_limit);
-    fleet.handle_timeout(at);
-    let outputs: Vec<_> = std::iter::from_fn(|| fleet.poll_output()).collect();
+    fleet.handle_input(FleetInput::Tick { now: at }).unwrap();
+    let outputs = drain(&mut fleet);
     assert!(
         outputs
             .iter()
@@ -163,12 +190,8 @@ fn the_sharing_index_follows_jobs_across_slot_chunks() {
     // Once every job has ended, the index is empty and a slot is reused.
     let mut now = Instant::ZERO;
     answer_all(&mut fleet, now, RUNNING);
-    now = fleet.next_wake().unwrap();
-    fleet.handle_timeout(now);
-    answer_all(&mut fleet, now, r#"{"status":"completed"}"#);
     while !fleet.is_empty() {
-        now = fleet.next_wake().unwrap();
-        fleet.handle_timeout(now);
+        now = tick(&mut fleet);
         answer_all(&mut fleet, now, r#"{"status":"completed"}"#);
     }
     assert_eq!(fleet.shared.len(), 0);
@@ -188,8 +211,9 @@ fn the_throttled_count_is_the_origins_held_now() {
     }
     assert_eq!(fleet.throttled_origins(), 0);
     let now = Instant::from_micros(1_000);
-    while let Some(output) = fleet.poll_output() {
+    for output in drain(&mut fleet) {
         if let FleetOutput::Transmit { job, transmit } = output {
+            let request = transmit.id;
             let response = if transmit.url.host_str() == Some("c.test") {
                 http::Response::new(Bytes::from_static(RUNNING.as_bytes()))
             } else {
@@ -200,12 +224,18 @@ fn the_throttled_count_is_the_origins_held_now() {
                     .unwrap()
             };
             fleet
-                .handle_response(job, transmit.id, response, now)
+                .handle_input(FleetInput::Response {
+                    job,
+                    request,
+                    response,
+                    now,
+                })
                 .unwrap();
         }
     }
     assert_eq!(fleet.throttled_origins(), 2);
-    fleet.handle_timeout(now + Duration::from_secs(60));
+    let now = now + Duration::from_secs(60);
+    fleet.handle_input(FleetInput::Tick { now }).unwrap();
     assert_eq!(fleet.throttled_origins(), 0);
 }
 
@@ -232,8 +262,7 @@ fn an_origin_queue_gives_back_its_room_after_a_burst() {
     assert!(fleet.origins[0].waiting.is_empty());
     assert_eq!(fleet.origins[0].waiting.capacity(), 0);
     // The next burst queues again, in order.
-    let now = fleet.next_wake().unwrap();
-    fleet.handle_timeout(now);
+    tick(&mut fleet);
     assert_eq!(fleet.in_flight(), 4);
     assert_eq!(fleet.origins[0].waiting.len(), jobs - 4);
 }

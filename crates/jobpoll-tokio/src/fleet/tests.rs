@@ -197,7 +197,10 @@ async fn the_throttled_count_covers_the_hosts_servers_name() {
     );
     // Once the holds end, so do their origins.
     while let Some(at) = runner.fleet.next_wake() {
-        runner.fleet.handle_timeout(at);
+        runner
+            .fleet
+            .handle_input(FleetInput::Tick { now: at })
+            .unwrap();
     }
     let metrics = runner.metrics();
     assert_eq!(
