@@ -87,40 +87,44 @@ use std::sync::Arc;
 use url::Url;
 
 use crate::config::Config;
-use crate::event::{CancelledBy, Event, Outcome};
-use crate::job::{Input, Job, JobSpec, Output, SpecError, Start};
+use crate::job::{Input, Job, JobSpec, SpecError, Start};
 use crate::profile::{Interpret, Profile};
 use crate::rng::Rng;
 use crate::time::Instant;
 
+// One file a concern. This one: the fleet's state, its calls and its loop.
+// `api`: the public vocabulary. `slots`: where the jobs live. `sharing`: which
+// job a new subscriber joins. `origins`: the table of origins. `limits`: when a
+// due request may go (the limits, pauses and holds, the queues, the pump).
+// `wake`: when the fleet wakes and what a tick does, over the queues of `timers`
+// (jobs' wake-ups) and `flights` (requests' time limits). `outputs`: how a job's
+// outputs become the fleet's. `stop`: stops.
 mod api;
 mod flights;
+mod limits;
 mod origins;
+mod outputs;
 mod sharing;
 mod slots;
+mod stop;
 mod timers;
+mod wake;
 
 pub use api::{FleetConfig, FleetError, FleetInput, FleetMetrics, FleetOutput, JobKey, Subscriber};
-use slots::{Entry, Slots, Subscribers};
 
 use flights::{Flights, NO_FLIGHT};
 use origins::{Origins, origin_name, origin_wait};
-use sharing::{NO_SHARE, share_key, slot_share_key};
+use sharing::{NO_SHARE, SharingIndex, share_key};
+use slots::{Entry, Slots, Subscribers};
 use timers::Timers;
-
-/// Entries an empty origin queue may keep room for; a queue that grew past this
-/// for a burst gives its memory back once it is empty.
-const KEPT_QUEUE: usize = 1024;
-
-const NO_TIMER: u64 = u64::MAX;
+use wake::NO_TIMER;
 
 /// Many jobs, one scheduler. See the [module documentation](self).
 #[derive(Debug)]
 pub struct Fleet<P = Arc<Profile>> {
     config: FleetConfig,
+    /// The running jobs.
     slots: Slots<P>,
-    free: Vec<u32>,
-    live: usize,
     /// Timers of jobs without a request in flight: (instant µs, slot, generation).
     /// Entries whose job moved its timer or ended are skipped when they come up.
     timers: Timers,
@@ -139,16 +143,20 @@ pub struct Fleet<P = Arc<Profile>> {
     ring: BinaryHeap<Reverse<(u64, u32, u32)>>,
     /// Counts requests sent, to order origins by when they last sent.
     turns: u64,
-    /// Running jobs that can be shared, as slots, found by their entry's
-    /// `share_key` (a hash of profile, status URL and headers): 4 bytes a job.
-    shared: hashbrown::HashTable<u32>,
+    /// The running jobs that a new subscriber may join.
+    shared: SharingIndex,
+    /// Requests in flight, over all origins.
     in_flight: u32,
+    /// Whether the user paused the whole fleet.
     paused: bool,
+    /// Draws each new job's seed.
     seeds: Rng,
     metrics: FleetMetrics,
+    /// What the driver has yet to take with [`Fleet::poll_output`].
     outputs: VecDeque<FleetOutput>,
     /// The one output buffer lent to whichever job is handling an input.
     spare: crate::job::Outputs,
+    /// The latest time seen (µs): the fleet's clock never runs backwards.
     now: u64,
 }
 
@@ -177,15 +185,13 @@ impl<P: Interpret> Fleet<P> {
             seeds: Rng::new(config.seed),
             config,
             slots: Slots::default(),
-            free: Vec::new(),
-            live: 0,
             timers: Timers::default(),
             flights: Flights::default(),
             throttle_ends: BinaryHeap::new(),
             origins: Origins::default(),
             ring: BinaryHeap::new(),
             turns: 0,
-            shared: hashbrown::HashTable::new(),
+            shared: SharingIndex::default(),
             in_flight: 0,
             paused: false,
             metrics: FleetMetrics::default(),
@@ -216,7 +222,7 @@ impl<P: Interpret> Fleet<P> {
         self.see(now);
         let share_key = share_key(&spec);
         if let Some(key) = share_key
-            && let Some(job) = self.shared_job(key, &spec)
+            && let Some(job) = self.shared.find(key, &spec, &self.slots)
             && let Some(entry) = self.entry_mut(job)
         {
             let number = entry.next_subscriber;
@@ -235,15 +241,9 @@ impl<P: Interpret> Fleet<P> {
         // Only a job that runs puts its origin in the table.
         let origin = self.origins.intern(origin_name);
         self.origins[origin].jobs = self.origins[origin].jobs.saturating_add(1);
-        let slot = match self.free.pop() {
-            Some(slot) => slot,
-            None => self.slots.grow(),
-        };
-        let generation = self.slots[slot].generation;
-        let key = JobKey { slot, generation };
         // No running job has this spec (else it was joined): it can be shared.
         let share_key = share_key.unwrap_or(NO_SHARE);
-        self.slots[slot].entry = Some(Entry {
+        let key = self.slots.insert(Entry {
             job,
             origin,
             share_key,
@@ -255,11 +255,8 @@ impl<P: Interpret> Fleet<P> {
             queued: false,
         });
         if share_key != NO_SHARE {
-            let slots = &self.slots;
-            self.shared
-                .insert_unique(share_key, slot, |s| slot_share_key(slots, *s));
+            self.shared.insert(share_key, key.slot, &self.slots);
         }
-        self.live += 1;
         self.metrics.jobs += 1;
         self.settle(key);
         self.pump();
@@ -335,24 +332,7 @@ impl<P: Interpret> Fleet<P> {
     /// `None` when no job waits on time.
     #[must_use]
     pub fn next_wake(&mut self) -> Option<Instant> {
-        while let Some(timer) = self.timers.peek() {
-            if self.is_live_timer(timer) {
-                break;
-            }
-            self.timers.pop();
-        }
-        let timer = self.timers.peek().map(|(at, _, _)| at);
-        let flight = self.flights.first().map(|(at, _, _)| at);
-        let job = match (timer, flight) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let throttle = self.throttle_ends.peek().map(|Reverse((at, _, _))| *at);
-        let at = match (job, throttle) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => a.or(b)?,
-        };
-        Some(Instant::from_micros(at))
+        self.earliest_wake().map(Instant::from_micros)
     }
 
     /// Holds back every request until [`Fleet::resume`]. Requests in flight finish;
@@ -365,10 +345,7 @@ impl<P: Interpret> Fleet<P> {
     pub fn resume(&mut self, now: Instant) {
         self.see(now);
         self.paused = false;
-        for origin in 0..self.origins.end() {
-            self.enter_ring(origin);
-        }
-        self.pump();
+        self.reopen_all();
     }
 
     /// Whether the whole fleet is paused.
@@ -407,12 +384,12 @@ impl<P: Interpret> Fleet<P> {
 
     /// Jobs running (a shared job counts once).
     pub fn len(&self) -> usize {
-        self.live
+        self.slots.live()
     }
 
     /// Whether no job is running.
     pub fn is_empty(&self) -> bool {
-        self.live == 0
+        self.slots.live() == 0
     }
 
     /// Requests in flight over all origins (cancel requests included, which may
@@ -463,98 +440,6 @@ impl<P: Interpret> Fleet<P> {
 
     // --- internals ---------------------------------------------------------------
 
-    /// Time has come to `now`: fires every timer due.
-    fn tick(&mut self, now: Instant) {
-        let now = self.see(now);
-        while let Some(Reverse((at, origin, generation))) = self.throttle_ends.peek().copied() {
-            if at > now {
-                break;
-            }
-            self.throttle_ends.pop();
-            if self.origins.current(origin, generation).is_some() {
-                self.enter_ring(origin);
-                self.origins.retire_if_idle(origin, now);
-            }
-        }
-        while let Some((_, slot, generation)) = self.next_due(now) {
-            let key = JobKey { slot, generation };
-            let Some(entry) = self.entry_mut(key) else {
-                continue;
-            };
-            entry.timer_at = NO_TIMER;
-            entry.flight = NO_FLIGHT;
-            // A job with nothing in flight and no place in a queue, on an origin
-            // that may send with nobody waiting, would be released at once: let
-            // this tick send (one tick instead of a held one and a release).
-            let origin = entry.origin;
-            let open = !entry.in_flight
-                && !entry.queued
-                && self.origins[origin].waiting.is_empty()
-                && self.permitted(origin, now);
-            let now = Instant::from_micros(now);
-            // A held job with nothing else due only waits for its turn.
-            let held = !open && self.entry_mut(key).is_some_and(|e| e.job.tick_held(now));
-            if !held {
-                self.with_job(key, |job| {
-                    job.set_gated(!open);
-                    let _ = job.handle_input(Input::Tick { now });
-                    job.set_gated(true);
-                });
-            }
-            self.settle(key);
-        }
-        self.pump();
-    }
-
-    /// Ends one subscription (see [`FleetInput::Stop`]).
-    fn stop(&mut self, subscriber: Subscriber, now: Instant) -> Result<(), FleetError> {
-        let job = subscriber.job;
-        // Checked before anything changes, the clock included.
-        if !self
-            .entry(job)
-            .is_some_and(|entry| entry.subscribers.contains(subscriber.number))
-        {
-            return Err(FleetError::UnknownSubscriber(subscriber));
-        }
-        self.see(now);
-        let Some(entry) = self.entry_mut(job) else {
-            return Err(FleetError::UnknownSubscriber(subscriber));
-        };
-        if entry.subscribers.len() > 1 {
-            entry.subscribers.remove(subscriber.number);
-            let stats = entry.job.stats();
-            self.outputs.push_back(FleetOutput::Finished {
-                subscriber,
-                outcome: Outcome::Cancelled {
-                    by: CancelledBy::Client {
-                        server_confirmed: None,
-                    },
-                    stats,
-                },
-            });
-            return Ok(());
-        }
-        self.cancel(job, now);
-        self.pump();
-        Ok(())
-    }
-
-    /// Stops every job (see [`FleetInput::StopAll`]).
-    fn stop_all(&mut self, now: Instant) {
-        self.see(now);
-        for slot in 0..self.slots.len() {
-            let slot_ref = &self.slots[slot];
-            if slot_ref.entry.is_some() {
-                let key = JobKey {
-                    slot,
-                    generation: slot_ref.generation,
-                };
-                self.cancel(key, now);
-            }
-        }
-        self.pump();
-    }
-
     /// Time never runs backwards inside the fleet.
     fn see(&mut self, now: Instant) -> u64 {
         self.now = self.now.max(now.as_micros());
@@ -562,18 +447,11 @@ impl<P: Interpret> Fleet<P> {
     }
 
     fn entry(&self, key: JobKey) -> Option<&Entry<P>> {
-        let slot = self.slots.get(key.slot)?;
-        (slot.generation == key.generation)
-            .then_some(slot.entry.as_ref())
-            .flatten()
+        self.slots.entry(key)
     }
 
     fn entry_mut(&mut self, key: JobKey) -> Option<&mut Entry<P>> {
-        let slot = self.slots.get_mut(key.slot)?;
-        if slot.generation != key.generation {
-            return None;
-        }
-        slot.entry.as_mut()
+        self.slots.entry_mut(key)
     }
 
     /// Feeds a job the answer to its request, then acts on what the answer asks of
@@ -602,13 +480,7 @@ impl<P: Interpret> Fleet<P> {
             self.release_slot(origin);
         }
         if let Some(wait) = origin_wait {
-            let until = now.saturating_add(u64::try_from(wait.as_micros()).unwrap_or(u64::MAX));
-            let o = &mut self.origins[origin];
-            if until > now && until > o.throttled_until {
-                o.throttled_until = until;
-                self.throttle_ends
-                    .push(Reverse((until, origin, o.generation)));
-            }
+            self.hold(origin, wait, now);
         }
         self.settle(job);
         self.pump();
@@ -617,11 +489,7 @@ impl<P: Interpret> Fleet<P> {
 
     /// Runs `f` on the job, with the fleet's spare output buffer lent to it.
     fn with_job<R>(&mut self, key: JobKey, f: impl FnOnce(&mut Job<P>) -> R) -> Option<R> {
-        let slot = self.slots.get_mut(key.slot)?;
-        if slot.generation != key.generation {
-            return None;
-        }
-        let job = &mut slot.entry.as_mut()?.job;
+        let job = &mut self.slots.entry_mut(key)?.job;
         job.lend_buffer(&mut self.spare);
         let result = f(job);
         job.reclaim_buffer(&mut self.spare);
@@ -632,391 +500,9 @@ impl<P: Interpret> Fleet<P> {
     /// when the limits allow and nobody is ahead), and sets its timer.
     fn settle(&mut self, key: JobKey) {
         self.drain(key);
-        let now = self.now;
-        let Some(entry) = self.entry_mut(key) else {
-            return;
-        };
-        if entry.job.wants_to_send() && !entry.queued {
-            let origin = entry.origin;
-            let nobody_ahead = self.origins[origin].waiting.is_empty();
-            if nobody_ahead && self.permitted(origin, now) {
-                self.release(key);
-            } else {
-                if let Some(entry) = self.entry_mut(key) {
-                    entry.queued = true;
-                }
-                self.origins[origin].waiting.push_back(key);
-                self.enter_ring(origin);
-            }
-        }
+        self.admit(key);
         self.set_timer(key);
     }
-
-    /// Lets the job send its due request now.
-    fn release(&mut self, key: JobKey) {
-        let now = Instant::from_micros(self.now);
-        if let Some(entry) = self.entry_mut(key) {
-            entry.queued = false;
-        }
-        self.with_job(key, |job| {
-            job.set_gated(false);
-            let _ = job.handle_input(Input::Tick { now });
-            job.set_gated(true);
-        });
-        self.drain(key);
-        self.set_timer(key);
-    }
-
-    fn set_timer(&mut self, key: JobKey) {
-        let Some(entry) = self.entry_mut(key) else {
-            return;
-        };
-        let at = entry.job.wake_at().map_or(NO_TIMER, Instant::as_micros);
-        let in_flights = entry.in_flight;
-        if at == entry.timer_at && in_flights == (entry.flight != NO_FLIGHT) {
-            return;
-        }
-        let old_flight = entry.flight;
-        entry.timer_at = at;
-        entry.flight = NO_FLIGHT;
-        if old_flight != NO_FLIGHT {
-            self.flights.remove(old_flight);
-        }
-        if at == NO_TIMER {
-            return;
-        }
-        if in_flights {
-            let id = self.flights.insert(at, key.slot, key.generation);
-            if let Some(entry) = self.entry_mut(key) {
-                entry.flight = id;
-            }
-        } else {
-            self.timers.push((at, key.slot, key.generation));
-        }
-    }
-
-    /// Takes the earliest timer due at `now` from either queue, skipping stale
-    /// entries of `timers`.
-    fn next_due(&mut self, now: u64) -> Option<(u64, u32, u32)> {
-        loop {
-            let timer = self.timers.peek().filter(|t| t.0 <= now);
-            let flight = self.flights.first().filter(|t| t.0 <= now);
-            let (t, from_timers) = match (timer, flight) {
-                (Some(t), Some(f)) if t < f => (t, true),
-                (_, Some(f)) => (f, false),
-                (Some(t), None) => (t, true),
-                (None, None) => return None,
-            };
-            if !from_timers {
-                self.flights.pop_first();
-                return Some(t);
-            }
-            self.timers.pop();
-            if self.is_live_timer(t) {
-                return Some(t);
-            }
-        }
-    }
-
-    /// The running, shareable job with this spec, whose sharing key is `key`:
-    /// the hash finds the candidates, the spec itself decides.
-    fn shared_job(&self, key: u64, spec: &JobSpec<P>) -> Option<JobKey>
-    where
-        P: PartialEq,
-    {
-        let slots = &self.slots;
-        let slot = *self.shared.find(key, |s| {
-            slots
-                .get(*s)
-                .and_then(|s| s.entry.as_ref())
-                .is_some_and(|entry| entry.share_key == key && entry.job.spec() == spec)
-        })?;
-        Some(JobKey {
-            slot,
-            generation: slots[slot].generation,
-        })
-    }
-
-    /// Takes a job out of the sharing index (a slot is in it at most once, so the
-    /// slot alone finds it, even once the slot's entry is gone).
-    fn unshare(&mut self, key: JobKey, share_key: u64) {
-        if share_key == NO_SHARE {
-            return;
-        }
-        if let Ok(found) = self.shared.find_entry(share_key, |s| *s == key.slot) {
-            found.remove();
-        }
-    }
-
-    /// Whether a `timers` entry is the job's current timer (not one it moved, nor
-    /// one of a job that ended).
-    fn is_live_timer(&self, (at, slot, generation): (u64, u32, u32)) -> bool {
-        self.entry(JobKey { slot, generation })
-            .is_some_and(|entry| entry.timer_at == at && entry.flight == NO_FLIGHT)
-    }
-
-    /// Moves the job's outputs to the fleet's, fanning events out to subscribers;
-    /// removes the job once it has finished.
-    fn drain(&mut self, key: JobKey) {
-        let Some(entry) = self.slots[key.slot].entry.as_mut() else {
-            return;
-        };
-        // Most inputs of a waiting job leave nothing to forward.
-        if !entry.job.has_outputs() {
-            return;
-        }
-        entry.job.lend_buffer(&mut self.spare);
-        let mut finished = false;
-        // The origin of a request the job withdrew: its slot is free again.
-        let mut withdrawn_from = None;
-        // The origin the job left for the one its polls go to.
-        let mut moved_from = None;
-        loop {
-            let output = match entry.job.poll_output() {
-                Output::WakeAt(_) | Output::Done => break,
-                output => output,
-            };
-            match output {
-                Output::Transmit(transmit) => {
-                    entry.in_flight = true;
-                    self.in_flight += 1;
-                    let origin = &mut self.origins[entry.origin];
-                    origin.in_flight += 1;
-                    self.turns += 1;
-                    origin.turn = self.turns;
-                    self.metrics.requests += 1;
-                    self.outputs
-                        .push_back(FleetOutput::Transmit { job: key, transmit });
-                }
-                Output::Abort(request) => {
-                    if entry.in_flight {
-                        entry.in_flight = false;
-                        withdrawn_from = Some(entry.origin);
-                    }
-                    self.outputs
-                        .push_back(FleetOutput::Abort { job: key, request });
-                }
-                Output::Event(event) => {
-                    if let Event::Retrying { cause, .. } = &event {
-                        self.metrics.count_error(cause.kind());
-                    }
-                    if let Event::Submitted { status_url, .. } = &event
-                        && let Ok(url) = status_url.parse::<Url>()
-                    {
-                        // Polls go where the submit answer says; count them there.
-                        let name = origin_name(&url);
-                        if name != self.origins[entry.origin].name {
-                            let left = &mut self.origins[entry.origin];
-                            left.jobs = left.jobs.saturating_sub(1);
-                            moved_from = Some(entry.origin);
-                            entry.origin = self.origins.intern(name);
-                            let joined = &mut self.origins[entry.origin];
-                            joined.jobs = joined.jobs.saturating_add(1);
-                        }
-                    }
-                    fan_out(
-                        &mut self.outputs,
-                        key,
-                        &entry.subscribers,
-                        event,
-                        |subscriber, event| FleetOutput::Event { subscriber, event },
-                    );
-                }
-                Output::Finished(outcome) => {
-                    finished = true;
-                    let metrics = &mut self.metrics;
-                    metrics.finished += 1;
-                    match metrics.outcomes.get_mut(outcome.kind()) {
-                        Some(count) => *count += 1,
-                        None => {
-                            metrics.outcomes.insert(outcome.kind().to_owned(), 1);
-                        }
-                    }
-                    if let Outcome::GaveUp { last_error, .. } = &outcome {
-                        metrics.count_error(last_error.kind());
-                    }
-                    let stats = outcome.stats();
-                    metrics.attempts += u64::from(stats.attempts);
-                    metrics.completion_time = metrics.completion_time.saturating_add(stats.elapsed);
-                    fan_out(
-                        &mut self.outputs,
-                        key,
-                        &entry.subscribers,
-                        outcome,
-                        |subscriber, outcome| FleetOutput::Finished {
-                            subscriber,
-                            outcome,
-                        },
-                    );
-                }
-                Output::WakeAt(_) | Output::Done => {}
-            }
-        }
-        entry.job.reclaim_buffer(&mut self.spare);
-        if let Some(origin) = moved_from {
-            self.origins.retire_if_idle(origin, self.now);
-        }
-        if let Some(origin) = withdrawn_from {
-            self.release_slot(origin);
-        }
-        if finished {
-            self.remove(key);
-        }
-    }
-
-    fn remove(&mut self, key: JobKey) {
-        let slot = &mut self.slots[key.slot];
-        let Some(entry) = slot.entry.take() else {
-            return;
-        };
-        slot.generation = slot.generation.wrapping_add(1);
-        self.free.push(key.slot);
-        self.live -= 1;
-        if entry.flight != NO_FLIGHT {
-            self.flights.remove(entry.flight);
-        }
-        self.unshare(key, entry.share_key);
-        if entry.in_flight {
-            self.release_slot(entry.origin);
-        }
-        let o = &mut self.origins[entry.origin];
-        o.jobs = o.jobs.saturating_sub(1);
-        self.origins.retire_if_idle(entry.origin, self.now);
-    }
-
-    /// A request of `origin` is no longer in flight.
-    fn release_slot(&mut self, origin: u32) {
-        self.in_flight = self.in_flight.saturating_sub(1);
-        let o = &mut self.origins[origin];
-        o.in_flight = o.in_flight.saturating_sub(1);
-        self.enter_ring(origin);
-    }
-
-    /// Puts an origin with waiting jobs in the ring (once).
-    fn enter_ring(&mut self, origin: u32) {
-        let o = &mut self.origins[origin];
-        if !o.waiting.is_empty() && !o.in_ring {
-            o.in_ring = true;
-            self.ring.push(Reverse((o.turn, origin, o.generation)));
-        }
-    }
-
-    /// Whether a request may go to `origin` now (global limit included).
-    fn permitted(&self, origin: u32, now: u64) -> bool {
-        let o = &self.origins[origin];
-        !self.paused
-            && !o.paused
-            && o.throttled_until <= now
-            && o.in_flight < self.config.max_in_flight_per_origin
-            && self.in_flight < self.config.max_in_flight
-    }
-
-    /// Releases waiting jobs while the limits allow, one at a time from the origin
-    /// that has waited longest since it last sent.
-    /// An origin that may not send leaves the ring; what lifts its block (a
-    /// response, the throttle's end, a resume) puts it back.
-    fn pump(&mut self) {
-        let now = self.now;
-        while !self.paused && self.in_flight < self.config.max_in_flight {
-            let Some(Reverse((turn, origin, generation))) = self.ring.pop() else {
-                break;
-            };
-            let Some(o) = self.origins.current(origin, generation) else {
-                // The origin has left the table (and its number may be another's).
-                continue;
-            };
-            if o.turn != turn {
-                // It sent since it joined the ring: its place is further back.
-                self.ring.push(Reverse((o.turn, origin, generation)));
-                continue;
-            }
-            o.in_ring = false;
-            if !self.permitted(origin, now) {
-                continue;
-            }
-            let Some(key) = self.next_waiting(origin) else {
-                continue;
-            };
-            self.release(key);
-            self.enter_ring(origin);
-        }
-    }
-
-    /// The first job of the origin's queue that still has a request due.
-    fn next_waiting(&mut self, origin: u32) -> Option<JobKey> {
-        loop {
-            let waiting = &mut self.origins[origin].waiting;
-            let key = waiting.pop_front()?;
-            // A burst is over: a queue that grew for it does not keep its room.
-            if waiting.is_empty() && waiting.capacity() > KEPT_QUEUE {
-                *waiting = VecDeque::new();
-            }
-            let Some(entry) = self.entry_mut(key) else {
-                continue;
-            };
-            if !entry.queued {
-                continue;
-            }
-            entry.queued = false;
-            if entry.job.wants_to_send() {
-                return Some(key);
-            }
-        }
-    }
-
-    /// Cancels a job (its last subscriber stopped): with the server-side cancel when
-    /// it may send, at once when its origin or the fleet is paused.
-    fn cancel(&mut self, key: JobKey, now: Instant) {
-        let Some(entry) = self.entry(key) else {
-            return;
-        };
-        let (share_key, origin) = (entry.share_key, entry.origin);
-        // A job on its way out is no longer shared: a later subscription to the
-        // same status URL starts a job of its own.
-        self.unshare(key, share_key);
-        if let Some(entry) = self.entry_mut(key) {
-            entry.share_key = NO_SHARE;
-            // Whatever it waited to send is no longer wanted; its place in the
-            // queue goes stale.
-            entry.queued = false;
-        }
-        let paused = self.paused || self.origins[origin].paused;
-        self.with_job(key, |job| {
-            if paused {
-                job.cancel_locally(now);
-            } else {
-                // A stop is acted on at once: the cancel request (the only
-                // request a cancelled job sends) goes out now, past the origin's
-                // queue, its throttle and the in-flight limits.
-                job.set_gated(false);
-                let _ = job.handle_input(Input::Cancel { now });
-                job.set_gated(true);
-            }
-        });
-        self.settle(key);
-    }
-}
-
-/// Sends one copy of `item` to each subscriber (the last gets the original).
-fn fan_out<T: Clone>(
-    outputs: &mut VecDeque<FleetOutput>,
-    job: JobKey,
-    subscribers: &Subscribers,
-    item: T,
-    wrap: impl Fn(Subscriber, T) -> FleetOutput,
-) {
-    let numbers = subscribers.numbers();
-    let Some((last, others)) = numbers.split_last() else {
-        return;
-    };
-    for number in others {
-        let subscriber = Subscriber {
-            job,
-            number: *number,
-        };
-        outputs.push_back(wrap(subscriber, item.clone()));
-    }
-    outputs.push_back(wrap(Subscriber { job, number: *last }, item));
 }
 
 #[cfg(test)]

@@ -264,6 +264,24 @@ impl FleetMetrics {
         (self.finished > 0).then(|| self.attempts as f64 / self.finished as f64)
     }
 
+    /// Counts a job's outcome: its kind, its final error, its attempts and time.
+    pub(super) fn count_outcome(&mut self, outcome: &Outcome) {
+        self.finished += 1;
+        match self.outcomes.get_mut(outcome.kind()) {
+            Some(count) => *count += 1,
+            None => {
+                self.outcomes.insert(outcome.kind().to_owned(), 1);
+            }
+        }
+        if let Outcome::GaveUp { last_error, .. } = outcome {
+            self.count_error(last_error.kind());
+        }
+        let stats = outcome.stats();
+        self.attempts += u64::from(stats.attempts);
+        self.completion_time = self.completion_time.saturating_add(stats.elapsed);
+    }
+
+    /// Counts a failed request of kind `kind`.
     pub(super) fn count_error(&mut self, kind: &str) {
         match self.errors.get_mut(kind) {
             Some(count) => *count += 1,

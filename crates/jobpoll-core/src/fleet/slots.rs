@@ -1,8 +1,15 @@
 //! Where the fleet keeps its jobs: a table of slots in chunks, each holding
 //! one live job's entry and its subscribers.
+//!
+//! A slot is used again once its job has ended, under a new generation, so that
+//! a [`JobKey`] is never reused: a key of a finished job finds nothing. (A
+//! `slab::Slab` would reuse its keys and forget the generation of a free slot,
+//! and its one `Vec` would copy the whole table, and hold it twice for a moment,
+//! each time it grows.)
 
 use crate::job::Job;
 
+use super::JobKey;
 use super::flights::FlightId;
 
 /// Subscribers of one job: nearly always one, so no allocation for that case.
@@ -88,7 +95,11 @@ pub(super) const CHUNK: usize = 1024;
 #[derive(Debug)]
 pub(super) struct Slots<P> {
     pub(super) chunks: Vec<Box<[Slot<P>]>>,
-    pub(super) len: u32,
+    len: u32,
+    /// Empty slots below `len`, the last one emptied first.
+    free: Vec<u32>,
+    /// Slots that hold a job.
+    live: usize,
 }
 
 impl<P> Default for Slots<P> {
@@ -96,13 +107,75 @@ impl<P> Default for Slots<P> {
         Slots {
             chunks: Vec::new(),
             len: 0,
+            free: Vec::new(),
+            live: 0,
         }
     }
 }
 
 impl<P> Slots<P> {
+    /// Slots in the table, empty ones included.
     pub(super) fn len(&self) -> u32 {
         self.len
+    }
+
+    /// Slots that hold a job.
+    pub(super) fn live(&self) -> usize {
+        self.live
+    }
+
+    /// Puts a new job in an empty slot; its key.
+    pub(super) fn insert(&mut self, entry: Entry<P>) -> JobKey {
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => self.grow(),
+        };
+        self.live += 1;
+        let place = &mut self[slot];
+        place.entry = Some(entry);
+        JobKey {
+            slot,
+            generation: place.generation,
+        }
+    }
+
+    /// Takes the job behind `key` out; its slot takes a new generation.
+    pub(super) fn remove(&mut self, key: JobKey) -> Option<Entry<P>> {
+        let place = self
+            .get_mut(key.slot)
+            .filter(|place| place.generation == key.generation)?;
+        let entry = place.entry.take()?;
+        place.generation = place.generation.wrapping_add(1);
+        self.free.push(key.slot);
+        self.live -= 1;
+        Some(entry)
+    }
+
+    /// The key of the job in `slot`, if one is there.
+    pub(super) fn key(&self, slot: u32) -> Option<JobKey> {
+        let place = self.get(slot)?;
+        place.entry.as_ref().map(|_| JobKey {
+            slot,
+            generation: place.generation,
+        })
+    }
+
+    /// The job behind `key`, while it runs.
+    pub(super) fn entry(&self, key: JobKey) -> Option<&Entry<P>> {
+        let place = self.get(key.slot)?;
+        if place.generation != key.generation {
+            return None;
+        }
+        place.entry.as_ref()
+    }
+
+    /// The job behind `key`, while it runs.
+    pub(super) fn entry_mut(&mut self, key: JobKey) -> Option<&mut Entry<P>> {
+        let place = self.get_mut(key.slot)?;
+        if place.generation != key.generation {
+            return None;
+        }
+        place.entry.as_mut()
     }
 
     pub(super) fn get(&self, slot: u32) -> Option<&Slot<P>> {
@@ -116,7 +189,7 @@ impl<P> Slots<P> {
     }
 
     /// One more slot, empty; its number.
-    pub(super) fn grow(&mut self) -> u32 {
+    fn grow(&mut self) -> u32 {
         if self.len as usize == self.chunks.len() * CHUNK {
             let chunk = (0..CHUNK)
                 .map(|_| Slot {

@@ -4,6 +4,7 @@ use core::time::Duration;
 
 use bytes::Bytes;
 
+use super::limits::KEPT_QUEUE;
 use super::slots::CHUNK;
 use super::*;
 use crate::schedule::Schedule;
