@@ -41,11 +41,23 @@ fn drain(fleet: &mut Fleet) -> Vec<FleetOutput> {
 /// Answers every request at once with `body`, up to the next wake-up; returns
 /// how many.
 fn answer_all(fleet: &mut Fleet, now: Instant, body: &'static str) -> usize {
+    answer_with(fleet, now, |_| {
+        http::Response::new(Bytes::from_static(body.as_bytes()))
+    })
+}
+
+/// Answers every request at once with what `answer` makes of it, up to the next
+/// wake-up; returns how many.
+fn answer_with(
+    fleet: &mut Fleet,
+    now: Instant,
+    answer: impl Fn(&crate::job::Transmit) -> http::Response<Bytes>,
+) -> usize {
     let mut answered = 0;
     loop {
         match fleet.poll_output() {
             FleetOutput::Transmit { job, transmit } => {
-                let response = http::Response::new(Bytes::from_static(body.as_bytes()));
+                let response = answer(&transmit);
                 let request = transmit.id;
                 fleet
                     .handle_input(FleetInput::Response {
@@ -212,28 +224,17 @@ fn the_throttled_count_is_the_origins_held_now() {
     }
     assert_eq!(fleet.throttled_origins(), 0);
     let now = Instant::from_micros(1_000);
-    for output in drain(&mut fleet) {
-        if let FleetOutput::Transmit { job, transmit } = output {
-            let request = transmit.id;
-            let response = if transmit.url.host_str() == Some("c.test") {
-                http::Response::new(Bytes::from_static(RUNNING.as_bytes()))
-            } else {
-                http::Response::builder()
-                    .status(429)
-                    .header("retry-after", "60")
-                    .body(Bytes::new())
-                    .unwrap()
-            };
-            fleet
-                .handle_input(FleetInput::Response {
-                    job,
-                    request,
-                    response,
-                    now,
-                })
-                .unwrap();
+    answer_with(&mut fleet, now, |transmit| {
+        if transmit.url.host_str() == Some("c.test") {
+            http::Response::new(Bytes::from_static(RUNNING.as_bytes()))
+        } else {
+            http::Response::builder()
+                .status(429)
+                .header("retry-after", "60")
+                .body(Bytes::new())
+                .unwrap()
         }
-    }
+    });
     assert_eq!(fleet.throttled_origins(), 2);
     let now = now + Duration::from_secs(60);
     fleet.handle_input(FleetInput::Tick { now }).unwrap();
