@@ -249,7 +249,7 @@ impl<P: Interpret> Fleet<P> {
             share_key,
             timer_at: NO_TIMER,
             flight: NO_FLIGHT,
-            subscribers: Subscribers::One(0),
+            subscribers: Subscribers::from_buf([0]),
             next_subscriber: 1,
             in_flight: false,
             queued: false,

@@ -141,8 +141,7 @@ fn fan_out<T: Clone>(
     item: T,
     wrap: impl Fn(Subscriber, T) -> FleetOutput,
 ) {
-    let numbers = subscribers.numbers();
-    let Some((last, others)) = numbers.split_last() else {
+    let Some((last, others)) = subscribers.split_last() else {
         return;
     };
     for number in others {

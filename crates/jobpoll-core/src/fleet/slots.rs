@@ -7,58 +7,16 @@
 //! and its one `Vec` would copy the whole table, and hold it twice for a moment,
 //! each time it grows.)
 
+use smallvec::SmallVec;
+
 use crate::job::Job;
 
 use super::JobKey;
 use super::flights::FlightId;
 
-/// Subscribers of one job: nearly always one, so no allocation for that case.
-/// The list is boxed to keep this 16 bytes in every job's entry.
-#[derive(Debug)]
-#[allow(clippy::box_collection)]
-pub(super) enum Subscribers {
-    One(u32),
-    Many(Box<Vec<u32>>),
-}
-
-impl Subscribers {
-    pub(super) fn len(&self) -> usize {
-        match self {
-            Subscribers::One(_) => 1,
-            Subscribers::Many(list) => list.len(),
-        }
-    }
-
-    pub(super) fn contains(&self, number: u32) -> bool {
-        match self {
-            Subscribers::One(n) => *n == number,
-            Subscribers::Many(list) => list.contains(&number),
-        }
-    }
-
-    pub(super) fn push(&mut self, number: u32) {
-        match self {
-            Subscribers::One(first) => *self = Subscribers::Many(Box::new(vec![*first, number])),
-            Subscribers::Many(list) => list.push(number),
-        }
-    }
-
-    pub(super) fn remove(&mut self, number: u32) {
-        if let Subscribers::Many(list) = self {
-            list.retain(|n| *n != number);
-            if let [only] = list.as_slice() {
-                *self = Subscribers::One(*only);
-            }
-        }
-    }
-
-    pub(super) fn numbers(&self) -> &[u32] {
-        match self {
-            Subscribers::One(n) => std::slice::from_ref(n),
-            Subscribers::Many(list) => list,
-        }
-    }
-}
+/// Subscribers of one job, by number: nearly always one, kept inline (no
+/// allocation for that case).
+pub(super) type Subscribers = SmallVec<[u32; 1]>;
 
 /// One live job.
 #[derive(Debug)]

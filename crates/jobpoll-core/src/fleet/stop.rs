@@ -17,7 +17,7 @@ impl<P: Interpret> Fleet<P> {
         // Checked before anything changes, the clock included.
         if !self
             .entry(job)
-            .is_some_and(|entry| entry.subscribers.contains(subscriber.number))
+            .is_some_and(|entry| entry.subscribers.contains(&subscriber.number))
         {
             return Err(FleetError::UnknownSubscriber(subscriber));
         }
@@ -26,7 +26,11 @@ impl<P: Interpret> Fleet<P> {
             return Err(FleetError::UnknownSubscriber(subscriber));
         };
         if entry.subscribers.len() > 1 {
-            entry.subscribers.remove(subscriber.number);
+            entry
+                .subscribers
+                .retain(|number| *number != subscriber.number);
+            // The list gives back its room; back to one, it is inline again.
+            entry.subscribers.shrink_to_fit();
             let stats = entry.job.stats();
             self.outputs.push_back(FleetOutput::Finished {
                 subscriber,
