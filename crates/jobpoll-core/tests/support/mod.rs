@@ -15,6 +15,8 @@ use jobpoll_core::{
 };
 use proptest::test_runner::TestCaseError;
 
+pub mod fleet_world;
+
 /// What the scripted server does with one request.
 #[derive(Clone, Debug)]
 pub enum Reply {
