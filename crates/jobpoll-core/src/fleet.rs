@@ -120,6 +120,18 @@ use timers::Timers;
 use wake::NO_TIMER;
 
 /// Many jobs, one scheduler. See the [module documentation](self).
+///
+/// The methods come in four kinds, as a job's do:
+///
+/// - **the input**, [`Fleet::handle_input`]: an answer, a tick or a stop;
+/// - **the output**, [`Fleet::poll_output`], drained after every input and every
+///   call that changes the fleet, until [`FleetOutput::WakeAt`] or
+///   [`FleetOutput::Idle`];
+/// - **setup calls**, at any time between two drains: [`Fleet::add`],
+///   [`Fleet::pause`], [`Fleet::resume`], [`Fleet::pause_origin`],
+///   [`Fleet::resume_origin`];
+/// - **getters**, which change nothing the driver sees: [`Fleet::next_wake`],
+///   [`Fleet::metrics`], [`Fleet::in_flight`] and the others.
 #[derive(Debug)]
 pub struct Fleet<P = Arc<Profile>> {
     config: FleetConfig,
@@ -210,6 +222,9 @@ impl<P: Interpret> Fleet<P> {
     /// Profiles are compared by value (`Arc`s of one profile compare by pointer
     /// first), so a profile edited to read the answers differently never joins a
     /// job that reads them with another.
+    ///
+    /// Call it whenever the user asks for a job, then drain
+    /// [`Fleet::poll_output`]: a new job's first request may go out at once.
     pub fn add(
         &mut self,
         spec: JobSpec<P>,
@@ -336,12 +351,14 @@ impl<P: Interpret> Fleet<P> {
     }
 
     /// Holds back every request until [`Fleet::resume`]. Requests in flight finish;
-    /// timers keep running (deadlines hold), and what falls due waits.
+    /// timers keep running (deadlines hold), and what falls due waits. Call it
+    /// when the user pauses (a hidden browser tab); it outputs nothing.
     pub fn pause(&mut self) {
         self.paused = true;
     }
 
-    /// Lets requests out again, oldest first.
+    /// Lets requests out again, oldest first. Drain [`Fleet::poll_output`]
+    /// afterwards: what waited goes out now.
     pub fn resume(&mut self, now: Instant) {
         self.see(now);
         self.paused = false;
@@ -354,13 +371,15 @@ impl<P: Interpret> Fleet<P> {
     }
 
     /// Holds back every request to `origin` (`scheme://host[:port]`, as
-    /// [`Url::origin`] writes it; jobs added later for it are held too).
+    /// [`Url::origin`] writes it; jobs added later for it are held too), until
+    /// [`Fleet::resume_origin`]. It outputs nothing.
     pub fn pause_origin(&mut self, origin: &Url) {
         let id = self.origins.intern(origin_name(origin));
         self.origins[id].paused = true;
     }
 
-    /// Lets requests to `origin` out again.
+    /// Lets requests to `origin` out again. Drain [`Fleet::poll_output`]
+    /// afterwards: what waited goes out now.
     pub fn resume_origin(&mut self, origin: &Url, now: Instant) {
         let now = self.see(now);
         let Some(id) = self.origins.find(&origin_name(origin)) else {
