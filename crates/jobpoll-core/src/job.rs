@@ -22,6 +22,7 @@ mod fleet_hooks;
 mod io;
 mod layout;
 mod machine;
+mod phase;
 mod sending;
 mod snapshot;
 

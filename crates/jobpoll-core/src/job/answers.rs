@@ -14,8 +14,8 @@ use crate::time::micros;
 use super::endings::{present, status_error, succeeded};
 use super::estimate::KnownReport;
 use super::io::{Output, Purpose, Start};
-use super::layout::Phase;
 use super::machine::Job;
+use super::phase::Phase;
 
 impl<P: Interpret> Job<P> {
     // --- reacting to answers ----------------------------------------------------
@@ -120,7 +120,7 @@ impl<P: Interpret> Job<P> {
                         rare.status_url = Some(Box::new(submission.status_url));
                         rare.results_url = submission.results_url.map(Box::new);
                         rare.polling_since = now;
-                        self.phase = Phase::Polling;
+                        self.phase = Phase::POLLING;
                         match self.config.first_poll {
                             FirstPoll::Immediately => {
                                 self.set_next_send(now, Duration::ZERO);
@@ -164,7 +164,7 @@ impl<P: Interpret> Job<P> {
                         .headers()
                         .get(http::header::ETAG)
                         .and_then(|v| v.to_str().ok());
-                    match (etag, self.rare.as_mut()) {
+                    match (etag, self.rare_if_set()) {
                         (Some(etag), _) => {
                             let known = KnownReport::of(&report, now).map(Box::new);
                             let rare = self.rare_mut();
@@ -186,7 +186,8 @@ impl<P: Interpret> Job<P> {
                 if self.spec.profile.not_found_means_pending()
                     || now
                         < self
-                            .polling_since()
+                            .rare()
+                            .polling_since
                             .saturating_add(micros(self.config.not_found_grace)) =>
             {
                 self.reset_errors();
@@ -213,7 +214,7 @@ impl<P: Interpret> Job<P> {
                     self.push(Output::Event(Event::ResultsFetched {
                         results: results.clone(),
                     }));
-                    let result = self.take_pending_result();
+                    let result = self.phase.take_pending_result();
                     self.finish(now, succeeded(result, Some(results), None));
                 }
                 Err(error) => self.on_failure(now, Purpose::Results, error.into()),
@@ -222,7 +223,7 @@ impl<P: Interpret> Job<P> {
                 self.on_failure(now, Purpose::Results, status_error(response));
             }
             StatusClass::Unauthorized | StatusClass::Rejected | StatusClass::NotModified => {
-                let result = self.take_pending_result();
+                let result = self.phase.take_pending_result();
                 let error = status_error(response).to_string();
                 self.finish(now, succeeded(result, None, Some(error)));
             }
@@ -243,7 +244,7 @@ impl<P: Interpret> Job<P> {
             self.last_status = Some(Box::from(report.status.as_str()));
         }
         if let Some(revision) = report.revision {
-            let old = self.rare.as_ref().and_then(|rare| rare.revision);
+            let old = self.rare().revision;
             if old.map_or(revision > 0, |old| revision > old) {
                 self.push(Output::Event(Event::Updated {
                     revision,
@@ -296,10 +297,7 @@ impl<P: Interpret> Job<P> {
             .as_deref()
             .unwrap_or("unchanged")
             .to_owned();
-        let known = self
-            .rare
-            .as_ref()
-            .and_then(|rare| rare.etag_report.as_deref());
+        let known = self.rare().etag_report.as_deref();
         let (percentage, step, eta) = match known {
             Some(known) => (known.percentage, known.step.clone(), known.eta_at(now)),
             None => (None, None, None),
@@ -329,10 +327,7 @@ impl<P: Interpret> Job<P> {
             self.spec.profile.results_url(JobRef {
                 job_id: self.job_id.as_deref(),
                 status_url,
-                results_url: self
-                    .rare
-                    .as_ref()
-                    .and_then(|rare| rare.results_url.as_deref()),
+                results_url: self.rare().results_url.as_deref(),
             })
         });
         match results_url {
@@ -343,10 +338,7 @@ impl<P: Interpret> Job<P> {
             }
             Some(Ok(url)) => {
                 self.reset_errors();
-                let rare = self.rare_mut();
-                rare.fetch_url = Some(Box::new(url));
-                rare.pending_result = result.map(Box::new);
-                self.phase = Phase::FetchingResults;
+                self.phase = Phase::fetching_results(url, result);
                 self.set_next_send(now, Duration::ZERO);
             }
         }
@@ -391,25 +383,23 @@ impl<P: Interpret> Job<P> {
         if purpose == Purpose::Cancel {
             return self.finish_cancelled(now, Some(false));
         }
-        self.consecutive_errors = self.consecutive_errors.saturating_add(1);
-        let unreadable = if matches!(error, PollError::Unreadable(_)) {
-            let rare = self.rare_mut();
-            rare.consecutive_unreadable = rare.consecutive_unreadable.saturating_add(1);
-            rare.consecutive_unreadable
+        let rare = self.rare_mut();
+        rare.consecutive_errors = rare.consecutive_errors.saturating_add(1);
+        rare.consecutive_unreadable = if matches!(error, PollError::Unreadable(_)) {
+            rare.consecutive_unreadable.saturating_add(1)
         } else {
-            if let Some(rare) = self.rare.as_mut() {
-                rare.consecutive_unreadable = 0;
-            }
             0
         };
+        let (consecutive_errors, unreadable) =
+            (rare.consecutive_errors, rare.consecutive_unreadable);
         let too_many = self
             .config
             .max_consecutive_errors
-            .is_some_and(|max| self.consecutive_errors >= max)
+            .is_some_and(|max| consecutive_errors >= max)
             || unreadable >= self.config.max_unreadable;
         if too_many {
             if purpose == Purpose::Results {
-                let result = self.take_pending_result();
+                let result = self.phase.take_pending_result();
                 return self.finish(now, succeeded(result, None, Some(error.to_string())));
             }
             return self.finish(now, |stats| Outcome::GaveUp {
@@ -424,12 +414,9 @@ impl<P: Interpret> Job<P> {
             return self.stop_at_limit(now, WaitLimit::MaxAttempts { max_attempts });
         }
         let input = ScheduleInput {
-            attempt: self.consecutive_errors,
+            attempt: consecutive_errors,
             elapsed: Duration::from_micros(now),
-            previous: self
-                .rare
-                .as_ref()
-                .and_then(|rare| rare.previous_retry_delay),
+            previous: self.rare().previous_retry_delay,
             remaining_estimate: None,
         };
         let delay = self.config.retry.next_delay(&input, &mut self.rng);
@@ -439,37 +426,39 @@ impl<P: Interpret> Job<P> {
         };
         self.push(Output::Event(Event::Retrying {
             cause: error,
-            consecutive_errors: self.consecutive_errors,
+            consecutive_errors,
             delay,
         }));
     }
 
+    /// A healthy answer: the retry schedule starts over.
     pub(super) fn reset_errors(&mut self) {
-        self.consecutive_errors = 0;
-        if let Some(rare) = self.rare.as_mut() {
+        if let Some(rare) = self.rare_if_set() {
+            rare.consecutive_errors = 0;
             rare.consecutive_unreadable = 0;
             rare.previous_retry_delay = None;
         }
     }
 
+    /// The user cancels the job.
     pub(super) fn on_cancel(&mut self, now: u64) {
         match self.phase {
-            Phase::Finished | Phase::Cancelling => {}
-            Phase::FetchingResults => {
-                let result = self.take_pending_result();
+            Phase::Finished | Phase::Cancelling { .. } => {}
+            Phase::FetchingResults { .. } => {
+                let result = self.phase.take_pending_result();
                 let error = "cancelled before the results were fetched".to_owned();
                 self.finish(now, succeeded(result, None, Some(error)));
             }
-            Phase::Submitting => self.finish_cancelled(now, None),
-            Phase::Polling => {
-                if let Some(in_flight) = self.take_in_flight() {
-                    self.push(Output::Abort(in_flight.id));
+            Phase::Submitting { .. } => self.finish_cancelled(now, None),
+            Phase::Polling { .. } => {
+                if let Some((in_flight, _)) = self.phase.take_in_flight() {
+                    self.push(Output::Abort(in_flight.id()));
                 }
                 // Past the deadline a cancel request would break the deadline's promise.
                 let before_deadline = self.deadline().is_none_or(|deadline| now < deadline);
                 if self.config.cancel_on_server && before_deadline && self.cancel_target().is_some()
                 {
-                    self.phase = Phase::Cancelling;
+                    self.phase = Phase::CANCELLING;
                     self.push(Output::Event(Event::CancelRequested));
                     // Due at once, whatever the schedule and hints say; `drive`
                     // sends it (unless a fleet holds it back).

@@ -6,18 +6,18 @@ use crate::event::{CancelledBy, Outcome, PollError, Stats, TransportError, WaitL
 use crate::profile::{Interpret, excerpt};
 
 use super::io::{Output, Start, has_header};
-use super::layout::Phase;
 use super::machine::Job;
+use super::phase::Phase;
 
 impl<P: Interpret> Job<P> {
     // --- endings ----------------------------------------------------------------
 
     pub(super) fn finish(&mut self, _now: u64, outcome: impl FnOnce(Stats) -> Outcome) {
-        if self.phase == Phase::Finished {
+        if self.phase.is_finished() {
             return;
         }
-        if let Some(in_flight) = self.take_in_flight() {
-            self.push(Output::Abort(in_flight.id));
+        if let Some((in_flight, _)) = self.phase.take_in_flight() {
+            self.push(Output::Abort(in_flight.id()));
         }
         self.phase = Phase::Finished;
         let outcome = outcome(self.stats());
@@ -28,15 +28,15 @@ impl<P: Interpret> Job<P> {
     /// already succeeded keeps its success; only the results are missing.
     pub(super) fn stop_at_limit(&mut self, now: u64, reason: WaitLimit) {
         match self.phase {
-            Phase::FetchingResults => {
-                let result = self.take_pending_result();
+            Phase::FetchingResults { .. } => {
+                let result = self.phase.take_pending_result();
                 let error = format!(
                     "stopped before the results were fetched: {}",
                     limit_text(&reason)
                 );
                 self.finish(now, succeeded(result, None, Some(error)));
             }
-            Phase::Cancelling => self.finish_cancelled(now, None),
+            Phase::Cancelling { .. } => self.finish_cancelled(now, None),
             _ => self.finish(now, |stats| Outcome::TimedOut { reason, stats }),
         }
     }
@@ -78,14 +78,6 @@ impl<P: Interpret> Job<P> {
             last_error: error,
             stats,
         });
-    }
-
-    pub(super) fn take_pending_result(&mut self) -> Option<serde_json::Value> {
-        if self.phase != Phase::FetchingResults {
-            return None;
-        }
-        let rare = self.rare.as_mut()?;
-        rare.pending_result.take().map(|result| *result)
     }
 
     /// Whether repeating the submit request cannot create a second job: the method

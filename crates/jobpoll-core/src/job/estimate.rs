@@ -7,8 +7,15 @@ use serde::{Deserialize, Serialize};
 use crate::profile::{Interpret, StatusReport};
 use crate::time::micros;
 
-use super::layout::{MaybeSample, ProgressSample};
 use super::machine::Job;
+
+/// A sample of the server's progress, for the slope estimate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(super) struct ProgressSample {
+    /// When it was reported, as an age.
+    pub(super) age: u64,
+    pub(super) percentage: f64,
+}
 
 /// What a status answer reported besides its status: kept with its `ETag`, so that
 /// a `304 Not Modified` (the answer to a request that named that tag) repeats it.
@@ -44,32 +51,32 @@ impl KnownReport {
 }
 
 impl<P: Interpret> Job<P> {
-    // --- estimates --------------------------------------------------------------
-
+    /// Notes the progress a running job reported at `now`, if it reported any.
     pub(super) fn record_progress(&mut self, now: u64, percentage: Option<f64>) {
         let Some(percentage) = percentage else {
             return;
         };
-        let sample = ProgressSample {
+        // A NaN percentage is no sample: no built-in profile reports one.
+        let sample = (!percentage.is_nan()).then_some(ProgressSample {
             age: now,
             percentage,
-        };
+        });
+        let history = &mut self.history;
         // Progress that goes backwards starts a new slope (a new phase of the job).
-        if self.first_sample.get().is_none()
-            || self
-                .last_sample
-                .get()
+        if history.first_sample().is_none()
+            || history
+                .last_sample()
                 .is_some_and(|last| percentage < last.percentage)
         {
-            self.first_sample = MaybeSample::from(Some(sample));
+            history.set_first_sample(sample);
         }
-        self.last_sample = MaybeSample::from(Some(sample));
+        history.set_last_sample(sample);
     }
 
     /// Remaining time predicted from the average progress rate since the first
     /// sample.
     pub(super) fn slope_estimate(&self, now: u64) -> Option<Duration> {
-        let (first, last) = (self.first_sample.get()?, self.last_sample.get()?);
+        let (first, last) = (self.history.first_sample()?, self.history.last_sample()?);
         if last.percentage <= first.percentage || last.age <= first.age {
             return None;
         }

@@ -1,19 +1,25 @@
-//! What a fleet needs of a job: building it behind a gate, holding and releasing
-//! its requests, lending it an output buffer, ending it without a word to the server.
+//! What a fleet needs of a job, and nothing else does: building it behind a gate,
+//! holding and releasing its requests, lending it an output buffer, ending it
+//! without a word to the server.
+//!
+//! The gate is the job's `gated` flag. The state machine looks at it in one place
+//! only, where a due request would go out ([`Job::drive`]); everything else about
+//! it is here.
 
 use std::sync::Arc;
 
-use crate::config::{Config, FirstPoll};
+use crate::config::Config;
 use crate::profile::Interpret;
-use crate::rng::Rng;
 use crate::time::Instant;
 
-use super::io::{JobSpec, SpecError, Start, validate};
-use super::layout::{MaybeSample, NONE_U64, Outputs, Phase};
+use super::io::{JobSpec, SpecError};
+use super::layout::Outputs;
 use super::machine::Job;
+use super::phase::Phase;
 
 impl<P: Interpret> Job<P> {
-    /// A job whose requests a fleet lets out (`gated`), or a job on its own.
+    /// A job whose requests a fleet lets out (`gated`: none goes out until the
+    /// fleet opens the gate), or a job on its own.
     pub(crate) fn build(
         spec: JobSpec<P>,
         config: Arc<Config>,
@@ -21,55 +27,8 @@ impl<P: Interpret> Job<P> {
         now: Instant,
         gated: bool,
     ) -> Result<Job<P>, SpecError> {
-        validate(&spec, &config)?;
-        let normalized = Config::clone(&config).normalized();
-        let config = if normalized == *config {
-            config
-        } else {
-            Arc::new(normalized)
-        };
-        let phase = match &spec.start {
-            Start::Poll { .. } => Phase::Polling,
-            Start::Submit { .. } => Phase::Submitting,
-        };
-        let job_id = match &spec.start {
-            Start::Poll { job_id, .. } => job_id.as_deref().map(Box::from),
-            Start::Submit { .. } => None,
-        };
-        let mut job = Job {
-            rng: Rng::new(seed),
-            spec,
-            config,
-            origin: now.as_micros(),
-            age: 0,
-            next_send_at: 0,
-            last_sent_at: NONE_U64,
-            expires_at: 0,
-            previous_poll_delay: NONE_U64,
-            first_sample: MaybeSample::NONE,
-            last_sample: MaybeSample::NONE,
-            job_id,
-            last_status: None,
-            queue: Outputs::default(),
-            rare: None,
-            attempts: 0,
-            requests: 0,
-            consecutive_errors: 0,
-            poll_delays: 0,
-            next_request_id: 0,
-            phase,
-            flight: None,
-            gated,
-            origin_before_epoch: false,
-        };
-        if job.phase == Phase::Polling && job.config.first_poll == FirstPoll::AfterFirstDelay {
-            job.schedule_poll(0, None);
-        }
-        job.drive(0);
-        Ok(job)
+        Job::start(spec, config, seed, now, gated)
     }
-
-    // --- for the fleet ----------------------------------------------------------
 
     /// Holds back (`true`) or lets out the job's requests.
     pub(crate) fn set_gated(&mut self, gated: bool) {
@@ -78,11 +37,12 @@ impl<P: Interpret> Job<P> {
 
     /// A tick while the gate is shut, when it can only move the job's clock on:
     /// the job is not finished, has nothing in flight and its deadline has not
-    /// come, so [`Job::handle_input`] with [`Input::Tick`](super::Input::Tick) would change nothing
-    /// else and emit nothing (a due request stays behind the gate). Then the clock
-    /// moves and this returns true; otherwise nothing changes and it returns false.
+    /// come, so [`Job::handle_input`] with [`Input::Tick`](super::Input::Tick)
+    /// would change nothing else and emit nothing (a due request stays behind the
+    /// gate). Then the clock moves and this returns true; otherwise nothing changes
+    /// and it returns false.
     pub(crate) fn tick_held(&mut self, now: Instant) -> bool {
-        if !self.gated || self.phase == Phase::Finished || self.flight.is_some() {
+        if !self.gated || self.phase.is_finished() || self.phase.in_flight().is_some() {
             return false;
         }
         let age = self.age_at(now);
@@ -95,7 +55,9 @@ impl<P: Interpret> Job<P> {
 
     /// Whether a request is due now (the gate may be holding it back).
     pub(crate) fn wants_to_send(&self) -> bool {
-        self.phase != Phase::Finished && self.flight.is_none() && self.age >= self.next_send_at
+        !self.phase.is_finished()
+            && self.phase.in_flight().is_none()
+            && self.age >= self.next_send_at
     }
 
     /// When the job needs a tick, not counting a request that is due but held back
@@ -110,26 +72,19 @@ impl<P: Interpret> Job<P> {
     /// Lends the job an empty output buffer that already has capacity, so that a
     /// fleet of idle jobs does not keep one allocated buffer each.
     pub(crate) fn lend_buffer(&mut self, spare: &mut Outputs) {
-        if self.queue.0.is_none() {
-            self.queue.0 = spare.0.take();
-        }
+        self.queue.borrow_buffer(spare);
     }
 
     /// Whether outputs wait in the job's queue (not counting the wake-up or
     /// `Done` that [`Job::poll_output`] gives when it is empty).
     pub(crate) fn has_outputs(&self) -> bool {
-        self.queue.0.as_ref().is_some_and(|queue| !queue.is_empty())
+        self.queue.is_waiting()
     }
 
     /// Takes back the (drained) output buffer: into `spare` if that has none, else
     /// it is freed.
     pub(crate) fn reclaim_buffer(&mut self, spare: &mut Outputs) {
-        if self.queue.0.as_ref().is_some_and(|queue| queue.is_empty()) {
-            let queue = self.queue.0.take();
-            if spare.0.is_none() {
-                spare.0 = queue;
-            }
-        }
+        self.queue.return_buffer(spare);
     }
 
     /// Ends the job as cancelled without telling the server (the fleet is paused and
@@ -137,7 +92,7 @@ impl<P: Interpret> Job<P> {
     pub(crate) fn cancel_locally(&mut self, now: Instant) {
         let now = self.advance(now);
         match self.phase {
-            Phase::Polling | Phase::Cancelling => self.finish_cancelled(now, None),
+            Phase::Polling { .. } | Phase::Cancelling { .. } => self.finish_cancelled(now, None),
             _ => self.on_cancel(now),
         }
     }

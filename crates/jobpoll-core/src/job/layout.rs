@@ -1,59 +1,33 @@
-//! The compact in-memory layout of a job: what it keeps out of line, and how.
+//! How a job stays small: the one place where its in-memory form trades plain
+//! fields for a compact layout, because a fleet keeps a million idle jobs.
+//!
+//! Three things live here, each read and written through the small methods
+//! below, so that the state machine only ever sees plain `Option`s:
+//!
+//! - [`Outputs`]: the output queue, boxed and dropped when empty (8 bytes, not a
+//!   `VecDeque`'s 32), so that a fleet can lend one buffer to whichever job works.
+//! - [`Rare`]: what most jobs never need, out of line and allocated the first time
+//!   one of its values is set.
+//! - [`History`]: the optional values every polling job carries, with one byte
+//!   saying which are present instead of an eight-byte flag each.
 
 use std::collections::VecDeque;
 
 use core::time::Duration;
-use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::hints::ServerHint;
+use crate::time::micros;
 
-use super::estimate::KnownReport;
-use super::io::{Output, Purpose, RequestId};
-
-/// Where the job is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Phase {
-    Submitting,
-    Polling,
-    /// Fetching the results; the URL and the pending result are in [`Rare`].
-    FetchingResults,
-    Cancelling,
-    Finished,
-}
-
-/// A request in flight. Times are ages: microseconds since the job started.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct InFlight {
-    pub(super) id: RequestId,
-    pub(super) purpose: Purpose,
-    pub(super) expires_at: u64,
-}
-
-/// Sample of the server's progress, for the slope estimate.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub(super) struct ProgressSample {
-    pub(super) age: u64,
-    pub(super) percentage: f64,
-}
-
-/// An optional progress sample in 16 bytes: a NaN percentage (which no report
-/// carries) means none.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct MaybeSample(ProgressSample);
-
-impl PartialEq for MaybeSample {
-    fn eq(&self, other: &MaybeSample) -> bool {
-        self.get() == other.get()
-    }
-}
+use super::estimate::{KnownReport, ProgressSample};
+use super::io::Output;
+use super::machine::Job;
 
 /// Pending outputs; `None` when there are none and no buffer is kept (a fleet lends
 /// its one buffer to whichever job handles an input). Equal when the outputs are.
-/// Boxed so that a job without outputs pays 8 bytes, not a `VecDeque`'s 32.
 #[derive(Clone, Debug, Default)]
 #[allow(clippy::box_collection)]
-pub(crate) struct Outputs(pub(super) Option<Box<VecDeque<Output>>>);
+pub(crate) struct Outputs(Option<Box<VecDeque<Output>>>);
 
 impl PartialEq for Outputs {
     fn eq(&self, other: &Outputs) -> bool {
@@ -62,66 +36,218 @@ impl PartialEq for Outputs {
     }
 }
 
-impl MaybeSample {
-    pub(super) const NONE: MaybeSample = MaybeSample(ProgressSample {
-        age: 0,
-        percentage: f64::NAN,
-    });
-
-    pub(super) fn get(self) -> Option<ProgressSample> {
-        (!self.0.percentage.is_nan()).then_some(self.0)
+impl Outputs {
+    /// The outputs, in order.
+    pub(super) fn new(queue: VecDeque<Output>) -> Outputs {
+        Outputs((!queue.is_empty()).then(|| Box::new(queue)))
     }
 
-    pub(super) fn from(sample: Option<ProgressSample>) -> MaybeSample {
-        sample
-            .filter(|s| !s.percentage.is_nan())
-            .map_or(MaybeSample::NONE, MaybeSample)
+    /// All of them, taken.
+    pub(super) fn into_queue(self) -> VecDeque<Output> {
+        self.0.map(|queue| *queue).unwrap_or_default()
     }
-}
 
-/// No value, for the `u64` fields that stand for an `Option<u64>`.
-pub(super) const NONE_U64: u64 = u64::MAX;
+    /// Queues one more (in the kept buffer, or a new one).
+    pub(super) fn push(&mut self, output: Output) {
+        self.0.get_or_insert_default().push_back(output);
+    }
 
-pub(super) fn opt_u64(value: u64) -> Option<u64> {
-    (value != NONE_U64).then_some(value)
-}
+    /// The first waiting output, taken.
+    pub(super) fn pop(&mut self) -> Option<Output> {
+        self.0.as_mut()?.pop_front()
+    }
 
-/// An optional duration as whole nanoseconds (exact up to 584 years; longer ones
-/// are held at that).
-pub(super) fn pack_duration(duration: Option<Duration>) -> u64 {
-    duration.map_or(NONE_U64, |d| {
-        u64::try_from(d.as_nanos())
-            .unwrap_or(NONE_U64 - 1)
-            .min(NONE_U64 - 1)
-    })
-}
+    /// Keeps only the outputs `keep` accepts.
+    pub(super) fn retain(&mut self, keep: impl FnMut(&Output) -> bool) {
+        if let Some(queue) = self.0.as_mut() {
+            queue.retain(keep);
+        }
+    }
 
-pub(super) fn unpack_duration(nanos: u64) -> Option<Duration> {
-    (nanos != NONE_U64).then(|| Duration::from_nanos(nanos))
+    /// Whether outputs wait.
+    pub(super) fn is_waiting(&self) -> bool {
+        self.0.as_ref().is_some_and(|queue| !queue.is_empty())
+    }
+
+    /// Takes `spare`'s buffer when this has none.
+    pub(super) fn borrow_buffer(&mut self, spare: &mut Outputs) {
+        if self.0.is_none() {
+            self.0 = spare.0.take();
+        }
+    }
+
+    /// Gives an empty buffer back: into `spare` if that has none, else it is freed.
+    pub(super) fn return_buffer(&mut self, spare: &mut Outputs) {
+        if self.0.as_ref().is_some_and(|queue| queue.is_empty()) {
+            let queue = self.0.take();
+            if spare.0.is_none() {
+                spare.0 = queue;
+            }
+        }
+    }
 }
 
 /// What most jobs never need: kept out of line so that an idle job in a fleet of a
-/// million stays small. Allocated the first time one of these is set.
+/// million stays small. Allocated the first time one of these is set (through
+/// [`Job::rare_mut`]); read through [`Job::rare`], which gives the defaults when
+/// nothing was ever set.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(super) struct Rare {
     /// The status URL when it is not the spec's (learned from the submit answer).
     pub(super) status_url: Option<Box<Url>>,
     pub(super) results_url: Option<Box<Url>>,
-    /// While fetching the results: where, and the result the status gave.
-    pub(super) fetch_url: Option<Box<Url>>,
-    pub(super) pending_result: Option<Box<serde_json::Value>>,
     /// When status polling began after a submit (zero for a job polled from the
     /// start): the 404 grace period counts from here.
     pub(super) polling_since: u64,
     /// No request before this (server hints), and the hint that set it.
     pub(super) not_before: u64,
     pub(super) hint: Option<ServerHint>,
-    pub(super) previous_retry_delay: Option<Duration>,
+    /// The retry schedule's state: failures in a row, how many of them were
+    /// unreadable answers, and its previous delay.
+    pub(super) consecutive_errors: u32,
     pub(super) consecutive_unreadable: u32,
+    pub(super) previous_retry_delay: Option<Duration>,
     pub(super) revision: Option<u64>,
     /// The `ETag` of the last status answer, sent back as `If-None-Match`.
     pub(super) etag: Option<String>,
     /// What that answer reported besides its status, when it reported anything:
     /// a `304 Not Modified` says it is still current.
     pub(super) etag_report: Option<Box<KnownReport>>,
+}
+
+/// The defaults [`Job::rare`] reads when nothing rare was ever set.
+static NOTHING_RARE: Rare = Rare {
+    status_url: None,
+    results_url: None,
+    polling_since: 0,
+    not_before: 0,
+    hint: None,
+    consecutive_errors: 0,
+    consecutive_unreadable: 0,
+    previous_retry_delay: None,
+    revision: None,
+    etag: None,
+    etag_report: None,
+};
+
+impl<P> Job<P> {
+    /// What is seldom needed, to read.
+    pub(super) fn rare(&self) -> &Rare {
+        self.rare.as_deref().unwrap_or(&NOTHING_RARE)
+    }
+
+    /// What is seldom needed, to change (allocated on first use).
+    pub(super) fn rare_mut(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_default()
+    }
+
+    /// What is seldom needed, to change only if it was ever set (to reset it
+    /// without allocating).
+    pub(super) fn rare_if_set(&mut self) -> Option<&mut Rare> {
+        self.rare.as_deref_mut()
+    }
+}
+
+/// What the job remembers of its requests, its poll schedule and the server's
+/// progress. Four of these values are optional; as four `Option`s they would take
+/// 80 bytes (each flag padded to eight), so they are stored plainly with one byte
+/// saying which are present: 56 bytes. Read and write them only through the
+/// methods, which speak `Option`.
+#[derive(Clone, Copy, Default)]
+pub(super) struct History {
+    /// How many delays the poll schedule has given.
+    pub(super) poll_delays: u32,
+    last_sent_at: u64,
+    /// In whole microseconds, which is exact: schedules give nothing finer.
+    previous_poll_delay: u64,
+    first_sample: ProgressSample,
+    last_sample: ProgressSample,
+    /// Which of the four are present: the `HAS_` bits.
+    present: u8,
+}
+
+const HAS_LAST_SENT_AT: u8 = 1;
+const HAS_PREVIOUS_POLL_DELAY: u8 = 2;
+const HAS_FIRST_SAMPLE: u8 = 4;
+const HAS_LAST_SAMPLE: u8 = 8;
+
+impl History {
+    fn has(&self, bit: u8) -> bool {
+        self.present & bit != 0
+    }
+
+    fn mark(&mut self, bit: u8, present: bool) {
+        if present {
+            self.present |= bit;
+        } else {
+            self.present &= !bit;
+        }
+    }
+
+    /// When the last request was sent, as an age (`None` before the first).
+    pub(super) fn last_sent_at(&self) -> Option<u64> {
+        self.has(HAS_LAST_SENT_AT).then_some(self.last_sent_at)
+    }
+
+    /// See [`History::last_sent_at`].
+    pub(super) fn set_last_sent_at(&mut self, age: Option<u64>) {
+        self.last_sent_at = age.unwrap_or_default();
+        self.mark(HAS_LAST_SENT_AT, age.is_some());
+    }
+
+    /// The poll schedule's previous delay (`None` before the first).
+    pub(super) fn previous_poll_delay(&self) -> Option<Duration> {
+        self.has(HAS_PREVIOUS_POLL_DELAY)
+            .then(|| Duration::from_micros(self.previous_poll_delay))
+    }
+
+    /// See [`History::previous_poll_delay`].
+    pub(super) fn set_previous_poll_delay(&mut self, delay: Option<Duration>) {
+        self.previous_poll_delay = delay.map_or(0, micros);
+        self.mark(HAS_PREVIOUS_POLL_DELAY, delay.is_some());
+    }
+
+    /// The first sample of the current progress slope.
+    pub(super) fn first_sample(&self) -> Option<ProgressSample> {
+        self.has(HAS_FIRST_SAMPLE).then_some(self.first_sample)
+    }
+
+    /// See [`History::first_sample`].
+    pub(super) fn set_first_sample(&mut self, sample: Option<ProgressSample>) {
+        self.first_sample = sample.unwrap_or_default();
+        self.mark(HAS_FIRST_SAMPLE, sample.is_some());
+    }
+
+    /// The latest progress sample.
+    pub(super) fn last_sample(&self) -> Option<ProgressSample> {
+        self.has(HAS_LAST_SAMPLE).then_some(self.last_sample)
+    }
+
+    /// See [`History::last_sample`].
+    pub(super) fn set_last_sample(&mut self, sample: Option<ProgressSample>) {
+        self.last_sample = sample.unwrap_or_default();
+        self.mark(HAS_LAST_SAMPLE, sample.is_some());
+    }
+}
+
+impl PartialEq for History {
+    fn eq(&self, other: &History) -> bool {
+        self.poll_delays == other.poll_delays
+            && self.last_sent_at() == other.last_sent_at()
+            && self.previous_poll_delay() == other.previous_poll_delay()
+            && self.first_sample() == other.first_sample()
+            && self.last_sample() == other.last_sample()
+    }
+}
+
+impl core::fmt::Debug for History {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("History")
+            .field("poll_delays", &self.poll_delays)
+            .field("last_sent_at", &self.last_sent_at())
+            .field("previous_poll_delay", &self.previous_poll_delay())
+            .field("first_sample", &self.first_sample())
+            .field("last_sample", &self.last_sample())
+            .finish()
+    }
 }

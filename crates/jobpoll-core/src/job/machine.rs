@@ -8,14 +8,15 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::config::Config;
+use crate::config::{Config, FirstPoll};
 use crate::event::{Stats, TransportError, WaitLimit};
 use crate::profile::{Interpret, Profile};
 use crate::rng::Rng;
 use crate::time::{Instant, micros};
 
-use super::io::{Input, InputError, JobSpec, Output, Purpose, RequestId, SpecError, Start};
-use super::layout::{InFlight, MaybeSample, Outputs, Phase, Rare};
+use super::io::{Input, InputError, JobSpec, Output, SpecError, Start, validate};
+use super::layout::{History, Outputs, Rare};
+use super::phase::Phase;
 use super::snapshot::JobRepr;
 
 /// One polling job. See the [module documentation](crate::job) for the calling contract.
@@ -47,65 +48,34 @@ pub struct Job<P = Profile> {
     pub(super) age: u64,
     /// When the next request is due.
     pub(super) next_send_at: u64,
-    /// When the last request was sent ([`NONE_U64`](super::layout::NONE_U64) before the first).
-    pub(super) last_sent_at: u64,
-    /// When the request in flight times out (meaningful while `flight` is set).
-    pub(super) expires_at: u64,
-    /// The previous delay of the poll schedule, packed ([`pack_duration`](super::layout::pack_duration)).
-    pub(super) previous_poll_delay: u64,
-    pub(super) first_sample: MaybeSample,
-    pub(super) last_sample: MaybeSample,
+    /// Where the job is in its life, and its request in flight.
+    pub(super) phase: Phase,
+    /// The last request's time, the poll schedule's memory, the progress samples.
+    pub(super) history: History,
     pub(super) rng: Rng,
     pub(super) job_id: Option<Box<str>>,
     pub(super) last_status: Option<Box<str>>,
     pub(super) queue: Outputs,
+    /// What is seldom needed (see [`Rare`]); read it with [`Job::rare`].
     pub(super) rare: Option<Box<Rare>>,
+    /// Status requests sent.
     pub(super) attempts: u32,
+    /// Requests of every kind sent.
     pub(super) requests: u32,
-    pub(super) consecutive_errors: u32,
-    pub(super) poll_delays: u32,
-    /// The id of the next request; the one in flight is the one before.
+    /// The id of the next request.
     pub(super) next_request_id: u32,
-    pub(super) phase: Phase,
-    /// The purpose of the request in flight, if one is.
-    pub(super) flight: Option<Purpose>,
     /// Held by a fleet: no request goes out, even when one is due, until the fleet
-    /// lets it (limits, throttling, pause). Never set for a job driven on its own.
+    /// lets it (limits, throttling, pause). Never set for a job driven on its own;
+    /// see [`fleet_hooks`](super::fleet_hooks).
     pub(super) gated: bool,
     /// The sign of `origin`.
     pub(super) origin_before_epoch: bool,
 }
 
 impl<P> Job<P> {
+    /// Queues an output for [`Job::poll_output`].
     pub(super) fn push(&mut self, output: Output) {
-        self.queue.0.get_or_insert_default().push_back(output);
-    }
-
-    pub(super) fn rare_mut(&mut self) -> &mut Rare {
-        self.rare.get_or_insert_default()
-    }
-
-    pub(super) fn not_before(&self) -> u64 {
-        self.rare.as_ref().map_or(0, |rare| rare.not_before)
-    }
-
-    pub(super) fn polling_since(&self) -> u64 {
-        self.rare.as_ref().map_or(0, |rare| rare.polling_since)
-    }
-
-    /// The request in flight, if one is.
-    pub(super) fn in_flight(&self) -> Option<InFlight> {
-        self.flight.map(|purpose| InFlight {
-            id: RequestId(u64::from(self.next_request_id.wrapping_sub(1))),
-            purpose,
-            expires_at: self.expires_at,
-        })
-    }
-
-    pub(super) fn take_in_flight(&mut self) -> Option<InFlight> {
-        let in_flight = self.in_flight();
-        self.flight = None;
-        in_flight
+        self.queue.push(output);
     }
 
     /// The driver instant at age zero, in microseconds (negative after a resume
@@ -137,7 +107,53 @@ impl<P: Interpret> Job<P> {
         seed: u64,
         now: Instant,
     ) -> Result<Job<P>, SpecError> {
-        Job::build(spec, config, seed, now, false)
+        Job::start(spec, config, seed, now, false)
+    }
+
+    /// A job that starts at `now`, its requests held behind a fleet's gate when
+    /// `gated` (see [`Job::build`]).
+    pub(super) fn start(
+        spec: JobSpec<P>,
+        config: Arc<Config>,
+        seed: u64,
+        now: Instant,
+        gated: bool,
+    ) -> Result<Job<P>, SpecError> {
+        validate(&spec, &config)?;
+        let normalized = Config::clone(&config).normalized();
+        let config = if normalized == *config {
+            config
+        } else {
+            Arc::new(normalized)
+        };
+        let (phase, job_id) = match &spec.start {
+            Start::Poll { job_id, .. } => (Phase::POLLING, job_id.as_deref().map(Box::from)),
+            Start::Submit { .. } => (Phase::SUBMITTING, None),
+        };
+        let mut job = Job {
+            rng: Rng::new(seed),
+            spec,
+            config,
+            origin: now.as_micros(),
+            age: 0,
+            next_send_at: 0,
+            phase,
+            history: History::default(),
+            job_id,
+            last_status: None,
+            queue: Outputs::default(),
+            rare: None,
+            attempts: 0,
+            requests: 0,
+            next_request_id: 0,
+            gated,
+            origin_before_epoch: false,
+        };
+        if job.phase == Phase::POLLING && job.config.first_poll == FirstPoll::AfterFirstDelay {
+            job.schedule_poll(0, None);
+        }
+        job.drive(0);
+        Ok(job)
     }
 
     /// Feeds one input. Call [`Job::poll_output`] until it returns
@@ -151,8 +167,8 @@ impl<P: Interpret> Job<P> {
         // Check before anything changes: a refused input leaves the job as it was.
         let answered = match &input {
             Input::Response { request, .. } | Input::TransportError { request, .. } => {
-                match self.in_flight() {
-                    Some(in_flight) if in_flight.id == *request => Some(in_flight.purpose),
+                match self.phase.in_flight() {
+                    Some((in_flight, purpose)) if in_flight.id() == *request => Some(purpose),
                     _ => return Err(InputError::UnknownRequest(*request)),
                 }
             }
@@ -160,7 +176,7 @@ impl<P: Interpret> Job<P> {
         };
         let now = self.advance(input.now());
         if answered.is_some() {
-            self.flight = None;
+            self.phase.take_in_flight();
         }
         // Matched in place: a response is about 150 bytes, and a tuple of it
         // would be a copy.
@@ -186,7 +202,7 @@ impl<P: Interpret> Job<P> {
     /// or an input) or [`Output::Done`] (the job is over).
     #[must_use]
     pub fn poll_output(&mut self) -> Output {
-        if let Some(output) = self.queue.0.as_mut().and_then(|queue| queue.pop_front()) {
+        if let Some(output) = self.queue.pop() {
             return output;
         }
         match self.next_wake() {
@@ -198,11 +214,11 @@ impl<P: Interpret> Job<P> {
     /// When the job next needs an [`Input::Tick`], or `None` once it is finished.
     #[must_use]
     pub fn next_wake(&self) -> Option<Instant> {
-        if self.phase == Phase::Finished {
+        if self.phase.is_finished() {
             return None;
         }
-        let at = match self.flight {
-            Some(_) => self.expires_at,
+        let at = match self.phase.in_flight() {
+            Some((in_flight, _)) => in_flight.expires_at,
             None => match self.deadline() {
                 Some(deadline) => self.next_send_at.min(deadline),
                 None => self.next_send_at,
@@ -214,7 +230,7 @@ impl<P: Interpret> Job<P> {
     /// Whether the outcome has been decided (it may still be waiting in the output
     /// queue).
     pub fn is_finished(&self) -> bool {
-        self.phase == Phase::Finished
+        self.phase.is_finished()
     }
 
     /// The job's id, once known.
@@ -224,11 +240,7 @@ impl<P: Interpret> Job<P> {
 
     /// The status URL, once known.
     pub fn status_url(&self) -> Option<&Url> {
-        let learned = self
-            .rare
-            .as_ref()
-            .and_then(|rare| rare.status_url.as_deref());
-        match (learned, &self.spec.start) {
+        match (self.rare().status_url.as_deref(), &self.spec.start) {
             (Some(url), _) => Some(url),
             (None, Start::Poll { status_url, .. }) => Some(status_url),
             (None, Start::Submit { .. }) => None,
@@ -260,6 +272,7 @@ impl<P: Interpret> Job<P> {
             last_status: self.last_status.as_deref().map(str::to_owned),
         }
     }
+
     // --- time -------------------------------------------------------------------
 
     /// Converts a driver instant into an age, never going backwards.
@@ -289,17 +302,17 @@ impl<P: Interpret> Job<P> {
 
     /// Enforces request time limits and the deadline, and sends what is due.
     pub(super) fn drive(&mut self, now: u64) {
-        if self.phase == Phase::Finished {
+        if self.phase.is_finished() {
             return;
         }
-        if let Some(in_flight) = self.in_flight() {
+        if let Some((in_flight, purpose)) = self.phase.in_flight() {
             if now < in_flight.expires_at {
                 return;
             }
-            self.flight = None;
-            self.push(Output::Abort(in_flight.id));
-            self.on_transport_error(now, in_flight.purpose, TransportError::NoResponseInTime);
-            if self.phase == Phase::Finished || self.flight.is_some() {
+            self.phase.take_in_flight();
+            self.push(Output::Abort(in_flight.id()));
+            self.on_transport_error(now, purpose, TransportError::NoResponseInTime);
+            if self.phase.is_finished() || self.phase.in_flight().is_some() {
                 return;
             }
         }
@@ -309,6 +322,7 @@ impl<P: Interpret> Job<P> {
             self.on_deadline(now);
             return;
         }
+        // The one place the fleet's gate counts (see `fleet_hooks`).
         if now >= self.next_send_at && !self.gated {
             self.send(now);
         }

@@ -11,16 +11,17 @@ use crate::profile::{Interpret, JobRef};
 use crate::schedule::ScheduleInput;
 use crate::time::micros;
 
-use super::io::{Output, Purpose, RequestId, Start, Transmit, has_header};
-use super::layout::{Phase, opt_u64, pack_duration, unpack_duration};
+use super::io::{Output, Purpose, Start, Transmit, has_header};
 use super::machine::Job;
+use super::phase::{InFlight, Phase};
 
 pub(super) const IF_NONE_MATCH: &str = "if-none-match";
 
 impl<P: Interpret> Job<P> {
+    /// Sends the request the phase calls for (the caller checked that one is due).
     pub(super) fn send(&mut self, now: u64) {
-        let (purpose, method, url, body) = match self.phase {
-            Phase::Submitting => match &self.spec.start {
+        let (purpose, method, url, body) = match &self.phase {
+            Phase::Submitting { .. } => match &self.spec.start {
                 Start::Submit { method, url, body } => {
                     (Purpose::Submit, method.clone(), url.clone(), body.clone())
                 }
@@ -28,21 +29,14 @@ impl<P: Interpret> Job<P> {
                     return self.give_up_inconsistent(now, "submitting without a submit request");
                 }
             },
-            Phase::Polling => match self.status_url() {
+            Phase::Polling { .. } => match self.status_url() {
                 Some(url) => (Purpose::Status, http::Method::GET, url.clone(), None),
                 None => return self.give_up_inconsistent(now, "polling without a status URL"),
             },
-            Phase::FetchingResults => {
-                match self
-                    .rare
-                    .as_ref()
-                    .and_then(|rare| rare.fetch_url.as_deref())
-                {
-                    Some(url) => (Purpose::Results, http::Method::GET, url.clone(), None),
-                    None => return self.give_up_inconsistent(now, "fetching without a URL"),
-                }
+            Phase::FetchingResults { fetch, .. } => {
+                (Purpose::Results, http::Method::GET, fetch.url.clone(), None)
             }
-            Phase::Cancelling => match self.cancel_target() {
+            Phase::Cancelling { .. } => match self.cancel_target() {
                 Some((method, url)) => (Purpose::Cancel, method, url, None),
                 None => return self.finish_cancelled(now, None),
             },
@@ -54,22 +48,25 @@ impl<P: Interpret> Job<P> {
         }
         if purpose == Purpose::Status
             && self.config.conditional_requests
-            && let Some(etag) = self.rare.as_ref().and_then(|rare| rare.etag.as_ref())
+            && let Some(etag) = &self.rare().etag
         {
             headers.push((IF_NONE_MATCH.to_owned(), etag.clone()));
         }
-        let id = RequestId(u64::from(self.next_request_id));
+        let number = self.next_request_id;
         self.next_request_id = self.next_request_id.wrapping_add(1);
         self.requests = self.requests.saturating_add(1);
         if purpose == Purpose::Status {
             self.attempts = self.attempts.saturating_add(1);
         }
-        self.last_sent_at = now;
+        self.history.set_last_sent_at(Some(now));
         let time_limit = self.config.request_time_limit;
-        self.flight = Some(purpose);
-        self.expires_at = now.saturating_add(micros(time_limit));
+        let in_flight = InFlight {
+            number,
+            expires_at: now.saturating_add(micros(time_limit)),
+        };
+        self.phase.start_request(in_flight);
         self.push(Output::Transmit(Transmit {
-            id,
+            id: in_flight.id(),
             purpose,
             method,
             url,
@@ -79,15 +76,13 @@ impl<P: Interpret> Job<P> {
         }));
     }
 
+    /// The request that asks the server to cancel the job, if the profile has one.
     pub(super) fn cancel_target(&self) -> Option<(http::Method, Url)> {
         let status_url = self.status_url()?;
         let job = JobRef {
             job_id: self.job_id.as_deref(),
             status_url,
-            results_url: self
-                .rare
-                .as_ref()
-                .and_then(|rare| rare.results_url.as_deref()),
+            results_url: self.rare().results_url.as_deref(),
         };
         self.spec.profile.cancel_request(job)?.ok()
     }
@@ -98,15 +93,16 @@ impl<P: Interpret> Job<P> {
         now: u64,
         remaining_estimate: Option<Duration>,
     ) -> Option<Duration> {
-        self.poll_delays = self.poll_delays.saturating_add(1);
+        let history = &mut self.history;
+        history.poll_delays = history.poll_delays.saturating_add(1);
         let input = ScheduleInput {
-            attempt: self.poll_delays,
+            attempt: history.poll_delays,
             elapsed: Duration::from_micros(now),
-            previous: unpack_duration(self.previous_poll_delay),
+            previous: history.previous_poll_delay(),
             remaining_estimate,
         };
         let delay = self.config.poll.next_delay(&input, &mut self.rng);
-        self.previous_poll_delay = pack_duration(Some(delay));
+        self.history.set_previous_poll_delay(Some(delay));
         self.set_next_send(now, delay)
     }
 
@@ -114,11 +110,9 @@ impl<P: Interpret> Job<P> {
     /// hint and the minimum interval allow. Returns the actual wait, or `None` when
     /// the server's hint reaches past the deadline and the job ended instead.
     pub(super) fn set_next_send(&mut self, now: u64, delay: Duration) -> Option<Duration> {
-        let not_before = self.not_before();
-        if let (Some(deadline), Some(hint)) = (
-            self.deadline(),
-            self.rare.as_ref().and_then(|rare| rare.hint.as_ref()),
-        ) && not_before > deadline
+        let not_before = self.rare().not_before;
+        if let (Some(deadline), Some(hint)) = (self.deadline(), &self.rare().hint)
+            && not_before > deadline
         {
             let reason = WaitLimit::HintPastDeadline {
                 hint: ServerHint::clone(hint),
@@ -128,7 +122,7 @@ impl<P: Interpret> Job<P> {
             return None;
         }
         let mut at = now.saturating_add(micros(delay)).max(not_before);
-        if let Some(last) = opt_u64(self.last_sent_at) {
+        if let Some(last) = self.history.last_sent_at() {
             at = at.max(last.saturating_add(micros(self.config.min_interval)));
         }
         self.next_send_at = at;
@@ -156,7 +150,7 @@ impl<P: Interpret> Job<P> {
     /// No request before the hint allows, counted from `now`.
     pub(super) fn hold_for(&mut self, now: u64, hint: ServerHint) {
         let until = now.saturating_add(micros(hint.delay));
-        if until > self.not_before() {
+        if until > self.rare().not_before {
             let rare = self.rare_mut();
             rare.not_before = until;
             rare.hint = Some(hint);

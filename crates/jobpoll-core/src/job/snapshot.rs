@@ -17,12 +17,12 @@ use crate::rng::Rng;
 use crate::time::{Instant, micros, serde_micros};
 
 use super::estimate::KnownReport;
+use super::estimate::ProgressSample;
 use super::io::{JobSpec, Output, RestoreError, validate};
-use super::layout::{
-    InFlight, MaybeSample, NONE_U64, Outputs, Phase, ProgressSample, Rare, opt_u64, pack_duration,
-    unpack_duration,
-};
+use super::io::{Purpose, RequestId};
+use super::layout::{History, Outputs, Rare};
 use super::machine::Job;
+use super::phase::{Fetching, InFlight, Phase, Request};
 
 /// The serialized form of a [`Job`]: the format of snapshots and traces, kept
 /// apart from the in-memory layout so that the layout can change and snapshots
@@ -30,48 +30,48 @@ use super::machine::Job;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(bound(serialize = "P: Serialize", deserialize = "P: DeserializeOwned"))]
 pub(super) struct JobRepr<P> {
-    pub(super) spec: JobSpec<P>,
-    pub(super) config: Arc<Config>,
+    spec: JobSpec<P>,
+    config: Arc<Config>,
     /// The driver instant at age zero, in microseconds; negative after a resume on
     /// a clock that reads less than the job's age.
     #[serde(with = "serde_origin")]
-    pub(super) origin: i128,
-    pub(super) age: u64,
-    pub(super) phase: PhaseRepr,
-    pub(super) job_id: Option<String>,
-    pub(super) status_url: Option<Box<Url>>,
-    pub(super) results_url: Option<Box<Url>>,
-    pub(super) in_flight: Option<InFlight>,
+    origin: i128,
+    age: u64,
+    phase: PhaseRepr,
+    job_id: Option<String>,
+    status_url: Option<Box<Url>>,
+    results_url: Option<Box<Url>>,
+    in_flight: Option<InFlightRepr>,
     #[serde(default)]
-    pub(super) polling_since: u64,
-    pub(super) next_send_at: u64,
-    pub(super) not_before: u64,
-    pub(super) hint: Option<ServerHint>,
-    pub(super) last_sent_at: Option<u64>,
-    pub(super) attempts: u32,
-    pub(super) requests: u32,
-    pub(super) consecutive_errors: u32,
-    pub(super) consecutive_unreadable: u32,
-    pub(super) poll_delays: u32,
+    polling_since: u64,
+    next_send_at: u64,
+    not_before: u64,
+    hint: Option<ServerHint>,
+    last_sent_at: Option<u64>,
+    attempts: u32,
+    requests: u32,
+    consecutive_errors: u32,
+    consecutive_unreadable: u32,
+    poll_delays: u32,
     #[serde(with = "serde_micros::option")]
-    pub(super) previous_poll_delay: Option<Duration>,
+    previous_poll_delay: Option<Duration>,
     #[serde(with = "serde_micros::option")]
-    pub(super) previous_retry_delay: Option<Duration>,
-    pub(super) last_status: Option<String>,
-    pub(super) revision: Option<u64>,
-    pub(super) etag: Option<String>,
+    previous_retry_delay: Option<Duration>,
+    last_status: Option<String>,
+    revision: Option<u64>,
+    etag: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(super) etag_report: Option<Box<KnownReport>>,
-    pub(super) first_sample: Option<ProgressSample>,
-    pub(super) last_sample: Option<ProgressSample>,
-    pub(super) rng: Rng,
-    pub(super) next_request_id: u64,
-    pub(super) queue: VecDeque<Output>,
+    etag_report: Option<Box<KnownReport>>,
+    first_sample: Option<ProgressSample>,
+    last_sample: Option<ProgressSample>,
+    rng: Rng,
+    next_request_id: u64,
+    queue: VecDeque<Output>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "phase", rename_all = "snake_case")]
-pub(super) enum PhaseRepr {
+enum PhaseRepr {
     Submitting,
     Polling,
     FetchingResults {
@@ -82,25 +82,43 @@ pub(super) enum PhaseRepr {
     Finished,
 }
 
+/// A request in flight, as saved. Its expiry is an age.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct InFlightRepr {
+    id: RequestId,
+    purpose: Purpose,
+    expires_at: u64,
+}
+
 impl<P> From<Job<P>> for JobRepr<P> {
     fn from(job: Job<P>) -> JobRepr<P> {
-        let in_flight = job.in_flight();
+        let in_flight = job
+            .phase
+            .in_flight()
+            .map(|(in_flight, purpose)| InFlightRepr {
+                id: in_flight.id(),
+                purpose,
+                expires_at: in_flight.expires_at,
+            });
         let origin = job.origin();
         let rare = job.rare.map(|rare| *rare).unwrap_or_default();
         let phase = match job.phase {
-            Phase::Submitting => PhaseRepr::Submitting,
-            Phase::Polling => PhaseRepr::Polling,
-            Phase::FetchingResults => match rare.fetch_url {
-                Some(url) => PhaseRepr::FetchingResults {
+            Phase::Submitting { .. } => PhaseRepr::Submitting,
+            Phase::Polling { .. } => PhaseRepr::Polling,
+            Phase::FetchingResults { fetch, .. } => {
+                let Fetching {
                     url,
-                    result: rare.pending_result,
-                },
-                // Never built; polling again is the safe reading.
-                None => PhaseRepr::Polling,
-            },
-            Phase::Cancelling => PhaseRepr::Cancelling,
+                    pending_result,
+                } = *fetch;
+                PhaseRepr::FetchingResults {
+                    url: Box::new(url),
+                    result: pending_result.map(Box::new),
+                }
+            }
+            Phase::Cancelling { .. } => PhaseRepr::Cancelling,
             Phase::Finished => PhaseRepr::Finished,
         };
+        let history = job.history;
         JobRepr {
             spec: job.spec,
             config: job.config,
@@ -115,57 +133,76 @@ impl<P> From<Job<P>> for JobRepr<P> {
             next_send_at: job.next_send_at,
             not_before: rare.not_before,
             hint: rare.hint,
-            last_sent_at: opt_u64(job.last_sent_at),
+            last_sent_at: history.last_sent_at(),
             attempts: job.attempts,
             requests: job.requests,
-            consecutive_errors: job.consecutive_errors,
+            consecutive_errors: rare.consecutive_errors,
             consecutive_unreadable: rare.consecutive_unreadable,
-            poll_delays: job.poll_delays,
-            previous_poll_delay: unpack_duration(job.previous_poll_delay),
+            poll_delays: history.poll_delays,
+            previous_poll_delay: history.previous_poll_delay(),
             previous_retry_delay: rare.previous_retry_delay,
             last_status: job.last_status.map(String::from),
             revision: rare.revision,
             etag: rare.etag,
             etag_report: rare.etag_report,
-            first_sample: job.first_sample.get(),
-            last_sample: job.last_sample.get(),
+            first_sample: history.first_sample(),
+            last_sample: history.last_sample(),
             rng: job.rng,
             next_request_id: u64::from(job.next_request_id),
-            queue: job.queue.0.map(|queue| *queue).unwrap_or_default(),
+            queue: job.queue.into_queue(),
         }
     }
 }
 
 impl<P> From<JobRepr<P>> for Job<P> {
     fn from(repr: JobRepr<P>) -> Job<P> {
-        let (phase, fetch_url, pending_result) = match repr.phase {
-            PhaseRepr::Submitting => (Phase::Submitting, None, None),
-            PhaseRepr::Polling => (Phase::Polling, None, None),
-            PhaseRepr::FetchingResults { url, result } => {
-                (Phase::FetchingResults, Some(url), result)
-            }
-            PhaseRepr::Cancelling => (Phase::Cancelling, None, None),
-            PhaseRepr::Finished => (Phase::Finished, None, None),
-        };
-        let rare = Rare {
-            status_url: repr.status_url,
-            results_url: repr.results_url,
-            fetch_url,
-            pending_result,
-            polling_since: repr.polling_since,
-            not_before: repr.not_before,
-            hint: repr.hint,
-            previous_retry_delay: repr.previous_retry_delay,
-            consecutive_unreadable: repr.consecutive_unreadable,
-            revision: repr.revision,
-            etag: repr.etag,
-            etag_report: repr.etag_report,
-        };
         // The request in flight is always the latest one sent.
         let next_request_id = match repr.in_flight {
             Some(in_flight) => in_flight.id.0.wrapping_add(1),
             None => repr.next_request_id,
         };
+        let next_request_id = u32::try_from(next_request_id).unwrap_or(u32::MAX);
+        // The phase says what the request in flight is for (the saved purpose is
+        // always the phase's: the job never sends anything else).
+        let in_flight = repr.in_flight.map(|in_flight| InFlight {
+            number: next_request_id.wrapping_sub(1),
+            expires_at: in_flight.expires_at,
+        });
+        let request = Request::from(in_flight);
+        let phase = match repr.phase {
+            PhaseRepr::Submitting => Phase::Submitting { request },
+            PhaseRepr::Polling => Phase::Polling { request },
+            PhaseRepr::FetchingResults { url, result } => Phase::FetchingResults {
+                fetch: Box::new(Fetching {
+                    url: *url,
+                    pending_result: result.map(|result| *result),
+                }),
+                request,
+            },
+            PhaseRepr::Cancelling => Phase::Cancelling { request },
+            PhaseRepr::Finished => Phase::Finished,
+        };
+        let rare = Rare {
+            status_url: repr.status_url,
+            results_url: repr.results_url,
+            polling_since: repr.polling_since,
+            not_before: repr.not_before,
+            hint: repr.hint,
+            consecutive_errors: repr.consecutive_errors,
+            consecutive_unreadable: repr.consecutive_unreadable,
+            previous_retry_delay: repr.previous_retry_delay,
+            revision: repr.revision,
+            etag: repr.etag,
+            etag_report: repr.etag_report,
+        };
+        // A NaN percentage is no sample, as when it is reported.
+        let sample = |sample: Option<ProgressSample>| sample.filter(|s| !s.percentage.is_nan());
+        let mut history = History::default();
+        history.poll_delays = repr.poll_delays;
+        history.set_last_sent_at(repr.last_sent_at);
+        history.set_previous_poll_delay(repr.previous_poll_delay);
+        history.set_first_sample(sample(repr.first_sample));
+        history.set_last_sample(sample(repr.last_sample));
         let (origin, origin_before_epoch) = split_origin(repr.origin);
         Job {
             spec: repr.spec,
@@ -173,23 +210,16 @@ impl<P> From<JobRepr<P>> for Job<P> {
             origin,
             age: repr.age,
             next_send_at: repr.next_send_at,
-            last_sent_at: repr.last_sent_at.unwrap_or(NONE_U64),
-            expires_at: repr.in_flight.map_or(0, |f| f.expires_at),
-            previous_poll_delay: pack_duration(repr.previous_poll_delay),
-            first_sample: MaybeSample::from(repr.first_sample),
-            last_sample: MaybeSample::from(repr.last_sample),
+            phase,
+            history,
             rng: repr.rng,
             job_id: repr.job_id.map(String::into_boxed_str),
             last_status: repr.last_status.map(String::into_boxed_str),
-            queue: Outputs((!repr.queue.is_empty()).then(|| Box::new(repr.queue))),
+            queue: Outputs::new(repr.queue),
             rare: (rare != Rare::default()).then(|| Box::new(rare)),
             attempts: repr.attempts,
             requests: repr.requests,
-            consecutive_errors: repr.consecutive_errors,
-            poll_delays: repr.poll_delays,
-            next_request_id: u32::try_from(next_request_id).unwrap_or(u32::MAX),
-            phase,
-            flight: repr.in_flight.map(|f| f.purpose),
+            next_request_id,
             gated: false,
             origin_before_epoch,
         }
@@ -207,7 +237,7 @@ pub struct Snapshot<P = Profile> {
     pub format: u32,
     /// The driver instant the snapshot was taken at (the job's latest input).
     pub taken_at: Instant,
-    pub(super) job: Job<P>,
+    job: Job<P>,
 }
 
 impl<P> Snapshot<P> {
@@ -268,12 +298,11 @@ impl<P: Interpret> Job<P> {
         (job.origin, job.origin_before_epoch) =
             split_origin(i128::from(now.as_micros()) - i128::from(age));
         job.age = age;
-        if let Some(queue) = job.queue.0.as_mut() {
-            queue.retain(|output| !matches!(output, Output::Transmit(_) | Output::Abort(_)));
-        }
-        if let Some(lost) = job.take_in_flight() {
+        job.queue
+            .retain(|output| !matches!(output, Output::Transmit(_) | Output::Abort(_)));
+        if let Some((_, purpose)) = job.phase.take_in_flight() {
             let error = TransportError::Interrupted;
-            if job.may_repeat(lost.purpose, &error) {
+            if job.may_repeat(purpose, &error) {
                 job.next_send_at = job.next_send_at.min(age);
             } else {
                 job.give_up_uncertain(age, PollError::Transport(error));
