@@ -14,6 +14,21 @@
 //! Inputs never panic: a response the server should not have sent is an error the
 //! job handles (it retries or finishes with a typed [`Outcome`](crate::event::Outcome)), and a call that
 //! breaks the contract is an [`InputError`] that leaves the job unchanged.
+//!
+//! # Where things are
+//!
+//! - `io`: the inputs and outputs and their wire types, the spec, the errors.
+//! - `machine`: the [`Job`] itself, its public calls, its clock, and the step that
+//!   enforces time limits and the deadline and sends what is due.
+//! - `phase`: where the job is in its life; each phase carries what only it holds,
+//!   including its request in flight.
+//! - `sending`: the next request, and when it may go out.
+//! - `answers`: reacting to responses, transport errors, retries and cancels.
+//! - `endings`: the outcomes.
+//! - `estimate`: progress samples and the remaining-time estimates.
+//! - `snapshot`: the snapshot format and saving, restoring and resuming.
+//! - `fleet_hooks`: what only a fleet needs of a job.
+//! - `layout`: the one place where the in-memory form is made compact.
 
 mod answers;
 mod endings;

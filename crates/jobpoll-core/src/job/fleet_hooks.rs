@@ -8,18 +8,20 @@
 
 use std::sync::Arc;
 
-use crate::config::Config;
+use crate::config::{Config, FirstPoll};
 use crate::profile::Interpret;
+use crate::rng::Rng;
 use crate::time::Instant;
 
-use super::io::{JobSpec, SpecError};
-use super::layout::Outputs;
+use super::io::{JobSpec, SpecError, Start, validate};
+use super::layout::{History, Outputs};
 use super::machine::Job;
 use super::phase::Phase;
 
 impl<P: Interpret> Job<P> {
-    /// A job whose requests a fleet lets out (`gated`: none goes out until the
-    /// fleet opens the gate), or a job on its own.
+    /// A job that starts at `now`: one whose requests a fleet lets out (`gated`:
+    /// none goes out until the fleet opens the gate), or one on its own (every
+    /// constructor comes here).
     pub(crate) fn build(
         spec: JobSpec<P>,
         config: Arc<Config>,
@@ -27,7 +29,41 @@ impl<P: Interpret> Job<P> {
         now: Instant,
         gated: bool,
     ) -> Result<Job<P>, SpecError> {
-        Job::start(spec, config, seed, now, gated)
+        validate(&spec, &config)?;
+        let normalized = Config::clone(&config).normalized();
+        let config = if normalized == *config {
+            config
+        } else {
+            Arc::new(normalized)
+        };
+        let (phase, job_id) = match &spec.start {
+            Start::Poll { job_id, .. } => (Phase::POLLING, job_id.as_deref().map(Box::from)),
+            Start::Submit { .. } => (Phase::SUBMITTING, None),
+        };
+        let mut job = Job {
+            rng: Rng::new(seed),
+            spec,
+            config,
+            origin: now.as_micros(),
+            age: 0,
+            next_send_at: 0,
+            phase,
+            history: History::default(),
+            job_id,
+            last_status: None,
+            queue: Outputs::default(),
+            rare: None,
+            attempts: 0,
+            requests: 0,
+            next_request_id: 0,
+            gated,
+            origin_before_epoch: false,
+        };
+        if job.phase == Phase::POLLING && job.config.first_poll == FirstPoll::AfterFirstDelay {
+            job.schedule_poll(0, None);
+        }
+        job.drive(0);
+        Ok(job)
     }
 
     /// Holds back (`true`) or lets out the job's requests.

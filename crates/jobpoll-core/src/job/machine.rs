@@ -1,5 +1,6 @@
-//! The job itself: its state, how it is built, how it takes inputs and gives
-//! outputs, its clock, and the step that enforces limits and sends what is due.
+//! The job itself: its state, its public calls (building it, taking inputs, giving
+//! outputs, reading it), its clock, and the step that enforces limits and sends
+//! what is due.
 
 use std::sync::Arc;
 
@@ -8,13 +9,13 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::config::{Config, FirstPoll};
+use crate::config::Config;
 use crate::event::{Stats, TransportError, WaitLimit};
 use crate::profile::{Interpret, Profile};
 use crate::rng::Rng;
 use crate::time::{Instant, micros};
 
-use super::io::{Input, InputError, JobSpec, Output, SpecError, Start, validate};
+use super::io::{Input, InputError, JobSpec, Output, SpecError, Start};
 use super::layout::{History, Outputs, Rare};
 use super::phase::Phase;
 use super::snapshot::JobRepr;
@@ -23,8 +24,8 @@ use super::snapshot::JobRepr;
 ///
 /// All times inside are *ages*: whole microseconds since the job started, so that a
 /// snapshot can be resumed on another clock. The layout is compact (a fleet keeps a
-/// million of these); its serialized form is a separate type, which does not change
-/// with the layout.
+/// million of these; the `layout` module says how); its serialized form is a
+/// separate type, which does not change with the layout.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(
     bound(
@@ -107,53 +108,7 @@ impl<P: Interpret> Job<P> {
         seed: u64,
         now: Instant,
     ) -> Result<Job<P>, SpecError> {
-        Job::start(spec, config, seed, now, false)
-    }
-
-    /// A job that starts at `now`, its requests held behind a fleet's gate when
-    /// `gated` (see [`Job::build`]).
-    pub(super) fn start(
-        spec: JobSpec<P>,
-        config: Arc<Config>,
-        seed: u64,
-        now: Instant,
-        gated: bool,
-    ) -> Result<Job<P>, SpecError> {
-        validate(&spec, &config)?;
-        let normalized = Config::clone(&config).normalized();
-        let config = if normalized == *config {
-            config
-        } else {
-            Arc::new(normalized)
-        };
-        let (phase, job_id) = match &spec.start {
-            Start::Poll { job_id, .. } => (Phase::POLLING, job_id.as_deref().map(Box::from)),
-            Start::Submit { .. } => (Phase::SUBMITTING, None),
-        };
-        let mut job = Job {
-            rng: Rng::new(seed),
-            spec,
-            config,
-            origin: now.as_micros(),
-            age: 0,
-            next_send_at: 0,
-            phase,
-            history: History::default(),
-            job_id,
-            last_status: None,
-            queue: Outputs::default(),
-            rare: None,
-            attempts: 0,
-            requests: 0,
-            next_request_id: 0,
-            gated,
-            origin_before_epoch: false,
-        };
-        if job.phase == Phase::POLLING && job.config.first_poll == FirstPoll::AfterFirstDelay {
-            job.schedule_poll(0, None);
-        }
-        job.drive(0);
-        Ok(job)
+        Job::build(spec, config, seed, now, false)
     }
 
     /// Feeds one input. Call [`Job::poll_output`] until it returns
