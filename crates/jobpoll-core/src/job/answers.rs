@@ -13,13 +13,12 @@ use crate::time::micros;
 
 use super::endings::{present, status_error, succeeded};
 use super::estimate::KnownReport;
-use super::io::{Output, Purpose, Start};
+use super::io::{Output, Purpose, Start, has_header};
 use super::machine::Job;
 use super::phase::Phase;
 
 impl<P: Interpret> Job<P> {
-    // --- reacting to answers ----------------------------------------------------
-
+    /// The answer to the request in flight, which was for `purpose`.
     pub(super) fn on_response(
         &mut self,
         now: u64,
@@ -55,13 +54,14 @@ impl<P: Interpret> Job<P> {
 
     /// A 2xx whose body cannot be used. After a submit that cannot be safely
     /// repeated, the job exists but we cannot know which: stop and say so.
-    pub(super) fn on_unreadable_answer(&mut self, now: u64, purpose: Purpose, error: PollError) {
+    fn on_unreadable_answer(&mut self, now: u64, purpose: Purpose, error: PollError) {
         if purpose == Purpose::Submit && !self.submit_is_idempotent() {
             return self.give_up_uncertain(now, error);
         }
         self.on_failure(now, purpose, error);
     }
 
+    /// The request in flight, for `purpose`, got no answer.
     pub(super) fn on_transport_error(&mut self, now: u64, purpose: Purpose, error: TransportError) {
         if purpose == Purpose::Cancel {
             return self.finish_cancelled(now, Some(false));
@@ -84,6 +84,16 @@ impl<P: Interpret> Job<P> {
             || self.submit_is_idempotent()
     }
 
+    /// Whether repeating the submit request cannot create a second job: the method
+    /// is idempotent, or the request carries an `Idempotency-Key`.
+    fn submit_is_idempotent(&self) -> bool {
+        let idempotent_method = match &self.spec.start {
+            Start::Submit { method, .. } => method.is_idempotent(),
+            Start::Poll { .. } => true,
+        };
+        idempotent_method || has_header(&self.spec.headers, "idempotency-key")
+    }
+
     /// The submit request may have created the job, and repeating it could create
     /// a second one: stop and say so.
     pub(super) fn give_up_uncertain(&mut self, now: u64, cause: PollError) {
@@ -94,7 +104,8 @@ impl<P: Interpret> Job<P> {
         });
     }
 
-    pub(super) fn on_submit_response(
+    /// The answer to the submit request: the job exists, or not, or maybe.
+    fn on_submit_response(
         &mut self,
         now: u64,
         class: StatusClass,
@@ -147,7 +158,8 @@ impl<P: Interpret> Job<P> {
         }
     }
 
-    pub(super) fn on_status_response(
+    /// The answer to a status poll.
+    fn on_status_response(
         &mut self,
         now: u64,
         class: StatusClass,
@@ -164,19 +176,7 @@ impl<P: Interpret> Job<P> {
                         .headers()
                         .get(http::header::ETAG)
                         .and_then(|v| v.to_str().ok());
-                    match (etag, self.rare_if_set()) {
-                        (Some(etag), _) => {
-                            let known = KnownReport::of(&report, now).map(Box::new);
-                            let rare = self.rare_mut();
-                            rare.etag = Some(etag.to_owned());
-                            rare.etag_report = known;
-                        }
-                        (None, Some(rare)) => {
-                            rare.etag = None;
-                            rare.etag_report = None;
-                        }
-                        (None, None) => {}
-                    }
+                    self.remember_etag(now, etag, &report);
                     self.on_report(now, report);
                 }
                 Err(error) => self.on_failure(now, Purpose::Status, error.into()),
@@ -202,7 +202,27 @@ impl<P: Interpret> Job<P> {
         }
     }
 
-    pub(super) fn on_results_response(
+    /// Keeps a status answer's `ETag`, for the next request to name, and what the
+    /// answer reported, for a `304` to repeat; an answer without one forgets both.
+    fn remember_etag(&mut self, now: u64, etag: Option<&str>, report: &StatusReport) {
+        match etag {
+            Some(etag) => {
+                let known = KnownReport::of(report, now).map(Box::new);
+                let rare = self.rare_mut();
+                rare.etag = Some(etag.to_owned());
+                rare.etag_report = known;
+            }
+            None => {
+                if let Some(rare) = self.rare_if_set() {
+                    rare.etag = None;
+                    rare.etag_report = None;
+                }
+            }
+        }
+    }
+
+    /// The answer to the results fetch: the job succeeded either way.
+    fn on_results_response(
         &mut self,
         now: u64,
         class: StatusClass,
@@ -230,7 +250,8 @@ impl<P: Interpret> Job<P> {
         }
     }
 
-    pub(super) fn on_report(&mut self, now: u64, report: StatusReport) {
+    /// A status report read from a fresh answer.
+    fn on_report(&mut self, now: u64, report: StatusReport) {
         self.reset_errors();
         if self.job_id.is_none() {
             self.job_id = report.job_id.as_deref().map(Box::from);
@@ -290,7 +311,7 @@ impl<P: Interpret> Job<P> {
     /// reported (progress, step, the server's estimate counting down from when it
     /// was given). After an answer without an `ETag` (a `304` nobody asked for)
     /// the job kept nothing but the status, and repeats that.
-    pub(super) fn on_not_modified(&mut self, now: u64) {
+    fn on_not_modified(&mut self, now: u64) {
         self.reset_errors();
         let status = self
             .last_status
@@ -308,7 +329,7 @@ impl<P: Interpret> Job<P> {
     /// The server reports the job running, in a fresh answer or a `304`: note the
     /// progress, and poll again when the schedule says, with the server's estimate
     /// of the remaining time or else the one from the progress slope.
-    pub(super) fn on_running(
+    fn on_running(
         &mut self,
         now: u64,
         status: String,
@@ -321,7 +342,9 @@ impl<P: Interpret> Job<P> {
         self.keep_polling(now, status, percentage, step, eta);
     }
 
-    pub(super) fn on_succeeded(&mut self, now: u64, result: Option<serde_json::Value>) {
+    /// The server reports success: fetch the results if the profile says where,
+    /// else finish.
+    fn on_succeeded(&mut self, now: u64, result: Option<serde_json::Value>) {
         let result = present(result);
         let results_url = self.status_url().and_then(|status_url| {
             self.spec.profile.results_url(JobRef {
@@ -345,7 +368,7 @@ impl<P: Interpret> Job<P> {
     }
 
     /// The job is healthy and not done: report progress and schedule the next poll.
-    pub(super) fn keep_polling(
+    fn keep_polling(
         &mut self,
         now: u64,
         status: String,
@@ -379,7 +402,7 @@ impl<P: Interpret> Job<P> {
 
     /// A request failed in a way worth retrying: back off along the retry schedule,
     /// or stop if a limit is reached.
-    pub(super) fn on_failure(&mut self, now: u64, purpose: Purpose, error: PollError) {
+    fn on_failure(&mut self, now: u64, purpose: Purpose, error: PollError) {
         if purpose == Purpose::Cancel {
             return self.finish_cancelled(now, Some(false));
         }
@@ -432,7 +455,7 @@ impl<P: Interpret> Job<P> {
     }
 
     /// A healthy answer: the retry schedule starts over.
-    pub(super) fn reset_errors(&mut self) {
+    fn reset_errors(&mut self) {
         if let Some(rare) = self.rare_if_set() {
             rare.consecutive_errors = 0;
             rare.consecutive_unreadable = 0;

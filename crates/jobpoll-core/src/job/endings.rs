@@ -5,13 +5,13 @@ use bytes::Bytes;
 use crate::event::{CancelledBy, Outcome, PollError, Stats, TransportError, WaitLimit};
 use crate::profile::{Interpret, excerpt};
 
-use super::io::{Output, Start, has_header};
+use super::io::Output;
 use super::machine::Job;
 use super::phase::Phase;
 
 impl<P: Interpret> Job<P> {
-    // --- endings ----------------------------------------------------------------
-
+    /// Decides the outcome (once: later calls change nothing), aborting the request
+    /// in flight.
     pub(super) fn finish(&mut self, _now: u64, outcome: impl FnOnce(Stats) -> Outcome) {
         if self.phase.is_finished() {
             return;
@@ -41,6 +41,8 @@ impl<P: Interpret> Job<P> {
         }
     }
 
+    /// The user's cancel is done; `server_confirmed` says what the server said of
+    /// it, if it was asked.
     pub(super) fn finish_cancelled(&mut self, now: u64, server_confirmed: Option<bool>) {
         self.finish(now, |stats| Outcome::Cancelled {
             by: CancelledBy::Client { server_confirmed },
@@ -79,16 +81,6 @@ impl<P: Interpret> Job<P> {
             stats,
         });
     }
-
-    /// Whether repeating the submit request cannot create a second job: the method
-    /// is idempotent, or the request carries an `Idempotency-Key`.
-    pub(super) fn submit_is_idempotent(&self) -> bool {
-        let idempotent_method = match &self.spec.start {
-            Start::Submit { method, .. } => method.is_idempotent(),
-            Start::Poll { .. } => true,
-        };
-        idempotent_method || has_header(&self.spec.headers, "idempotency-key")
-    }
 }
 
 /// A JSON `null` result is no result: `Some(Null)` would not survive serde (it reads
@@ -111,7 +103,7 @@ pub(super) fn succeeded(
     }
 }
 
-pub(super) fn limit_text(reason: &WaitLimit) -> String {
+fn limit_text(reason: &WaitLimit) -> String {
     match reason {
         WaitLimit::Deadline { deadline } => {
             format!(

@@ -249,6 +249,7 @@ impl<P: Interpret> Job<P> {
         Instant::from_micros(micros as u64)
     }
 
+    /// The deadline, as an age.
     pub(super) fn deadline(&self) -> Option<u64> {
         self.config.deadline.map(micros)
     }
@@ -283,7 +284,8 @@ impl<P: Interpret> Job<P> {
         }
     }
 
-    pub(super) fn on_deadline(&mut self, now: u64) {
+    /// The deadline has come.
+    fn on_deadline(&mut self, now: u64) {
         let deadline = self.config.deadline.unwrap_or_default();
         self.stop_at_limit(now, WaitLimit::Deadline { deadline });
     }

@@ -315,7 +315,7 @@ impl<P: Interpret> Job<P> {
 
 /// An origin (`now - age`, so within `±u64::MAX` microseconds) as the magnitude
 /// and sign the job keeps; anything further out is held at the ends.
-pub(super) fn split_origin(origin: i128) -> (u64, bool) {
+fn split_origin(origin: i128) -> (u64, bool) {
     let magnitude = u64::try_from(origin.unsigned_abs()).unwrap_or(u64::MAX);
     (magnitude, origin < 0)
 }
