@@ -270,10 +270,13 @@ pub enum RestoreError {
     Invalid(#[from] SpecError),
 }
 
+/// Whether `headers` has one named `name` (names compare without case).
 pub(super) fn has_header(headers: &[(String, String)], name: &str) -> bool {
     headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
 }
 
+/// Checks what a job is built or restored from: the configuration, the headers,
+/// and that the first URL is `http` or `https`.
 pub(super) fn validate<P>(spec: &JobSpec<P>, config: &Config) -> Result<(), SpecError> {
     config.validate()?;
     for (name, value) in &spec.headers {
