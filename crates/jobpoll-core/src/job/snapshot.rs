@@ -1,0 +1,366 @@
+//! The snapshot format: the serialized form of a job, kept apart from its
+//! in-memory layout, and saving, restoring and resuming.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use core::time::Duration;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::config::Config;
+use crate::event::{PollError, TransportError};
+use crate::hints::ServerHint;
+use crate::profile::{Interpret, Profile};
+use crate::rng::Rng;
+use crate::time::{Instant, micros, serde_micros};
+
+use super::estimate::KnownReport;
+use super::estimate::ProgressSample;
+use super::io::{JobSpec, Output, RestoreError, validate};
+use super::io::{Purpose, RequestId};
+use super::layout::{History, Outputs, Rare};
+use super::machine::Job;
+use super::phase::{Fetching, InFlight, Phase, Request};
+
+/// The serialized form of a [`Job`]: the format of snapshots and traces, kept
+/// apart from the in-memory layout so that the layout can change and snapshots
+/// stay readable.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound(serialize = "P: Serialize", deserialize = "P: DeserializeOwned"))]
+pub(super) struct JobRepr<P> {
+    spec: JobSpec<P>,
+    config: Arc<Config>,
+    /// The driver instant at age zero, in microseconds; negative after a resume on
+    /// a clock that reads less than the job's age.
+    #[serde(with = "serde_origin")]
+    origin: i128,
+    age: u64,
+    phase: PhaseRepr,
+    job_id: Option<String>,
+    status_url: Option<Box<Url>>,
+    results_url: Option<Box<Url>>,
+    in_flight: Option<InFlightRepr>,
+    #[serde(default)]
+    polling_since: u64,
+    next_send_at: u64,
+    not_before: u64,
+    hint: Option<ServerHint>,
+    last_sent_at: Option<u64>,
+    attempts: u32,
+    requests: u32,
+    consecutive_errors: u32,
+    consecutive_unreadable: u32,
+    poll_delays: u32,
+    #[serde(with = "serde_micros::option")]
+    previous_poll_delay: Option<Duration>,
+    #[serde(with = "serde_micros::option")]
+    previous_retry_delay: Option<Duration>,
+    last_status: Option<String>,
+    revision: Option<u64>,
+    etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    etag_report: Option<Box<KnownReport>>,
+    first_sample: Option<ProgressSample>,
+    last_sample: Option<ProgressSample>,
+    rng: Rng,
+    next_request_id: u64,
+    queue: VecDeque<Output>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+enum PhaseRepr {
+    Submitting,
+    Polling,
+    FetchingResults {
+        url: Box<Url>,
+        result: Option<Box<serde_json::Value>>,
+    },
+    Cancelling,
+    Finished,
+}
+
+/// A request in flight, as saved. Its expiry is an age.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct InFlightRepr {
+    id: RequestId,
+    purpose: Purpose,
+    expires_at: u64,
+}
+
+impl<P> From<Job<P>> for JobRepr<P> {
+    fn from(job: Job<P>) -> JobRepr<P> {
+        let in_flight = job
+            .phase
+            .in_flight()
+            .map(|(in_flight, purpose)| InFlightRepr {
+                id: in_flight.id(),
+                purpose,
+                expires_at: in_flight.expires_at,
+            });
+        let origin = job.origin();
+        let rare = job.rare.map(|rare| *rare).unwrap_or_default();
+        let phase = match job.phase {
+            Phase::Submitting { .. } => PhaseRepr::Submitting,
+            Phase::Polling { .. } => PhaseRepr::Polling,
+            Phase::FetchingResults { fetch, .. } => {
+                let Fetching {
+                    url,
+                    pending_result,
+                } = *fetch;
+                PhaseRepr::FetchingResults {
+                    url: Box::new(url),
+                    result: pending_result.map(Box::new),
+                }
+            }
+            Phase::Cancelling { .. } => PhaseRepr::Cancelling,
+            Phase::Finished => PhaseRepr::Finished,
+        };
+        let history = job.history;
+        JobRepr {
+            spec: job.spec,
+            config: job.config,
+            origin,
+            age: job.age,
+            phase,
+            job_id: job.job_id.map(String::from),
+            status_url: rare.status_url,
+            results_url: rare.results_url,
+            in_flight,
+            polling_since: rare.polling_since,
+            next_send_at: job.next_send_at,
+            not_before: rare.not_before,
+            hint: rare.hint,
+            last_sent_at: history.last_sent_at(),
+            attempts: job.attempts,
+            requests: job.requests,
+            consecutive_errors: rare.consecutive_errors,
+            consecutive_unreadable: rare.consecutive_unreadable,
+            poll_delays: history.poll_delays,
+            previous_poll_delay: history.previous_poll_delay(),
+            previous_retry_delay: rare.previous_retry_delay,
+            last_status: job.last_status.map(String::from),
+            revision: rare.revision,
+            etag: rare.etag,
+            etag_report: rare.etag_report,
+            first_sample: history.first_sample(),
+            last_sample: history.last_sample(),
+            rng: job.rng,
+            next_request_id: u64::from(job.next_request_id),
+            queue: job.queue.into_queue(),
+        }
+    }
+}
+
+impl<P> From<JobRepr<P>> for Job<P> {
+    fn from(repr: JobRepr<P>) -> Job<P> {
+        // The request in flight is always the latest one sent.
+        let next_request_id = match repr.in_flight {
+            Some(in_flight) => in_flight.id.0.wrapping_add(1),
+            None => repr.next_request_id,
+        };
+        let next_request_id = u32::try_from(next_request_id).unwrap_or(u32::MAX);
+        // The phase says what the request in flight is for (the saved purpose is
+        // always the phase's: the job never sends anything else).
+        let in_flight = repr.in_flight.map(|in_flight| InFlight {
+            number: next_request_id.wrapping_sub(1),
+            expires_at: in_flight.expires_at,
+        });
+        let request = Request::from(in_flight);
+        let phase = match repr.phase {
+            PhaseRepr::Submitting => Phase::Submitting { request },
+            PhaseRepr::Polling => Phase::Polling { request },
+            PhaseRepr::FetchingResults { url, result } => Phase::FetchingResults {
+                fetch: Box::new(Fetching {
+                    url: *url,
+                    pending_result: result.map(|result| *result),
+                }),
+                request,
+            },
+            PhaseRepr::Cancelling => Phase::Cancelling { request },
+            PhaseRepr::Finished => Phase::Finished,
+        };
+        let rare = Rare {
+            status_url: repr.status_url,
+            results_url: repr.results_url,
+            polling_since: repr.polling_since,
+            not_before: repr.not_before,
+            hint: repr.hint,
+            consecutive_errors: repr.consecutive_errors,
+            consecutive_unreadable: repr.consecutive_unreadable,
+            previous_retry_delay: repr.previous_retry_delay,
+            revision: repr.revision,
+            etag: repr.etag,
+            etag_report: repr.etag_report,
+        };
+        // A NaN percentage is no sample, as when it is reported.
+        let sample = |sample: Option<ProgressSample>| sample.filter(|s| !s.percentage.is_nan());
+        let mut history = History::default();
+        history.poll_delays = repr.poll_delays;
+        history.set_last_sent_at(repr.last_sent_at);
+        history.set_previous_poll_delay(repr.previous_poll_delay);
+        history.set_first_sample(sample(repr.first_sample));
+        history.set_last_sample(sample(repr.last_sample));
+        let (origin, origin_before_epoch) = split_origin(repr.origin);
+        Job {
+            spec: repr.spec,
+            config: repr.config,
+            origin,
+            age: repr.age,
+            next_send_at: repr.next_send_at,
+            phase,
+            history,
+            rng: repr.rng,
+            job_id: repr.job_id.map(String::into_boxed_str),
+            last_status: repr.last_status.map(String::into_boxed_str),
+            queue: Outputs::new(repr.queue),
+            rare: (rare != Rare::default()).then(|| Box::new(rare)),
+            attempts: repr.attempts,
+            requests: repr.requests,
+            next_request_id,
+            gated: false,
+            origin_before_epoch,
+        }
+    }
+}
+
+/// A saved job: `serde` it anywhere, then [`Job::restore`] or [`Job::resume`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound(
+    serialize = "P: Serialize + Clone",
+    deserialize = "P: DeserializeOwned"
+))]
+pub struct Snapshot<P = Profile> {
+    /// Format version; see [`Snapshot::FORMAT`].
+    pub format: u32,
+    /// The driver instant the snapshot was taken at (the job's latest input).
+    pub taken_at: Instant,
+    job: Job<P>,
+}
+
+impl<P> Snapshot<P> {
+    /// The format this build writes and reads.
+    pub const FORMAT: u32 = 1;
+}
+
+impl<P: Interpret> Job<P> {
+    /// Saves the job, pending outputs included.
+    pub fn snapshot(&self) -> Snapshot<P>
+    where
+        P: Clone,
+    {
+        Snapshot {
+            format: Snapshot::<P>::FORMAT,
+            taken_at: self.instant(self.age),
+            job: self.clone(),
+        }
+    }
+
+    /// The job exactly as it was saved, on the same clock: the same future inputs
+    /// give the same outputs. A request in flight stays in flight, to be answered by
+    /// the same driver; one that cannot be answered any more ends the way any
+    /// unanswered request does, at its time limit (a submit that is not safe to repeat
+    /// then ends the job as uncertain). After a restart, use [`Job::resume`].
+    pub fn restore(snapshot: Snapshot<P>) -> Result<Job<P>, RestoreError> {
+        if snapshot.format != Snapshot::<P>::FORMAT {
+            return Err(RestoreError::Format {
+                found: snapshot.format,
+                expected: Snapshot::<P>::FORMAT,
+            });
+        }
+        validate(&snapshot.job.spec, &snapshot.job.config)?;
+        Ok(snapshot.job)
+    }
+
+    /// The job continued in a new process whose clock reads `now`, `downtime` after
+    /// the snapshot was taken (measure it with a wall clock; the time counts against
+    /// the deadline).
+    ///
+    /// A request that was in flight (from the moment the job emitted it: a
+    /// [`Output::Transmit`] still waiting in the snapshot's outputs may have been
+    /// sent after the snapshot was taken) is lost with the old process, and may
+    /// have reached the server. It is sent again at once when that is safe, as it
+    /// would be after a broken connection: a status poll, a results fetch, a cancel,
+    /// a submit with an idempotent method or an `Idempotency-Key` header. A submit
+    /// that is not safe to repeat (a `POST` without an `Idempotency-Key`) is never
+    /// sent twice: the job ends with [`Outcome::GaveUp`](crate::event::Outcome::GaveUp) and
+    /// [`PollError::SubmitUncertain`], whose cause is
+    /// [`TransportError::Interrupted`].
+    pub fn resume(
+        snapshot: Snapshot<P>,
+        now: Instant,
+        downtime: Duration,
+    ) -> Result<Job<P>, RestoreError> {
+        let mut job = Job::restore(snapshot)?;
+        let age = job.age.saturating_add(micros(downtime));
+        (job.origin, job.origin_before_epoch) =
+            split_origin(i128::from(now.as_micros()) - i128::from(age));
+        job.age = age;
+        job.queue
+            .retain(|output| !matches!(output, Output::Transmit(_) | Output::Abort(_)));
+        if let Some((_, purpose)) = job.phase.take_in_flight() {
+            let error = TransportError::Interrupted;
+            if job.may_repeat(purpose, &error) {
+                job.next_send_at = job.next_send_at.min(age);
+            } else {
+                job.give_up_uncertain(age, PollError::Transport(error));
+            }
+        }
+        job.drive(age);
+        Ok(job)
+    }
+}
+
+/// An origin (`now - age`, so within `±u64::MAX` microseconds) as the magnitude
+/// and sign the job keeps; anything further out is held at the ends.
+fn split_origin(origin: i128) -> (u64, bool) {
+    let magnitude = u64::try_from(origin.unsigned_abs()).unwrap_or(u64::MAX);
+    (magnitude, origin < 0)
+}
+
+/// Serde for the origin: a plain 64-bit number whenever it fits one (always, but
+/// for a job resumed at an age of more than 2^63 microseconds on a younger clock),
+/// so that snapshots stay readable by formats without 128-bit numbers.
+pub(super) mod serde_origin {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(in crate::job) fn serialize<S: Serializer>(
+        origin: &i128,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        if let Ok(origin) = i64::try_from(*origin) {
+            serializer.serialize_i64(origin)
+        } else if let Ok(origin) = u64::try_from(*origin) {
+            serializer.serialize_u64(origin)
+        } else {
+            serializer.serialize_i128(*origin)
+        }
+    }
+
+    pub(in crate::job) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<i128, D::Error> {
+        i128::deserialize(deserializer)
+    }
+}
+
+/// Serde for `http::Method` as its name.
+pub(super) mod serde_method {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub(in crate::job) fn serialize<S: Serializer>(
+        method: &http::Method,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(method.as_str())
+    }
+
+    pub(in crate::job) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<http::Method, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        http::Method::from_bytes(name.as_bytes()).map_err(D::Error::custom)
+    }
+}
