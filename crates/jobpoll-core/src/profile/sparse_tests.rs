@@ -1,8 +1,9 @@
-//! The scan path of `read_status` against the tree path: random status-like bodies,
-//! rendered in several styles and mutated byte by byte, must read the same with
-//! both, for the built-in status profiles and for a custom one with nested,
+//! The sparse read of `read_status` against the tree read: random status-like
+//! bodies, rendered in several styles and mutated byte by byte, must read the same
+//! with both, for the built-in status profiles and for a custom one with nested,
 //! array-index and `|`-alternative pointers. A fixed corpus of ordinary bodies must
-//! take the scan path, so the comparison is not between two runs of the tree.
+//! take the sparse read, so the comparison is not between two runs of the tree.
+//! The pointer tree on its own finds what `serde_json::Value::pointer` finds.
 #![allow(clippy::unwrap_used)]
 
 use std::cell::Cell;
@@ -14,8 +15,8 @@ use proptest::sample::Index;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::json;
 
-use super::scan::Scan;
-use super::{Interpret, InterpretError, Profile, StatusReport};
+use super::sparse::{Kept, PointerTree};
+use super::{Interpret, InterpretError, Node, Profile, StatusReport};
 
 /// A custom status profile: nested, array-index, `|`-alternative and whole-body
 /// pointers, and one pointer with a `~` escape.
@@ -32,7 +33,7 @@ fn response(body: &[u8]) -> http::Response<Bytes> {
 }
 
 /// Both paths on one body: the same report or the same error. Returns whether the
-/// scan answered (rather than falling back).
+/// sparse read answered (rather than falling back).
 fn agree(profile: &Profile, body: &[u8]) -> Result<bool, TestCaseError> {
     let resp = response(body);
     let fast: Result<StatusReport, InterpretError> = profile.read_status(&resp);
@@ -56,7 +57,7 @@ fn agree(profile: &Profile, body: &[u8]) -> Result<bool, TestCaseError> {
         format!("{:?}", profile.read_status_wanting_id(&resp, false)),
         format!("{without_id:?}")
     );
-    Ok(profile.read_status_by_scan(body).is_some())
+    Ok(profile.read_status_sparse(body).is_some())
 }
 
 // ---------------------------------------------------------------------------------
@@ -490,7 +491,7 @@ fn rendered(doc: &Doc, style: &Style) -> String {
 // Tests.
 
 #[test]
-fn the_scan_and_the_tree_read_every_body_alike() {
+fn the_sparse_and_the_tree_read_every_body_alike() {
     let taken = Cell::new(0_u32);
     let cases = 3000;
     let mut runner = TestRunner::new(Config::with_cases(cases));
@@ -506,21 +507,44 @@ fn the_scan_and_the_tree_read_every_body_alike() {
     if let Err(failure) = result {
         panic!("{failure}");
     }
-    eprintln!("the scan answered {} of {} reads", taken.get(), 3 * cases);
-    // Most generated bodies are ordinary: the scan must have answered for many of
-    // them, or this test compared the tree with itself.
+    eprintln!(
+        "the sparse read answered {} of {} reads",
+        taken.get(),
+        3 * cases
+    );
+    // Most generated bodies are ordinary: the sparse read must have answered for
+    // many of them, or this test compared the tree with itself.
     assert!(
         taken.get() > cases / 2,
-        "the scan answered {} of {} reads",
+        "the sparse read answered {} of {} reads",
         taken.get(),
         3 * cases
     );
 }
 
+/// Reads `text` for `pointers`: what each one found, as a `serde_json::Value`;
+/// `None` when serde_json refuses the text.
+fn read(text: &str, pointers: &[&str]) -> Option<Vec<Option<serde_json::Value>>> {
+    let (tree, ends) = PointerTree::new(pointers.iter().copied());
+    let mut kept = Kept::default();
+    let found = tree.read(text.as_bytes(), &mut kept)?;
+    Some(
+        ends.iter()
+            .map(|end| end.and_then(|node| found.at(node)).map(Node::into_value))
+            .collect(),
+    )
+}
+
+fn one(text: &str, pointer: &str) -> Option<Option<serde_json::Value>> {
+    read(text, &[pointer]).map(|mut found| found.remove(0))
+}
+
 #[test]
-fn scanned_values_are_the_values_serde_json_finds() {
+fn found_values_are_the_values_serde_json_finds() {
+    // The whole body kept holds every other value: the walk is tried without it.
     const POINTERS: &[&str] = &[
-        "",
+        "/meta",
+        "/meta/ids",
         "/status",
         "/progress_data/percentage",
         "/progress_data",
@@ -530,32 +554,32 @@ fn scanned_values_are_the_values_serde_json_finds() {
         "/0",
         "/x",
         "/a/b",
+        "/a~1b",
         "/result_data|/result",
+        "",
     ];
     let mut runner = TestRunner::new(Config::with_cases(2000));
     let result = runner.run(&(doc(), style()), |(doc, style)| {
         let text = rendered(&doc, &style);
-        let mut scan = Scan::new();
-        for pointer in POINTERS {
-            scan.target(pointer).unwrap();
-        }
-        let Ok(()) = scan.run(&text) else {
-            return Ok(());
-        };
-        let tree: serde_json::Value = match serde_json::from_str(&text) {
-            Ok(tree) => tree,
-            Err(e) => return Err(TestCaseError::fail(format!("scanned, but {e}: {text}"))),
-        };
-        for pointer in POINTERS {
-            let found = scan.get(pointer).unwrap();
-            let value = found.map(|f| serde_json::from_str::<serde_json::Value>(f.text).unwrap());
-            prop_assert_eq!(
-                value.as_ref(),
-                tree.pointer(pointer),
-                "{} in {}",
-                pointer,
-                text
-            );
+        let tree = serde_json::from_str::<serde_json::Value>(&text);
+        for pointers in [&POINTERS[..POINTERS.len() - 1], POINTERS] {
+            let Some(found) = read(&text, pointers) else {
+                prop_assert!(tree.is_err(), "refused, but serde_json reads {}", text);
+                return Ok(());
+            };
+            let tree = match &tree {
+                Ok(tree) => tree,
+                Err(e) => return Err(TestCaseError::fail(format!("read, but {e}: {text}"))),
+            };
+            for (pointer, value) in pointers.iter().zip(&found) {
+                prop_assert_eq!(
+                    value.as_ref(),
+                    tree.pointer(pointer),
+                    "{} in {}",
+                    pointer,
+                    text
+                );
+            }
         }
         Ok(())
     });
@@ -564,7 +588,150 @@ fn scanned_values_are_the_values_serde_json_finds() {
     }
 }
 
-/// Ordinary bodies for each profile, which the scan must answer.
+#[test]
+fn values_at_nested_pointers() {
+    let doc = r#"{"a":{"b":[1,{"c":"x"},[true,false]],"e":-2.5},"d":null,"s":"q\"r"}"#;
+    let found = read(
+        doc,
+        &[
+            "/a/b/1/c", "/a", "/a/b", "/a/b/0", "/a/b/2/1", "/a/e", "/d", "/s", "/missing",
+            "/a/b/3", "/a/e/x", "/d/x",
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        found,
+        vec![
+            Some(json!("x")),
+            Some(json!({"b": [1, {"c": "x"}, [true, false]], "e": -2.5})),
+            Some(json!([1, {"c": "x"}, [true, false]])),
+            Some(json!(1)),
+            Some(json!(false)),
+            Some(json!(-2.5)),
+            Some(json!(null)),
+            Some(json!("q\"r")),
+            None,
+            None,
+            None,
+            None,
+        ]
+    );
+}
+
+#[test]
+fn the_empty_pointer_and_odd_pointers() {
+    assert_eq!(one(r#"{"a":1}"#, ""), Some(Some(json!({"a": 1}))));
+    assert_eq!(one(r#""s""#, ""), Some(Some(json!("s"))));
+    assert_eq!(one("7", ""), Some(Some(json!(7))));
+    // `/` is the key "" of the top object.
+    assert_eq!(one(r#"{"":2}"#, "/"), Some(Some(json!(2))));
+    assert_eq!(one(r#"{"a":{"":3}}"#, "/a/"), Some(Some(json!(3))));
+    // A pointer without its leading slash finds nothing.
+    assert_eq!(one(r#"{"a":1}"#, "a"), Some(None));
+    // Escapes in a pointer are decoded; escapes in a key too.
+    assert_eq!(one(r#"{"a/b":1}"#, "/a~1b"), Some(Some(json!(1))));
+    assert_eq!(one(r#"{"a~b":1}"#, "/a~0b"), Some(Some(json!(1))));
+    assert_eq!(one(r#"{"a/b":1}"#, "/a/b"), Some(None));
+    assert_eq!(one(r#"{"\u0061":1}"#, "/a"), Some(Some(json!(1))));
+    // Pointers below a kept value are looked up in it.
+    let found = read(
+        r#"{"p":{"a":[5,{"b":6}]}}"#,
+        &["/p", "/p/a/1/b", "", "/p/x"],
+    )
+    .unwrap();
+    assert_eq!(found[1], Some(json!(6)));
+    assert_eq!(found[3], None);
+}
+
+#[test]
+fn array_indices_follow_the_pointer_rules() {
+    let doc = r#"{"l":[10,11,12,13,14,15,16,17,18,19,20],"o":{"01":1,"+1":2,"-":3}}"#;
+    assert_eq!(one(doc, "/l/0"), Some(Some(json!(10))));
+    assert_eq!(one(doc, "/l/10"), Some(Some(json!(20))));
+    for missing in ["/l/01", "/l/+1", "/l/-", "/l/11", "/l/", "/l/x", "/l/1e1"] {
+        assert_eq!(one(doc, missing), Some(None), "{missing}");
+    }
+    // In an object the same segments are keys.
+    assert_eq!(one(doc, "/o/01"), Some(Some(json!(1))));
+    assert_eq!(one(doc, "/o/+1"), Some(Some(json!(2))));
+    assert_eq!(one(doc, "/o/-"), Some(Some(json!(3))));
+}
+
+#[test]
+fn a_key_that_occurs_twice_keeps_its_last_value() {
+    assert_eq!(one(r#"{"a":1,"a":2}"#, "/a"), Some(Some(json!(2))));
+    // The later value replaces the earlier one whole, as in a `serde_json::Value`.
+    assert_eq!(one(r#"{"a":{"x":1},"a":{"y":2}}"#, "/a/x"), Some(None));
+    assert_eq!(one(r#"{"a":{"x":1},"a":5}"#, "/a/x"), Some(None));
+    assert_eq!(one(r#"{"a":{"x":1,"x":2}}"#, "/a/x"), Some(Some(json!(2))));
+}
+
+#[test]
+fn what_serde_json_refuses_is_refused() {
+    for bad in [
+        "",
+        "{",
+        "}",
+        "{\"a\"}",
+        "{\"a\":1,}",
+        "[1,]",
+        "tru",
+        "{\"a\":1}}",
+        "{} x",
+        "1 2",
+        "{'a':1}",
+        "{\"a\":1e400}",
+        "{\"b\":[1e400]}",
+        "{\"b\":\"\\ud800\"}",
+        "{\"b\":\"tab\there\"}",
+        "{\"a\":\x0c1}",
+    ] {
+        assert_eq!(one(bad, "/a"), None, "{bad:?}");
+        assert!(
+            serde_json::from_str::<serde_json::Value>(bad).is_err(),
+            "{bad:?}"
+        );
+    }
+    // Invalid UTF-8, even in a string no pointer reads.
+    let (tree, _) = PointerTree::new(["/a"]);
+    let body = b"{\"b\":\"\xff\",\"a\":1}";
+    assert!(tree.read(body, &mut Kept::default()).is_none());
+    // Trailing JSON whitespace is fine.
+    assert_eq!(one("{\"a\":1} \n\t\r", "/a"), Some(Some(json!(1))));
+}
+
+#[test]
+fn nesting_is_limited_as_serde_json_limits_it() {
+    let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let deepest = (1..200)
+        .take_while(|&depth| serde_json::from_str::<serde_json::Value>(&nested(depth)).is_ok())
+        .last()
+        .unwrap();
+    assert_eq!(deepest, 127);
+    for depth in [deepest - 1, deepest, deepest + 1, 100_000] {
+        let text = nested(depth);
+        let tree_reads = serde_json::from_str::<serde_json::Value>(&text).is_ok();
+        // Whether the pointer goes into the nesting, keeps it, or skips it.
+        for pointer in ["/0/0/0", "/0", "/1", ""] {
+            assert_eq!(
+                one(&text, pointer).is_some(),
+                tree_reads,
+                "{depth} {pointer}"
+            );
+        }
+        let inside = format!(r#"{{"status":"queued","x":{text}}}"#);
+        let tree_reads = serde_json::from_str::<serde_json::Value>(&inside).is_ok();
+        for pointer in ["/status", "/x/0", "/x"] {
+            assert_eq!(
+                one(&inside, pointer).is_some(),
+                tree_reads,
+                "{depth} {pointer}"
+            );
+        }
+    }
+}
+
+/// Ordinary bodies for each profile, which the sparse read must answer.
 const ORDINARY: &[(&str, &str)] = &[
     (
         "jobs",
@@ -614,17 +781,20 @@ const ORDINARY: &[(&str, &str)] = &[
 ];
 
 #[test]
-fn ordinary_bodies_take_the_scan() {
+fn ordinary_bodies_take_the_sparse_read() {
     for (name, body) in ORDINARY {
         let profile = match *name {
             "custom" => custom(),
             name => Profile::builtin(name).unwrap(),
         };
         let resp = response(body.as_bytes());
-        let scanned = profile.read_status_by_scan(body.as_bytes());
-        assert!(scanned.is_some(), "{name}: the scan fell back on {body}");
+        let sparse = profile.read_status_sparse(body.as_bytes());
+        assert!(
+            sparse.is_some(),
+            "{name}: the sparse read fell back on {body}"
+        );
         assert_eq!(
-            scanned,
+            sparse,
             Some(profile.read_status_by_tree(&resp)),
             "{name}: {body}"
         );
@@ -632,7 +802,7 @@ fn ordinary_bodies_take_the_scan() {
 }
 
 #[test]
-fn what_the_scan_leaves_to_the_tree() {
+fn what_the_sparse_read_leaves_to_the_tree() {
     let jobs = Profile::jobs();
     for body in [
         // Not JSON, or not UTF-8.
@@ -641,35 +811,48 @@ fn what_the_scan_leaves_to_the_tree() {
         b"{",
         b"{\"status\":\"queued\"} x",
         b"{\"status\":\"q\xffueued\"}",
-        // Duplicate keys on a pointer's path.
-        br#"{"status":"queued","status":"completed"}"#,
-        br#"{"progress_data":{"percentage":1},"progress_data":{}}"#,
-        // An escaped key where a pointer may name it.
-        br#"{"st\u0061tus":"completed"}"#,
-        // Numbers serde_json may refuse or round its own way.
+        b"{\"status\":\"queued\",\"type\":\"\xff\"}",
+        // Numbers out of serde_json's range, read or not.
         br#"{"status":"queued","progress_data":{"percentage":1e400}}"#,
-        br#"{"status":"queued","progress_data":{"percentage":4.5e1}}"#,
+        br#"{"status":"queued","other":[1e400]}"#,
     ] {
         assert!(
-            jobs.read_status_by_scan(body).is_none(),
+            jobs.read_status_sparse(body).is_none(),
             "{}",
             String::from_utf8_lossy(body)
         );
         let resp = response(body);
         assert_eq!(jobs.read_status(&resp), jobs.read_status_by_tree(&resp));
+        assert!(jobs.read_status(&resp).is_err());
     }
-    // Profiles the scan does not handle.
+    // What the sparse read answers alike: duplicate keys on a pointer's path, an
+    // escaped key a pointer names, numbers with an exponent.
+    for body in [
+        &br#"{"status":"queued","status":"completed"}"#[..],
+        br#"{"progress_data":{"percentage":1},"progress_data":{},"status":"queued"}"#,
+        br#"{"st\u0061tus":"completed"}"#,
+        br#"{"status":"queued","progress_data":{"percentage":4.5e1}}"#,
+    ] {
+        let resp = response(body);
+        assert_eq!(
+            jobs.read_status_sparse(body),
+            Some(jobs.read_status_by_tree(&resp)),
+            "{}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    // Profiles the sparse read does not handle.
     let body = br#"{"status":"running","blocks":[1,2]}"#;
-    assert!(Profile::turn().read_status_by_scan(body).is_none());
+    assert!(Profile::turn().read_status_sparse(body).is_none());
     assert!(
         Profile::google_operation()
-            .read_status_by_scan(body)
+            .read_status_sparse(body)
             .is_none()
     );
-    assert!(Profile::file_tasks().read_status_by_scan(body).is_none());
+    assert!(Profile::file_tasks().read_status_sparse(body).is_none());
     assert!(
         Profile::azure_operation()
-            .read_status_by_scan(body)
+            .read_status_sparse(body)
             .is_none()
     );
 }
@@ -690,7 +873,7 @@ fn a_profile_changed_after_its_first_read_reads_as_changed() {
         serde_json::to_string(&Profile::jobs()).unwrap()
     );
     assert_eq!(copy.read_status(&resp), Ok(before.clone()));
-    // Changed pointers are read as they are now, by the scan.
+    // Changed pointers are read as they are now, by the sparse read.
     profile.step_pointer = Some("/other/step".to_owned());
     profile.percentage_pointer = Some("/other/pct".to_owned());
     profile.submit_id_pointers.push("/other/step".to_owned());
@@ -699,7 +882,7 @@ fn a_profile_changed_after_its_first_read_reads_as_changed() {
     assert_eq!(after.percentage, Some(7.0));
     assert_eq!(after.job_id.as_deref(), Some("t"));
     assert_eq!(Ok(after), profile.read_status_by_tree(&resp));
-    assert!(profile.read_status_by_scan(body).is_some());
+    assert!(profile.read_status_sparse(body).is_some());
     if let super::Completion::Status { pointer, .. } = &mut profile.completion {
         *pointer = "/other/step".to_owned();
     }
@@ -719,9 +902,12 @@ fn a_profile_changed_after_its_first_read_reads_as_changed() {
 
 #[test]
 fn the_last_duplicate_wins_as_in_serde_json() {
-    // The scan falls back; the answer is the tree's, with the last value.
-    let resp = response(br#"{"status":"queued","status":"completed","result_data":1}"#);
-    let report = Profile::jobs().read_status(&resp).unwrap();
+    let body = br#"{"status":"queued","status":"completed","result_data":1}"#;
+    let report = Profile::jobs().read_status_sparse(body).unwrap().unwrap();
     assert_eq!(report.status, "completed");
     assert_eq!(report.result, Some(json!(1)));
+    assert_eq!(
+        Ok(report),
+        Profile::jobs().read_status_by_tree(&response(body))
+    );
 }
