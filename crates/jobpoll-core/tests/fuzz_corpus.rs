@@ -16,8 +16,8 @@ mod job_inputs;
 #[path = "../../../fuzz/bodies/server_bytes.rs"]
 mod server_bytes;
 #[allow(dead_code, unreachable_pub)]
-#[path = "../../../fuzz/bodies/status_scan.rs"]
-mod status_scan;
+#[path = "../../../fuzz/bodies/status_read.rs"]
+mod status_read;
 
 /// Every file of the target's corpus and artifacts directories, sorted.
 fn inputs(target: &str) -> Vec<PathBuf> {
@@ -72,9 +72,9 @@ fn server_bytes_corpus_replays() {
 }
 
 #[test]
-fn status_scan_corpus_replays() {
+fn status_read_corpus_replays() {
     assert!(
-        replay("status_scan", status_scan::run) > 50,
+        replay("status_read", status_read::run) > 50,
         "the corpus is missing"
     );
 }

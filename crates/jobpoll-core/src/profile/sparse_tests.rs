@@ -1,8 +1,8 @@
-//! The scan path of `read_status` against the tree path: random status-like bodies,
-//! rendered in several styles and mutated byte by byte, must read the same with
-//! both, for the built-in status profiles and for a custom one with nested,
+//! The sparse read of `read_status` against the tree read: random status-like
+//! bodies, rendered in several styles and mutated byte by byte, must read the same
+//! with both, for the built-in status profiles and for a custom one with nested,
 //! array-index and `|`-alternative pointers. A fixed corpus of ordinary bodies must
-//! take the scan path, so the comparison is not between two runs of the tree.
+//! take the sparse read, so the comparison is not between two runs of the tree.
 #![allow(clippy::unwrap_used)]
 
 use std::cell::Cell;
@@ -14,7 +14,6 @@ use proptest::sample::Index;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::json;
 
-use super::scan::Scan;
 use super::{Interpret, InterpretError, Profile, StatusReport};
 
 /// A custom status profile: nested, array-index, `|`-alternative and whole-body
@@ -32,7 +31,7 @@ fn response(body: &[u8]) -> http::Response<Bytes> {
 }
 
 /// Both paths on one body: the same report or the same error. Returns whether the
-/// scan answered (rather than falling back).
+/// sparse read answered (rather than falling back).
 fn agree(profile: &Profile, body: &[u8]) -> Result<bool, TestCaseError> {
     let resp = response(body);
     let fast: Result<StatusReport, InterpretError> = profile.read_status(&resp);
@@ -56,7 +55,7 @@ fn agree(profile: &Profile, body: &[u8]) -> Result<bool, TestCaseError> {
         format!("{:?}", profile.read_status_wanting_id(&resp, false)),
         format!("{without_id:?}")
     );
-    Ok(profile.read_status_by_scan(body).is_some())
+    Ok(profile.read_status_sparse(body).is_some())
 }
 
 // ---------------------------------------------------------------------------------
@@ -64,7 +63,7 @@ fn agree(profile: &Profile, body: &[u8]) -> Result<bool, TestCaseError> {
 
 /// A JSON document that may hold duplicate keys and numbers in any spelling.
 #[derive(Clone, Debug)]
-enum Doc {
+pub(super) enum Doc {
     Null,
     Bool(bool),
     /// The number's text, as written.
@@ -76,7 +75,7 @@ enum Doc {
 
 /// How a document is written.
 #[derive(Clone, Debug)]
-struct Style {
+pub(super) struct Style {
     /// Put between tokens.
     space: &'static str,
     /// Write non-ASCII characters as `\u` escapes (pairs beyond the BMP).
@@ -287,7 +286,7 @@ fn leaf() -> impl Strategy<Value = Doc> {
     ]
 }
 
-fn doc() -> impl Strategy<Value = Doc> {
+pub(super) fn doc() -> impl Strategy<Value = Doc> {
     leaf().prop_recursive(4, 40, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..5).prop_map(Doc::Arr),
@@ -394,7 +393,7 @@ fn body_doc() -> impl Strategy<Value = Doc> {
     ]
 }
 
-fn style() -> impl Strategy<Value = Style> {
+pub(super) fn style() -> impl Strategy<Value = Style> {
     (
         prop::sample::select(&["", "", "", " ", "\n  ", "\t", "\r\n", "\u{c}"][..]),
         prop::bool::weighted(0.2),
@@ -480,7 +479,7 @@ fn case() -> impl Strategy<Value = (Doc, Style, Mutation)> {
     (body_doc(), style(), mutation())
 }
 
-fn rendered(doc: &Doc, style: &Style) -> String {
+pub(super) fn rendered(doc: &Doc, style: &Style) -> String {
     let mut text = String::new();
     render(doc, style, &mut text);
     text
@@ -490,7 +489,7 @@ fn rendered(doc: &Doc, style: &Style) -> String {
 // Tests.
 
 #[test]
-fn the_scan_and_the_tree_read_every_body_alike() {
+fn the_sparse_and_the_tree_read_every_body_alike() {
     let taken = Cell::new(0_u32);
     let cases = 3000;
     let mut runner = TestRunner::new(Config::with_cases(cases));
@@ -506,65 +505,22 @@ fn the_scan_and_the_tree_read_every_body_alike() {
     if let Err(failure) = result {
         panic!("{failure}");
     }
-    eprintln!("the scan answered {} of {} reads", taken.get(), 3 * cases);
-    // Most generated bodies are ordinary: the scan must have answered for many of
-    // them, or this test compared the tree with itself.
+    eprintln!(
+        "the sparse read answered {} of {} reads",
+        taken.get(),
+        3 * cases
+    );
+    // Most generated bodies are ordinary: the sparse read must have answered for
+    // many of them, or this test compared the tree with itself.
     assert!(
         taken.get() > cases / 2,
-        "the scan answered {} of {} reads",
+        "the sparse read answered {} of {} reads",
         taken.get(),
         3 * cases
     );
 }
 
-#[test]
-fn scanned_values_are_the_values_serde_json_finds() {
-    const POINTERS: &[&str] = &[
-        "",
-        "/status",
-        "/progress_data/percentage",
-        "/progress_data",
-        "/state/output/0",
-        "/state/output/1",
-        "/meta/ids/1/name",
-        "/0",
-        "/x",
-        "/a/b",
-        "/result_data|/result",
-    ];
-    let mut runner = TestRunner::new(Config::with_cases(2000));
-    let result = runner.run(&(doc(), style()), |(doc, style)| {
-        let text = rendered(&doc, &style);
-        let mut scan = Scan::new();
-        for pointer in POINTERS {
-            scan.target(pointer).unwrap();
-        }
-        let Ok(()) = scan.run(&text) else {
-            return Ok(());
-        };
-        let tree: serde_json::Value = match serde_json::from_str(&text) {
-            Ok(tree) => tree,
-            Err(e) => return Err(TestCaseError::fail(format!("scanned, but {e}: {text}"))),
-        };
-        for pointer in POINTERS {
-            let found = scan.get(pointer).unwrap();
-            let value = found.map(|f| serde_json::from_str::<serde_json::Value>(f.text).unwrap());
-            prop_assert_eq!(
-                value.as_ref(),
-                tree.pointer(pointer),
-                "{} in {}",
-                pointer,
-                text
-            );
-        }
-        Ok(())
-    });
-    if let Err(failure) = result {
-        panic!("{failure}");
-    }
-}
-
-/// Ordinary bodies for each profile, which the scan must answer.
+/// Ordinary bodies for each profile, which the sparse read must answer.
 const ORDINARY: &[(&str, &str)] = &[
     (
         "jobs",
@@ -614,17 +570,20 @@ const ORDINARY: &[(&str, &str)] = &[
 ];
 
 #[test]
-fn ordinary_bodies_take_the_scan() {
+fn ordinary_bodies_take_the_sparse_read() {
     for (name, body) in ORDINARY {
         let profile = match *name {
             "custom" => custom(),
             name => Profile::builtin(name).unwrap(),
         };
         let resp = response(body.as_bytes());
-        let scanned = profile.read_status_by_scan(body.as_bytes());
-        assert!(scanned.is_some(), "{name}: the scan fell back on {body}");
+        let sparse = profile.read_status_sparse(body.as_bytes());
+        assert!(
+            sparse.is_some(),
+            "{name}: the sparse read fell back on {body}"
+        );
         assert_eq!(
-            scanned,
+            sparse,
             Some(profile.read_status_by_tree(&resp)),
             "{name}: {body}"
         );
@@ -632,7 +591,7 @@ fn ordinary_bodies_take_the_scan() {
 }
 
 #[test]
-fn what_the_scan_leaves_to_the_tree() {
+fn what_the_sparse_read_leaves_to_the_tree() {
     let jobs = Profile::jobs();
     for body in [
         // Not JSON, or not UTF-8.
@@ -641,35 +600,48 @@ fn what_the_scan_leaves_to_the_tree() {
         b"{",
         b"{\"status\":\"queued\"} x",
         b"{\"status\":\"q\xffueued\"}",
-        // Duplicate keys on a pointer's path.
-        br#"{"status":"queued","status":"completed"}"#,
-        br#"{"progress_data":{"percentage":1},"progress_data":{}}"#,
-        // An escaped key where a pointer may name it.
-        br#"{"st\u0061tus":"completed"}"#,
-        // Numbers serde_json may refuse or round its own way.
+        b"{\"status\":\"queued\",\"type\":\"\xff\"}",
+        // Numbers out of serde_json's range, read or not.
         br#"{"status":"queued","progress_data":{"percentage":1e400}}"#,
-        br#"{"status":"queued","progress_data":{"percentage":4.5e1}}"#,
+        br#"{"status":"queued","other":[1e400]}"#,
     ] {
         assert!(
-            jobs.read_status_by_scan(body).is_none(),
+            jobs.read_status_sparse(body).is_none(),
             "{}",
             String::from_utf8_lossy(body)
         );
         let resp = response(body);
         assert_eq!(jobs.read_status(&resp), jobs.read_status_by_tree(&resp));
+        assert!(jobs.read_status(&resp).is_err());
     }
-    // Profiles the scan does not handle.
+    // What the sparse read answers alike: duplicate keys on a pointer's path, an
+    // escaped key a pointer names, numbers with an exponent.
+    for body in [
+        &br#"{"status":"queued","status":"completed"}"#[..],
+        br#"{"progress_data":{"percentage":1},"progress_data":{},"status":"queued"}"#,
+        br#"{"st\u0061tus":"completed"}"#,
+        br#"{"status":"queued","progress_data":{"percentage":4.5e1}}"#,
+    ] {
+        let resp = response(body);
+        assert_eq!(
+            jobs.read_status_sparse(body),
+            Some(jobs.read_status_by_tree(&resp)),
+            "{}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    // Profiles the sparse read does not handle.
     let body = br#"{"status":"running","blocks":[1,2]}"#;
-    assert!(Profile::turn().read_status_by_scan(body).is_none());
+    assert!(Profile::turn().read_status_sparse(body).is_none());
     assert!(
         Profile::google_operation()
-            .read_status_by_scan(body)
+            .read_status_sparse(body)
             .is_none()
     );
-    assert!(Profile::file_tasks().read_status_by_scan(body).is_none());
+    assert!(Profile::file_tasks().read_status_sparse(body).is_none());
     assert!(
         Profile::azure_operation()
-            .read_status_by_scan(body)
+            .read_status_sparse(body)
             .is_none()
     );
 }
@@ -690,7 +662,7 @@ fn a_profile_changed_after_its_first_read_reads_as_changed() {
         serde_json::to_string(&Profile::jobs()).unwrap()
     );
     assert_eq!(copy.read_status(&resp), Ok(before.clone()));
-    // Changed pointers are read as they are now, by the scan.
+    // Changed pointers are read as they are now, by the sparse read.
     profile.step_pointer = Some("/other/step".to_owned());
     profile.percentage_pointer = Some("/other/pct".to_owned());
     profile.submit_id_pointers.push("/other/step".to_owned());
@@ -699,7 +671,7 @@ fn a_profile_changed_after_its_first_read_reads_as_changed() {
     assert_eq!(after.percentage, Some(7.0));
     assert_eq!(after.job_id.as_deref(), Some("t"));
     assert_eq!(Ok(after), profile.read_status_by_tree(&resp));
-    assert!(profile.read_status_by_scan(body).is_some());
+    assert!(profile.read_status_sparse(body).is_some());
     if let super::Completion::Status { pointer, .. } = &mut profile.completion {
         *pointer = "/other/step".to_owned();
     }
@@ -719,9 +691,12 @@ fn a_profile_changed_after_its_first_read_reads_as_changed() {
 
 #[test]
 fn the_last_duplicate_wins_as_in_serde_json() {
-    // The scan falls back; the answer is the tree's, with the last value.
-    let resp = response(br#"{"status":"queued","status":"completed","result_data":1}"#);
-    let report = Profile::jobs().read_status(&resp).unwrap();
+    let body = br#"{"status":"queued","status":"completed","result_data":1}"#;
+    let report = Profile::jobs().read_status_sparse(body).unwrap().unwrap();
     assert_eq!(report.status, "completed");
     assert_eq!(report.result, Some(json!(1)));
+    assert_eq!(
+        Ok(report),
+        Profile::jobs().read_status_by_tree(&response(body))
+    );
 }

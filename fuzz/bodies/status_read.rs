@@ -1,8 +1,8 @@
 //! Arbitrary status bodies through the two ways of reading them: `read_status`
-//! (which scans the body when it can) and `read_status_by_tree` (which always
-//! parses it whole) must give the same report or the same error, for the built-in
-//! status profiles and for a custom one with nested, array-index and
-//! `|`-alternative pointers.
+//! (which reads only the profile's pointers when it can) and
+//! `read_status_by_tree` (which always parses the body whole) must give the same
+//! report or the same error, for the built-in status profiles and for a custom
+//! one with nested, array-index and `|`-alternative pointers.
 //!
 //! Shared by the fuzz target and by the workspace test that replays the corpus.
 

@@ -1,0 +1,37 @@
+//! Files with tasks.
+
+use super::strings;
+use crate::profile::sparse::PlanCell;
+use crate::profile::{Completion, Profile, StatusUrlRule};
+
+impl Profile {
+    /// Files with tasks: `GET /api/file/{id}` gives `{id, url?, tasks[{status}]}`;
+    /// 404 means not ready yet.
+    ///
+    /// The result is the whole file body. The status text is `ready` once the URL is
+    /// set, else the latest task's status, else `pending`.
+    pub fn file_tasks() -> Profile {
+        Profile {
+            name: "file-tasks".to_owned(),
+            completion: Completion::FileTasks {
+                url_pointer: "/url".to_owned(),
+                tasks_pointer: "/tasks".to_owned(),
+            },
+            submit_id_pointers: strings(&["/id"]),
+            status_url: StatusUrlRule::Template {
+                template: "/api/file/{id}".to_owned(),
+            },
+            percentage_pointer: None,
+            step_pointer: None,
+            eta_pointer: None,
+            result_pointer: None,
+            error_message_pointer: None,
+            error_details_pointer: None,
+            revision_pointer: None,
+            results: None,
+            cancel: None,
+            not_found_means_pending: true,
+            status_plan: PlanCell::default(),
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! The [`Profile`] data model: the pointers, value sets, URL templates and rules
+//! that describe a job API, and their JSON form.
+
+use serde::{Deserialize, Serialize};
+
+use super::sparse::PlanCell;
+#[cfg(doc)]
+use super::{Interpret, InterpretError, StatusReport};
+
+/// The placeholder `{id}` in templates is replaced by the job id, percent-encoded as
+/// one path segment; `{id_path}` keeps `/` (Google operation names). A template that
+/// starts with `/` is resolved against the origin of the URL it relates to; a full
+/// URL is used as is; anything else is resolved as a child of that URL's path
+/// (query dropped): `{id}` against `https://h/a/turns` gives `https://h/a/turns/t1`.
+/// Only `http` and `https` results are accepted. The URL a status template relates
+/// to is the submit URL; for results and cancel templates it is the status URL.
+/// Ids that would make a dot segment (`..`) or, for `{id_path}`, an empty segment are
+/// refused with [`InterpretError::BadUrl`].
+pub type Template = String;
+
+/// The status value sets of a [`Completion::Status`] rule. Values compare
+/// ASCII-case-insensitively; a status in none of the sets is
+/// [`InterpretError::UnknownStatus`]. Sets left out of a JSON description are empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StatusValues {
+    /// Values meaning "keep polling".
+    pub running: Vec<String>,
+    /// Values meaning success.
+    pub succeeded: Vec<String>,
+    /// Values meaning failure.
+    pub failed: Vec<String>,
+    /// Values meaning cancelled by the server.
+    pub cancelled: Vec<String>,
+}
+
+/// How a status body says the job is finished.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum Completion {
+    /// A status field (`pointer`) with value sets (jobs, codegen, turn).
+    Status {
+        /// JSON pointer to the status string.
+        pointer: String,
+        /// What each value means.
+        values: StatusValues,
+    },
+    /// Files with tasks: done when `url_pointer` holds a non-empty string, or when every
+    /// task in `tasks_pointer` has status `completed`; failed when the latest task's
+    /// status is `error`.
+    FileTasks {
+        /// JSON pointer to the file URL.
+        url_pointer: String,
+        /// JSON pointer to the task array.
+        tasks_pointer: String,
+    },
+    /// `google.longrunning.Operation`: `done`, then `error` or `response`.
+    GoogleOperation,
+    /// Azure long-running operations: `status` (operation resource) or
+    /// `properties.provisioningState` (resource), or for `Location` polling, 202 while
+    /// running and any other 2xx when done.
+    AzureOperation,
+}
+
+/// Where the submit response names the status URL.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum StatusUrlRule {
+    /// A template filled with the id read from the submit body.
+    Template {
+        /// The template.
+        template: Template,
+    },
+    /// The first present of these response headers (Azure: `Azure-AsyncOperation`,
+    /// `Operation-Location`, `Location`), resolved against the submit URL.
+    Headers {
+        /// Header names, most preferred first.
+        names: Vec<String>,
+    },
+}
+
+/// The optional results step after success (codegen's results endpoint).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultsSpec {
+    /// Where the results are. `None`: the URL named by the submit response (Azure
+    /// `Location`); the step is skipped when there is none.
+    pub url: Option<Template>,
+    /// How to reshape the results body.
+    #[serde(default)]
+    pub transform: ResultsTransform,
+}
+
+/// A reshaping of the results body.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultsTransform {
+    /// Keep the body as it is.
+    #[default]
+    AsIs,
+    /// Codegen results: `{graphId, generatedCodes[{nodeId, code}]}` into
+    /// `{graphId: {nodeId: [code, ...]}}`.
+    CodegenByGraph,
+}
+
+/// The optional server-side cancel request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelSpec {
+    /// HTTP method (`POST`, `DELETE`).
+    pub method: String,
+    /// URL template.
+    pub url: Template,
+}
+
+/// A data-driven description of a job API. See the module docs.
+///
+/// Build one with a constructor ([`Profile::jobs`] and the other built-in APIs) or
+/// from JSON, then change its public fields as needed; it cannot be written as a
+/// struct literal, because it also keeps the compiled form of its status pointers
+/// (built on the first status read, and rebuilt for a read after its pointers
+/// changed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Short name (`jobs`, `codegen`, ...).
+    pub name: String,
+    /// How the status body says the job is done.
+    pub completion: Completion,
+    /// JSON pointers, tried in order, to the job id in the submit response body.
+    #[serde(default)]
+    pub submit_id_pointers: Vec<String>,
+    /// Where the status URL comes from after a submit.
+    pub status_url: StatusUrlRule,
+    /// JSON pointer to progress in percent.
+    #[serde(default)]
+    pub percentage_pointer: Option<String>,
+    /// JSON pointer to the step message.
+    #[serde(default)]
+    pub step_pointer: Option<String>,
+    /// JSON pointer to the estimated remaining time, in seconds.
+    #[serde(default)]
+    pub eta_pointer: Option<String>,
+    /// JSON pointer to the result in the status body.
+    #[serde(default)]
+    pub result_pointer: Option<String>,
+    /// JSON pointer to the failure message.
+    #[serde(default)]
+    pub error_message_pointer: Option<String>,
+    /// JSON pointer to the failure details.
+    #[serde(default)]
+    pub error_details_pointer: Option<String>,
+    /// JSON pointer to an array whose growth is reported as an update (a turn's
+    /// blocks).
+    #[serde(default)]
+    pub revision_pointer: Option<String>,
+    /// The results step, if any.
+    #[serde(default)]
+    pub results: Option<ResultsSpec>,
+    /// The cancel request, if any.
+    #[serde(default)]
+    pub cancel: Option<CancelSpec>,
+    /// Whether 404 means "not ready yet" for the whole job (file tasks).
+    #[serde(default)]
+    pub not_found_means_pending: bool,
+    /// The status pointers compiled for the sparse read, on first use (not data: never
+    /// serialized nor compared, and printed as `..`).
+    #[serde(skip)]
+    pub(super) status_plan: PlanCell,
+}

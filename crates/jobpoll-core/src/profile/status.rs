@@ -1,0 +1,532 @@
+//! Reading a status response: the tree read (the reference), the completion
+//! rules, and the pointer lookups the report is built from.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+
+use super::*;
+
+impl Profile {
+    /// The reference way to read a status response: the whole body parsed into a
+    /// `serde_json::Value`, then the pointers looked up in it.
+    /// [`Interpret::read_status`] gives the same answer (the same report or the same
+    /// error) for every body; for [`Completion::Status`] profiles without a
+    /// `revision_pointer` it first tries a sparse read of the body that builds no
+    /// tree, and comes here when serde_json refuses the body. Public for
+    /// differential tests and fuzzing.
+    #[doc(hidden)]
+    pub fn read_status_by_tree(
+        &self,
+        response: &http::Response<Bytes>,
+    ) -> Result<StatusReport, InterpretError> {
+        let body = response.body().as_ref();
+        let (doc, outcome) = match &self.completion {
+            Completion::Status { pointer, values } => {
+                let doc = parse_json(body)?.ok_or_else(|| not_json(body))?;
+                let outcome = status_rule(&doc, body, Field { pointer, index: 0 }, values)?;
+                (Some(doc), outcome)
+            }
+            Completion::FileTasks {
+                url_pointer,
+                tasks_pointer,
+            } => {
+                let doc = parse_json(body)?.ok_or_else(|| not_json(body))?;
+                if !doc.is_object() {
+                    return Err(missing(tasks_pointer, body));
+                }
+                let outcome = file_tasks_rule(&doc, url_pointer, tasks_pointer);
+                (Some(doc), outcome)
+            }
+            Completion::GoogleOperation => {
+                let doc = parse_json(body)?.ok_or_else(|| not_json(body))?;
+                if !doc.is_object() {
+                    return Err(missing("/done", body));
+                }
+                let outcome = google_rule(&doc);
+                (Some(doc), outcome)
+            }
+            Completion::AzureOperation => azure_rule(response.status(), body)?,
+        };
+        Ok(self.report(doc, outcome))
+    }
+}
+
+/// What a completion rule reads from a status response; the profile's pointers fill
+/// in the rest (and win over the `default_*` values, which apply only when the
+/// corresponding pointer is not configured or finds nothing).
+pub(super) struct Outcome {
+    state: JobState,
+    status: String,
+    /// Used on success when the profile has no `result_pointer`.
+    default_result: Option<serde_json::Value>,
+    /// Used on failure when `error_message_pointer` finds no string.
+    default_message: Option<String>,
+    /// Used on failure when `error_details_pointer` finds nothing.
+    default_details: Option<serde_json::Value>,
+}
+
+impl Outcome {
+    fn new(state: JobState, status: impl Into<String>) -> Outcome {
+        Outcome {
+            state,
+            status: status.into(),
+            default_result: None,
+            default_message: None,
+            default_details: None,
+        }
+    }
+}
+
+impl Profile {
+    fn report(&self, doc: Option<serde_json::Value>, outcome: Outcome) -> StatusReport {
+        let Some(doc) = doc else {
+            return StatusReport {
+                state: Some(outcome.state),
+                status: outcome.status,
+                result: outcome.default_result,
+                ..StatusReport::default()
+            };
+        };
+        let mut report = self.report_from(&doc, outcome, true);
+        if let Some(pointer) = self.revision_pointer.as_deref() {
+            report.revision = find(&doc, pointer, revision_of);
+            report.body = Some(doc);
+        }
+        report
+    }
+
+    /// The report from a status body however its pointers are looked up: the one
+    /// set of rules for the parsed tree and for the sparse read. The job id is read only
+    /// when `wants_id`.
+    fn report_from<'a>(
+        &self,
+        doc: impl Lookup<'a>,
+        outcome: Outcome,
+        wants_id: bool,
+    ) -> StatusReport {
+        let mut report = StatusReport::default();
+        self.fill_report(doc, outcome, wants_id, &mut report);
+        report
+    }
+
+    /// [`Profile::report_from`] into `report`, a default one.
+    pub(super) fn fill_report<'a>(
+        &self,
+        doc: impl Lookup<'a>,
+        outcome: Outcome,
+        wants_id: bool,
+        report: &mut StatusReport,
+    ) {
+        report.state = Some(outcome.state);
+        report.status = outcome.status;
+        // Fields in the order of `StatusPlan`: the status, the ids, then the rest.
+        if wants_id {
+            report.job_id = self
+                .submit_id_pointers
+                .iter()
+                .enumerate()
+                .find_map(|(at, pointer)| doc.find(Field::new(pointer, 1 + at), id_text));
+        }
+        let base = 1 + self.submit_id_pointers.len();
+        fn field(pointer: &Option<String>, index: usize) -> Option<Field<'_>> {
+            pointer.as_deref().map(|pointer| Field::new(pointer, index))
+        }
+        report.percentage = field(&self.percentage_pointer, base)
+            .and_then(|p| doc.find(p, lenient_f64))
+            .map(|p| p.clamp(0.0, 100.0));
+        report.step = field(&self.step_pointer, base + 1)
+            .and_then(|p| doc.find(p, Node::into_str))
+            .map(str::to_owned);
+        report.eta = field(&self.eta_pointer, base + 2)
+            .and_then(|p| doc.find(p, |v| lenient_f64(v).filter(|s| *s >= 0.0)))
+            .map(crate::time::duration_from_secs_f64);
+        match outcome.state {
+            JobState::Running => {}
+            JobState::Succeeded => {
+                report.result = match field(&self.result_pointer, base + 3) {
+                    Some(p) => doc.find(p, non_null),
+                    None => outcome.default_result,
+                };
+            }
+            JobState::Failed | JobState::Cancelled => {
+                let message = field(&self.error_message_pointer, base + 4)
+                    .and_then(|p| doc.find(p, Node::into_str))
+                    .map(str::to_owned)
+                    .or(outcome.default_message);
+                report.error_message = match (outcome.state, message) {
+                    (_, Some(message)) => Some(message),
+                    (JobState::Failed, None) => Some("the job failed".to_owned()),
+                    (_, None) => None,
+                };
+                report.error_details = field(&self.error_details_pointer, base + 5)
+                    .and_then(|p| doc.find(p, non_null))
+                    .or(outcome.default_details);
+            }
+        }
+    }
+}
+
+pub(super) fn status_rule<'a>(
+    doc: impl Lookup<'a>,
+    body: &[u8],
+    pointer: Field<'_>,
+    values: &StatusValues,
+) -> Result<Outcome, InterpretError> {
+    let raw = doc
+        .find(pointer, Node::into_str)
+        .ok_or_else(|| missing(pointer.pointer, body))?;
+    let is_in = |set: &[String]| set.iter().any(|v| v.eq_ignore_ascii_case(raw));
+    let state = if is_in(&values.running) {
+        JobState::Running
+    } else if is_in(&values.succeeded) {
+        JobState::Succeeded
+    } else if is_in(&values.failed) {
+        JobState::Failed
+    } else if is_in(&values.cancelled) {
+        JobState::Cancelled
+    } else {
+        return Err(InterpretError::UnknownStatus {
+            value: excerpt(raw.as_bytes()),
+        });
+    };
+    Ok(Outcome::new(state, raw))
+}
+
+fn file_tasks_rule(doc: &serde_json::Value, url_pointer: &str, tasks_pointer: &str) -> Outcome {
+    use serde_json::Value;
+
+    let has_url = find(doc, url_pointer, |v| v.as_str().filter(|s| !s.is_empty())).is_some();
+    if has_url {
+        let mut outcome = Outcome::new(JobState::Succeeded, "ready");
+        outcome.default_result = Some(doc.clone());
+        return outcome;
+    }
+    let tasks: &[Value] = find(doc, tasks_pointer, Value::as_array).map_or(&[], Vec::as_slice);
+    let Some(latest) = tasks.last() else {
+        return Outcome::new(JobState::Running, "pending");
+    };
+    let latest_status = task_status(latest).unwrap_or("pending");
+    if latest_status.eq_ignore_ascii_case("error") {
+        let mut outcome = Outcome::new(JobState::Failed, latest_status);
+        outcome.default_message = Some(match latest.get("id").map(Node::Tree).and_then(id_text) {
+            Some(id) => format!("the latest task failed (task {})", excerpt(id.as_bytes())),
+            None => "the latest task failed".to_owned(),
+        });
+        outcome.default_details = Some(latest.clone());
+        return outcome;
+    }
+    let all_completed = tasks
+        .iter()
+        .all(|task| task_status(task).is_some_and(|s| s.eq_ignore_ascii_case("completed")));
+    if all_completed {
+        let mut outcome = Outcome::new(JobState::Succeeded, latest_status);
+        outcome.default_result = Some(doc.clone());
+        return outcome;
+    }
+    Outcome::new(JobState::Running, latest_status)
+}
+
+/// A file task's status string.
+fn task_status(task: &serde_json::Value) -> Option<&str> {
+    task.get("status").and_then(serde_json::Value::as_str)
+}
+
+fn google_rule(doc: &serde_json::Value) -> Outcome {
+    use serde_json::Value;
+
+    let done = doc.get("done").and_then(Value::as_bool).unwrap_or(false);
+    if !done {
+        return Outcome::new(JobState::Running, "running");
+    }
+    match doc.get("error").filter(|e| !e.is_null()) {
+        None => Outcome::new(JobState::Succeeded, "done"),
+        Some(error) => {
+            let cancelled = error.get("code").and_then(Value::as_i64) == Some(1)
+                || error
+                    .get("status")
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("CANCELLED"));
+            let state = if cancelled {
+                JobState::Cancelled
+            } else {
+                JobState::Failed
+            };
+            Outcome::new(state, "done")
+        }
+    }
+}
+
+fn azure_rule(
+    code: http::StatusCode,
+    body: &[u8],
+) -> Result<(Option<serde_json::Value>, Outcome), InterpretError> {
+    let accepted = code == http::StatusCode::ACCEPTED;
+    let doc = match parse_json(body) {
+        Ok(doc) => doc,
+        // `Location` polling: a 202 says "not yet" whatever its body is.
+        Err(_) if accepted => return Ok((None, Outcome::new(JobState::Running, "Accepted"))),
+        Err(error) => return Err(error),
+    };
+    let status = doc.as_ref().and_then(|doc| {
+        find(doc, "/status", serde_json::Value::as_str).or_else(|| {
+            find(
+                doc,
+                "/properties/provisioningState",
+                serde_json::Value::as_str,
+            )
+        })
+    });
+    let outcome = match status {
+        Some(raw) => {
+            // Azure's guidelines: only the terminal values end the operation, and
+            // any other value (documented or not) means it is still going. Some
+            // services say `Completed`/`Complete` for success.
+            let state = if ["succeeded", "completed", "complete"]
+                .iter()
+                .any(|word| raw.eq_ignore_ascii_case(word))
+            {
+                JobState::Succeeded
+            } else if raw.eq_ignore_ascii_case("failed") {
+                JobState::Failed
+            } else if raw.eq_ignore_ascii_case("canceled") || raw.eq_ignore_ascii_case("cancelled")
+            {
+                JobState::Cancelled
+            } else {
+                JobState::Running
+            };
+            let mut outcome = Outcome::new(state, raw);
+            outcome.default_result = doc.clone();
+            outcome
+        }
+        None if accepted => Outcome::new(JobState::Running, "Accepted"),
+        None => {
+            let mut outcome = Outcome::new(JobState::Succeeded, "Succeeded");
+            outcome.default_result = doc.clone();
+            outcome
+        }
+    };
+    Ok((doc, outcome))
+}
+
+/// The body without a UTF-8 byte order mark and surrounding ASCII whitespace: the
+/// text that is read as JSON.
+pub(super) fn trim_body(body: &[u8]) -> &[u8] {
+    body.strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(body)
+        .trim_ascii()
+}
+
+/// The body as JSON; `None` when it is empty (or only whitespace / a BOM).
+pub(super) fn parse_json(body: &[u8]) -> Result<Option<serde_json::Value>, InterpretError> {
+    let trimmed = trim_body(body);
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    // Checking UTF-8 once, then reading a `str`, is cheaper than serde_json's
+    // check of every string, and refuses the same bodies.
+    let text = std::str::from_utf8(trimmed).map_err(|_| not_json(body))?;
+    serde_json::from_str(text)
+        .map(Some)
+        .map_err(|_| not_json(body))
+}
+
+pub(super) fn not_json(body: &[u8]) -> InterpretError {
+    InterpretError::NotJson {
+        excerpt: excerpt(body),
+    }
+}
+
+pub(super) fn missing(pointer: &str, body: &[u8]) -> InterpretError {
+    InterpretError::MissingField {
+        pointer: pointer.to_owned(),
+        excerpt: excerpt(body),
+    }
+}
+
+/// A value's compact JSON, for excerpts (only on error paths).
+pub(super) fn value_bytes(value: &serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// The alternatives tried after `pointer` itself: when it contains `|`, each
+/// `|`-separated part in order (`/result_data|/result`).
+pub(super) fn alternatives(pointer: &str) -> Option<core::str::Split<'_, char>> {
+    pointer.contains('|').then(|| pointer.split('|'))
+}
+
+/// The first value that `accept` takes at `pointer` as written, or else at its
+/// [`alternatives`].
+pub(super) fn find<'v, T>(
+    doc: &'v serde_json::Value,
+    pointer: &str,
+    accept: impl Fn(&'v serde_json::Value) -> Option<T>,
+) -> Option<T> {
+    let try_one = |p: &str| json_pointer(doc, p).and_then(&accept);
+    try_one(pointer).or_else(|| alternatives(pointer)?.find_map(try_one))
+}
+
+/// [`find`], with `accept` taking a [`Node`].
+pub(super) fn find_in<'v, T>(
+    doc: &'v serde_json::Value,
+    pointer: &str,
+    accept: impl Fn(Node<'v>) -> Option<T>,
+) -> Option<T> {
+    find(doc, pointer, |value| accept(Node::Tree(value)))
+}
+
+/// A pointer of a profile as a report reads it: its text, and its place among the
+/// fields of a `StatusPlan` (see `sparse`).
+#[derive(Clone, Copy)]
+pub(super) struct Field<'p> {
+    pub(super) pointer: &'p str,
+    pub(super) index: usize,
+}
+
+impl<'p> Field<'p> {
+    fn new(pointer: &'p str, index: usize) -> Field<'p> {
+        Field { pointer, index }
+    }
+}
+
+/// How a status body's pointers are looked up: in the parsed tree, or in what the
+/// sparse read found.
+pub(super) trait Lookup<'a>: Copy {
+    /// The first value that `accept` takes at `field`'s pointer as written, or else
+    /// at its [`alternatives`].
+    fn find<T>(self, field: Field<'_>, accept: impl Fn(Node<'a>) -> Option<T>) -> Option<T>;
+}
+
+impl<'a> Lookup<'a> for &'a serde_json::Value {
+    fn find<T>(self, field: Field<'_>, accept: impl Fn(Node<'a>) -> Option<T>) -> Option<T> {
+        find_in(self, field.pointer, accept)
+    }
+}
+
+/// One value of a status body: a node of a parsed tree, or a scalar the sparse
+/// read kept.
+#[derive(Clone, Copy)]
+pub(super) enum Node<'a> {
+    /// A node of a parsed tree (the whole body's, or a value the sparse read kept).
+    Tree(&'a serde_json::Value),
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number.
+    Number(&'a serde_json::Number),
+    /// A string, decoded.
+    String(&'a str),
+}
+
+impl<'a> Node<'a> {
+    fn is_null(self) -> bool {
+        matches!(self, Node::Null | Node::Tree(serde_json::Value::Null))
+    }
+
+    fn number(self) -> Option<&'a serde_json::Number> {
+        match self {
+            Node::Tree(serde_json::Value::Number(n)) | Node::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The string, as `serde_json::Value::as_str`.
+    fn into_str(self) -> Option<&'a str> {
+        match self {
+            Node::Tree(serde_json::Value::String(s)) => Some(s),
+            Node::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub(super) fn into_value(self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Node::Tree(value) => value.clone(),
+            Node::Null => Value::Null,
+            Node::Bool(b) => Value::Bool(b),
+            Node::Number(n) => Value::Number(n.clone()),
+            Node::String(s) => Value::String(s.to_owned()),
+        }
+    }
+}
+
+/// A pointer's segment as RFC 6901 reads it: `~1` is `/`, then `~0` is `~`.
+pub(super) fn decode_segment(segment: &str) -> Cow<'_, str> {
+    if segment.contains('~') {
+        Cow::Owned(segment.replace("~1", "/").replace("~0", "~"))
+    } else {
+        Cow::Borrowed(segment)
+    }
+}
+
+/// The array index a decoded segment names: decimal digits, no sign, no leading
+/// zero unless it is `0`.
+pub(super) fn array_index(segment: &str) -> Option<usize> {
+    let leading_zero = segment.len() > 1 && segment.starts_with('0');
+    if leading_zero || segment.starts_with('+') {
+        return None;
+    }
+    segment.parse().ok()
+}
+
+/// One step of a pointer lookup: the member `segment` (decoded) of an object, or
+/// the element it names in an array.
+pub(super) fn step<'v>(
+    target: &'v serde_json::Value,
+    segment: &str,
+) -> Option<&'v serde_json::Value> {
+    match target {
+        serde_json::Value::Object(map) => map.get(segment),
+        serde_json::Value::Array(list) => list.get(array_index(segment)?),
+        _ => None,
+    }
+}
+
+/// RFC 6901 lookup, as `serde_json::Value::pointer`, but without allocating for
+/// segments that hold no escape.
+pub(super) fn json_pointer<'v>(
+    doc: &'v serde_json::Value,
+    pointer: &str,
+) -> Option<&'v serde_json::Value> {
+    if pointer.is_empty() {
+        return Some(doc);
+    }
+    pointer
+        .strip_prefix('/')?
+        .split('/')
+        .try_fold(doc, |target, segment| {
+            step(target, &decode_segment(segment))
+        })
+}
+
+/// Any value but `null`.
+fn non_null(node: Node<'_>) -> Option<serde_json::Value> {
+    (!node.is_null()).then(|| node.into_value())
+}
+
+/// A number, or a string holding one; never NaN.
+fn lenient_f64(node: Node<'_>) -> Option<f64> {
+    let number = match node.number() {
+        Some(n) => n.as_f64(),
+        None => node.into_str()?.trim().parse::<f64>().ok(),
+    };
+    number.filter(|n| !n.is_nan())
+}
+
+/// An id: a non-empty string, or an integer in decimal.
+pub(super) fn id_text(node: Node<'_>) -> Option<String> {
+    if let Some(n) = node.number() {
+        return (n.is_i64() || n.is_u64()).then(|| n.to_string());
+    }
+    node.into_str().filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+/// An array's length, or a count given as a non-negative integer.
+fn revision_of(value: &serde_json::Value) -> Option<u64> {
+    match value {
+        serde_json::Value::Array(items) => u64::try_from(items.len()).ok(),
+        other => other.as_u64(),
+    }
+}
