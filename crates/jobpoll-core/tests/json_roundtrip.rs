@@ -140,7 +140,7 @@ fn a_progress_value_json_reads_as_its_neighbour_replays_exactly() {
 }
 
 #[test]
-fn a_percentage_reads_the_same_as_a_json_number_and_as_a_string_by_scan_and_tree() {
+fn a_percentage_reads_the_same_as_a_json_number_and_as_a_string_by_both_reads() {
     for text in [
         HARD,
         HARD_SHORTEST,
@@ -160,7 +160,7 @@ fn a_percentage_reads_the_same_as_a_json_number_and_as_a_string_by_scan_and_tree
                 Some(expected.to_bits()),
                 "{literal}"
             );
-            // The status scan and the full parse read the same bits.
+            // The sparse read and the tree read read the same bits.
             let tree = Profile::jobs()
                 .read_status_by_tree(&response(200, &running(&literal)))
                 .expect("a readable status");

@@ -22,7 +22,7 @@ mod turn_tests;
 
 pub use codegen::codegen_by_graph;
 
-use super::Profile;
+use super::{Completion, Profile, StatusValues};
 
 impl Profile {
     /// Every built-in profile by name, for command lines and configs.
@@ -45,4 +45,18 @@ impl Profile {
 
 pub(super) fn strings(values: &[&str]) -> Vec<String> {
     values.iter().map(|&v| v.to_owned()).collect()
+}
+
+/// The status rule of the codegen and turn APIs: `/status` is pending or running,
+/// then completed or failed.
+pub(super) fn pending_running_completed() -> Completion {
+    Completion::Status {
+        pointer: "/status".to_owned(),
+        values: StatusValues {
+            running: strings(&["pending", "running"]),
+            succeeded: strings(&["completed"]),
+            failed: strings(&["failed"]),
+            cancelled: Vec::new(),
+        },
+    }
 }

@@ -1,11 +1,9 @@
 //! Code generation, with its results step.
 
-use super::strings;
+use super::{pending_running_completed, strings};
 use crate::profile::sparse::PlanCell;
 use crate::profile::status::{missing, value_bytes};
-use crate::profile::{
-    Completion, InterpretError, Profile, ResultsSpec, ResultsTransform, StatusUrlRule, StatusValues,
-};
+use crate::profile::{InterpretError, Profile, ResultsSpec, ResultsTransform, StatusUrlRule};
 
 impl Profile {
     /// Code generation: status pending|running|completed|failed at
@@ -18,15 +16,7 @@ impl Profile {
     pub fn codegen() -> Profile {
         Profile {
             name: "codegen".to_owned(),
-            completion: Completion::Status {
-                pointer: "/status".to_owned(),
-                values: StatusValues {
-                    running: strings(&["pending", "running"]),
-                    succeeded: strings(&["completed"]),
-                    failed: strings(&["failed"]),
-                    cancelled: Vec::new(),
-                },
-            },
+            completion: pending_running_completed(),
             submit_id_pointers: strings(&["/jobId", "/job_id"]),
             status_url: StatusUrlRule::Template {
                 template: "/api/v1/public/graph/codegen/{id}/status".to_owned(),

@@ -1,8 +1,8 @@
 //! Turns, polled for their growing blocks.
 
-use super::strings;
+use super::{pending_running_completed, strings};
 use crate::profile::sparse::PlanCell;
-use crate::profile::{Completion, Profile, StatusUrlRule, StatusValues};
+use crate::profile::{Profile, StatusUrlRule};
 
 impl Profile {
     /// Turns: `{status, blocks[], error?}` with status pending|running|completed|
@@ -18,15 +18,7 @@ impl Profile {
     pub fn turn() -> Profile {
         Profile {
             name: "turn".to_owned(),
-            completion: Completion::Status {
-                pointer: "/status".to_owned(),
-                values: StatusValues {
-                    running: strings(&["pending", "running"]),
-                    succeeded: strings(&["completed"]),
-                    failed: strings(&["failed"]),
-                    cancelled: Vec::new(),
-                },
-            },
+            completion: pending_running_completed(),
             submit_id_pointers: strings(&["/id"]),
             status_url: StatusUrlRule::Template {
                 template: "{id}".to_owned(),
