@@ -16,6 +16,7 @@ use jobpoll_core::{
 use proptest::test_runner::TestCaseError;
 
 pub mod fleet_world;
+pub mod jobs_api;
 pub mod scripts;
 
 /// What the scripted server does with one request.
