@@ -17,6 +17,7 @@ use proptest::test_runner::TestCaseError;
 
 pub mod fleet_world;
 pub mod jobs_api;
+pub mod profile_runs;
 pub mod scripts;
 
 /// What the scripted server does with one request.
