@@ -603,7 +603,7 @@ fn an_answer_to_an_unknown_request_is_an_input_error_and_changes_nothing() {
 #[test]
 fn an_answer_to_an_aborted_request_is_an_input_error() {
     let (mut job, id) = job_with_request_in_flight();
-    // The request times out: the job aborts it and schedules a retry.
+    // The request outlives its time limit: the job aborts it and schedules a retry.
     job.handle_input(Input::Tick {
         now: Instant::from_secs(10),
     })

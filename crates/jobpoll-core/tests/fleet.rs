@@ -339,7 +339,7 @@ fn a_submitted_job_counts_against_the_origin_its_polls_go_to() {
     // One request at a time per origin. The Azure job is submitted to a.test, whose
     // answer sends its polls to b.test; meanwhile another job's request hangs on
     // a.test. Counted against a.test, the Azure polls would wait for that request
-    // to time out; counted against b.test, the first goes as the submit answer
+    // to reach its time limit; counted against b.test, the first goes as the submit answer
     // arrives (0.1 s), when the other job's request takes a.test's one slot.
     let limits = FleetConfig {
         max_in_flight: 10,

@@ -412,7 +412,7 @@ fn turn_errors_back_off_and_give_up_after_five() {
     insta::assert_snapshot!(run.text());
 }
 
-// --- timeouts -----------------------------------------------------------------------
+// --- the deadline and the request time limit ----------------------------------------
 
 #[test]
 fn deadline_is_honest_and_exact() {

@@ -366,7 +366,7 @@ async fn dropping_a_fleet_job_stops_it_and_cancels_on_the_server() {
 
 #[tokio::test]
 async fn stopping_a_job_drops_its_request_in_flight_and_only_that_one() {
-    // No poll ever gets an answer; a request times out only after 5 s.
+    // No poll ever gets an answer; a request reaches its time limit only after 5 s.
     let server = TestServer::start(|_| Reply::Hang).await;
     let config = Arc::new(Config {
         request_time_limit: Duration::from_secs(5),

@@ -54,7 +54,7 @@ pub(super) struct InFlight {
     /// Its number: request ids count up from zero and fit a `u32` (the job keeps
     /// the next one as a `u32`).
     pub(super) number: u32,
-    /// When it times out, as an age.
+    /// When its time limit runs out, as an age.
     pub(super) expires_at: u64,
 }
 

@@ -269,7 +269,7 @@ pub fn check_invariants(
                     prop_assert_eq!(Some(*max_attempts), model.max_attempts);
                 }
                 if model.cancel_sent {
-                    // Unanswered (timed out) counts as not confirmed.
+                    // Unanswered (past its time limit) counts as not confirmed.
                     let confirmed = Some(model.cancel_confirmed.unwrap_or(false));
                     prop_assert!(
                         matches!(
