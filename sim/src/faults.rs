@@ -242,6 +242,8 @@ impl FaultPlan {
             eta_sigma,
             visible_after,
             faults,
+            // The simulator's client keeps no cookies.
+            session_cookie: false,
         };
         (shape, plan)
     }

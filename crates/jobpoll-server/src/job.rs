@@ -57,6 +57,9 @@ pub(crate) struct Job {
     pub(crate) created_at: Instant,
     /// Set by a cancel request that reached the job while it was running.
     pub(crate) cancelled_at: Option<Instant>,
+    /// The session cookie's value, once the job has set it (plans with
+    /// `session_cookie` only).
+    pub(crate) session: Option<String>,
 }
 
 /// Where a job stands at one instant.
@@ -210,6 +213,7 @@ mod tests {
             },
             plan,
             created_at: Instant::from_secs(100),
+            session: None,
             cancelled_at: None,
         }
     }

@@ -44,7 +44,8 @@
 //!   axum and tokio.
 //! - the private modules each own one idea: `routes` (paths to endpoints), `job`
 //!   (a job's state at an instant), `shapes` (one file per API shape), `faults`,
-//!   `limiter` (the token bucket), `auth`, `eta`, `submit` (create bodies),
+//!   `limiter` (the token bucket), `auth`, `session` (session cookies), `eta`,
+//!   `submit` (create bodies),
 //!   `documents` (the document watch) and `reply` (responses).
 #![forbid(unsafe_code)]
 
@@ -62,5 +63,6 @@ mod job;
 mod limiter;
 mod reply;
 mod routes;
+mod session;
 mod shapes;
 mod submit;

@@ -10,7 +10,9 @@
 //! 4. the endpoint answers: a create request creates a job (its body may carry the
 //!    plan, 400 if it cannot be read); a request about a job meets the job's faults
 //!    (a `Status` or `Malformed` fault answers in its place), its visibility (404
-//!    before `visible_after`), then the job's shape renders it;
+//!    before `visible_after`), its session cookie if its plan keeps one (the first
+//!    answer sets it, a later request without it is 401), then the job's shape
+//!    renders it;
 //! 5. every answer gets a `Date` header for `now` and, with a rate limit, the
 //!    `RateLimit` and `RateLimit-Policy` headers.
 //!
@@ -42,7 +44,7 @@ use crate::plan::{Fault, FaultWindow, JobPlan, Shape};
 use crate::reply::{Reply, quote};
 use crate::routes::{Action, Endpoint, RouteError, Submit, Target};
 use crate::shapes::{self, Context, StatusExtras};
-use crate::{auth, documents, eta, faults, routes, submit};
+use crate::{auth, documents, eta, faults, routes, session, submit};
 
 /// Server-wide settings.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -320,6 +322,7 @@ impl ServerModel {
             plan,
             created_at: now,
             cancelled_at: None,
+            session: None,
         });
         &self.jobs[index]
     }
@@ -360,7 +363,9 @@ impl ServerModel {
         match endpoint {
             Endpoint::Submit(target) => self.submit(target, request.body(), context),
             Endpoint::ListJobs => shapes::jobs::list(self.jobs.iter(), request.uri().query(), now),
-            Endpoint::Job { target, action } => self.job_request(&target, action, context),
+            Endpoint::Job { target, action } => {
+                self.job_request(&target, action, request.headers(), context)
+            }
             Endpoint::ListFiles { project } => documents::list(&project, request.headers(), now),
             Endpoint::FileStatus { project } => {
                 documents::batch_status(&project, request.body(), now)
@@ -395,7 +400,13 @@ impl ServerModel {
     }
 
     /// A request about one job (step 4 of the pipeline).
-    fn job_request(&mut self, target: &Target, action: Action, context: Context<'_>) -> Reply {
+    fn job_request(
+        &mut self,
+        target: &Target,
+        action: Action,
+        headers: &http::HeaderMap,
+        context: Context<'_>,
+    ) -> Reply {
         let now = context.now;
         let Some(index) = self.find(target) else {
             return Reply::not_found(target.name());
@@ -407,6 +418,12 @@ impl ServerModel {
         if !self.jobs[index].is_visible(now) {
             return Reply::not_found(target.name());
         }
+        let new_session = match &self.jobs[index].session {
+            _ if !self.jobs[index].plan.session_cookie => None,
+            None => Some(session::new_value(&mut self.rng)),
+            Some(value) if session::is_present(headers, value) => None,
+            Some(_) => return session::refusal(headers),
+        };
         let unknown_status = fault == Some(Fault::UnknownStatus);
         let mut reply = match action {
             Action::Status => {
@@ -423,6 +440,10 @@ impl ServerModel {
         };
         if let Some(Fault::Oversized { bytes }) = fault {
             faults::pad(&mut reply, bytes);
+        }
+        if let Some(value) = new_session {
+            session::set_cookie(&mut reply, &value);
+            self.jobs[index].session = Some(value);
         }
         reply
     }

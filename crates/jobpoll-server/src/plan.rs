@@ -123,6 +123,10 @@ pub struct JobPlan {
     pub visible_after: Duration,
     /// Faults by job age.
     pub faults: Vec<FaultWindow>,
+    /// The job keeps a session in a cookie, as some APIs do: the first answer
+    /// about it sets `Set-Cookie: session=<random>; Path=/`, and every later
+    /// request about it without that cookie is answered 401.
+    pub session_cookie: bool,
 }
 
 impl Default for JobPlan {
@@ -134,6 +138,7 @@ impl Default for JobPlan {
             eta_sigma: None,
             visible_after: Duration::ZERO,
             faults: Vec::new(),
+            session_cookie: false,
         }
     }
 }

@@ -234,6 +234,109 @@ fn bearer_token_is_required_when_configured() {
     assert_eq!(server.handle(&submit, Instant::ZERO).status(), 201);
 }
 
+/// A `GET` of `path` sending `cookie` as its `Cookie` header.
+fn get_with_cookie(path: &str, cookie: &str) -> http::Request<Bytes> {
+    let mut request = get(path);
+    if let Ok(value) = http::HeaderValue::from_str(cookie) {
+        request.headers_mut().insert(http::header::COOKIE, value);
+    }
+    request
+}
+
+#[test]
+fn a_session_cookie_job_sets_its_cookie_once_then_requires_it() {
+    let mut server = server();
+    let created = server.create(
+        Shape::Jobs,
+        JobPlan {
+            session_cookie: true,
+            ..plan(10)
+        },
+        secs(0),
+    );
+    let path = created.status_path.as_str();
+
+    let first = server.handle(&get(path), secs(1));
+    assert_eq!(first.status(), 200);
+    let set_cookie: Vec<_> = first
+        .headers()
+        .get_all(http::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().expect("ascii").to_owned())
+        .collect();
+    assert_eq!(set_cookie.len(), 1, "{set_cookie:?}");
+    let pair = set_cookie[0]
+        .strip_suffix("; Path=/")
+        .expect("the cookie covers the whole server");
+    let value = pair.strip_prefix("session=").expect("named session");
+    assert_eq!(value.len(), 16);
+
+    // Without the cookie, or with another session: 401 with an error body.
+    for refused in [get(path), get_with_cookie(path, "session=0000000000000000")] {
+        let answer = server.handle(&refused, secs(2));
+        assert_eq!(answer.status(), 401);
+        assert_eq!(json_of(&answer)["error"]["code"], 401);
+        assert!(!answer.headers().contains_key(http::header::SET_COOKIE));
+    }
+
+    // With it (among other cookies), the job answers and advances, without a
+    // new cookie.
+    let kept = get_with_cookie(path, &format!("theme=dark; {pair}"));
+    let answer = server.handle(&kept, secs(2));
+    assert_eq!(answer.status(), 200);
+    assert!(!answer.headers().contains_key(http::header::SET_COOKIE));
+    let done = server.handle(&kept, secs(11));
+    assert_eq!(json_of(&done)["status"], "completed");
+}
+
+#[test]
+fn sessions_are_per_job_and_off_unless_the_plan_asks() {
+    let mut server = server();
+    let keeps = JobPlan {
+        session_cookie: true,
+        ..plan(10)
+    };
+    let a = server.create(Shape::Jobs, keeps.clone(), secs(0));
+    let b = server.create(Shape::Jobs, keeps, secs(0));
+    let plain = server.create(Shape::Jobs, plan(10), secs(0));
+    let cookie = |response: &http::Response<Bytes>| {
+        response
+            .headers()
+            .get(http::header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned)
+    };
+    let a_cookie = cookie(&server.handle(&get(&a.status_path), secs(1))).expect("a's cookie");
+    let b_cookie = cookie(&server.handle(&get(&b.status_path), secs(1))).expect("b's cookie");
+    assert_ne!(a_cookie, b_cookie);
+    // One job's session does not open another's.
+    let crossed = server.handle(&get_with_cookie(&b.status_path, &a_cookie), secs(2));
+    assert_eq!(crossed.status(), 401);
+    // A plain job never sets a cookie and needs none.
+    for at in [1, 2] {
+        let answer = server.handle(&get(&plain.status_path), secs(at));
+        assert_eq!(answer.status(), 200);
+        assert_eq!(cookie(&answer), None);
+    }
+    // The plan travels in a submit body too.
+    let (method, path, body) = ServerModel::submit_request(
+        Shape::Jobs,
+        &JobPlan {
+            session_cookie: true,
+            ..JobPlan::default()
+        },
+    );
+    let created = server.handle(&request(method.as_str(), &path, &body), secs(0));
+    assert_eq!(created.status(), 201);
+    let status_path = server
+        .job_id_for_path("/api/v1/jobs/job-4")
+        .map(|id| format!("/api/v1/jobs/{id}"))
+        .expect("the submitted job");
+    assert!(cookie(&server.handle(&get(&status_path), secs(1))).is_some());
+    assert_eq!(server.handle(&get(&status_path), secs(2)).status(), 401);
+}
+
 #[test]
 fn rate_limit_refuses_with_retry_after_and_refills() {
     let mut server = ServerModel::new(
