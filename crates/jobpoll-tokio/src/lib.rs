@@ -36,7 +36,6 @@
 //!
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = jobpoll_tokio::Client::builder()
-//!     .cookie_store(true)
 //!     .redactor(Redactor::default())
 //!     .build()?;
 //! let spec = JobSpec::poll(Profile::jobs(), "https://api.example.com/api/v1/jobs/job_1".parse()?)
@@ -122,8 +121,14 @@
 //!   never quote the URL.
 //! - **Redirects** follow reqwest's default policy (up to 10 hops; reqwest drops
 //!   `Authorization` and `Cookie` headers when a redirect leaves the origin), so the
-//!   job sees the final answer. Set `cookie_store(true)` for APIs that track the
-//!   operation in a cookie.
+//!   job sees the final answer.
+//! - **Cookies** are kept by default: each [`Client`] has one cookie store, shared
+//!   by its clones, that keeps the cookies servers set and sends them back to the
+//!   origins they belong to, as a browser does. An API may set a session cookie on
+//!   the first answer about an operation and refuse later polls without it; a
+//!   poller, like a browser or the HTTP sessions of the cloud SDKs, keeps that
+//!   session. The store lives in memory for the life of the client and is never
+//!   written anywhere. [`ClientBuilder::cookie_store`]`(false)` turns it off.
 //! - **Proxies** come from the standard environment variables (`HTTP_PROXY`,
 //!   `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`), as reqwest does; the operating system's
 //!   own proxy settings are not read. No automatic decompression is compiled in.
@@ -223,7 +228,7 @@ pub const DEFAULT_USER_AGENT: &str = concat!("jobpoll/", env!("CARGO_PKG_VERSION
 impl Default for ClientBuilder {
     fn default() -> ClientBuilder {
         ClientBuilder {
-            cookie_store: false,
+            cookie_store: true,
             redactor: Redactor::default(),
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             event_capacity: DEFAULT_EVENT_CAPACITY,
@@ -232,8 +237,12 @@ impl Default for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// Keep cookies the server sets and send them back (some APIs track the operation
-    /// in a cookie). Off by default.
+    /// Keep cookies the servers set and send them back to the origins they belong
+    /// to. On by default: some APIs keep the session of an operation in a cookie
+    /// set on the first answer and refuse later polls without it, so a poller, like
+    /// a browser or the HTTP sessions of the cloud SDKs, keeps it. One store per
+    /// [`Client`], shared by its clones, in memory only for the client's life.
+    /// `false` keeps none (a spec's own `Cookie` header is still sent).
     pub fn cookie_store(mut self, enabled: bool) -> ClientBuilder {
         self.cookie_store = enabled;
         self

@@ -544,7 +544,7 @@ async fn the_deadline_holds_against_a_server_that_never_finishes() {
 }
 
 #[tokio::test]
-async fn cookies_are_kept_when_asked() {
+async fn cookies_are_kept_by_default() {
     let api = JobsApi::new(3);
     let server = TestServer::start(move |request| {
         let reply = api.handle(request);
@@ -556,8 +556,7 @@ async fn cookies_are_kept_when_asked() {
         }
     })
     .await;
-    let client = Client::builder().cookie_store(true).build().unwrap();
-    let outcome = client
+    let outcome = Client::new()
         .wait(&server.url("/api/v1/jobs/job_1"), Profile::jobs(), quick())
         .await
         .unwrap();

@@ -117,6 +117,16 @@ async fn a_recorded_trace_replays_exactly_without_secrets() {
             .all(|r| r.header("authorization") == Some(TOKEN))
     );
     assert!(requests.iter().all(|r| r.target.contains(QUERY_SECRET)));
+    // Cookies are kept by default: the session went back to the server, so the
+    // checks below cover the `Cookie` header the client sent as well as the
+    // `Set-Cookie` it received.
+    let cookie = format!("session={COOKIE_SECRET}");
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.header("cookie") == Some(cookie.as_str())),
+        "{requests:?}"
+    );
 
     let (records, text) = replays(&path);
     assert!(records > 10);
