@@ -57,9 +57,9 @@ pub(crate) struct Job {
     pub(crate) created_at: Instant,
     /// Set by a cancel request that reached the job while it was running.
     pub(crate) cancelled_at: Option<Instant>,
-    /// The session cookie's value, once the job has set it (plans with
-    /// `session_cookie` only).
-    pub(crate) session: Option<String>,
+    /// Whether the job has answered with a session in force (plans with
+    /// `session_cookie` only): from then on, requests about it need one.
+    pub(crate) session_started: bool,
 }
 
 /// Where a job stands at one instant.
@@ -213,7 +213,7 @@ mod tests {
             },
             plan,
             created_at: Instant::from_secs(100),
-            session: None,
+            session_started: false,
             cancelled_at: None,
         }
     }

@@ -10,9 +10,9 @@
 //! 4. the endpoint answers: a create request creates a job (its body may carry the
 //!    plan, 400 if it cannot be read); a request about a job meets the job's faults
 //!    (a `Status` or `Malformed` fault answers in its place), its visibility (404
-//!    before `visible_after`), its session cookie if its plan keeps one (the first
-//!    answer sets it, a later request without it is 401), then the job's shape
-//!    renders it;
+//!    before `visible_after`), its session if its plan needs one (the first answer
+//!    sets a session cookie unless the request has one, a later request without a
+//!    session is 401), then the job's shape renders it;
 //! 5. every answer gets a `Date` header for `now` and, with a rate limit, the
 //!    `RateLimit` and `RateLimit-Policy` headers.
 //!
@@ -28,7 +28,7 @@
 //! | azure | `PUT\|POST /azure/resources/{name}`, `POST /azure/resources` → 201 | `GET /azure/operations/{id}` | `GET /azure/resources/{name}` |
 //! | documents | | `GET /api/projects/{p}/files` (ETag, 304) | `POST /api/projects/{p}/files/status` |
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use bytes::Bytes;
 use http::StatusCode;
@@ -122,6 +122,8 @@ pub struct ServerModel {
     counters: [u64; Shape::ALL.len()],
     /// Fault windows appended to the plan of every job created from now on.
     default_faults: Vec<FaultWindow>,
+    /// The session cookie values handed out (see `JobPlan::session_cookie`).
+    sessions: HashSet<String>,
 }
 
 impl ServerModel {
@@ -136,6 +138,7 @@ impl ServerModel {
             resources: HashMap::new(),
             counters: [0; Shape::ALL.len()],
             default_faults: Vec::new(),
+            sessions: HashSet::new(),
         }
     }
 
@@ -322,7 +325,7 @@ impl ServerModel {
             plan,
             created_at: now,
             cancelled_at: None,
-            session: None,
+            session_started: false,
         });
         &self.jobs[index]
     }
@@ -418,11 +421,12 @@ impl ServerModel {
         if !self.jobs[index].is_visible(now) {
             return Reply::not_found(target.name());
         }
-        let new_session = match &self.jobs[index].session {
-            _ if !self.jobs[index].plan.session_cookie => None,
-            None => Some(session::new_value(&mut self.rng)),
-            Some(value) if session::is_present(headers, value) => None,
-            Some(_) => return session::refusal(headers),
+        let job = &self.jobs[index];
+        let new_session = match (job.plan.session_cookie, job.session_started) {
+            (false, _) => None,
+            _ if session::is_valid(headers, &self.sessions) => None,
+            (true, false) => Some(session::new_value(&mut self.rng)),
+            (true, true) => return session::refusal(headers),
         };
         let unknown_status = fault == Some(Fault::UnknownStatus);
         let mut reply = match action {
@@ -441,9 +445,12 @@ impl ServerModel {
         if let Some(Fault::Oversized { bytes }) = fault {
             faults::pad(&mut reply, bytes);
         }
+        if self.jobs[index].plan.session_cookie {
+            self.jobs[index].session_started = true;
+        }
         if let Some(value) = new_session {
             session::set_cookie(&mut reply, &value);
-            self.jobs[index].session = Some(value);
+            self.sessions.insert(value);
         }
         reply
     }

@@ -123,9 +123,12 @@ pub struct JobPlan {
     pub visible_after: Duration,
     /// Faults by job age.
     pub faults: Vec<FaultWindow>,
-    /// The job keeps a session in a cookie, as some APIs do: the first answer
-    /// about it sets `Set-Cookie: session=<random>; Path=/`, and every later
-    /// request about it without that cookie is answered 401.
+    /// The job needs a session kept in a cookie, as some APIs do. The first answer
+    /// about it starts one: unless the request already carries a session this
+    /// server issued, the answer sets `Set-Cookie: session=<random>; Path=/`.
+    /// Every later request about the job without a session this server issued is
+    /// answered 401 with an error body. A session is the client's, not the job's,
+    /// so one client may wait on many such jobs at once.
     pub session_cookie: bool,
 }
 

@@ -1,6 +1,13 @@
-//! Session cookies (`JobPlan::session_cookie`): a job that keeps its session in a
-//! cookie, as some APIs do. The first answer about the job sets the cookie; every
-//! later request about it must send it back, or is answered 401 with an error body.
+//! Session cookies (`JobPlan::session_cookie`): a job that needs a session kept
+//! in a cookie, as some APIs do. The first answer about the job sets the cookie
+//! unless the request has a session already; every later request about it must
+//! send a session this server issued, or is answered 401 with an error body.
+//!
+//! A session is the client's, not the job's: any session the server issued opens
+//! any such job. A per-job cookie of one name and path could not work for a client
+//! waiting on two jobs of one server, whose cookie store keeps one value per name.
+
+use std::collections::HashSet;
 
 use http::HeaderMap;
 use http::StatusCode;
@@ -23,24 +30,24 @@ pub(crate) fn set_cookie(reply: &mut Reply, value: &str) {
     reply.add_header(SET_COOKIE, format!("{NAME}={value}; Path=/"));
 }
 
-/// Whether `headers` carry the cookie `session=<value>`, in any of their `Cookie`
-/// headers (`name=value` pairs separated by `;`).
-pub(crate) fn is_present(headers: &HeaderMap, value: &str) -> bool {
+/// Whether `headers` carry a `session` cookie whose value is in `issued`, in any
+/// of their `Cookie` headers (`name=value` pairs separated by `;`).
+pub(crate) fn is_valid(headers: &HeaderMap, issued: &HashSet<String>) -> bool {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|header| header.to_str().ok())
         .flat_map(|header| header.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .any(|(name, sent)| name.trim() == NAME && sent.trim() == value)
+        .any(|(name, sent)| name.trim() == NAME && issued.contains(sent.trim()))
 }
 
 /// The 401 answer to a request without the session (or with another one).
 pub(crate) fn refusal(headers: &HeaderMap) -> Reply {
     let message = if headers.contains_key(COOKIE) {
-        "the session cookie is not this job's session"
+        "the session cookie is not one this server issued"
     } else {
-        "this job's session cookie is missing"
+        "this job needs the session cookie its first answer set"
     };
     Reply::error(StatusCode::UNAUTHORIZED, message)
 }
@@ -60,14 +67,17 @@ mod tests {
     }
 
     #[test]
-    fn only_the_sessions_own_value_counts() {
-        assert!(is_present(&headers(&["session=abc"]), "abc"));
-        assert!(is_present(&headers(&["a=1; session=abc; b=2"]), "abc"));
-        assert!(is_present(&headers(&["a=1", " session = abc "]), "abc"));
-        assert!(!is_present(&headers(&["session=abd"]), "abc"));
-        assert!(!is_present(&headers(&["sessions=abc"]), "abc"));
-        assert!(!is_present(&headers(&["other=abc"]), "abc"));
-        assert!(!is_present(&headers(&[]), "abc"));
+    fn only_an_issued_session_counts() {
+        let issued: HashSet<String> = ["abc".to_owned(), "def".to_owned()].into();
+        assert!(is_valid(&headers(&["session=abc"]), &issued));
+        assert!(is_valid(&headers(&["session=def"]), &issued));
+        assert!(is_valid(&headers(&["a=1; session=abc; b=2"]), &issued));
+        assert!(is_valid(&headers(&["a=1", " session = abc "]), &issued));
+        assert!(!is_valid(&headers(&["session=abd"]), &issued));
+        assert!(!is_valid(&headers(&["sessions=abc"]), &issued));
+        assert!(!is_valid(&headers(&["other=abc"]), &issued));
+        assert!(!is_valid(&headers(&[]), &issued));
+        assert!(!is_valid(&headers(&["session=abc"]), &HashSet::new()));
     }
 
     #[test]

@@ -271,7 +271,8 @@ fn a_session_cookie_job_sets_its_cookie_once_then_requires_it() {
     let value = pair.strip_prefix("session=").expect("named session");
     assert_eq!(value.len(), 16);
 
-    // Without the cookie, or with another session: 401 with an error body.
+    // Without the cookie, or with a session the server never issued: 401 with an
+    // error body.
     for refused in [get(path), get_with_cookie(path, "session=0000000000000000")] {
         let answer = server.handle(&refused, secs(2));
         assert_eq!(answer.status(), 401);
@@ -290,14 +291,14 @@ fn a_session_cookie_job_sets_its_cookie_once_then_requires_it() {
 }
 
 #[test]
-fn sessions_are_per_job_and_off_unless_the_plan_asks() {
+fn a_session_is_the_clients_and_off_unless_the_plan_asks() {
     let mut server = server();
-    let keeps = JobPlan {
+    let needs = JobPlan {
         session_cookie: true,
         ..plan(10)
     };
-    let a = server.create(Shape::Jobs, keeps.clone(), secs(0));
-    let b = server.create(Shape::Jobs, keeps, secs(0));
+    let a = server.create(Shape::Jobs, needs.clone(), secs(0));
+    let b = server.create(Shape::Jobs, needs.clone(), secs(0));
     let plain = server.create(Shape::Jobs, plan(10), secs(0));
     let cookie = |response: &http::Response<Bytes>| {
         response
@@ -307,12 +308,29 @@ fn sessions_are_per_job_and_off_unless_the_plan_asks() {
             .and_then(|v| v.split(';').next())
             .map(str::to_owned)
     };
-    let a_cookie = cookie(&server.handle(&get(&a.status_path), secs(1))).expect("a's cookie");
-    let b_cookie = cookie(&server.handle(&get(&b.status_path), secs(1))).expect("b's cookie");
-    assert_ne!(a_cookie, b_cookie);
-    // One job's session does not open another's.
-    let crossed = server.handle(&get_with_cookie(&b.status_path, &a_cookie), secs(2));
-    assert_eq!(crossed.status(), 401);
+    // The first answer about `a` starts a session; `b`, first asked with that
+    // session, keeps it and sets no other.
+    let session = cookie(&server.handle(&get(&a.status_path), secs(1))).expect("a cookie");
+    let first_b = server.handle(&get_with_cookie(&b.status_path, &session), secs(1));
+    assert_eq!(first_b.status(), 200);
+    assert_eq!(cookie(&first_b), None);
+    for job in [&a, &b] {
+        let answer = server.handle(&get_with_cookie(&job.status_path, &session), secs(2));
+        assert_eq!(answer.status(), 200);
+        assert_eq!(server.handle(&get(&job.status_path), secs(2)).status(), 401);
+    }
+    // Two first answers without a session (a client asking about two jobs at once)
+    // start two sessions, and either one opens both jobs: a cookie store keeps
+    // only the latest.
+    let c = server.create(Shape::Jobs, needs.clone(), secs(0));
+    let d = server.create(Shape::Jobs, needs, secs(0));
+    let first_c = cookie(&server.handle(&get(&c.status_path), secs(1))).expect("c's cookie");
+    let first_d = cookie(&server.handle(&get(&d.status_path), secs(1))).expect("d's cookie");
+    assert_ne!(first_c, first_d);
+    for job in [&c, &d] {
+        let answer = server.handle(&get_with_cookie(&job.status_path, &first_d), secs(2));
+        assert_eq!(answer.status(), 200);
+    }
     // A plain job never sets a cookie and needs none.
     for at in [1, 2] {
         let answer = server.handle(&get(&plain.status_path), secs(at));
@@ -329,12 +347,11 @@ fn sessions_are_per_job_and_off_unless_the_plan_asks() {
     );
     let created = server.handle(&request(method.as_str(), &path, &body), secs(0));
     assert_eq!(created.status(), 201);
-    let status_path = server
-        .job_id_for_path("/api/v1/jobs/job-4")
-        .map(|id| format!("/api/v1/jobs/{id}"))
-        .expect("the submitted job");
-    assert!(cookie(&server.handle(&get(&status_path), secs(1))).is_some());
-    assert_eq!(server.handle(&get(&status_path), secs(2)).status(), 401);
+    assert_eq!(cookie(&created), None);
+    let status_path = "/api/v1/jobs/job-6";
+    assert!(server.job_id_for_path(status_path).is_some());
+    assert!(cookie(&server.handle(&get(status_path), secs(1))).is_some());
+    assert_eq!(server.handle(&get(status_path), secs(2)).status(), 401);
 }
 
 #[test]
