@@ -123,12 +123,14 @@
 //!   `Authorization` and `Cookie` headers when a redirect leaves the origin), so the
 //!   job sees the final answer.
 //! - **Cookies** are kept by default: each [`Client`] has one cookie store, shared
-//!   by its clones, that keeps the cookies servers set and sends them back to the
-//!   origins they belong to, as a browser does. An API may set a session cookie on
-//!   the first answer about an operation and refuse later polls without it; a
-//!   poller, like a browser or the HTTP sessions of the cloud SDKs, keeps that
-//!   session. The store lives in memory for the life of the client and is never
-//!   written anywhere. [`ClientBuilder::cookie_store`]`(false)` turns it off.
+//!   by its clones, that keeps the cookies servers set and sends them back where
+//!   they belong (their host or domain and path), as a browser does. An API may
+//!   set a session cookie on the first answer about an operation and refuse later
+//!   polls without it; a poller, like a browser or the HTTP sessions of the cloud
+//!   SDKs, keeps that session. The store lives in memory for the life of the
+//!   client and is never written anywhere. Logs show no header values, and the
+//!   default [`Redactor`] keeps `Cookie` and `Set-Cookie` values out of traces.
+//!   [`ClientBuilder::cookie_store`]`(false)` turns it off.
 //! - **Proxies** come from the standard environment variables (`HTTP_PROXY`,
 //!   `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`), as reqwest does; the operating system's
 //!   own proxy settings are not read. No automatic decompression is compiled in.
@@ -237,12 +239,13 @@ impl Default for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// Keep cookies the servers set and send them back to the origins they belong
-    /// to. On by default: some APIs keep the session of an operation in a cookie
-    /// set on the first answer and refuse later polls without it, so a poller, like
-    /// a browser or the HTTP sessions of the cloud SDKs, keeps it. One store per
-    /// [`Client`], shared by its clones, in memory only for the client's life.
-    /// `false` keeps none (a spec's own `Cookie` header is still sent).
+    /// Keep cookies the servers set and send them back where they belong (their
+    /// host or domain and path, as a browser does). On by default: some APIs keep
+    /// the session of an operation in a cookie set on the first answer and refuse
+    /// later polls without it, so a poller, like a browser or the HTTP sessions of
+    /// the cloud SDKs, keeps it. One store per [`Client`], shared by its clones, in
+    /// memory only for the client's life. `false` keeps none (a spec's own
+    /// `Cookie` header is still sent).
     pub fn cookie_store(mut self, enabled: bool) -> ClientBuilder {
         self.cookie_store = enabled;
         self
