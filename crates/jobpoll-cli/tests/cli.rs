@@ -533,3 +533,54 @@ async fn ctrl_c_cancels_every_job_of_many_and_exits_cancelled() {
     }
     server.shutdown().await;
 }
+
+/// Jobs whose session lives in a cookie set on their first answer: the binary keeps
+/// the cookie for the run, one job alone or many through the fleet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_that_keep_a_session_in_a_cookie_advance() {
+    use jobpoll_server::plan::{JobPlan, Shape};
+    let (model, server) = model_server().await;
+    let base = server.base_url();
+    let mut urls = (0..3).map(|_| {
+        let plan = JobPlan {
+            duration: std::time::Duration::from_millis(500),
+            session_cookie: true,
+            ..JobPlan::default()
+        };
+        format!("{base}{}", model.create(Shape::Jobs, plan).status_path)
+    });
+    let one = urls.next().expect("a job");
+    let output = run(vec![
+        "wait".into(),
+        one,
+        "--interval".into(),
+        "100ms".into(),
+        "--timeout".into(),
+        "20s".into(),
+    ])
+    .await;
+    assert_eq!(
+        code(&output),
+        0,
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let mut args = vec!["wait".to_owned()];
+    args.extend(urls);
+    args.extend(["--interval", "100ms", "--timeout", "20s"].map(str::to_owned));
+    let output = run(args).await;
+    assert_eq!(
+        code(&output),
+        0,
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // Every job was polled more than once, and never refused.
+    let log = model.requests();
+    assert!(log.len() >= 6, "{log:?}");
+    assert!(log.iter().all(|r| r.status == 200), "{log:?}");
+    server.shutdown().await;
+}
