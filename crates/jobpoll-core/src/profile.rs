@@ -149,6 +149,19 @@ pub enum InterpretError {
         /// Short, safe excerpt of the body.
         excerpt: String,
     },
+    /// The status body has none of the fields the profile reads a job's state
+    /// from: most likely the API speaks another profile's language.
+    #[error(
+        "this does not look like a {profile} status: no {looked_for}; check that the {profile} profile fits this API: {excerpt}"
+    )]
+    NotThisApi {
+        /// The profile's name.
+        profile: String,
+        /// The pointers it looked for, as a person reads them (`/done, /error or /name`).
+        looked_for: String,
+        /// Short, safe excerpt of the body.
+        excerpt: String,
+    },
     /// The status value is none of the known ones.
     #[error("unknown job status {value:?}")]
     UnknownStatus {

@@ -356,3 +356,36 @@ fn azure_location_polling_200_is_done_whatever_its_status_field() {
     let (result, _) = expect_success(&run);
     assert_eq!(result, Some(&restore));
 }
+
+// --- A profile that does not fit the API ---------------------------------------------
+
+#[test]
+fn google_profile_against_a_jobs_api_gives_up_after_a_few_answers() {
+    let spec = JobSpec::poll(
+        Profile::google_operation(),
+        url("https://api.example/api/v1/jobs/job_abc123"),
+    );
+    let config = Config::fast();
+    assert_eq!(config.max_unreadable, 3);
+    let job = Job::new(spec, config, Instant::ZERO).expect("valid job");
+    let running = r#"{"job_id":"job_abc123","status":"processing","progress_data":{"percentage":45,"current_step":"Generating scene 3 of 7"}}"#;
+    let run = run(job, |_, _| Reply::ok(running), None);
+    let outcome = run.outcome();
+    assert!(
+        matches!(outcome, Outcome::GaveUp { .. }),
+        "expected to give up, got {outcome}"
+    );
+    assert_eq!(
+        run.sent.len(),
+        3,
+        "one status request per unreadable answer"
+    );
+    assert!(run.progress().is_empty(), "never reported as running");
+    let text = outcome.to_string();
+    assert!(
+        text.contains("this does not look like a google status"),
+        "{text}"
+    );
+    assert!(text.contains("/done"), "{text}");
+    assert!(text.contains("job_abc123"), "quotes the body: {text}");
+}

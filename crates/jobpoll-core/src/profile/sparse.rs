@@ -106,7 +106,7 @@ impl Profile {
         };
         let status = Field { pointer, index: 0 };
         Some(
-            status_rule(doc, body, status, values)
+            status_rule(doc, body, &self.name, status, values)
                 .map(|outcome| self.fill_report(doc, outcome, wants_id, report)),
         )
     }

@@ -24,7 +24,8 @@ impl Profile {
         let (doc, outcome) = match &self.completion {
             Completion::Status { pointer, values } => {
                 let doc = parse_json(body)?.ok_or_else(|| not_json(body))?;
-                let outcome = status_rule(&doc, body, Field { pointer, index: 0 }, values)?;
+                let status = Field { pointer, index: 0 };
+                let outcome = status_rule(&doc, body, &self.name, status, values)?;
                 (Some(doc), outcome)
             }
             Completion::FileTasks {
@@ -32,16 +33,21 @@ impl Profile {
                 tasks_pointer,
             } => {
                 let doc = parse_json(body)?.ok_or_else(|| not_json(body))?;
-                if !doc.is_object() {
-                    return Err(missing(tasks_pointer, body));
+                // A file is known by its URL, its tasks or, before any task, its id.
+                let fields = [url_pointer, tasks_pointer]
+                    .into_iter()
+                    .chain(&self.submit_id_pointers)
+                    .map(String::as_str);
+                if !doc.is_object() || !has_any(&doc, fields.clone()) {
+                    return Err(not_this_api(&self.name, fields, body));
                 }
                 let outcome = file_tasks_rule(&doc, url_pointer, tasks_pointer);
                 (Some(doc), outcome)
             }
             Completion::GoogleOperation => {
                 let doc = parse_json(body)?.ok_or_else(|| not_json(body))?;
-                if !doc.is_object() {
-                    return Err(missing("/done", body));
+                if !doc.is_object() || !has_any(&doc, GOOGLE_FIELDS) {
+                    return Err(not_this_api(&self.name, GOOGLE_FIELDS, body));
                 }
                 let outcome = google_rule(&doc);
                 (Some(doc), outcome)
@@ -167,15 +173,22 @@ impl Profile {
     }
 }
 
+/// The rule of [`Completion::Status`] profiles, for the profile named `profile`: the
+/// status at `pointer` is one of `values`. A body without the status at all is not
+/// an answer of the profile's API; a status that is not a string is missing.
 pub(super) fn status_rule<'a>(
     doc: impl Lookup<'a>,
     body: &[u8],
+    profile: &str,
     pointer: Field<'_>,
     values: &StatusValues,
 ) -> Result<Outcome, InterpretError> {
-    let raw = doc
-        .find(pointer, Node::into_str)
-        .ok_or_else(|| missing(pointer.pointer, body))?;
+    let Some(raw) = doc.find(pointer, Node::into_str) else {
+        if !has(doc, pointer) {
+            return Err(not_this_api(profile, [pointer.pointer], body));
+        }
+        return Err(missing(pointer.pointer, body));
+    };
     let is_in = |set: &[String]| set.iter().any(|v| v.eq_ignore_ascii_case(raw));
     let state = if is_in(&values.running) {
         JobState::Running
@@ -230,6 +243,51 @@ fn file_tasks_rule(doc: &serde_json::Value, url_pointer: &str, tasks_pointer: &s
 /// A file task's status string.
 fn task_status(task: &serde_json::Value) -> Option<&str> {
     task.get("status").and_then(serde_json::Value::as_str)
+}
+
+/// The fields of a `google.longrunning.Operation`. Any one of them makes a body an
+/// operation: proto3 JSON leaves out `done` while it is false, so a running operation
+/// may say only its `name` and `metadata`.
+const GOOGLE_FIELDS: [&str; 5] = ["/done", "/error", "/response", "/name", "/metadata"];
+
+/// Whether `doc` has a value, whatever it is (`null` included), at `field`'s pointer
+/// or one of its alternatives.
+fn has<'a>(doc: impl Lookup<'a>, field: Field<'_>) -> bool {
+    doc.find(field, |_| Some(())).is_some()
+}
+
+/// Whether `doc` has a value at any of `pointers` (see [`has`]); the tree read's
+/// lookups, where a field's place in a sparse read's plan does not matter.
+fn has_any<'p>(doc: &serde_json::Value, pointers: impl IntoIterator<Item = &'p str>) -> bool {
+    pointers
+        .into_iter()
+        .any(|pointer| has(doc, Field { pointer, index: 0 }))
+}
+
+/// The error for a status body that has none of `pointers`: the body of another
+/// API than the one the profile named `profile` speaks.
+fn not_this_api<'p>(
+    profile: &str,
+    pointers: impl IntoIterator<Item = &'p str>,
+    body: &[u8],
+) -> InterpretError {
+    let mut names: Vec<&str> = Vec::new();
+    for pointer in pointers {
+        match alternatives(pointer) {
+            Some(parts) => names.extend(parts),
+            None => names.push(pointer),
+        }
+    }
+    let looked_for = match names.split_last() {
+        None => String::new(),
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    };
+    InterpretError::NotThisApi {
+        profile: excerpt(profile.as_bytes()),
+        looked_for,
+        excerpt: excerpt(body),
+    }
 }
 
 fn google_rule(doc: &serde_json::Value) -> Outcome {

@@ -24,6 +24,11 @@ fn malformed_missing_and_unknown_status() {
     ));
     assert!(matches!(
         status_err(&profile, r#"{"job_id":"j"}"#),
+        InterpretError::NotThisApi { ref profile, ref looked_for, .. }
+            if profile == "jobs" && looked_for == "/status"
+    ));
+    assert!(matches!(
+        status_err(&profile, r#"{"job_id":"j","status":null}"#),
         InterpretError::MissingField { ref pointer, .. } if pointer == "/status"
     ));
     assert!(matches!(
@@ -32,7 +37,7 @@ fn malformed_missing_and_unknown_status() {
     ));
     assert!(matches!(
         status_err(&profile, "null"),
-        InterpretError::MissingField { .. }
+        InterpretError::NotThisApi { .. }
     ));
     assert!(matches!(
         status_err(&profile, r#"{"status":"exploded"}"#),

@@ -239,3 +239,21 @@ fn azure_location_polling() {
         Value::Null
     );
 }
+
+/// Azure's own rule reads any 2xx body: a 200 without a status is the final
+/// resource of `Location` polling, which can be any JSON, so other APIs' bodies
+/// are not refused (see the decisions, "Profiles").
+#[test]
+fn azure_reads_other_apis_bodies_by_its_own_rule() {
+    let profile = Profile::azure_operation();
+    let google = r#"{"name":"operations/1","metadata":{"progressPercent":30}}"#;
+    let r = status(&profile, google);
+    assert_eq!(r.state, Some(JobState::Succeeded));
+    assert_eq!(
+        r.result,
+        Some(serde_json::from_str::<Value>(google).expect("json"))
+    );
+    let r = status(&profile, r#"{"job_id":"j","status":"processing"}"#);
+    assert_eq!(r.state, Some(JobState::Running));
+    assert_eq!(r.status, "processing");
+}

@@ -9,7 +9,8 @@ impl Profile {
     /// 404 means not ready yet.
     ///
     /// The result is the whole file body. The status text is `ready` once the URL is
-    /// set, else the latest task's status, else `pending`.
+    /// set, else the latest task's status, else `pending`. A body with none of
+    /// `url`, `tasks` and `id` is not a file: an unreadable answer.
     pub fn file_tasks() -> Profile {
         Profile {
             name: "file-tasks".to_owned(),

@@ -116,10 +116,32 @@ fn file_tasks_running_cases() {
     }
     assert!(matches!(
         status_err(&profile, "[]"),
-        InterpretError::MissingField { .. }
+        InterpretError::NotThisApi { .. }
     ));
     assert!(matches!(
         status_err(&profile, ""),
         InterpretError::NotJson { .. }
     ));
+}
+
+#[test]
+fn file_tasks_refuses_bodies_of_other_apis() {
+    let profile = Profile::file_tasks();
+    for body in [
+        r#"{"job_id":"job_abc123","status":"processing","progress_data":{"percentage":45}}"#,
+        r#"{"name":"operations/1","metadata":{"progressPercent":30}}"#,
+        r#"{"jobId":"c1","status":"running"}"#,
+        r#"{"status":"running","blocks":[]}"#,
+        "{}",
+    ] {
+        let message = status_err(&profile, body).to_string();
+        assert!(
+            message.starts_with("this does not look like a file-tasks status"),
+            "{body}: {message}"
+        );
+        assert!(
+            message.contains("/url") && message.contains("/tasks") && message.contains("/id"),
+            "{body}: {message}"
+        );
+    }
 }

@@ -11,7 +11,8 @@ impl Profile {
     /// Running while `done` is absent or false (status `running`, percentage from
     /// `metadata.progressPercent`); once done (status `done`), `error` means failed,
     /// or cancelled when its code is 1 (`CANCELLED`), and otherwise the result is
-    /// `response`.
+    /// `response`. A body with none of `name`, `done`, `error`, `response` and
+    /// `metadata` is not an operation: an unreadable answer.
     pub fn google_operation() -> Profile {
         Profile {
             name: "google".to_owned(),

@@ -88,7 +88,7 @@ fn google_error_and_cancelled() {
     assert_eq!(r.error_message.as_deref(), Some("Operation cancelled"));
     assert!(matches!(
         status_err(&profile, "42"),
-        InterpretError::MissingField { .. }
+        InterpretError::NotThisApi { .. }
     ));
 }
 
@@ -112,4 +112,51 @@ fn google_id_path_rejects_dot_and_empty_segments() {
             "{name}: {err:?}"
         );
     }
+}
+
+#[test]
+fn google_refuses_bodies_of_other_apis() {
+    let profile = Profile::google_operation();
+    for body in [
+        r#"{"job_id":"job_abc123","status":"processing","progress_data":{"percentage":45}}"#,
+        r#"{"jobId":"c1","status":"running"}"#,
+        r#"{"id":"op1","status":"Running","percentComplete":12.5}"#,
+        r#"{"id":"f1","tasks":[{"id":"t1","status":"in_progress"}]}"#,
+        r#"{"status":"running","blocks":[]}"#,
+        "{}",
+    ] {
+        let message = status_err(&profile, body).to_string();
+        assert!(
+            message.starts_with("this does not look like a google status"),
+            "{body}: {message}"
+        );
+        assert!(message.contains("/done"), "{body}: {message}");
+        assert!(message.contains(&body[..body.len().min(12)]), "{message}");
+    }
+}
+
+#[test]
+fn google_any_operation_field_is_an_operation() {
+    let profile = Profile::google_operation();
+    // proto3 JSON leaves out `done` while it is false, and an operation may carry
+    // only some of its fields.
+    for body in [
+        r#"{"name":"operations/1"}"#,
+        r#"{"metadata":{"progressPercent":5}}"#,
+        r#"{"done":false}"#,
+        r#"{"error":{"code":3}}"#,
+        r#"{"response":{}}"#,
+        r#"{"name":null}"#,
+    ] {
+        let r = status(&profile, body);
+        assert_eq!(r.state, Some(JobState::Running), "{body}");
+        assert_eq!(r.status, "running");
+    }
+    let r = status(&profile, r#"{"done":true,"response":{"n":1}}"#);
+    assert_eq!(r.state, Some(JobState::Succeeded));
+    let r = status(
+        &profile,
+        r#"{"done":true,"error":{"code":3,"message":"bad"}}"#,
+    );
+    assert_eq!(r.state, Some(JobState::Failed));
 }
