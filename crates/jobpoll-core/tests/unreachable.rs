@@ -86,6 +86,14 @@ fn the_limit_is_configurable_and_can_be_turned_off() {
     assert_eq!(two.send_times(), vec![0.0, 2.0]);
     assert_unreachable(&two, 2, "https://api.example.com:443");
 
+    // A lower limit on errors in a row ends the job first, with the same error.
+    let config = Config {
+        max_consecutive_errors: Some(3),
+        ..Config::fast()
+    };
+    let three = run(jobs_job(config), nobody, None);
+    assert_unreachable(&three, 3, "https://api.example.com:443");
+
     let config = Config {
         max_connect_failures_before_contact: None,
         ..Config::fast()

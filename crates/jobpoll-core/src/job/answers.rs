@@ -419,15 +419,22 @@ impl<P: Interpret> Job<P> {
         };
         let (consecutive_errors, unreadable) =
             (rare.consecutive_errors, rare.consecutive_unreadable);
+        let too_many = self
+            .config
+            .max_consecutive_errors
+            .is_some_and(|max| consecutive_errors >= max)
+            || unreadable >= self.config.max_unreadable;
         // Before any contact every failure was a refused connection (an answer or
         // any other failure sets `contact`, and only an answer resets the count):
-        // the count is of refused connections in a row.
+        // the count is of refused connections in a row. Whichever limit ends such
+        // a job, the error says the server was never reached.
         if !self.contact
             && let PollError::Transport(last @ TransportError::Connect(_)) = &error
-            && self
-                .config
-                .max_connect_failures_before_contact
-                .is_some_and(|max| consecutive_errors >= max)
+            && (too_many
+                || self
+                    .config
+                    .max_connect_failures_before_contact
+                    .is_some_and(|max| consecutive_errors >= max))
         {
             let last_error = PollError::Unreachable {
                 origin: self.server_of(purpose),
@@ -436,11 +443,6 @@ impl<P: Interpret> Job<P> {
             };
             return self.finish(now, |stats| Outcome::GaveUp { last_error, stats });
         }
-        let too_many = self
-            .config
-            .max_consecutive_errors
-            .is_some_and(|max| consecutive_errors >= max)
-            || unreadable >= self.config.max_unreadable;
         if too_many {
             if purpose == Purpose::Results {
                 let result = self.phase.take_pending_result();
