@@ -6,7 +6,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use jobpoll_core::event::CancelledBy;
-use jobpoll_core::{Config, Input, Instant, Outcome, Output, Purpose};
+use jobpoll_core::{Config, Input, Instant, Outcome, Output, Purpose, TransportError};
 use jobpoll_server::model::{ServerModel, Truth};
 use jobpoll_server::plan::Shape;
 
@@ -59,6 +59,12 @@ struct Watch {
     last_status_read: Option<Instant>,
     /// Whether the server ever refused our credentials for this job.
     saw_unauthorized: bool,
+    /// Whether the server handled any request of this job.
+    served: bool,
+    /// Whether any request may have reached the server as the client sees it: it
+    /// got an answer or failed in any way but a refused connection, or it was
+    /// abandoned in flight.
+    may_have_arrived: bool,
 }
 
 /// Checks every invariant of every job.
@@ -135,8 +141,28 @@ impl Checker {
                 watch.in_flight = true;
                 watch.last_request_at = Some(now);
             }
-            Output::Abort(_) => watch.in_flight = false,
+            Output::Abort(_) => {
+                watch.in_flight = false;
+                watch.may_have_arrived = true;
+            }
             Output::Finished(outcome) => {
+                // A job may only say it may still be running on the server when
+                // some request may have reached it, and may only say that none did
+                // when the server indeed handled none.
+                let text = outcome.to_string();
+                let arrived = watch.may_have_arrived || watch.in_flight;
+                if text.contains("may still be running") && !arrived {
+                    return fail(
+                        "no claim the job may be running where nothing reached the server",
+                        text,
+                    );
+                }
+                if outcome.stats().unreached && (arrived || watch.served) {
+                    return fail(
+                        "no claim that nothing reached the server when something may have",
+                        format!("served: {}, {text}", watch.served),
+                    );
+                }
                 if let Some(deadline) = watch.deadline_at
                     && now > deadline + watch.request_time_limit
                 {
@@ -159,6 +185,15 @@ impl Checker {
     pub(crate) fn on_answer(&mut self, index: usize, input: &Input, now: Instant) {
         let watch = &mut self.watches[index];
         watch.in_flight = false;
+        if !matches!(
+            input,
+            Input::TransportError {
+                error: TransportError::Connect(_),
+                ..
+            }
+        ) {
+            watch.may_have_arrived = true;
+        }
         if let Input::Response { response, .. } = input
             && let Some(wait) = hinted_wait(response)
         {
@@ -176,6 +211,7 @@ impl Checker {
         at: Instant,
     ) {
         let watch = &mut self.watches[index];
+        watch.served = true;
         if purpose == Purpose::Status && status.is_success() {
             watch.last_status_read = Some(at);
         }

@@ -320,6 +320,19 @@ fn cancelled() -> Outcome {
     }
 }
 
+/// The outcome of a job cancelled before it sent anything.
+fn cancelled_unsent() -> Outcome {
+    Outcome::Cancelled {
+        by: CancelledBy::Client {
+            server_confirmed: None,
+        },
+        stats: Stats {
+            unreached: true,
+            ..Stats::default()
+        },
+    }
+}
+
 /// One job followed by two subscribers (0 and 1).
 fn shared_checker() -> FleetChecker {
     let mut c = FleetChecker::new(1, &limits(10, 10), &[A.to_owned()]);
@@ -381,7 +394,8 @@ fn the_checker_reports_outcomes_missing_doubled_or_followed_by_events() {
     let mut c = shared_checker();
     c.stopped(0, at(5));
     c.stopped(1, at(5));
-    c.finished(0, &cancelled(), true, at(10), &server).unwrap();
+    c.finished(0, &cancelled_unsent(), true, at(10), &server)
+        .unwrap();
     expect(
         c.settled(at(10), &view(0)),
         "every subscriber of a shared job receives its outcome",
@@ -389,9 +403,10 @@ fn the_checker_reports_outcomes_missing_doubled_or_followed_by_events() {
     // Two outcomes for one subscriber.
     let mut c = shared_checker();
     c.stopped(0, at(5));
-    c.finished(0, &cancelled(), false, at(10), &server).unwrap();
+    c.finished(0, &cancelled_unsent(), false, at(10), &server)
+        .unwrap();
     expect(
-        c.finished(0, &cancelled(), false, at(11), &server),
+        c.finished(0, &cancelled_unsent(), false, at(11), &server),
         "every subscriber receives exactly one outcome",
     );
     // An event after the outcome.
@@ -399,12 +414,12 @@ fn the_checker_reports_outcomes_missing_doubled_or_followed_by_events() {
     // An outcome for a subscriber that never stopped, while its job runs on.
     let mut c = shared_checker();
     expect(
-        c.finished(1, &cancelled(), false, at(10), &server),
+        c.finished(1, &cancelled_unsent(), false, at(10), &server),
         "a subscriber's outcome comes with its job's, or after it stopped",
     );
     // "Cancelled by the client" when nobody stopped.
     let mut c = shared_checker();
-    c.finished(0, &cancelled(), true, at(10), &server)
+    c.finished(0, &cancelled_unsent(), true, at(10), &server)
         .map(|()| panic!("accepted"))
         .unwrap_or_else(|v| {
             assert_eq!(v.invariant, "the outcome matches the server", "{v}");

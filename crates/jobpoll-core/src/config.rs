@@ -39,6 +39,13 @@ pub struct Config {
     /// Give up after this many failed requests in a row (transport errors, retryable
     /// statuses, unreadable bodies).
     pub max_consecutive_errors: Option<u32>,
+    /// Give up after this many failed connections in a row while no request has
+    /// yet reached the server (every request so far was refused before it was
+    /// sent, so the server cannot be running the job): the address is wrong or
+    /// the server is down. `None` keeps retrying until the other limits. Once a
+    /// request may have reached the server (any answer, or a failure after the
+    /// request was sent), only the other limits apply.
+    pub max_connect_failures_before_contact: Option<u32>,
     /// Give up after this many unreadable bodies in a row, quoting the last one.
     pub max_unreadable: u32,
     /// Never send two requests closer together than this.
@@ -151,6 +158,7 @@ impl Config {
             deadline: Some(30 * 60 * SECOND),
             max_attempts: None,
             max_consecutive_errors: None,
+            max_connect_failures_before_contact: Some(5),
             max_unreadable: 3,
             min_interval: Duration::ZERO,
             request_time_limit: 30 * SECOND,
@@ -341,6 +349,11 @@ impl Config {
         if self.max_consecutive_errors == Some(0) {
             return Err(ConfigError::Limit(
                 "max_consecutive_errors must be at least 1".into(),
+            ));
+        }
+        if self.max_connect_failures_before_contact == Some(0) {
+            return Err(ConfigError::Limit(
+                "max_connect_failures_before_contact must be at least 1".into(),
             ));
         }
         if self.max_unreadable == 0 {

@@ -130,7 +130,8 @@ pub enum Outcome {
         /// Counts and times.
         stats: Stats,
     },
-    /// We stopped waiting. The job may still be running on the server.
+    /// We stopped waiting. The job may still be running on the server, unless no
+    /// request ever reached it ([`Stats::unreached`]).
     TimedOut {
         /// Which limit was reached.
         reason: WaitLimit,
@@ -222,6 +223,11 @@ pub struct Stats {
     pub requests: u32,
     /// The last status value the server reported.
     pub last_status: Option<String>,
+    /// No request could have reached the server: every one sent was refused before
+    /// it went out (or none was sent). The server then knows nothing of this job
+    /// from us, and no text says it may still be running there.
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+    pub unreached: bool,
 }
 
 /// A failure caused by the server or the network (the peer misbehaved). Jobs retry
@@ -248,6 +254,19 @@ pub enum PollError {
     BodyTooLarge {
         /// The limit.
         limit: usize,
+    },
+    /// No request reached the server: the connection was refused, in a row, as
+    /// many times as the configuration allows before any contact.
+    #[error(
+        "could not reach {origin}: {failures} connection attempts in a row failed, so no request reached the server (the last: {last})"
+    )]
+    Unreachable {
+        /// The server, as `scheme://host:port`.
+        origin: String,
+        /// Connection attempts that failed in a row.
+        failures: u32,
+        /// The last connection error.
+        last: TransportError,
     },
     /// A job that was submitted may or may not exist: the submit request failed in a
     /// way that does not tell, and repeating it could create a second job.
@@ -367,6 +386,7 @@ impl PollError {
             PollError::Status { .. } => "http_other",
             PollError::Unreadable(_) => "unreadable",
             PollError::SubmitUncertain { .. } => "submit_uncertain",
+            PollError::Unreachable { .. } => "unreachable",
         }
     }
 }
@@ -424,6 +444,13 @@ impl fmt::Display for Outcome {
                 "attempts"
             }
         );
+        // Whether the server may know of the job: only then can it still be
+        // running there.
+        let maybe_running = if stats.unreached {
+            "no request reached the server"
+        } else {
+            "the job may still be running on the server"
+        };
         match self {
             Outcome::Succeeded {
                 results_error: None,
@@ -448,6 +475,7 @@ impl fmt::Display for Outcome {
                 ..
             } => {
                 let server = match server_confirmed {
+                    _ if stats.unreached => "; no request reached the server",
                     Some(true) => "; the server confirmed",
                     Some(false) => "; the server did not confirm, so it may still be running",
                     None => {
@@ -476,7 +504,7 @@ impl fmt::Display for Outcome {
                 };
                 write!(
                     f,
-                    "gave up waiting for {job} {tally}{last}: {limit}; the job may still be running on the server"
+                    "gave up waiting for {job} {tally}{last}: {limit}; {maybe_running}"
                 )
             }
             Outcome::GaveUp { last_error, .. } => {

@@ -487,8 +487,14 @@ async fn a_refused_connection_is_a_connect_error() {
         .wait(&url, Profile::jobs(), quick())
         .await
         .unwrap();
+    // Nothing ever reached a server: the job says where it could not connect.
     let Outcome::GaveUp {
-        last_error: PollError::Transport(TransportError::Connect(message)),
+        last_error:
+            PollError::Unreachable {
+                origin,
+                last: TransportError::Connect(message),
+                ..
+            },
         ..
     } = &outcome
     else {
@@ -496,6 +502,8 @@ async fn a_refused_connection_is_a_connect_error() {
     };
     assert!(!message.contains("hunter2"), "{message}");
     assert!(!message.contains("127.0.0.1"), "{message}");
+    assert_eq!(*origin, format!("http://127.0.0.1:{port}"));
+    assert!(!outcome.to_string().contains("hunter2"), "{outcome}");
 }
 
 #[tokio::test]
@@ -601,4 +609,53 @@ async fn many_jobs_share_one_client() {
     }
     assert_eq!(done.load(Ordering::SeqCst), 50);
     assert_eq!(server.requests().len(), 150);
+}
+
+#[tokio::test]
+async fn a_port_where_nothing_listens_ends_the_job_in_moments() {
+    // A port that was free a moment ago: connections to it are refused.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let config = Config {
+        max_consecutive_errors: None,
+        deadline: Some(Duration::from_secs(60)),
+        ..quick()
+    };
+    let started = Instant::now();
+    let url = format!("http://127.0.0.1:{port}/api/v1/jobs/job_1");
+    let outcome = Client::new()
+        .wait(&url, Profile::jobs(), config)
+        .await
+        .unwrap();
+    let Outcome::GaveUp {
+        last_error:
+            PollError::Unreachable {
+                origin,
+                failures,
+                last,
+            },
+        stats,
+    } = &outcome
+    else {
+        panic!("{outcome}");
+    };
+    assert_eq!(*origin, format!("http://127.0.0.1:{port}"));
+    assert_eq!(*failures, 5);
+    assert!(matches!(last, TransportError::Connect(_)), "{last:?}");
+    assert!(stats.unreached);
+    assert_eq!(stats.requests, 5);
+    let text = outcome.to_string();
+    assert!(
+        text.contains(&format!("could not reach http://127.0.0.1:{port}")),
+        "{text}"
+    );
+    assert!(!text.contains("may still be running"), "{text}");
+    // Four 50 ms retries, not the 60 s deadline.
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
 }

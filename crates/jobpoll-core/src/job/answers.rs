@@ -63,6 +63,10 @@ impl<P: Interpret> Job<P> {
 
     /// The request in flight, for `purpose`, got no answer.
     pub(super) fn on_transport_error(&mut self, now: u64, purpose: Purpose, error: TransportError) {
+        if !matches!(error, TransportError::Connect(_)) {
+            // The request went out: it may have reached the server.
+            self.contact = true;
+        }
         if purpose == Purpose::Cancel {
             return self.finish_cancelled(now, Some(false));
         }
@@ -420,6 +424,25 @@ impl<P: Interpret> Job<P> {
             .max_consecutive_errors
             .is_some_and(|max| consecutive_errors >= max)
             || unreadable >= self.config.max_unreadable;
+        // Before any contact every failure was a refused connection (an answer or
+        // any other failure sets `contact`, and only an answer resets the count):
+        // the count is of refused connections in a row. Whichever limit ends such
+        // a job, the error says the server was never reached.
+        if !self.contact
+            && let PollError::Transport(last @ TransportError::Connect(_)) = &error
+            && (too_many
+                || self
+                    .config
+                    .max_connect_failures_before_contact
+                    .is_some_and(|max| consecutive_errors >= max))
+        {
+            let last_error = PollError::Unreachable {
+                origin: self.server_of(purpose),
+                failures: consecutive_errors,
+                last: last.clone(),
+            };
+            return self.finish(now, |stats| Outcome::GaveUp { last_error, stats });
+        }
         if too_many {
             if purpose == Purpose::Results {
                 let result = self.phase.take_pending_result();
@@ -454,6 +477,24 @@ impl<P: Interpret> Job<P> {
         }));
     }
 
+    /// The server a request for `purpose` goes to, as `scheme://host:port`.
+    fn server_of(&self, purpose: Purpose) -> String {
+        let url = match (purpose, &self.spec.start, &self.phase) {
+            (Purpose::Submit, Start::Submit { url, .. }, _) => Some(url),
+            (Purpose::Results, _, Phase::FetchingResults { fetch, .. }) => Some(&fetch.url),
+            _ => self.status_url(),
+        };
+        match url {
+            Some(url) => format!(
+                "{}://{}:{}",
+                url.scheme(),
+                url.host_str().unwrap_or_default(),
+                url.port_or_known_default().unwrap_or_default()
+            ),
+            None => "the server".to_owned(),
+        }
+    }
+
     /// A healthy answer: the retry schedule starts over.
     fn reset_errors(&mut self) {
         if let Some(rare) = self.rare_if_set() {
@@ -475,6 +516,8 @@ impl<P: Interpret> Job<P> {
             Phase::Submitting { .. } => self.finish_cancelled(now, None),
             Phase::Polling { .. } => {
                 if let Some((in_flight, _)) = self.phase.take_in_flight() {
+                    // It went out, and may have reached the server.
+                    self.contact = true;
                     self.push(Output::Abort(in_flight.id()));
                 }
                 // Past the deadline a cancel request would break the deadline's promise.

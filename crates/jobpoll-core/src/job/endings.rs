@@ -17,6 +17,8 @@ impl<P: Interpret> Job<P> {
             return;
         }
         if let Some((in_flight, _)) = self.phase.take_in_flight() {
+            // It went out, and may have reached the server.
+            self.contact = true;
             self.push(Output::Abort(in_flight.id()));
         }
         self.phase = Phase::Finished;

@@ -58,6 +58,7 @@ impl<P: Interpret> Job<P> {
             next_request_id: 0,
             gated,
             origin_before_epoch: false,
+            contact: false,
         };
         if job.phase == Phase::POLLING && job.config.first_poll == FirstPoll::AfterFirstDelay {
             job.schedule_poll(0, None);

@@ -71,6 +71,11 @@ pub struct Job<P = Profile> {
     pub(super) gated: bool,
     /// The sign of `origin`.
     pub(super) origin_before_epoch: bool,
+    /// Some request may have reached the server: an answer came (of any status),
+    /// or a request failed after it was sent. Until then every failure was a
+    /// refused connection, and the job gives up sooner (see
+    /// [`Config::max_connect_failures_before_contact`]).
+    pub(super) contact: bool,
 }
 
 impl<P> Job<P> {
@@ -138,6 +143,7 @@ impl<P: Interpret> Job<P> {
         match input {
             Input::Response { ref response, .. } => {
                 if let Some(purpose) = answered {
+                    self.contact = true;
                     self.on_response(now, purpose, response);
                 }
             }
@@ -225,6 +231,7 @@ impl<P: Interpret> Job<P> {
             attempts: self.attempts,
             requests: self.requests,
             last_status: self.last_status.as_deref().map(str::to_owned),
+            unreached: !self.contact,
         }
     }
 

@@ -67,6 +67,11 @@ pub(super) struct JobRepr<P> {
     rng: Rng,
     next_request_id: u64,
     queue: VecDeque<Output>,
+    /// No request may have reached the server yet. Written only while true; a
+    /// snapshot without it (all from before it existed) counts as having reached
+    /// the server, so that it keeps the rules it was saved under.
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+    unreached: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -150,6 +155,7 @@ impl<P> From<Job<P>> for JobRepr<P> {
             rng: job.rng,
             next_request_id: u64::from(job.next_request_id),
             queue: job.queue.into_queue(),
+            unreached: !job.contact,
         }
     }
 }
@@ -222,6 +228,7 @@ impl<P> From<JobRepr<P>> for Job<P> {
             next_request_id,
             gated: false,
             origin_before_epoch,
+            contact: !repr.unreached,
         }
     }
 }
@@ -301,6 +308,8 @@ impl<P: Interpret> Job<P> {
         job.queue
             .retain(|output| !matches!(output, Output::Transmit(_) | Output::Abort(_)));
         if let Some((_, purpose)) = job.phase.take_in_flight() {
+            // The lost request may have reached the server.
+            job.contact = true;
             let error = TransportError::Interrupted;
             if job.may_repeat(purpose, &error) {
                 job.next_send_at = job.next_send_at.min(age);

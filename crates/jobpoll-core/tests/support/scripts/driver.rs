@@ -184,7 +184,19 @@ pub fn run_script(script: &Script, checks: Checks) -> Result<Finish, TestCaseErr
             'a' => {
                 let (_, id, hint, input) = pending.take().expect("chosen above");
                 let success = matches!(&input, Input::Response { response, .. } if response.status().is_success());
-                fed = Fed::Answer { id, hint, success };
+                let refused = matches!(
+                    &input,
+                    Input::TransportError {
+                        error: TransportError::Connect(_),
+                        ..
+                    }
+                );
+                fed = Fed::Answer {
+                    id,
+                    hint,
+                    success,
+                    refused,
+                };
                 input
             }
             'c' => {

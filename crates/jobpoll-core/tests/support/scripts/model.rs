@@ -39,6 +39,9 @@ pub struct Model {
     pub cancel_confirmed: Option<bool>,
     pub finished: Option<(Instant, Outcome)>,
     pub done: bool,
+    /// Some request may have reached the server: it got an answer or failed in
+    /// any way but a refused connection, or it was aborted in flight.
+    pub may_have_arrived: bool,
 }
 
 /// The input of one step, as the test saw it.
@@ -52,6 +55,8 @@ pub enum Fed {
         hint: Option<u64>,
         /// Whether the answer is a 2xx response.
         success: bool,
+        /// Whether it is a refused connection (the request was never sent).
+        refused: bool,
     },
 }
 
@@ -78,6 +83,7 @@ impl Model {
             cancel_confirmed: None,
             finished: None,
             done: false,
+            may_have_arrived: false,
         }
     }
 }
@@ -95,7 +101,16 @@ pub fn check_invariants(
     if matches!(fed, Fed::Cancel) {
         model.user_cancelled = true;
     }
-    if let Fed::Answer { id, hint, success } = fed {
+    if let Fed::Answer {
+        id,
+        hint,
+        success,
+        refused,
+    } = fed
+    {
+        if !refused {
+            model.may_have_arrived = true;
+        }
         prop_assert!(
             model.finished.is_none(),
             "an answer was fed after the outcome"
@@ -217,6 +232,7 @@ pub fn check_invariants(
                 model.announced = None;
             }
             Output::Abort(id) => {
+                model.may_have_arrived = true;
                 let in_flight = model.in_flight.take().map(|(id, _, _)| id);
                 prop_assert_eq!(in_flight, Some(*id), "abort of a request not in flight");
             }
@@ -237,6 +253,20 @@ pub fn check_invariants(
                 _ => {}
             },
             Output::Finished(outcome) => {
+                // "May still be running" only when a request may have reached the
+                // server; "no request reached the server" only when none could.
+                let text = outcome.to_string();
+                prop_assert!(
+                    model.may_have_arrived || !text.contains("may still be running"),
+                    "nothing reached the server, yet: {}",
+                    text
+                );
+                prop_assert_eq!(
+                    outcome.stats().unreached,
+                    !model.may_have_arrived,
+                    "unreached is wrong in: {}",
+                    text
+                );
                 prop_assert!(
                     model.finished.is_none(),
                     "a second outcome: {:?} after {:?}",

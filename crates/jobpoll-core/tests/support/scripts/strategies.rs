@@ -123,6 +123,7 @@ fn config() -> impl Strategy<Value = Config> {
         prop::bool::ANY,
         prop::bool::ANY,
         any::<u64>(),
+        prop::option::weighted(0.7, 1u32..=6),
     );
     (schedules, limits, switches).prop_map(
         |(
@@ -137,7 +138,13 @@ fn config() -> impl Strategy<Value = Config> {
                 not_found_grace,
                 max_hint,
             ),
-            (max_body_bytes, cancel_on_server, conditional_requests, seed),
+            (
+                max_body_bytes,
+                cancel_on_server,
+                conditional_requests,
+                seed,
+                max_connect_failures_before_contact,
+            ),
         )| Config {
             poll,
             retry,
@@ -149,6 +156,7 @@ fn config() -> impl Strategy<Value = Config> {
             deadline,
             max_attempts,
             max_consecutive_errors,
+            max_connect_failures_before_contact,
             max_unreadable,
             min_interval,
             request_time_limit,
