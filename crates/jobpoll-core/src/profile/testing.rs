@@ -40,3 +40,24 @@ pub(super) fn job<'a>(id: Option<&'a str>, status_url: &'a Url) -> JobRef<'a> {
         results_url: None,
     }
 }
+
+/// Checks that a profile whose completion is read at `/status` refuses the status
+/// bodies of the other built-in APIs (and `{}`) as not its own, naming itself and
+/// quoting the body.
+pub(super) fn assert_refuses_other_apis(profile: &Profile) {
+    for body in [
+        r#"{"name":"operations/1","metadata":{"progressPercent":30}}"#,
+        r#"{"name":"operations/1","done":true,"response":{"status":"completed"}}"#,
+        r#"{"id":"f1","tasks":[{"id":"t1","status":"in_progress"}]}"#,
+        r#"{"id":"vm1","properties":{"provisioningState":"Creating"}}"#,
+        "{}",
+    ] {
+        let message = status_err(profile, body).to_string();
+        let expected = format!(
+            "this does not look like a {} status: no /status",
+            profile.name
+        );
+        assert!(message.starts_with(&expected), "{body}: {message}");
+        assert!(message.contains(&body[..body.len().min(12)]), "{message}");
+    }
+}

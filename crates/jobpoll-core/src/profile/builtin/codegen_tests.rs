@@ -151,19 +151,5 @@ fn codegen_by_graph_names_missing_fields() {
 
 #[test]
 fn codegen_refuses_bodies_of_other_apis() {
-    let profile = Profile::codegen();
-    for body in [
-        r#"{"name":"operations/1","metadata":{"progressPercent":30}}"#,
-        r#"{"name":"operations/1","done":true,"response":{"status":"completed"}}"#,
-        r#"{"id":"f1","tasks":[{"id":"t1","status":"in_progress"}]}"#,
-        r#"{"id":"vm1","properties":{"provisioningState":"Creating"}}"#,
-        "{}",
-    ] {
-        let message = status_err(&profile, body).to_string();
-        assert!(
-            message.starts_with("this does not look like a codegen status: no /status"),
-            "{body}: {message}"
-        );
-        assert!(message.contains(&body[..body.len().min(12)]), "{message}");
-    }
+    assert_refuses_other_apis(&Profile::codegen());
 }

@@ -212,19 +212,5 @@ fn cancel_method_is_parsed() {
 
 #[test]
 fn jobs_refuses_bodies_of_other_apis() {
-    let profile = Profile::jobs();
-    for body in [
-        r#"{"name":"operations/1","metadata":{"progressPercent":30}}"#,
-        r#"{"name":"operations/1","done":true,"response":{"status":"completed"}}"#,
-        r#"{"id":"f1","tasks":[{"id":"t1","status":"in_progress"}]}"#,
-        r#"{"id":"vm1","properties":{"provisioningState":"Creating"}}"#,
-        "{}",
-    ] {
-        let message = status_err(&profile, body).to_string();
-        assert!(
-            message.starts_with("this does not look like a jobs status: no /status"),
-            "{body}: {message}"
-        );
-        assert!(message.contains(&body[..body.len().min(12)]), "{message}");
-    }
+    assert_refuses_other_apis(&Profile::jobs());
 }
