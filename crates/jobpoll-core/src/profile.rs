@@ -18,6 +18,7 @@
 //! A profile that sets `revision_pointer` also puts the whole status body in
 //! [`StatusReport::body`], so update events can carry it.
 
+mod azure;
 mod builtin;
 mod interpret;
 mod model;
@@ -46,8 +47,8 @@ use url::Url;
 
 pub use builtin::codegen_by_graph;
 pub use model::{
-    CancelSpec, Completion, Profile, ResultsSpec, ResultsTransform, StatusUrlRule, StatusValues,
-    Template,
+    CancelSpec, Completion, FinalStateVia, Profile, RepeatSubmit, ResultsSpec, ResultsTransform,
+    StatusUrlRule, StatusValues, Template,
 };
 
 /// Where the job stands according to one status response.
@@ -105,18 +106,81 @@ pub struct StatusReport {
     /// The body, as JSON, when an update event should carry it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<serde_json::Value>,
+    /// Where to poll from now on, when the answer moves the job (a `202` with a new
+    /// `Location` while [`PollMode::Location`] polling).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<Url>,
+    /// Where the final resource is, when a succeeded status names it (Azure's
+    /// `resourceLocation`): fetched instead of the URL the submit answer named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results_url: Option<Url>,
+}
+
+/// How the status answers of one job are read. The profile chooses it from the
+/// submit answer (Azure's rules pick one of four ways); a job polled by URL alone
+/// reads its status from the body.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PollMode {
+    /// The status is in the answer's body (every status profile; Azure's
+    /// `Azure-AsyncOperation` and `Operation-Location` monitors, whose success may
+    /// name the final resource in `resourceLocation`).
+    #[default]
+    Body,
+    /// As [`PollMode::Body`], and the last status body is the result: no final
+    /// request follows (Azure with `final-state-via` the operation, after `POST`).
+    BodyIsResult,
+    /// The HTTP status says it: `202` while running (a new `Location` on the `202`
+    /// moves the polling), any other `2xx` done, with the body as the resource
+    /// (Azure `Location` polling).
+    Location,
+    /// The resource itself is polled at the request URL, and its own provisioning
+    /// state says where it stands (Azure `PUT`/`PATCH` without a monitor header).
+    Resource,
+}
+
+/// What the job knows when it reads a status answer.
+#[derive(Clone, Copy, Debug)]
+pub struct StatusContext<'a> {
+    /// Whether the job wants its id read: when false, the report's `job_id` may be
+    /// left `None`, so that reading it can be skipped.
+    pub wants_id: bool,
+    /// How this job's status answers are read.
+    pub mode: PollMode,
+    /// The URL the answer is from, for URLs the answer gives relative to it.
+    pub status_url: Option<&'a Url>,
+}
+
+impl Default for StatusContext<'_> {
+    /// The id wanted, the status read from the body, and no URL known.
+    fn default() -> Self {
+        StatusContext {
+            wants_id: true,
+            mode: PollMode::Body,
+            status_url: None,
+        }
+    }
 }
 
 /// What the create (submit) response says.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Submission {
     /// The job's id, when the API has one.
     pub job_id: Option<String>,
     /// Where to poll its status.
     pub status_url: Url,
     /// Where to fetch the final resource or results after success, when the submit
-    /// response named it (Azure `Location`).
+    /// answer decides it (Azure: the `Location`, or the request URL for `PUT` and
+    /// `PATCH`).
     pub results_url: Option<Url>,
+    /// How the job's status answers are read.
+    #[serde(default)]
+    pub mode: PollMode,
+    /// The submit answer already tells how the job ended (an Azure `204`, a `200`
+    /// with a terminal provisioning state, a Google operation that is `done`): the
+    /// job ends with this report instead of polling. Never a running report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished: Option<StatusReport>,
 }
 
 /// What the job knows that a profile may need to build a URL.
@@ -185,26 +249,37 @@ pub enum InterpretError {
 pub trait Interpret {
     /// A short name for logs and traces.
     fn name(&self) -> &str;
-    /// Reads the 2xx response to the submit request.
+    /// Reads the 2xx answer to the submit request, sent with `method` to
+    /// `submit_url`.
+    fn read_submission_to(
+        &self,
+        response: &http::Response<Bytes>,
+        method: &http::Method,
+        submit_url: &Url,
+    ) -> Result<Submission, InterpretError>;
+    /// [`Interpret::read_submission_to`] for a `POST`.
     fn read_submission(
         &self,
         response: &http::Response<Bytes>,
         submit_url: &Url,
-    ) -> Result<Submission, InterpretError>;
-    /// Reads a 2xx response to a status request.
-    fn read_status(&self, response: &http::Response<Bytes>)
-    -> Result<StatusReport, InterpretError>;
-    /// [`Interpret::read_status`] for a caller that may not need the job id (a job
-    /// that knows its id already): when `wants_id` is false, the report's `job_id`
-    /// may be left `None`, so that reading it can be skipped. Everything else, and
-    /// every error, is what `read_status` gives. The default reads the whole report.
-    fn read_status_wanting_id(
+    ) -> Result<Submission, InterpretError> {
+        self.read_submission_to(response, &http::Method::POST, submit_url)
+    }
+    /// Reads a 2xx answer to a status request, as `context` says. Everything the
+    /// report holds but the job id (when not wanted), and every error, is what the
+    /// same body gives for any other `wants_id`.
+    fn read_status_in(
         &self,
         response: &http::Response<Bytes>,
-        wants_id: bool,
+        context: &StatusContext<'_>,
+    ) -> Result<StatusReport, InterpretError>;
+    /// [`Interpret::read_status_in`] with the default context: the status in the
+    /// body, the id wanted, no URL known.
+    fn read_status(
+        &self,
+        response: &http::Response<Bytes>,
     ) -> Result<StatusReport, InterpretError> {
-        let _ = wants_id;
-        self.read_status(response)
+        self.read_status_in(response, &StatusContext::default())
     }
     /// The URL to fetch results from after success, if this API has a results step.
     fn results_url(&self, job: JobRef<'_>) -> Option<Result<Url, InterpretError>>;
@@ -221,6 +296,14 @@ pub trait Interpret {
     /// Whether a 404 means "not visible yet" for as long as the job lasts (file tasks),
     /// rather than only during the configured grace period.
     fn not_found_means_pending(&self) -> bool;
+    /// Whether this API lets a submit sent with `method` be sent again after
+    /// `answer` (an error status), or after no answer at all (`None`), although it
+    /// may have created the job. The job repeats idempotent methods and requests
+    /// with an `Idempotency-Key` header anyway; the default allows nothing more.
+    fn submit_repeatable(&self, method: &http::Method, answer: Option<http::StatusCode>) -> bool {
+        let _ = (method, answer);
+        false
+    }
 }
 
 /// A shared profile speaks as the profile it points to: a fleet of a million jobs
@@ -229,25 +312,20 @@ impl<T: Interpret + ?Sized> Interpret for std::sync::Arc<T> {
     fn name(&self) -> &str {
         (**self).name()
     }
-    fn read_submission(
+    fn read_submission_to(
         &self,
         response: &http::Response<Bytes>,
+        method: &http::Method,
         submit_url: &Url,
     ) -> Result<Submission, InterpretError> {
-        (**self).read_submission(response, submit_url)
+        (**self).read_submission_to(response, method, submit_url)
     }
-    fn read_status(
+    fn read_status_in(
         &self,
         response: &http::Response<Bytes>,
+        context: &StatusContext<'_>,
     ) -> Result<StatusReport, InterpretError> {
-        (**self).read_status(response)
-    }
-    fn read_status_wanting_id(
-        &self,
-        response: &http::Response<Bytes>,
-        wants_id: bool,
-    ) -> Result<StatusReport, InterpretError> {
-        (**self).read_status_wanting_id(response, wants_id)
+        (**self).read_status_in(response, context)
     }
     fn results_url(&self, job: JobRef<'_>) -> Option<Result<Url, InterpretError>> {
         (**self).results_url(job)
@@ -266,6 +344,9 @@ impl<T: Interpret + ?Sized> Interpret for std::sync::Arc<T> {
     }
     fn not_found_means_pending(&self) -> bool {
         (**self).not_found_means_pending()
+    }
+    fn submit_repeatable(&self, method: &http::Method, answer: Option<http::StatusCode>) -> bool {
+        (**self).submit_repeatable(method, answer)
     }
 }
 

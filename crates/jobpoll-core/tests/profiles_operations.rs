@@ -170,7 +170,9 @@ fn azure_operation(status: &str, percent: Option<f64>) -> Reply {
     Reply::ok(&body(&value))
 }
 
-fn assert_azure_async_operation_flow(run: &Run, final_body: &Value) {
+/// The flow of an operation monitor: two polls, then the final GET at
+/// `final_url`.
+fn assert_azure_async_operation_flow(run: &Run, final_body: &Value, final_url: &str) {
     assert_eq!(
         purposes(run),
         vec![
@@ -182,7 +184,7 @@ fn assert_azure_async_operation_flow(run: &Run, final_body: &Value) {
     );
     assert_eq!(run.sent[1].1.url.as_str(), ASYNC_OP);
     assert_eq!(run.sent[2].1.url.as_str(), ASYNC_OP);
-    assert_eq!(run.sent[3].1.url.as_str(), OP_RESULT);
+    assert_eq!(run.sent[3].1.url.as_str(), final_url);
     assert_eq!(run.sent[3].1.method, http::Method::GET);
     // The submit's Retry-After holds back the first poll.
     assert_eq!(run.send_times()[1], 2.0);
@@ -196,7 +198,7 @@ fn assert_azure_async_operation_flow(run: &Run, final_body: &Value) {
 }
 
 #[test]
-fn azure_put_polls_the_async_operation_then_gets_the_location() {
+fn azure_put_polls_the_async_operation_then_gets_the_resource_itself() {
     let resource = json!({
         "name": "vm1",
         "id": "/subscriptions/sub1/resourceGroups/rg1/providers/Microsoft.Compute/virtualMachines/vm1",
@@ -225,7 +227,8 @@ fn azure_put_polls_the_async_operation_then_gets_the_location() {
         None,
     );
     assert_eq!(run.sent[0].1.method, http::Method::PUT);
-    assert_azure_async_operation_flow(&run, &resource);
+    // After PUT the final resource is the request URL, not the Location.
+    assert_azure_async_operation_flow(&run, &resource, VM);
     assert!(run.has_event(|e| matches!(e, Event::ResultsFetched { .. })));
 }
 
@@ -252,7 +255,7 @@ fn azure_post_polls_the_async_operation_then_gets_the_location() {
         None,
     );
     assert_eq!(run.sent[0].1.method, http::Method::POST);
-    assert_azure_async_operation_flow(&run, &output);
+    assert_azure_async_operation_flow(&run, &output, OP_RESULT);
 }
 
 #[test]

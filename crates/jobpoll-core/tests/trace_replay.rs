@@ -261,16 +261,15 @@ fn a_recorded_run_replays_bit_identically_after_a_json_lines_round_trip() {
 const AZURE_OPERATION: &str = "https://management.example.com/subscriptions/s1/providers/Example/operations/op-1?api-version=2024-01-01&sig=TOPSECRETSIG";
 const AZURE_RESOURCE: &str = "https://management.example.com/subscriptions/s1/resources/r1?api-version=2024-01-01&sig=OTHERSECRETSIG";
 
+/// A `POST` operation whose final resource is the `Location`, signed like the
+/// monitor URL.
 fn azure_run() -> (RecordingJob, Outcome, Vec<Transmit>) {
-    let mut spec = JobSpec::submit(
+    let spec = JobSpec::submit(
         Profile::azure_operation(),
         url("https://management.example.com/subscriptions/s1/resources/r1?api-version=2024-01-01"),
         Some(r#"{"location":"westeurope"}"#.to_owned()),
     )
     .with_header("Authorization", "Bearer sk-live-VERYSECRETTOKEN");
-    if let jobpoll_core::Start::Submit { method, .. } = &mut spec.start {
-        *method = http::Method::PUT;
-    }
     let start = Instant::ZERO;
     let mut job =
         RecordingJob::new(spec, Config::fast(), start, Redactor::default()).expect("valid job");

@@ -375,9 +375,10 @@ async fn stopping_a_job_drops_its_request_in_flight_and_only_that_one() {
     let profile = Arc::new(Profile::jobs());
     let fleet = fleet(64, 64);
     let untracked = |id: &str| JobSpec {
-        // No job id: no cancel request, the stop ends the job at once.
+        // No job id, and none in a URL the profile's template did not make: no
+        // cancel request, the stop ends the job at once.
         start: Start::Poll {
-            status_url: server.url(&format!("/api/v1/jobs/{id}")).parse().unwrap(),
+            status_url: server.url(&format!("/untracked/{id}")).parse().unwrap(),
             job_id: None,
         },
         ..spec(&server, &profile, id)

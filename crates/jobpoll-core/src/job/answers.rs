@@ -7,7 +7,7 @@ use crate::classify::{StatusClass, classify_status};
 use crate::config::FirstPoll;
 use crate::event::{CancelledBy, Event, Outcome, PollError, Progress, TransportError, WaitLimit};
 use crate::hints::read_hints;
-use crate::profile::{Interpret, JobRef, JobState, StatusReport};
+use crate::profile::{Interpret, JobRef, JobState, StatusContext, StatusReport};
 use crate::schedule::ScheduleInput;
 use crate::time::micros;
 
@@ -55,7 +55,7 @@ impl<P: Interpret> Job<P> {
     /// A 2xx whose body cannot be used. After a submit that cannot be safely
     /// repeated, the job exists but we cannot know which: stop and say so.
     fn on_unreadable_answer(&mut self, now: u64, purpose: Purpose, error: PollError) {
-        if purpose == Purpose::Submit && !self.submit_is_idempotent() {
+        if purpose == Purpose::Submit && !self.submit_repeatable_after(None) {
             return self.give_up_uncertain(now, error);
         }
         self.on_failure(now, purpose, error);
@@ -85,17 +85,20 @@ impl<P: Interpret> Job<P> {
     pub(super) fn may_repeat(&self, purpose: Purpose, error: &TransportError) -> bool {
         purpose != Purpose::Submit
             || matches!(error, TransportError::Connect(_))
-            || self.submit_is_idempotent()
+            || self.submit_repeatable_after(None)
     }
 
-    /// Whether repeating the submit request cannot create a second job: the method
-    /// is idempotent, or the request carries an `Idempotency-Key`.
-    fn submit_is_idempotent(&self) -> bool {
-        let idempotent_method = match &self.spec.start {
-            Start::Submit { method, .. } => method.is_idempotent(),
-            Start::Poll { .. } => true,
+    /// Whether the submit request may be sent again after `answer` (an error
+    /// status; `None`: no answer) although it may have created the job: repeating
+    /// it cannot create a second job (the method is idempotent, or the request
+    /// carries an `Idempotency-Key`), or the profile says the API allows it.
+    fn submit_repeatable_after(&self, answer: Option<http::StatusCode>) -> bool {
+        let Start::Submit { method, .. } = &self.spec.start else {
+            return true;
         };
-        idempotent_method || has_header(&self.spec.headers, "idempotency-key")
+        method.is_idempotent()
+            || has_header(&self.spec.headers, "idempotency-key")
+            || self.spec.profile.submit_repeatable(method, answer)
     }
 
     /// The submit request may have created the job, and repeating it could create
@@ -115,15 +118,19 @@ impl<P: Interpret> Job<P> {
         class: StatusClass,
         response: &http::Response<Bytes>,
     ) {
-        let submit_url = match &self.spec.start {
-            Start::Submit { url, .. } => url.clone(),
+        let (method, submit_url) = match &self.spec.start {
+            Start::Submit { method, url, .. } => (method, url),
             Start::Poll { .. } => {
                 return self.give_up_inconsistent(now, "a submit answer for a polling job");
             }
         };
         match class {
             StatusClass::Success => {
-                match self.spec.profile.read_submission(response, &submit_url) {
+                match self
+                    .spec
+                    .profile
+                    .read_submission_to(response, method, submit_url)
+                {
                     Ok(submission) => {
                         self.reset_errors();
                         self.push(Output::Event(Event::Submitted {
@@ -134,8 +141,13 @@ impl<P: Interpret> Job<P> {
                         let rare = self.rare_mut();
                         rare.status_url = Some(Box::new(submission.status_url));
                         rare.results_url = submission.results_url.map(Box::new);
+                        rare.mode = submission.mode;
                         rare.polling_since = now;
                         self.phase = Phase::POLLING;
+                        if let Some(report) = submission.finished {
+                            // The answer already says how the job ended.
+                            return self.on_report(now, report);
+                        }
                         match self.config.first_poll {
                             FirstPoll::Immediately => {
                                 self.set_next_send(now, Duration::ZERO);
@@ -152,7 +164,7 @@ impl<P: Interpret> Job<P> {
             StatusClass::NotFound | StatusClass::Rejected => self.finish_rejected(now, response),
             StatusClass::Retryable
                 if matches!(response.status().as_u16(), 429 | 503)
-                    || self.submit_is_idempotent() =>
+                    || self.submit_repeatable_after(Some(response.status())) =>
             {
                 self.on_failure(now, Purpose::Submit, status_error(response));
             }
@@ -170,11 +182,14 @@ impl<P: Interpret> Job<P> {
         response: &http::Response<Bytes>,
     ) {
         match class {
-            StatusClass::Success => match self
-                .spec
-                .profile
-                .read_status_wanting_id(response, self.job_id.is_none())
-            {
+            StatusClass::Success => match self.spec.profile.read_status_in(
+                response,
+                &StatusContext {
+                    wants_id: self.job_id.is_none(),
+                    mode: self.rare().mode,
+                    status_url: self.status_url(),
+                },
+            ) {
                 Ok(report) => {
                     let etag = response
                         .headers()
@@ -255,8 +270,12 @@ impl<P: Interpret> Job<P> {
     }
 
     /// A status report read from a fresh answer.
-    fn on_report(&mut self, now: u64, report: StatusReport) {
+    fn on_report(&mut self, now: u64, mut report: StatusReport) {
         self.reset_errors();
+        if let Some(moved_to) = report.moved_to.take() {
+            // The server moved the job: poll where it says from now on.
+            self.rare_mut().status_url = Some(Box::new(moved_to));
+        }
         if self.job_id.is_none() {
             self.job_id = report.job_id.as_deref().map(Box::from);
         }
@@ -289,7 +308,7 @@ impl<P: Interpret> Job<P> {
                 } = report;
                 self.on_running(now, status, percentage, step, eta);
             }
-            JobState::Succeeded => self.on_succeeded(now, report.result),
+            JobState::Succeeded => self.on_succeeded(now, report.result, report.results_url),
             JobState::Failed => {
                 let message = report
                     .error_message
@@ -348,13 +367,20 @@ impl<P: Interpret> Job<P> {
 
     /// The server reports success: fetch the results if the profile says where,
     /// else finish.
-    fn on_succeeded(&mut self, now: u64, result: Option<serde_json::Value>) {
+    /// A succeeded status may name where the final resource is (`named`), which
+    /// wins over what the submit answer named.
+    fn on_succeeded(
+        &mut self,
+        now: u64,
+        result: Option<serde_json::Value>,
+        named: Option<url::Url>,
+    ) {
         let result = present(result);
         let results_url = self.status_url().and_then(|status_url| {
             self.spec.profile.results_url(JobRef {
                 job_id: self.job_id.as_deref(),
                 status_url,
-                results_url: self.rare().results_url.as_deref(),
+                results_url: named.as_ref().or(self.rare().results_url.as_deref()),
             })
         });
         match results_url {

@@ -23,6 +23,7 @@ use core::time::Duration;
 use url::Url;
 
 use crate::hints::ServerHint;
+use crate::profile::PollMode;
 use crate::time::micros;
 
 use super::estimate::{KnownReport, ProgressSample};
@@ -102,6 +103,8 @@ pub(super) struct Rare {
     /// The status URL when it is not the spec's (learned from the submit answer).
     pub(super) status_url: Option<Box<Url>>,
     pub(super) results_url: Option<Box<Url>>,
+    /// How status answers are read, as the submit answer chose.
+    pub(super) mode: PollMode,
     /// When status polling began after a submit (zero for a job polled from the
     /// start): the 404 grace period counts from here.
     pub(super) polling_since: u64,
@@ -125,6 +128,7 @@ pub(super) struct Rare {
 static NOTHING_RARE: Rare = Rare {
     status_url: None,
     results_url: None,
+    mode: PollMode::Body,
     polling_since: 0,
     not_before: 0,
     hint: None,

@@ -12,7 +12,7 @@ use url::Url;
 use crate::config::Config;
 use crate::event::{PollError, TransportError};
 use crate::hints::ServerHint;
-use crate::profile::{Interpret, Profile};
+use crate::profile::{Interpret, PollMode, Profile};
 use crate::rng::Rng;
 use crate::time::{Instant, micros, serde_micros};
 
@@ -41,6 +41,9 @@ pub(super) struct JobRepr<P> {
     job_id: Option<String>,
     status_url: Option<Box<Url>>,
     results_url: Option<Box<Url>>,
+    /// How status answers are read (absent: from the body).
+    #[serde(default, skip_serializing_if = "is_default")]
+    mode: PollMode,
     in_flight: Option<InFlightRepr>,
     #[serde(default)]
     polling_since: u64,
@@ -133,6 +136,7 @@ impl<P> From<Job<P>> for JobRepr<P> {
             job_id: job.job_id.map(String::from),
             status_url: rare.status_url,
             results_url: rare.results_url,
+            mode: rare.mode,
             in_flight,
             polling_since: rare.polling_since,
             next_send_at: job.next_send_at,
@@ -191,6 +195,7 @@ impl<P> From<JobRepr<P>> for Job<P> {
         let rare = Rare {
             status_url: repr.status_url,
             results_url: repr.results_url,
+            mode: repr.mode,
             polling_since: repr.polling_since,
             not_before: repr.not_before,
             hint: repr.hint,
@@ -372,4 +377,8 @@ pub(super) mod serde_method {
         let name = String::deserialize(deserializer)?;
         http::Method::from_bytes(name.as_bytes()).map_err(D::Error::custom)
     }
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }

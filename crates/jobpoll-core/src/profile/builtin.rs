@@ -10,6 +10,8 @@ mod turn;
 #[cfg(test)]
 mod azure_operation_tests;
 #[cfg(test)]
+mod azure_submit_tests;
+#[cfg(test)]
 mod codegen_tests;
 #[cfg(test)]
 mod file_tasks_tests;

@@ -56,10 +56,63 @@ pub enum Completion {
     },
     /// `google.longrunning.Operation`: `done`, then `error` or `response`.
     GoogleOperation,
-    /// Azure long-running operations: `status` (operation resource) or
-    /// `properties.provisioningState` (resource), or for `Location` polling, 202 while
-    /// running and any other 2xx when done.
-    AzureOperation,
+    /// Azure long-running operations, read as the Azure SDKs read them: the submit
+    /// answer chooses a [`PollMode`](super::PollMode) (an `Azure-AsyncOperation` or
+    /// `Operation-Location` monitor with a `status`, `Location` polling by HTTP status,
+    /// the resource's own `properties.provisioningState`, or done at once), and
+    /// success is followed by a GET of the final resource where the rules say.
+    AzureOperation {
+        /// Where the final result is, as the API's description says
+        /// (`final-state-via`); by default, the request URL after `PUT` and `PATCH`,
+        /// the `Location` after `POST`, nothing after `DELETE`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        final_state_via: Option<FinalStateVia>,
+    },
+}
+
+/// Where an Azure operation's final result is (the `final-state-via` of the API's
+/// description).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FinalStateVia {
+    /// The operation monitor named by `Azure-AsyncOperation`: its last body is the
+    /// result after `POST`, and no `resourceLocation` is followed.
+    AzureAsyncOperation,
+    /// The monitor named by `Operation-Location`: as `azure-async-operation`.
+    OperationLocation,
+    /// A GET of the `Location` the submit answer gave.
+    Location,
+    /// A GET of the request URL.
+    OriginalUri,
+}
+
+/// When a submit request may be sent again although it may have created the job
+/// (see [`Interpret::submit_repeatable`](super::Interpret::submit_repeatable)).
+/// Idempotent methods and requests with an `Idempotency-Key` are repeated anyway.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RepeatSubmit {
+    /// Methods this API treats as safe to repeat, after an error status or a lost
+    /// answer (`PATCH` for an API whose updates are idempotent).
+    pub methods: Vec<String>,
+    /// Error statuses after which a submit of any method is repeated, because the
+    /// API promises that they mean nothing was done (Azure: 500, 503, 504).
+    pub statuses: Vec<u16>,
+}
+
+impl RepeatSubmit {
+    /// Whether a submit sent with `method` may be repeated after `answer` (`None`:
+    /// no answer came).
+    pub fn allows(&self, method: &http::Method, answer: Option<http::StatusCode>) -> bool {
+        self.methods
+            .iter()
+            .any(|m| m.trim().eq_ignore_ascii_case(method.as_str()))
+            || answer.is_some_and(|status| self.statuses.contains(&status.as_u16()))
+    }
+
+    fn is_empty(&self) -> bool {
+        self.methods.is_empty() && self.statuses.is_empty()
+    }
 }
 
 /// Where the submit response names the status URL.
@@ -127,6 +180,11 @@ pub struct Profile {
     /// JSON pointers, tried in order, to the job id in the submit response body.
     #[serde(default)]
     pub submit_id_pointers: Vec<String>,
+    /// A response header that carries the job id (`X-Job-Id`), read from the submit
+    /// answer when no pointer finds one, and from status answers by a job that
+    /// does not know its id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submit_id_header: Option<String>,
     /// Where the status URL comes from after a submit.
     pub status_url: StatusUrlRule,
     /// JSON pointer to progress in percent.
@@ -160,6 +218,9 @@ pub struct Profile {
     /// Whether 404 means "not ready yet" for the whole job (file tasks).
     #[serde(default)]
     pub not_found_means_pending: bool,
+    /// When a submit that may have created the job is sent again.
+    #[serde(default, skip_serializing_if = "RepeatSubmit::is_empty")]
+    pub repeat_submit: RepeatSubmit,
     /// The status pointers compiled for the sparse read, on first use (not data: never
     /// serialized nor compared, and printed as `..`).
     #[serde(skip)]

@@ -14,7 +14,7 @@ use proptest::sample::Index;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::json;
 
-use super::{Interpret, InterpretError, Profile, StatusReport};
+use super::{Interpret, InterpretError, Profile, StatusContext, StatusReport};
 
 /// A custom status profile: nested, array-index, `|`-alternative and whole-body
 /// pointers, and one pointer with a `~` escape.
@@ -46,15 +46,19 @@ fn agree(profile: &Profile, body: &[u8]) -> Result<bool, TestCaseError> {
     );
     prop_assert_eq!(&fast, &tree);
     // A caller that knows the id already gets the same report without it.
-    prop_assert_eq!(&profile.read_status_wanting_id(&resp, true), &tree);
+    let wanting = |wants_id| {
+        let context = StatusContext {
+            wants_id,
+            ..StatusContext::default()
+        };
+        profile.read_status_in(&resp, &context)
+    };
+    prop_assert_eq!(&wanting(true), &tree);
     let without_id = tree.map(|report| StatusReport {
         job_id: None,
         ..report
     });
-    prop_assert_eq!(
-        format!("{:?}", profile.read_status_wanting_id(&resp, false)),
-        format!("{without_id:?}")
-    );
+    prop_assert_eq!(format!("{:?}", wanting(false)), format!("{without_id:?}"));
     Ok(profile.read_status_sparse(body).is_some())
 }
 

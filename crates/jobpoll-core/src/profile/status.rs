@@ -20,6 +20,16 @@ impl Profile {
         &self,
         response: &http::Response<Bytes>,
     ) -> Result<StatusReport, InterpretError> {
+        self.read_status_by_tree_in(response, &StatusContext::default())
+    }
+
+    /// [`Profile::read_status_by_tree`] as `context` says (it matters to Azure
+    /// operations only; the id is always read).
+    pub(super) fn read_status_by_tree_in(
+        &self,
+        response: &http::Response<Bytes>,
+        context: &StatusContext<'_>,
+    ) -> Result<StatusReport, InterpretError> {
         let body = response.body().as_ref();
         let (doc, outcome) = match &self.completion {
             Completion::Status { pointer, values } => {
@@ -52,7 +62,9 @@ impl Profile {
                 let outcome = google_rule(&doc);
                 (Some(doc), outcome)
             }
-            Completion::AzureOperation => azure_rule(response.status(), body)?,
+            Completion::AzureOperation { final_state_via } => {
+                super::azure::status(response, context.mode, context.status_url, *final_state_via)?
+            }
         };
         Ok(self.report(doc, outcome))
     }
@@ -62,35 +74,43 @@ impl Profile {
 /// in the rest (and win over the `default_*` values, which apply only when the
 /// corresponding pointer is not configured or finds nothing).
 pub(super) struct Outcome {
-    state: JobState,
+    pub(super) state: JobState,
     status: String,
     /// Used on success when the profile has no `result_pointer`.
-    default_result: Option<serde_json::Value>,
+    pub(super) default_result: Option<serde_json::Value>,
     /// Used on failure when `error_message_pointer` finds no string.
     default_message: Option<String>,
     /// Used on failure when `error_details_pointer` finds nothing.
     default_details: Option<serde_json::Value>,
+    /// See [`StatusReport::moved_to`].
+    pub(super) moved_to: Option<Url>,
+    /// See [`StatusReport::results_url`].
+    pub(super) results_url: Option<Url>,
 }
 
 impl Outcome {
-    fn new(state: JobState, status: impl Into<String>) -> Outcome {
+    pub(super) fn new(state: JobState, status: impl Into<String>) -> Outcome {
         Outcome {
             state,
             status: status.into(),
             default_result: None,
             default_message: None,
             default_details: None,
+            moved_to: None,
+            results_url: None,
         }
     }
 }
 
 impl Profile {
-    fn report(&self, doc: Option<serde_json::Value>, outcome: Outcome) -> StatusReport {
+    pub(super) fn report(&self, doc: Option<serde_json::Value>, outcome: Outcome) -> StatusReport {
         let Some(doc) = doc else {
             return StatusReport {
                 state: Some(outcome.state),
                 status: outcome.status,
                 result: outcome.default_result,
+                moved_to: outcome.moved_to,
+                results_url: outcome.results_url,
                 ..StatusReport::default()
             };
         };
@@ -126,6 +146,8 @@ impl Profile {
     ) {
         report.state = Some(outcome.state);
         report.status = outcome.status;
+        report.moved_to = outcome.moved_to;
+        report.results_url = outcome.results_url;
         // Fields in the order of `StatusPlan`: the status, the ids, then the rest.
         if wants_id {
             report.job_id = self
@@ -313,58 +335,6 @@ fn google_rule(doc: &serde_json::Value) -> Outcome {
             Outcome::new(state, "done")
         }
     }
-}
-
-fn azure_rule(
-    code: http::StatusCode,
-    body: &[u8],
-) -> Result<(Option<serde_json::Value>, Outcome), InterpretError> {
-    let accepted = code == http::StatusCode::ACCEPTED;
-    let doc = match parse_json(body) {
-        Ok(doc) => doc,
-        // `Location` polling: a 202 says "not yet" whatever its body is.
-        Err(_) if accepted => return Ok((None, Outcome::new(JobState::Running, "Accepted"))),
-        Err(error) => return Err(error),
-    };
-    let status = doc.as_ref().and_then(|doc| {
-        find(doc, "/status", serde_json::Value::as_str).or_else(|| {
-            find(
-                doc,
-                "/properties/provisioningState",
-                serde_json::Value::as_str,
-            )
-        })
-    });
-    let outcome = match status {
-        Some(raw) => {
-            // Azure's guidelines: only the terminal values end the operation, and
-            // any other value (documented or not) means it is still going. Some
-            // services say `Completed`/`Complete` for success.
-            let state = if ["succeeded", "completed", "complete"]
-                .iter()
-                .any(|word| raw.eq_ignore_ascii_case(word))
-            {
-                JobState::Succeeded
-            } else if raw.eq_ignore_ascii_case("failed") {
-                JobState::Failed
-            } else if raw.eq_ignore_ascii_case("canceled") || raw.eq_ignore_ascii_case("cancelled")
-            {
-                JobState::Cancelled
-            } else {
-                JobState::Running
-            };
-            let mut outcome = Outcome::new(state, raw);
-            outcome.default_result = doc.clone();
-            outcome
-        }
-        None if accepted => Outcome::new(JobState::Running, "Accepted"),
-        None => {
-            let mut outcome = Outcome::new(JobState::Succeeded, "Succeeded");
-            outcome.default_result = doc.clone();
-            outcome
-        }
-    };
-    Ok((doc, outcome))
 }
 
 /// The body without a UTF-8 byte order mark and surrounding ASCII whitespace: the

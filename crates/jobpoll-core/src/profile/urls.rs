@@ -133,3 +133,39 @@ fn require_http(url: Url) -> Result<Url, InterpretError> {
         _ => Err(bad_url(url.as_str(), "not an http(s) URL")),
     }
 }
+
+/// The job id in `url`, read by matching it against the status `template`
+/// (`/tasks/{id}` finds `t1` in `https://h/tasks/t1`), so that a job polled by
+/// URL alone can build its cancel and results URLs. `None` when the template has
+/// no id or the URL does not match it.
+pub(super) fn id_in_url(template: &str, url: &Url) -> Option<String> {
+    // The template filled with a marker the encoding leaves alone shows what
+    // comes before and after the id.
+    const MARKER: &str = "JOBPOLLxID";
+    let keeps_slash = template.contains("{id_path}");
+    if !keeps_slash && !template.contains("{id}") {
+        return None;
+    }
+    let filled = fill_template(template, Some(MARKER), url).ok()?;
+    let (before, after) = filled.as_str().split_once(MARKER)?;
+    if after.contains(MARKER) {
+        return None;
+    }
+    let mut actual = url.clone();
+    actual.set_fragment(None);
+    let encoded = actual.as_str().strip_prefix(before)?.strip_suffix(after)?;
+    // Only what the template's encoding writes: unreserved characters, `%XX`,
+    // and `/` for an id path.
+    let written = |b: u8| {
+        b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'_' | b'~' | b'%')
+            || (keeps_slash && b == b'/')
+    };
+    if encoded.is_empty() || !encoded.bytes().all(written) {
+        return None;
+    }
+    let id = percent_encoding::percent_decode_str(encoded)
+        .decode_utf8()
+        .ok()?;
+    Some(id.into_owned())
+}

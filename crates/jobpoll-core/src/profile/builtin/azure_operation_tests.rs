@@ -94,12 +94,6 @@ fn azure_submit_header_problems() {
     let profile = Profile::azure_operation();
     let submit = url("https://management.azure.com/x");
     let err = profile
-        .read_submission(&response(202, &[], "{}"), &submit)
-        .expect_err("no header");
-    assert!(
-        matches!(err, InterpretError::MissingField { ref pointer, .. } if pointer.contains("Azure-AsyncOperation"))
-    );
-    let err = profile
         .read_submission(
             &response(202, &[("Azure-AsyncOperation", "ftp://x/y")], ""),
             &submit,
@@ -170,9 +164,25 @@ fn azure_operation_status_values() {
     assert_eq!(r.error_message.as_deref(), Some("the job failed"));
 }
 
+/// Reads `response` as the answer of a job polled in `mode` at `status_url`.
+fn read_in(
+    profile: &Profile,
+    mode: PollMode,
+    status_url: &Url,
+    response: &http::Response<Bytes>,
+) -> Result<StatusReport, InterpretError> {
+    let context = StatusContext {
+        wants_id: true,
+        mode,
+        status_url: Some(status_url),
+    };
+    profile.read_status_in(response, &context)
+}
+
 #[test]
 fn azure_provisioning_state() {
     let profile = Profile::azure_operation();
+    let at = url("https://management.azure.com/vms/v1?api-version=1");
     for (value, state) in [
         ("Creating", JobState::Running),
         ("Updating", JobState::Running),
@@ -184,48 +194,84 @@ fn azure_provisioning_state() {
         let body = format!(
             r#"{{"id":"/subscriptions/s/vms/v1","properties":{{"provisioningState":"{value}"}}}}"#
         );
-        let r = status(&profile, &body);
+        let r = read_in(&profile, PollMode::Resource, &at, &ok(&body)).expect(value);
         assert_eq!(r.state, Some(state), "{value}");
         assert_eq!(r.status, value);
     }
     let body = r#"{"id":"/vms/v1","properties":{"provisioningState":"Succeeded","vmSize":"B2s"}}"#;
+    let r = read_in(&profile, PollMode::Resource, &at, &ok(body)).expect("body");
     assert_eq!(
-        status(&profile, body).result,
+        r.result,
         Some(serde_json::from_str::<Value>(body).expect("json"))
+    );
+    // A resource without a state is there: done.
+    let r = read_in(&profile, PollMode::Resource, &at, &ok(r#"{"id":"v1"}"#)).expect("done");
+    assert_eq!(r.state, Some(JobState::Succeeded));
+    assert_eq!(r.result, Some(json!({"id": "v1"})));
+    // ... but a resource answer must have a body.
+    assert!(matches!(
+        read_in(&profile, PollMode::Resource, &at, &ok("")),
+        Err(InterpretError::MissingField { ref pointer, .. }) if pointer == "/properties/provisioningState"
+    ));
+    // A monitor's body is not read for a provisioning state.
+    let monitor = read_in(
+        &profile,
+        PollMode::Body,
+        &at,
+        &ok(r#"{"properties":{"provisioningState":"Succeeded"}}"#),
+    );
+    assert!(
+        matches!(monitor, Err(InterpretError::MissingField { ref pointer, .. }) if pointer == "/status")
     );
 }
 
 #[test]
 fn azure_location_polling() {
     let profile = Profile::azure_operation();
-    let r = profile
-        .read_status(&response(202, &[("Retry-After", "5")], ""))
-        .expect("202");
+    let at = url("https://management.azure.com/results/7?api-version=1");
+    let read =
+        |response: &http::Response<Bytes>| read_in(&profile, PollMode::Location, &at, response);
+    let r = read(&response(202, &[("Retry-After", "5")], "")).expect("202");
     assert_eq!(r.state, Some(JobState::Running));
     assert_eq!(r.status, "Accepted");
-    let r = profile
-        .read_status(&response(202, &[], "<html>wait</html>"))
-        .expect("202 html");
+    assert_eq!(r.moved_to, None);
+    let r = read(&response(202, &[], "<html>wait</html>")).expect("202 html");
     assert_eq!(r.state, Some(JobState::Running));
-    let r = profile
-        .read_status(&response(202, &[], "{}"))
-        .expect("202 json");
+    // A 202 with a status in its body is still a 202: running.
+    let r = read(&response(202, &[], r#"{"status":"Succeeded"}"#)).expect("202 json");
     assert_eq!(r.state, Some(JobState::Running));
-    let r = profile
-        .read_status(&response(200, &[], r#"{"name":"vm1","size":3}"#))
-        .expect("200");
+    // A 202 may move the polling, relative to where it was.
+    let r = read(&response(
+        202,
+        &[("Location", "/results/8?api-version=1")],
+        "",
+    ))
+    .expect("moved");
+    assert_eq!(
+        r.moved_to.as_ref().map(Url::as_str),
+        Some("https://management.azure.com/results/8?api-version=1")
+    );
+    let r = read(&response(202, &[("Location", at.as_str())], "")).expect("same");
+    assert_eq!(r.moved_to, None, "the same URL is not a move");
+    let r = read(&response(202, &[("Location", "mailto:a@b")], "")).expect("bad move");
+    assert_eq!(
+        r.moved_to, None,
+        "a Location that is no http(s) URL is not followed"
+    );
+    let r = read(&response(200, &[], r#"{"name":"vm1","size":3}"#)).expect("200");
     assert_eq!(r.state, Some(JobState::Succeeded));
     assert_eq!(r.result, Some(json!({"name": "vm1", "size": 3})));
-    let r = profile.read_status(&response(204, &[], "")).expect("204");
+    // Done whatever the body says: the HTTP status decides.
+    let r = read(&response(201, &[], r#"{"status":"Running"}"#)).expect("201");
+    assert_eq!(r.state, Some(JobState::Succeeded));
+    let r = read(&response(204, &[], "")).expect("204");
     assert_eq!(r.state, Some(JobState::Succeeded));
     assert_eq!(r.result, None);
-    let r = profile
-        .read_status(&response(200, &[], ""))
-        .expect("200 empty");
+    let r = read(&response(200, &[], "")).expect("200 empty");
     assert_eq!(r.state, Some(JobState::Succeeded));
     assert_eq!(r.result, None);
     assert!(matches!(
-        profile.read_status(&response(200, &[], "<html>")),
+        read(&response(200, &[], "<html>")),
         Err(InterpretError::NotJson { .. })
     ));
     let final_body = profile
@@ -240,20 +286,70 @@ fn azure_location_polling() {
     );
 }
 
-/// Azure's own rule reads any 2xx body: a 200 without a status is the final
-/// resource of `Location` polling, which can be any JSON, so other APIs' bodies
-/// are not refused (see the decisions, "Profiles").
+/// A status monitor must say where the operation stands: a 2xx without a
+/// `status` (another API's body, an empty body, a status that is not text) is an
+/// answer the job cannot read, never a success.
 #[test]
-fn azure_reads_other_apis_bodies_by_its_own_rule() {
+fn an_azure_monitor_without_a_status_is_unreadable() {
     let profile = Profile::azure_operation();
-    let google = r#"{"name":"operations/1","metadata":{"progressPercent":30}}"#;
-    let r = status(&profile, google);
-    assert_eq!(r.state, Some(JobState::Succeeded));
-    assert_eq!(
-        r.result,
-        Some(serde_json::from_str::<Value>(google).expect("json"))
-    );
+    for body in [
+        r#"{"name":"operations/1","metadata":{"progressPercent":30}}"#,
+        r#"{"id":"vm1","properties":{"provisioningState":"Succeeded"}}"#,
+        r#"{"status":7}"#,
+        r#"{"status":null}"#,
+        "{}",
+        "",
+    ] {
+        for code in [200, 201] {
+            let error = profile
+                .read_status(&response(code, &[], body))
+                .expect_err(body);
+            assert!(
+                matches!(error, InterpretError::MissingField { ref pointer, .. } if pointer == "/status"),
+                "{code} {body}: {error:?}"
+            );
+        }
+    }
+    assert!(matches!(
+        profile.read_status(&ok("<html>")),
+        Err(InterpretError::NotJson { .. })
+    ));
+    // A 202 from a monitor says "not yet", even without a status.
+    let r = profile.read_status(&response(202, &[], "")).expect("202");
+    assert_eq!(r.state, Some(JobState::Running));
     let r = status(&profile, r#"{"job_id":"j","status":"processing"}"#);
     assert_eq!(r.state, Some(JobState::Running));
     assert_eq!(r.status, "processing");
+}
+
+/// A succeeded monitor may name the final resource in `resourceLocation`; it is
+/// followed unless the API says the final state is elsewhere.
+#[test]
+fn a_succeeded_monitor_may_name_the_final_resource() {
+    let monitor = url("https://management.azure.com/operations/op1?api-version=1");
+    let body = r#"{"status":"Succeeded","resourceLocation":"/subscriptions/s/things/t1"}"#;
+    let profile = Profile::azure_operation();
+    let r = read_in(&profile, PollMode::Body, &monitor, &ok(body)).expect("read");
+    assert_eq!(
+        r.results_url.as_ref().map(Url::as_str),
+        Some("https://management.azure.com/subscriptions/s/things/t1")
+    );
+    let r = read_in(&profile, PollMode::BodyIsResult, &monitor, &ok(body)).expect("read");
+    assert_eq!(r.results_url, None, "the monitor's body is the result");
+    let running = r#"{"status":"Running","resourceLocation":"/x"}"#;
+    let r = read_in(&profile, PollMode::Body, &monitor, &ok(running)).expect("read");
+    assert_eq!(r.results_url, None, "only a success names it");
+    for via in [FinalStateVia::Location, FinalStateVia::OriginalUri] {
+        let mut profile = Profile::azure_operation();
+        profile.completion = Completion::AzureOperation {
+            final_state_via: Some(via),
+        };
+        let r = read_in(&profile, PollMode::Body, &monitor, &ok(body)).expect("read");
+        assert_eq!(r.results_url, None, "{via:?} chooses the final resource");
+    }
+    let bad = r#"{"status":"Succeeded","resourceLocation":"mailto:a@b"}"#;
+    assert!(matches!(
+        read_in(&profile, PollMode::Body, &monitor, &ok(bad)),
+        Err(InterpretError::BadUrl { .. })
+    ));
 }

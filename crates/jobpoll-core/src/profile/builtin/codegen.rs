@@ -3,7 +3,9 @@
 use super::{pending_running_completed, strings};
 use crate::profile::sparse::PlanCell;
 use crate::profile::status::{missing, value_bytes};
-use crate::profile::{InterpretError, Profile, ResultsSpec, ResultsTransform, StatusUrlRule};
+use crate::profile::{
+    InterpretError, Profile, RepeatSubmit, ResultsSpec, ResultsTransform, StatusUrlRule,
+};
 
 impl Profile {
     /// Code generation: status pending|running|completed|failed at
@@ -18,6 +20,7 @@ impl Profile {
             name: "codegen".to_owned(),
             completion: pending_running_completed(),
             submit_id_pointers: strings(&["/jobId", "/job_id"]),
+            submit_id_header: None,
             status_url: StatusUrlRule::Template {
                 template: "/api/v1/public/graph/codegen/{id}/status".to_owned(),
             },
@@ -34,6 +37,7 @@ impl Profile {
             }),
             cancel: None,
             not_found_means_pending: false,
+            repeat_submit: RepeatSubmit::default(),
             status_plan: PlanCell::default(),
         }
     }

@@ -82,8 +82,18 @@ fn codegen_results_url_and_no_cancel() {
             .cancel_request(job(Some("job-456"), &status_url))
             .is_none()
     );
+    // The id is read from a status URL the template made ...
+    assert_eq!(
+        profile
+            .results_url(job(None, &status_url))
+            .expect("step")
+            .expect("id from the URL"),
+        results
+    );
+    // ... and is missing from any other.
+    let elsewhere = url("https://kubegram.example/api/v1/public/elsewhere/job-456");
     let err = profile
-        .results_url(job(None, &status_url))
+        .results_url(job(None, &elsewhere))
         .expect("step")
         .expect_err("no id");
     assert!(matches!(err, InterpretError::MissingField { ref pointer, .. } if pointer == "job id"));

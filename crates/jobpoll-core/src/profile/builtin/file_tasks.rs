@@ -2,7 +2,7 @@
 
 use super::strings;
 use crate::profile::sparse::PlanCell;
-use crate::profile::{Completion, Profile, StatusUrlRule};
+use crate::profile::{Completion, Profile, RepeatSubmit, StatusUrlRule};
 
 impl Profile {
     /// Files with tasks: `GET /api/file/{id}` gives `{id, url?, tasks[{status}]}`;
@@ -19,6 +19,7 @@ impl Profile {
                 tasks_pointer: "/tasks".to_owned(),
             },
             submit_id_pointers: strings(&["/id"]),
+            submit_id_header: None,
             status_url: StatusUrlRule::Template {
                 template: "/api/file/{id}".to_owned(),
             },
@@ -32,6 +33,7 @@ impl Profile {
             results: None,
             cancel: None,
             not_found_means_pending: true,
+            repeat_submit: RepeatSubmit::default(),
             status_plan: PlanCell::default(),
         }
     }

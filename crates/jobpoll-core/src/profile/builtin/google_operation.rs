@@ -2,7 +2,7 @@
 
 use super::strings;
 use crate::profile::sparse::PlanCell;
-use crate::profile::{CancelSpec, Completion, Profile, StatusUrlRule};
+use crate::profile::{CancelSpec, Completion, Profile, RepeatSubmit, StatusUrlRule};
 
 impl Profile {
     /// Google `google.longrunning.Operation`: `GET /v1/{name}`, cancel with
@@ -18,6 +18,7 @@ impl Profile {
             name: "google".to_owned(),
             completion: Completion::GoogleOperation,
             submit_id_pointers: strings(&["/name"]),
+            submit_id_header: None,
             status_url: StatusUrlRule::Template {
                 template: "/v1/{id_path}".to_owned(),
             },
@@ -34,6 +35,7 @@ impl Profile {
                 url: "/v1/{id_path}:cancel".to_owned(),
             }),
             not_found_means_pending: false,
+            repeat_submit: RepeatSubmit::default(),
             status_plan: PlanCell::default(),
         }
     }

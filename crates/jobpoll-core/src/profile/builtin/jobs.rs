@@ -2,7 +2,7 @@
 
 use super::strings;
 use crate::profile::sparse::PlanCell;
-use crate::profile::{CancelSpec, Completion, Profile, StatusUrlRule, StatusValues};
+use crate::profile::{CancelSpec, Completion, Profile, RepeatSubmit, StatusUrlRule, StatusValues};
 
 impl Profile {
     /// The jobs API: `POST /api/v1/{x}-job` gives `{job_id, status: "queued"}`;
@@ -25,6 +25,7 @@ impl Profile {
                 },
             },
             submit_id_pointers: strings(&["/job_id"]),
+            submit_id_header: None,
             status_url: StatusUrlRule::Template {
                 template: "/api/v1/jobs/{id}".to_owned(),
             },
@@ -41,6 +42,7 @@ impl Profile {
                 url: "/api/v1/jobs/{id}/cancel".to_owned(),
             }),
             not_found_means_pending: false,
+            repeat_submit: RepeatSubmit::default(),
             status_plan: PlanCell::default(),
         }
     }

@@ -176,9 +176,35 @@ fn invalid_utf8_in_a_string_is_not_json() {
 }
 
 #[test]
-fn cancel_without_job_id_is_missing_field() {
+fn cancel_id_comes_from_the_status_url_or_is_missing() {
     let profile = Profile::jobs();
-    let status_url = url("https://api.example.com/api/v1/jobs/x");
+    // The status template `/api/v1/jobs/{id}` finds the id in the URL polled.
+    let status_url = url("https://api.example.com/api/v1/jobs/j%201?x=1");
+    let (_, cancel) = profile
+        .cancel_request(job(None, &url("https://api.example.com/api/v1/jobs/j%201")))
+        .expect("has cancel")
+        .expect("id from the URL");
+    assert_eq!(
+        cancel.as_str(),
+        "https://api.example.com/api/v1/jobs/j%201/cancel"
+    );
+    // A URL the template does not make has no id in it.
+    for other in [
+        status_url.as_str(),
+        "https://api.example.com/api/v2/jobs/x",
+        "https://api.example.com/api/v1/jobs/a/b",
+        "https://api.example.com/api/v1/jobs/",
+    ] {
+        let err = profile
+            .cancel_request(job(None, &url(other)))
+            .expect("has cancel")
+            .expect_err(other);
+        assert!(
+            matches!(err, InterpretError::MissingField { ref pointer, .. } if pointer == "job id"),
+            "{other}: {err:?}"
+        );
+    }
+    let status_url = url("https://api.example.com/elsewhere/x");
     let err = profile
         .cancel_request(job(None, &status_url))
         .expect("has cancel")

@@ -2,7 +2,7 @@
 
 use super::{pending_running_completed, strings};
 use crate::profile::sparse::PlanCell;
-use crate::profile::{Profile, StatusUrlRule};
+use crate::profile::{Profile, RepeatSubmit, StatusUrlRule};
 
 impl Profile {
     /// Turns: `{status, blocks[], error?}` with status pending|running|completed|
@@ -20,6 +20,7 @@ impl Profile {
             name: "turn".to_owned(),
             completion: pending_running_completed(),
             submit_id_pointers: strings(&["/id"]),
+            submit_id_header: None,
             status_url: StatusUrlRule::Template {
                 template: "{id}".to_owned(),
             },
@@ -33,6 +34,7 @@ impl Profile {
             results: None,
             cancel: None,
             not_found_means_pending: false,
+            repeat_submit: RepeatSubmit::default(),
             status_plan: PlanCell::default(),
         }
     }
