@@ -61,6 +61,7 @@ mod eta;
 mod faults;
 mod job;
 mod limiter;
+mod lro_plan;
 mod reply;
 mod routes;
 mod session;
