@@ -382,6 +382,77 @@ mod tests {
     }
 
     #[test]
+    fn azure_and_google_operation_routes() {
+        let azure = |name: &str, action| id(Shape::Azure, name, action);
+        let cases = [
+            (
+                Method::GET,
+                "/azure/operation-status/a-1",
+                azure("a-1", Action::Status),
+            ),
+            (
+                Method::GET,
+                "/azure/operation-results/a-1",
+                azure("a-1", Action::Location { step: 0 }),
+            ),
+            (
+                Method::GET,
+                "/azure/operation-results/a-1/12",
+                azure("a-1", Action::Location { step: 12 }),
+            ),
+            (
+                Method::GET,
+                "/azure/results/a-1",
+                azure("a-1", Action::FinalResult),
+            ),
+            (
+                Method::GET,
+                "/v1/operations/p/l/op-1",
+                id(Shape::Google, "p/l/op-1", Action::Status),
+            ),
+            (
+                Method::POST,
+                "/v1/operations/p/op-1:cancel",
+                id(Shape::Google, "p/op-1", Action::Cancel),
+            ),
+            (
+                Method::DELETE,
+                "/v1/operations/op-1",
+                id(Shape::Google, "op-1", Action::Delete),
+            ),
+        ];
+        for (method, path, endpoint) in cases {
+            assert_eq!(resolve(&method, path), Ok(endpoint), "{method} {path}");
+        }
+        for (method, azure_method) in [
+            (Method::PATCH, AzureMethod::Patch),
+            (Method::DELETE, AzureMethod::Delete),
+            (Method::POST, AzureMethod::Post),
+        ] {
+            assert_eq!(
+                resolve(&method, "/azure/resources/vm1"),
+                Ok(Endpoint::Submit(Submit::Azure {
+                    resource: Some("vm1".to_owned()),
+                    method: azure_method,
+                }))
+            );
+        }
+        for path in [
+            "/azure/operation-results/a-1/0",
+            "/azure/operation-results/a-1/01",
+            "/azure/operation-results/a-1/x",
+            "/v1/operations/p//op-1",
+            "/v1/operations/op-1/",
+        ] {
+            assert_eq!(
+                resolve(&Method::GET, path),
+                Err(RouteError::NotFound),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
     fn wrong_methods_and_unknown_paths() {
         assert_eq!(
             resolve(&Method::DELETE, "/api/v1/jobs/job-1"),
