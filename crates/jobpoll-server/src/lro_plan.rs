@@ -140,3 +140,61 @@ impl GooglePlan {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::JobPlan;
+
+    #[test]
+    fn the_documented_json_spellings_parse() {
+        let plan: JobPlan = serde_json::from_str(
+            r#"{"duration": 0,
+                "create_failures": {"status": 503, "times": 2},
+                "azure": {
+                    "headers": ["azure-async-operation", "operation-location", "location"],
+                    "initial_status": 202,
+                    "moving_location": "not_found",
+                    "location_final_status": 204,
+                    "resource_location": true,
+                    "monitor_fault": {"kind": "numeric_status", "polls": 3},
+                    "final_get_fault": {"status": 500},
+                    "canceled": true},
+                "google": {"name_prefix": "p1/locations/eu"}}"#,
+        )
+        .expect("a plan");
+        let azure = plan.azure;
+        assert_eq!(
+            azure.headers.as_deref(),
+            Some(
+                &[
+                    AzureHeader::AzureAsyncOperation,
+                    AzureHeader::OperationLocation,
+                    AzureHeader::Location
+                ][..]
+            )
+        );
+        assert_eq!(azure.moving_location, Some(StaleLocation::NotFound));
+        assert_eq!(
+            azure.monitor_fault,
+            Some(MonitorFault {
+                kind: MonitorFaultKind::NumericStatus,
+                polls: Some(3)
+            })
+        );
+        assert_eq!(
+            azure.final_get_fault,
+            Some(FinalGetFault {
+                status: 500,
+                times: None
+            })
+        );
+        assert_eq!(plan.create_failures.map(|f| f.times), Some(2));
+        assert!(plan.google.is_valid());
+        let stale: StaleLocation = serde_json::from_str(r#""accepted""#).expect("stale");
+        assert_eq!(stale, StaleLocation::Accepted);
+        for kind in [r#""missing_status""#, r#""empty_body""#, r#""not_json""#] {
+            serde_json::from_str::<MonitorFaultKind>(kind).expect(kind);
+        }
+    }
+}

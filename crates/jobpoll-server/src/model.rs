@@ -2,13 +2,16 @@
 //!
 //! ## The request pipeline
 //!
-//! Every request to [`ServerModel::handle`] goes through the same steps:
+//! Every request to [`ServerModel::handle`] goes through the same steps (except
+//! `GET /_jobpoll/requests`, which answers the request counts at once):
 //!
+//! 0. the request is counted by method and path ([`ServerModel::request_count`]);
 //! 1. the rate limiter takes a token, or the answer is 429;
 //! 2. the bearer token is checked, or the answer is 401;
 //! 3. the path and method name an endpoint, or the answer is 404 / 405;
 //! 4. the endpoint answers: a create request creates a job (its body may carry the
-//!    plan, 400 if it cannot be read); a request about a job meets the job's faults
+//!    plan, 400 if it cannot be read, or its `create_failures` answer in its
+//!    place); a request about a job meets the job's faults
 //!    (a `Status` or `Malformed` fault answers in its place), its visibility (404
 //!    before `visible_after`), its session if its plan needs one (the first answer
 //!    sets a session cookie unless the request has one, a later request without a
