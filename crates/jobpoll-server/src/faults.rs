@@ -40,7 +40,7 @@ pub(crate) fn gateway_reply(fault: &Fault) -> Option<Reply> {
 
 /// `status` with the error body every route uses; a code HTTP cannot send becomes
 /// 500, and statuses that may not carry a body get none.
-fn status_reply(status: u16, retry_after: Option<u64>) -> Reply {
+pub(crate) fn status_reply(status: u16, retry_after: Option<u64>) -> Reply {
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut reply = if code.is_informational()
         || code == StatusCode::NO_CONTENT

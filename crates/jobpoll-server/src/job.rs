@@ -27,10 +27,49 @@ pub(crate) enum Details {
     FileTasks,
     /// Turns: the project and session the turn belongs to.
     Turn { project: String, session: String },
-    /// Google operations.
-    Google,
-    /// Azure: the resource the operation provisions.
-    Azure { resource: String },
+    /// Google operations: the operation's name (`operations/op-1`).
+    Google { name: String },
+    /// Azure: the resource the operation works on, the method that started it,
+    /// and the resource's fields as the client last put or patched them.
+    Azure {
+        resource: String,
+        method: AzureMethod,
+        payload: serde_json::Map<String, serde_json::Value>,
+    },
+}
+
+/// The method of the request that started an Azure operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AzureMethod {
+    Put,
+    Patch,
+    Post,
+    Delete,
+}
+
+impl AzureMethod {
+    /// The method of `method`, if an Azure operation can start with it.
+    pub(crate) fn of(method: &http::Method) -> Option<AzureMethod> {
+        match *method {
+            http::Method::PUT => Some(AzureMethod::Put),
+            http::Method::PATCH => Some(AzureMethod::Patch),
+            http::Method::POST => Some(AzureMethod::Post),
+            http::Method::DELETE => Some(AzureMethod::Delete),
+            _ => None,
+        }
+    }
+}
+
+/// What the requests about a job have done to it so far (counted per job, for
+/// plans whose answers change with the count).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Seen {
+    /// Azure status monitor requests answered by the job.
+    pub(crate) monitor_polls: u32,
+    /// Azure final GETs (requests for the result after success).
+    pub(crate) final_gets: u32,
+    /// The step of the Azure Location URL in force (0: the initial one).
+    pub(crate) location_step: u32,
 }
 
 impl Details {
@@ -41,7 +80,7 @@ impl Details {
             Details::Codegen { .. } => Shape::Codegen,
             Details::FileTasks => Shape::FileTasks,
             Details::Turn { .. } => Shape::Turn,
-            Details::Google => Shape::Google,
+            Details::Google { .. } => Shape::Google,
             Details::Azure { .. } => Shape::Azure,
         }
     }
@@ -60,6 +99,10 @@ pub(crate) struct Job {
     /// Whether the job has answered with a session in force (plans with
     /// `session_cookie` only): from then on, requests about it need one.
     pub(crate) session_started: bool,
+    /// What its requests have done.
+    pub(crate) seen: Seen,
+    /// Whether a delete request removed its record (Google): it answers 404.
+    pub(crate) deleted: bool,
 }
 
 /// Where a job stands at one instant.
@@ -118,6 +161,9 @@ impl Job {
             return Phase::Cancelled;
         }
         if self.natural_end().is_some_and(|end| end <= now) {
+            if self.plan.azure.canceled && self.shape() == Shape::Azure {
+                return Phase::Cancelled;
+            }
             return match &self.plan.ending {
                 Ending::Fail { message } => Phase::Failed { message },
                 Ending::Succeed | Ending::Never => Phase::Succeeded,
@@ -215,6 +261,8 @@ mod tests {
             created_at: Instant::from_secs(100),
             session_started: false,
             cancelled_at: None,
+            seen: Seen::default(),
+            deleted: false,
         }
     }
 

@@ -2,13 +2,16 @@
 //!
 //! ## The request pipeline
 //!
-//! Every request to [`ServerModel::handle`] goes through the same steps:
+//! Every request to [`ServerModel::handle`] goes through the same steps (except
+//! `GET /_jobpoll/requests`, which answers the request counts at once):
 //!
+//! 0. the request is counted by method and path ([`ServerModel::request_count`]);
 //! 1. the rate limiter takes a token, or the answer is 429;
 //! 2. the bearer token is checked, or the answer is 401;
 //! 3. the path and method name an endpoint, or the answer is 404 / 405;
 //! 4. the endpoint answers: a create request creates a job (its body may carry the
-//!    plan, 400 if it cannot be read); a request about a job meets the job's faults
+//!    plan, 400 if it cannot be read, or its `create_failures` answer in its
+//!    place); a request about a job meets the job's faults
 //!    (a `Status` or `Malformed` fault answers in its place), its visibility (404
 //!    before `visible_after`), its session if its plan needs one (the first answer
 //!    sets a session cookie unless the request has one, a later request without a
@@ -24,11 +27,16 @@
 //! | codegen | `POST /api/v1/public/graph/codegen` → 202 | `GET .../codegen/{id}/status` | `GET .../codegen/{id}/results` |
 //! | file-tasks | `POST /api/file` → 201 | `GET /api/file/{id}` | |
 //! | turn | `POST /api/projects/{p}/sessions/{s}/turns` → 201 | `GET .../turns/{id}` | |
-//! | google | `POST /v1/operations` → 200 | `GET /v1/operations/{id}` | `POST /v1/operations/{id}:cancel` |
-//! | azure | `PUT\|POST /azure/resources/{name}`, `POST /azure/resources` → 201 | `GET /azure/operations/{id}` | `GET /azure/resources/{name}` |
+//! | google | `POST /v1/operations` → 200 | `GET /v1/{name}` (`operations/**`) | `POST /v1/{name}:cancel`, `DELETE /v1/{name}` |
+//! | azure | `PUT\|PATCH\|POST\|DELETE /azure/resources/{name}`, `POST /azure/resources` → as planned | `GET /azure/operations/{id}`, `GET /azure/operation-status/{id}` | `GET /azure/operation-results/{id}[/{step}]`, `GET /azure/resources/{name}`, `GET /azure/results/{id}` |
+//! | inspection | | | `GET /_jobpoll/requests[?path=]` (request counts) |
 //! | documents | | `GET /api/projects/{p}/files` (ETag, 304) | `POST /api/projects/{p}/files/status` |
 
+mod azure;
+mod counts;
+
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::StatusCode;
@@ -38,13 +46,15 @@ use serde::{Deserialize, Serialize};
 use jobpoll_core::Instant;
 use jobpoll_core::rng::Rng;
 
-use crate::job::{Details, Job};
+use crate::job::{AzureMethod, Details, Job, Seen};
 use crate::limiter::{Decision, Limiter};
 use crate::plan::{Fault, FaultWindow, JobPlan, Shape};
 use crate::reply::{Reply, quote};
 use crate::routes::{Action, Endpoint, RouteError, Submit, Target};
 use crate::shapes::{self, Context, StatusExtras};
 use crate::{auth, documents, eta, faults, routes, session, submit};
+
+pub use counts::{MAX_COUNTED_PATHS, RequestCount};
 
 /// Server-wide settings.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -124,6 +134,10 @@ pub struct ServerModel {
     default_faults: Vec<FaultWindow>,
     /// The session cookie values handed out (see `JobPlan::session_cookie`).
     sessions: HashSet<String>,
+    /// Google operation name to its job's index.
+    google_names: HashMap<String, usize>,
+    /// Requests received, by method and path.
+    requests: counts::RequestCounts,
 }
 
 impl ServerModel {
@@ -139,6 +153,8 @@ impl ServerModel {
             counters: [0; Shape::ALL.len()],
             default_faults: Vec::new(),
             sessions: HashSet::new(),
+            google_names: HashMap::new(),
+            requests: counts::RequestCounts::default(),
         }
     }
 
@@ -163,8 +179,10 @@ impl ServerModel {
     }
 
     /// Creates a job directly, as if it had been submitted at `now`. Turns belong
-    /// to project `p1`, session `s1`; Azure operations provision resource `res-N`.
-    pub fn create(&mut self, shape: Shape, plan: JobPlan, now: Instant) -> Created {
+    /// to project `p1`, session `s1`; Azure operations are PUTs of resource
+    /// `res-N`; Google operations are named as the plan says. The plan's
+    /// `create_failures` do not apply.
+    pub fn create(&mut self, shape: Shape, mut plan: JobPlan, now: Instant) -> Created {
         let (id, number) = self.next_id(shape);
         let details = match shape {
             Shape::Jobs => Details::Jobs {
@@ -178,10 +196,15 @@ impl ServerModel {
                 project: DEFAULT_PROJECT.to_owned(),
                 session: DEFAULT_SESSION.to_owned(),
             },
-            Shape::Google => Details::Google,
-            Shape::Azure => Details::Azure {
-                resource: format!("res-{number}"),
+            Shape::Google => Details::Google {
+                name: shapes::google::name_for(&id, plan.google.name_prefix.as_deref()),
             },
+            Shape::Azure => self.azure_details(
+                format!("res-{number}"),
+                AzureMethod::Put,
+                Default::default(),
+                &mut plan,
+            ),
         };
         let job = self.insert(id, details, plan, now);
         Created {
@@ -242,6 +265,12 @@ impl ServerModel {
         request: &http::Request<Bytes>,
         now: Instant,
     ) -> http::Response<Bytes> {
+        if request.uri().path() == routes::REQUEST_COUNTS_PATH
+            && request.method() == http::Method::GET
+        {
+            return self.inspect(request).into_response(now);
+        }
+        self.requests.record(request.method(), request.uri().path());
         let decision = self.limiter.as_mut().map(|limiter| limiter.take(now));
         let reply = match (&self.limiter, decision) {
             (Some(limiter), Some(Decision::Limited { retry_after })) => {
@@ -262,10 +291,24 @@ impl ServerModel {
     /// answer to their operation name (`operations/op-1`) and to their short id.
     pub fn truth(&self, id: &str, now: Instant) -> Option<Truth> {
         let job = self.job(id).or_else(|| {
-            let short = id.strip_prefix("operations/")?;
-            self.job(short).filter(|job| job.shape() == Shape::Google)
+            let index = *self.google_names.get(id)?;
+            self.jobs.get(index)
         })?;
         Some(job.truth(now))
+    }
+
+    /// How many requests with `method` at `path` (without the query, as sent)
+    /// the server has received, whatever their answers: create requests (refused
+    /// ones included), polls, final GETs, cancels. `GET /_jobpoll/requests` is not
+    /// counted.
+    pub fn request_count(&self, method: &http::Method, path: &str) -> u64 {
+        self.requests.count(method, path)
+    }
+
+    /// Every request count, by path then method (see
+    /// [`ServerModel::request_count`]); over HTTP, `GET /_jobpoll/requests`.
+    pub fn request_counts(&self) -> Vec<RequestCount> {
+        self.requests.list(None)
     }
 
     /// The id `truth` takes for the job whose status lives at `path` (the path of
@@ -315,8 +358,14 @@ impl ServerModel {
     fn insert(&mut self, id: String, details: Details, mut plan: JobPlan, now: Instant) -> &Job {
         plan.faults.extend(self.default_faults.iter().cloned());
         let index = self.jobs.len();
-        if let Details::Azure { resource } = &details {
-            self.resources.insert(resource.clone(), index);
+        match &details {
+            Details::Azure { resource, .. } => {
+                self.resources.insert(resource.clone(), index);
+            }
+            Details::Google { name } => {
+                self.google_names.insert(name.clone(), index);
+            }
+            _ => {}
         }
         self.by_id.insert(id.clone(), index);
         self.jobs.push(Job {
@@ -326,6 +375,8 @@ impl ServerModel {
             created_at: now,
             cancelled_at: None,
             session_started: false,
+            seen: Seen::default(),
+            deleted: false,
         });
         &self.jobs[index]
     }
@@ -364,7 +415,7 @@ impl ServerModel {
             origin: origin.as_deref(),
         };
         match endpoint {
-            Endpoint::Submit(target) => self.submit(target, request.body(), context),
+            Endpoint::Submit(target) => self.submit(target, request, context),
             Endpoint::ListJobs => shapes::jobs::list(self.jobs.iter(), request.uri().query(), now),
             Endpoint::Job { target, action } => {
                 self.job_request(&target, action, request.headers(), context)
@@ -378,11 +429,30 @@ impl ServerModel {
 
     /// A create request. Faults do not apply to it: they are windows of the life
     /// of a job, and the job does not exist until this answer.
-    fn submit(&mut self, target: Submit, body: &[u8], context: Context<'_>) -> Reply {
-        let body = match submit::parse(body) {
+    fn submit(
+        &mut self,
+        target: Submit,
+        request: &http::Request<Bytes>,
+        context: Context<'_>,
+    ) -> Reply {
+        let mut body = match submit::parse(request.body()) {
             Ok(body) => body,
             Err(message) => return Reply::bad_request(message),
         };
+        match submit::header_plan(request.headers()) {
+            Ok(Some(plan)) => body.plan = plan,
+            Ok(None) => {}
+            Err(message) => return Reply::bad_request(message),
+        }
+        if let Some(failures) = &body.plan.create_failures {
+            let count = self.requests.count(request.method(), request.uri().path());
+            if count <= u64::from(failures.times) {
+                return faults::status_reply(failures.status, failures.retry_after);
+            }
+        }
+        if let Err(message) = submit::check_plan(&body.plan) {
+            return Reply::bad_request(message);
+        }
         let (id, number) = self.next_id(target.shape());
         let details = match target {
             Submit::Jobs { kind } => Details::Jobs { kind },
@@ -393,10 +463,14 @@ impl ServerModel {
             },
             Submit::FileTasks => Details::FileTasks,
             Submit::Turn { project, session } => Details::Turn { project, session },
-            Submit::Google => Details::Google,
-            Submit::Azure { resource } => Details::Azure {
-                resource: resource.unwrap_or_else(|| format!("res-{number}")),
+            Submit::Google => Details::Google {
+                name: shapes::google::name_for(&id, body.plan.google.name_prefix.as_deref()),
             },
+            Submit::Azure { resource, method } => {
+                let resource = resource.unwrap_or_else(|| format!("res-{number}"));
+                let fields = std::mem::take(&mut body.fields);
+                self.azure_details(resource, method, fields, &mut body.plan)
+            }
         };
         let job = self.insert(id, details, body.plan, context.now);
         shapes::submitted(job, context)
@@ -429,7 +503,23 @@ impl ServerModel {
             (true, true) => return session::refusal(headers),
         };
         let unknown_status = fault == Some(Fault::UnknownStatus);
+        let is_azure = self.jobs[index].shape() == Shape::Azure;
         let mut reply = match action {
+            Action::Status if is_azure => {
+                azure::monitor(&mut self.jobs[index], context, unknown_status)
+            }
+            Action::Resource if is_azure => {
+                azure::resource(&mut self.jobs[index], context, unknown_status)
+            }
+            Action::Location { step } if is_azure => {
+                azure::location(&mut self.jobs[index], step, context)
+            }
+            Action::FinalResult if is_azure => azure::final_result(&mut self.jobs[index], context),
+            Action::Location { .. } | Action::FinalResult => Reply::not_found(target.name()),
+            Action::Delete => {
+                self.jobs[index].deleted = true;
+                Reply::ok(serde_json::json!({}))
+            }
             Action::Status => {
                 let eta_seconds = self.estimate(index, now);
                 let extras = StatusExtras {
@@ -459,6 +549,14 @@ impl ServerModel {
     /// the session) the path says.
     fn find(&self, target: &Target) -> Option<usize> {
         match target {
+            Target::Id {
+                shape: Shape::Google,
+                id,
+                ..
+            } => {
+                let index = *self.google_names.get(&format!("operations/{id}"))?;
+                (!self.jobs.get(index)?.deleted).then_some(index)
+            }
             Target::Id { shape, id, session } => {
                 let index = *self.by_id.get(id)?;
                 let job = self.jobs.get(index)?;
@@ -484,6 +582,46 @@ impl ServerModel {
             return None;
         }
         Some(eta::estimate(&mut self.rng, job.remaining(now), sigma))
+    }
+
+    /// The details of an Azure operation of `method` on `resource` with the
+    /// request's `fields`; an operation the initial answer ends at once (see
+    /// `shapes::azure::done_at_once`) gets a zero duration, so that the server's
+    /// truth agrees with what a client sees.
+    fn azure_details(
+        &self,
+        resource: String,
+        method: AzureMethod,
+        fields: serde_json::Map<String, serde_json::Value>,
+        plan: &mut JobPlan,
+    ) -> Details {
+        let previous =
+            self.resources
+                .get(&resource)
+                .and_then(|&index| match &self.jobs.get(index)?.details {
+                    Details::Azure { payload, .. } => Some(payload),
+                    _ => None,
+                });
+        let payload = shapes::azure::payload_after(method, previous, fields);
+        if shapes::azure::done_at_once(&plan.azure, method) {
+            plan.duration = Duration::ZERO;
+        }
+        Details::Azure {
+            resource,
+            method,
+            payload,
+        }
+    }
+
+    /// `GET /_jobpoll/requests`: the request counts, if the bearer token (when
+    /// the server requires one) is right.
+    fn inspect(&self, request: &http::Request<Bytes>) -> Reply {
+        if let Some(token) = &self.config.token
+            && !auth::is_authorized(request.headers(), token)
+        {
+            return auth::refusal(request.headers().contains_key(AUTHORIZATION));
+        }
+        self.requests.reply(request.uri().query())
     }
 
     /// Cancels a running job; a finished one refuses.

@@ -7,6 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use jobpoll_core::time::serde_micros;
 
+pub use crate::lro_plan::{
+    AzureHeader, AzurePlan, CreateFailures, FinalGetFault, GooglePlan, MonitorFault,
+    MonitorFaultKind, StaleLocation,
+};
+
 /// The API shapes the server speaks (the built-in profiles of the core).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -130,6 +135,14 @@ pub struct JobPlan {
     /// answered 401 with an error body. A session is the client's, not the job's,
     /// so one client may wait on many such jobs at once.
     pub session_cookie: bool,
+    /// The create request itself fails at first: the first `times` create
+    /// requests the server receives at this method and path are answered
+    /// `status` and create nothing (see [`CreateFailures`]).
+    pub create_failures: Option<CreateFailures>,
+    /// How an Azure operation answers (Azure jobs only; see [`AzurePlan`]).
+    pub azure: AzurePlan,
+    /// How a Google operation is named (Google jobs only; see [`GooglePlan`]).
+    pub google: GooglePlan,
 }
 
 impl Default for JobPlan {
@@ -142,6 +155,9 @@ impl Default for JobPlan {
             visible_after: Duration::ZERO,
             faults: Vec::new(),
             session_cookie: false,
+            create_failures: None,
+            azure: AzurePlan::default(),
+            google: GooglePlan::default(),
         }
     }
 }

@@ -6,6 +6,7 @@
 
 use http::Method;
 
+use crate::job::AzureMethod;
 use crate::plan::Shape;
 
 /// A request the server understands.
@@ -36,9 +37,12 @@ pub(crate) enum Submit {
     Turn { project: String, session: String },
     /// `POST /v1/operations`.
     Google,
-    /// `PUT|POST /azure/resources/{name}`, or `POST /azure/resources` (the server
-    /// names the resource).
-    Azure { resource: Option<String> },
+    /// `PUT|PATCH|POST|DELETE /azure/resources/{name}`, or `POST /azure/resources`
+    /// (the server names the resource).
+    Azure {
+        resource: Option<String>,
+        method: AzureMethod,
+    },
 }
 
 impl Submit {
@@ -58,7 +62,8 @@ impl Submit {
 /// How a request names its job.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Target {
-    /// By id, within a shape (a turn also by its project and session).
+    /// By id, within a shape (a turn also by its project and session; a Google
+    /// operation by its name without `operations/`, which may hold slashes).
     Id {
         shape: Shape,
         id: String,
@@ -79,6 +84,13 @@ pub(crate) enum Action {
     Resource,
     /// Cancel it (jobs, Google).
     Cancel,
+    /// Delete its record (Google).
+    Delete,
+    /// Its Azure Location poller, at this step of a moving Location (0: the
+    /// Location of the initial answer).
+    Location { step: u32 },
+    /// Its Azure result, where a monitor's `resourceLocation` points.
+    FinalResult,
 }
 
 /// Why a request has no endpoint.
@@ -92,7 +104,17 @@ pub(crate) enum RouteError {
 
 const GET: &[Method] = &[Method::GET];
 const POST: &[Method] = &[Method::POST];
-const AZURE_RESOURCE: &[Method] = &[Method::GET, Method::PUT, Method::POST];
+const GET_DELETE: &[Method] = &[Method::GET, Method::DELETE];
+const AZURE_RESOURCE: &[Method] = &[
+    Method::GET,
+    Method::PUT,
+    Method::PATCH,
+    Method::POST,
+    Method::DELETE,
+];
+
+/// The path of the request counts (`GET`, query `path=` to pick one path).
+pub(crate) const REQUEST_COUNTS_PATH: &str = "/_jobpoll/requests";
 
 /// The endpoint `method` and `path` (without the query) name.
 pub(crate) fn resolve(method: &Method, path: &str) -> Result<Endpoint, RouteError> {
@@ -168,14 +190,29 @@ pub(crate) fn resolve(method: &Method, path: &str) -> Result<Endpoint, RouteErro
         ["api", "projects", project, "files", "status"] => {
             post(param(project).map(|project| Endpoint::FileStatus { project }))
         }
-        // Google operations: `{id}:cancel` is a custom method on the operation.
+        // Google operations: `{name}:cancel` is a custom method on the operation,
+        // whose name may hold slashes (`operations/**`).
         ["v1", "operations"] => post(Ok(Endpoint::Submit(Submit::Google))),
-        ["v1", "operations", rest] => match rest.strip_suffix(":cancel") {
-            Some(id) => post(by_id(Shape::Google, id, Action::Cancel)),
-            None => get(by_id(Shape::Google, rest, Action::Status)),
-        },
+        ["v1", "operations", rest @ ..] => {
+            if rest.iter().any(|segment| segment.is_empty()) {
+                return Err(RouteError::NotFound);
+            }
+            let name = rest.join("/");
+            match name.strip_suffix(":cancel") {
+                Some(id) => post(by_id(Shape::Google, id, Action::Cancel)),
+                None if method == Method::DELETE => by_id(Shape::Google, &name, Action::Delete),
+                None => only(
+                    method,
+                    GET_DELETE,
+                    by_id(Shape::Google, &name, Action::Status),
+                ),
+            }
+        }
         // Azure.
-        ["azure", "resources"] => post(Ok(Endpoint::Submit(Submit::Azure { resource: None }))),
+        ["azure", "resources"] => post(Ok(Endpoint::Submit(Submit::Azure {
+            resource: None,
+            method: AzureMethod::Post,
+        }))),
         ["azure", "resources", name] => {
             let name = param(name)?;
             if method == Method::GET {
@@ -183,9 +220,10 @@ pub(crate) fn resolve(method: &Method, path: &str) -> Result<Endpoint, RouteErro
                     target: Target::AzureResource { name },
                     action: Action::Resource,
                 })
-            } else if method == Method::PUT || method == Method::POST {
+            } else if let Some(azure_method) = AzureMethod::of(method) {
                 Ok(Endpoint::Submit(Submit::Azure {
                     resource: Some(name),
+                    method: azure_method,
                 }))
             } else {
                 Err(RouteError::MethodNotAllowed {
@@ -193,7 +231,20 @@ pub(crate) fn resolve(method: &Method, path: &str) -> Result<Endpoint, RouteErro
                 })
             }
         }
-        ["azure", "operations", id] => get(by_id(Shape::Azure, id, Action::Status)),
+        ["azure", "operations" | "operation-status", id] => {
+            get(by_id(Shape::Azure, id, Action::Status))
+        }
+        ["azure", "operation-results", id] => {
+            get(by_id(Shape::Azure, id, Action::Location { step: 0 }))
+        }
+        // Steps are written without leading zeros, as the server writes them.
+        ["azure", "operation-results", id, text] => match text.parse::<u32>() {
+            Ok(step) if step > 0 && step.to_string() == *text => {
+                get(by_id(Shape::Azure, id, Action::Location { step }))
+            }
+            _ => Err(RouteError::NotFound),
+        },
+        ["azure", "results", id] => get(by_id(Shape::Azure, id, Action::FinalResult)),
         _ => Err(RouteError::NotFound),
     }
 }
@@ -304,6 +355,7 @@ mod tests {
                 "/azure/resources/vm1",
                 Endpoint::Submit(Submit::Azure {
                     resource: Some("vm1".to_owned()),
+                    method: AzureMethod::Put,
                 }),
             ),
             (
@@ -326,6 +378,77 @@ mod tests {
         ];
         for (method, path, endpoint) in cases {
             assert_eq!(resolve(&method, path), Ok(endpoint), "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn azure_and_google_operation_routes() {
+        let azure = |name: &str, action| id(Shape::Azure, name, action);
+        let cases = [
+            (
+                Method::GET,
+                "/azure/operation-status/a-1",
+                azure("a-1", Action::Status),
+            ),
+            (
+                Method::GET,
+                "/azure/operation-results/a-1",
+                azure("a-1", Action::Location { step: 0 }),
+            ),
+            (
+                Method::GET,
+                "/azure/operation-results/a-1/12",
+                azure("a-1", Action::Location { step: 12 }),
+            ),
+            (
+                Method::GET,
+                "/azure/results/a-1",
+                azure("a-1", Action::FinalResult),
+            ),
+            (
+                Method::GET,
+                "/v1/operations/p/l/op-1",
+                id(Shape::Google, "p/l/op-1", Action::Status),
+            ),
+            (
+                Method::POST,
+                "/v1/operations/p/op-1:cancel",
+                id(Shape::Google, "p/op-1", Action::Cancel),
+            ),
+            (
+                Method::DELETE,
+                "/v1/operations/op-1",
+                id(Shape::Google, "op-1", Action::Delete),
+            ),
+        ];
+        for (method, path, endpoint) in cases {
+            assert_eq!(resolve(&method, path), Ok(endpoint), "{method} {path}");
+        }
+        for (method, azure_method) in [
+            (Method::PATCH, AzureMethod::Patch),
+            (Method::DELETE, AzureMethod::Delete),
+            (Method::POST, AzureMethod::Post),
+        ] {
+            assert_eq!(
+                resolve(&method, "/azure/resources/vm1"),
+                Ok(Endpoint::Submit(Submit::Azure {
+                    resource: Some("vm1".to_owned()),
+                    method: azure_method,
+                }))
+            );
+        }
+        for path in [
+            "/azure/operation-results/a-1/0",
+            "/azure/operation-results/a-1/01",
+            "/azure/operation-results/a-1/x",
+            "/v1/operations/p//op-1",
+            "/v1/operations/op-1/",
+        ] {
+            assert_eq!(
+                resolve(&Method::GET, path),
+                Err(RouteError::NotFound),
+                "{path}"
+            );
         }
     }
 
@@ -363,6 +486,9 @@ mod tests {
                 "{path:?}"
             );
         }
-        assert_eq!(allow_header(AZURE_RESOURCE), "GET, PUT, POST");
+        assert_eq!(
+            allow_header(AZURE_RESOURCE),
+            "GET, PUT, PATCH, POST, DELETE"
+        );
     }
 }

@@ -3,8 +3,13 @@
 //! Any create request may carry the job's plan: `{"plan": <JobPlan>, ...}`. That is
 //! how tests, the simulator and users of the HTTP server inject per-job durations,
 //! endings and faults. Every other field is the job's own payload, which the server
-//! ignores except for codegen's optional `graphId`. An empty body is an empty
-//! payload with the default plan.
+//! ignores except for codegen's optional `graphId` and the fields of an Azure
+//! resource (which its GETs echo). An empty body is an empty payload with the
+//! default plan.
+//!
+//! The plan may also travel in a `Jobpoll-Plan` request header, as the same JSON
+//! (for requests without a body, such as an Azure DELETE); when present, it
+//! replaces the body's plan.
 
 use serde_json::{Map, Value};
 
@@ -32,6 +37,38 @@ impl SubmitBody {
             .filter(|name| !name.is_empty())
             .map(|name| name.chars().take(MAX_NAME_CHARS).collect())
     }
+}
+
+/// The request header that may carry the plan.
+pub(crate) const PLAN_HEADER: &str = "jobpoll-plan";
+
+/// The plan of the `Jobpoll-Plan` header, if the request has one; the error is
+/// a message for a 400.
+pub(crate) fn header_plan(headers: &http::HeaderMap) -> Result<Option<JobPlan>, String> {
+    let Some(value) = headers.get(PLAN_HEADER) else {
+        return Ok(None);
+    };
+    serde_json::from_slice(value.as_bytes())
+        .map(Some)
+        .map_err(|error| format!("the Jobpoll-Plan header is not a job plan: {error}"))
+}
+
+/// Whether the server can follow `plan`; the error is a message for a 400.
+pub(crate) fn check_plan(plan: &JobPlan) -> Result<(), String> {
+    if let Some(status) = plan.azure.initial_status
+        && !(200..=299).contains(&status)
+    {
+        return Err(format!(
+            "the initial status of an Azure operation must be 2xx, not {status}"
+        ));
+    }
+    if !plan.google.is_valid() {
+        return Err(
+            "a Google name prefix is made of non-empty segments of ASCII letters, digits and -._~"
+                .to_owned(),
+        );
+    }
+    Ok(())
 }
 
 /// Reads a create body; the error is a message for a 400.

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use jobpoll_core::Instant;
 
-use crate::model::{Created, ServerConfig, ServerModel, Truth};
+use crate::model::{Created, RequestCount, ServerConfig, ServerModel, Truth};
 use crate::plan::{FaultWindow, JobPlan, Shape};
 use crate::reply::Reply;
 
@@ -158,6 +158,18 @@ impl SharedModel {
     /// `path` (see [`ServerModel::job_id_for_path`]).
     pub fn job_id_for_path(&self, path: &str) -> Option<String> {
         self.lock().model.job_id_for_path(path)
+    }
+
+    /// How many requests with `method` at `path` the model has received (see
+    /// [`ServerModel::request_count`]).
+    pub fn request_count(&self, method: &Method, path: &str) -> u64 {
+        self.lock().model.request_count(method, path)
+    }
+
+    /// Every request count, by path then method (see
+    /// [`ServerModel::request_counts`]).
+    pub fn request_counts(&self) -> Vec<RequestCount> {
+        self.lock().model.request_counts()
     }
 
     /// Runs `f` on the model itself, under the lock (do not block in it).

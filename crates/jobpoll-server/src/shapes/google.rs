@@ -1,5 +1,6 @@
 //! Google `google.longrunning.Operation`: `POST /v1/operations`,
-//! `GET /v1/operations/{id}`, `POST /v1/operations/{id}:cancel`.
+//! `GET /v1/{name}`, `POST /v1/{name}:cancel`, `DELETE /v1/{name}`, where the
+//! name is `operations/op-1`, or `operations/{prefix}/op-1` with slashes.
 //!
 //! An operation is `{name, metadata, done}` while running; once done it holds
 //! `response`, or `error` (code 1, `CANCELLED`, after a cancel).
@@ -11,7 +12,7 @@ use jobpoll_core::Instant;
 
 use super::timestamp;
 use crate::clock;
-use crate::job::{Job, Phase};
+use crate::job::{Details, Job, Phase};
 use crate::reply::Reply;
 
 const METADATA_TYPE: &str = "type.googleapis.com/jobpoll.v1.OperationMetadata";
@@ -23,7 +24,18 @@ const INTERNAL: u16 = 13;
 
 /// The operation's resource name, which clients poll as `/v1/{name}`.
 pub(super) fn name(job: &Job) -> String {
-    format!("operations/{}", job.id)
+    match &job.details {
+        Details::Google { name } => name.clone(),
+        _ => format!("operations/{}", job.id),
+    }
+}
+
+/// The name of operation `id` whose plan asks for `prefix`.
+pub(crate) fn name_for(id: &str, prefix: Option<&str>) -> String {
+    match prefix {
+        Some(prefix) => format!("operations/{prefix}/{id}"),
+        None => format!("operations/{id}"),
+    }
 }
 
 pub(super) fn status_path(job: &Job) -> String {

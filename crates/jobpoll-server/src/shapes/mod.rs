@@ -12,10 +12,10 @@ use crate::job::Job;
 use crate::plan::Shape;
 use crate::reply::Reply;
 
-mod azure;
+pub(crate) mod azure;
 mod codegen;
 mod file_tasks;
-mod google;
+pub(crate) mod google;
 pub(crate) mod jobs;
 mod turn;
 

@@ -9,6 +9,8 @@ use jobpoll_core::Instant;
 use jobpoll_server::plan::JobPlan;
 use url::Url;
 
+pub mod azure;
+
 /// Where the tests pretend the server lives.
 pub const ORIGIN: &str = "http://jobs.test";
 
