@@ -21,6 +21,7 @@
 mod builtin;
 mod interpret;
 mod model;
+mod parse;
 mod sparse;
 mod status;
 mod urls;
@@ -29,6 +30,10 @@ mod urls;
 mod interpret_tests;
 #[cfg(test)]
 mod model_tests;
+#[cfg(test)]
+mod parse_tests;
+#[cfg(test)]
+mod reading_tests;
 #[cfg(test)]
 mod sparse_tests;
 #[cfg(test)]
@@ -46,9 +51,10 @@ use url::Url;
 
 pub use builtin::codegen_by_graph;
 pub use model::{
-    CancelSpec, Completion, Profile, ResultsSpec, ResultsTransform, StatusUrlRule, StatusValues,
-    Template,
+    CancelSpec, Completion, Profile, ProgressRatio, ResultsSpec, ResultsTransform, StatusUrlRule,
+    StatusValues, Template,
 };
+pub use parse::{ProfileError, nearest};
 
 /// Where the job stands according to one status response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
