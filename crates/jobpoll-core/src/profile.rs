@@ -19,6 +19,7 @@
 //! [`StatusReport::body`], so update events can carry it.
 
 mod builtin;
+mod explain;
 mod interpret;
 mod model;
 mod parse;
@@ -26,6 +27,8 @@ mod sparse;
 mod status;
 mod urls;
 
+#[cfg(test)]
+mod explain_tests;
 #[cfg(test)]
 mod interpret_tests;
 #[cfg(test)]
@@ -50,6 +53,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 pub use builtin::codegen_by_graph;
+pub use explain::{Explanation, FieldReading, Finding, JobView};
 pub use model::{
     CancelSpec, Completion, Profile, ProgressRatio, ResultsSpec, ResultsTransform, StatusUrlRule,
     StatusValues, Template,
