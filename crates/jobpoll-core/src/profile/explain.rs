@@ -314,6 +314,7 @@ impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Finding::Value { excerpt, .. } => f.write_str(excerpt),
+            Finding::WrongType { kind, .. } if kind == "null" => f.write_str("wrong type: null"),
             Finding::WrongType { kind, excerpt, .. } => {
                 write!(f, "wrong type: found {kind} {excerpt}")
             }
@@ -327,6 +328,9 @@ impl fmt::Display for FieldReading {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {} -> ", self.field, self.pointer)?;
         match &self.found {
+            Finding::WrongType { kind, .. } if kind == "null" => {
+                write!(f, "wrong type: expected {}, found null", self.expected)?;
+            }
             Finding::WrongType { kind, excerpt, .. } => write!(
                 f,
                 "wrong type: expected {}, found {kind} {excerpt}",
