@@ -10,6 +10,7 @@ mod many;
 mod replay;
 mod report;
 mod serve;
+mod status;
 mod wait;
 
 use std::process::ExitCode;
@@ -33,6 +34,9 @@ enum Command {
     Wait(wait::WaitArgs),
     /// Create a job (or --count N jobs) with a POST, then wait.
     Submit(wait::SubmitArgs),
+    /// Read a status URL once with a profile and show what the job sees
+    /// (--explain: what each field of the profile found).
+    Status(status::StatusArgs),
     /// Run the reference job server (every API shape, with fault injection).
     Serve(serve::ServeArgs),
     /// Replay a recorded trace and report the first divergence.
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Wait(args) => wait::wait(args).await,
             Command::Submit(args) => wait::submit(args).await,
+            Command::Status(args) => status::status(args).await,
             Command::Serve(args) => serve::serve(args).await,
             Command::Replay(args) => replay::replay(&args),
             Command::Demo(args) => demo::demo(args).await,

@@ -198,8 +198,12 @@ pub(crate) async fn next_event(
 
 /// The `-H` headers as name and value.
 pub(crate) fn headers(common: &Common) -> Result<Vec<(String, String)>, String> {
-    common
-        .headers
+    parse_headers(&common.headers)
+}
+
+/// `Name: value` headers as name and value.
+pub(crate) fn parse_headers(headers: &[String]) -> Result<Vec<(String, String)>, String> {
+    headers
         .iter()
         .map(|header| match header.split_once(':') {
             Some((name, value)) => Ok((name.trim().to_owned(), value.trim().to_owned())),
@@ -241,7 +245,7 @@ pub(crate) fn load_profile(name: &str) -> Result<Profile, String> {
             Profile::BUILTIN_NAMES.join(", ")
         )
     })?;
-    serde_json::from_str(&text).map_err(|error| format!("{name}: not a profile: {error}"))
+    Profile::from_json(&text).map_err(|error| format!("{name}: not a profile: {error}"))
 }
 
 /// An http or https URL.

@@ -20,16 +20,24 @@
 
 mod azure;
 mod builtin;
+mod explain;
 mod interpret;
 mod model;
+mod parse;
 mod sparse;
 mod status;
 mod urls;
 
 #[cfg(test)]
+mod explain_tests;
+#[cfg(test)]
 mod interpret_tests;
 #[cfg(test)]
 mod model_tests;
+#[cfg(test)]
+mod parse_tests;
+#[cfg(test)]
+mod reading_tests;
 #[cfg(test)]
 mod sparse_tests;
 #[cfg(test)]
@@ -46,10 +54,12 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 pub use builtin::codegen_by_graph;
+pub use explain::{Explanation, FieldReading, Finding, JobView};
 pub use model::{
-    CancelSpec, Completion, FinalStateVia, Profile, RepeatSubmit, ResultsSpec, ResultsTransform,
-    StatusUrlRule, StatusValues, Template,
+    CancelSpec, Completion, FinalStateVia, Profile, ProgressRatio, RepeatSubmit, ResultsSpec,
+    ResultsTransform, StatusUrlRule, StatusValues, Template,
 };
+pub use parse::{ProfileError, nearest};
 
 /// Where the job stands according to one status response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -59,6 +59,7 @@ pub(super) fn pending_running_completed() -> Completion {
             succeeded: strings(&["completed"]),
             failed: strings(&["failed"]),
             cancelled: Vec::new(),
+            unknown_means_running: false,
         },
     }
 }

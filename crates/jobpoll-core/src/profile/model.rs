@@ -20,9 +20,10 @@ pub type Template = String;
 
 /// The status value sets of a [`Completion::Status`] rule. Values compare
 /// ASCII-case-insensitively; a status in none of the sets is
-/// [`InterpretError::UnknownStatus`]. Sets left out of a JSON description are empty.
+/// [`InterpretError::UnknownStatus`], unless `unknown_means_running` is set. Sets
+/// left out of a JSON description are empty.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct StatusValues {
     /// Values meaning "keep polling".
     pub running: Vec<String>,
@@ -32,11 +33,35 @@ pub struct StatusValues {
     pub failed: Vec<String>,
     /// Values meaning cancelled by the server.
     pub cancelled: Vec<String>,
+    /// Whether a status value in none of the sets means "keep polling" (APIs that
+    /// document only their terminal values). When false, such a value is
+    /// [`InterpretError::UnknownStatus`]. Left out of JSON when false.
+    #[serde(skip_serializing_if = "is_false")]
+    pub unknown_means_running: bool,
+}
+
+/// Whether a flag is off, so that it is left out of JSON.
+fn is_false(flag: &bool) -> bool {
+    !*flag
+}
+
+/// Progress read as a ratio of two numbers of the status body (`done` of
+/// `total` items): the percentage is `done / total * 100`, clamped to 0..=100.
+/// A `total` that is missing, not a number or zero (or a missing `done`) gives no
+/// progress. Both are pointers, with `|` alternatives, as elsewhere; numbers may
+/// be written as strings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgressRatio {
+    /// JSON pointer to the count done.
+    pub done: String,
+    /// JSON pointer to the total count.
+    pub total: String,
 }
 
 /// How a status body says the job is finished.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "rule", rename_all = "snake_case")]
+#[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Completion {
     /// A status field (`pointer`) with value sets (jobs, codegen, turn).
     Status {
@@ -117,7 +142,7 @@ impl RepeatSubmit {
 
 /// Where the submit response names the status URL.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "from", rename_all = "snake_case")]
+#[serde(tag = "from", rename_all = "snake_case", deny_unknown_fields)]
 pub enum StatusUrlRule {
     /// A template filled with the id read from the submit body.
     Template {
@@ -134,6 +159,7 @@ pub enum StatusUrlRule {
 
 /// The optional results step after success (codegen's results endpoint).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ResultsSpec {
     /// Where the results are. `None`: the URL named by the submit response (Azure
     /// `Location`); the step is skipped when there is none.
@@ -157,6 +183,7 @@ pub enum ResultsTransform {
 
 /// The optional server-side cancel request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CancelSpec {
     /// HTTP method (`POST`, `DELETE`).
     pub method: String,
@@ -171,7 +198,11 @@ pub struct CancelSpec {
 /// struct literal, because it also keeps the compiled form of its status pointers
 /// (built on the first status read, and rebuilt for a read after its pointers
 /// changed).
+///
+/// Its JSON form refuses keys it does not know; [`Profile::from_json`] says which
+/// key, where, and the known key nearest to it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Profile {
     /// Short name (`jobs`, `codegen`, ...).
     pub name: String,
@@ -190,6 +221,10 @@ pub struct Profile {
     /// JSON pointer to progress in percent.
     #[serde(default)]
     pub percentage_pointer: Option<String>,
+    /// Progress as `done / total` of two numbers, when `percentage_pointer` is not
+    /// set or finds no number. Left out of JSON when not set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress_ratio: Option<ProgressRatio>,
     /// JSON pointer to the step message.
     #[serde(default)]
     pub step_pointer: Option<String>,

@@ -113,7 +113,7 @@ impl Profile {
 }
 
 /// The pointers a status report may read, compiled for the sparse read: the
-/// status pointer (field 0), each submit id pointer, then the six optional
+/// status pointer (field 0), each submit id pointer, then the eight optional
 /// pointers of [`StatusPlan::optional`]'s order, each with its `|`-alternatives.
 #[derive(Clone, Debug)]
 struct StatusPlan {
@@ -127,8 +127,10 @@ struct StatusPlan {
 }
 
 impl StatusPlan {
-    /// The optional pointers, in field order after the id pointers.
-    fn optional(profile: &Profile) -> [Option<&str>; 6] {
+    /// The optional pointers, in field order after the id pointers: the six
+    /// single ones, then the `done` and `total` of the progress ratio.
+    fn optional(profile: &Profile) -> [Option<&str>; 8] {
+        let ratio = profile.progress_ratio.as_ref();
         [
             profile.percentage_pointer.as_deref(),
             profile.step_pointer.as_deref(),
@@ -136,6 +138,8 @@ impl StatusPlan {
             profile.result_pointer.as_deref(),
             profile.error_message_pointer.as_deref(),
             profile.error_details_pointer.as_deref(),
+            ratio.map(|r| r.done.as_str()),
+            ratio.map(|r| r.total.as_str()),
         ]
     }
 

@@ -1,7 +1,8 @@
 //! The sparse read of `read_status` against the tree read: random status-like
 //! bodies, rendered in several styles and mutated byte by byte, must read the same
-//! with both, for the built-in status profiles and for a custom one with nested,
-//! array-index and `|`-alternative pointers. A fixed corpus of ordinary bodies must
+//! with both, for the built-in status profiles, for a custom one with nested,
+//! array-index and `|`-alternative pointers, and for that one reading progress as
+//! a ratio of two counts and any other status value as running. A fixed corpus of ordinary bodies must
 //! take the sparse read, so the comparison is not between two runs of the tree.
 #![allow(clippy::unwrap_used)]
 
@@ -14,7 +15,9 @@ use proptest::sample::Index;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::json;
 
-use super::{Interpret, InterpretError, Profile, StatusContext, StatusReport};
+use super::{
+    Completion, Interpret, InterpretError, Profile, ProgressRatio, StatusContext, StatusReport,
+};
 
 /// A custom status profile: nested, array-index, `|`-alternative and whole-body
 /// pointers, and one pointer with a `~` escape.
@@ -22,8 +25,23 @@ fn custom() -> Profile {
     serde_json::from_str(include_str!("custom_status_profile.json")).unwrap()
 }
 
-fn profiles() -> [Profile; 3] {
-    [Profile::jobs(), Profile::codegen(), custom()]
+/// [`custom`], with progress also as a ratio of two counts (when its percentage
+/// finds nothing), and any status value outside its sets meaning running.
+fn counting() -> Profile {
+    let mut profile = custom();
+    profile.name = "counting".to_owned();
+    profile.progress_ratio = Some(ProgressRatio {
+        done: "/processed|/counts/done|/state/eta".to_owned(),
+        total: "/total|/counts/total".to_owned(),
+    });
+    if let Completion::Status { values, .. } = &mut profile.completion {
+        values.unknown_means_running = true;
+    }
+    profile
+}
+
+fn profiles() -> [Profile; 4] {
+    [Profile::jobs(), Profile::codegen(), custom(), counting()]
 }
 
 fn response(body: &[u8]) -> http::Response<Bytes> {
@@ -183,6 +201,10 @@ const KEYS: &[&str] = &[
     "ü",
     "type",
     "created_at",
+    "processed",
+    "total",
+    "counts",
+    "done",
 ];
 
 /// Words that are no status value (strings for other fields); the strategy
@@ -365,7 +387,7 @@ fn member() -> impl Strategy<Value = (String, Doc)> {
             often(status),
             often(num.clone()),
             often(text.clone()),
-            often(num),
+            often(num.clone()),
             often(prop::collection::vec(doc(), 0..3).prop_map(Doc::Arr)),
         )
             .prop_map(|(phase, progress, message, eta, output)| (
@@ -382,6 +404,12 @@ fn member() -> impl Strategy<Value = (String, Doc)> {
             "meta".to_owned(),
             obj(vec![("ids", Doc::Arr(vec![a, obj(vec![("name", b)])]))]),
         )),
+        2 => (often(num.clone()), often(num.clone())).prop_map(|(d, t)| (
+            "counts".to_owned(),
+            some_of(vec![("done", d), ("total", t)]),
+        )),
+        1 => num.clone().prop_map(|n| ("processed".to_owned(), n)),
+        1 => num.clone().prop_map(|n| ("total".to_owned(), n)),
         1 => text.prop_map(|m| (
             "errors".to_owned(),
             Doc::Arr(vec![obj(vec![("message", m)])]),
@@ -507,6 +535,7 @@ pub(super) fn rendered(doc: &Doc, style: &Style) -> String {
 fn the_sparse_and_the_tree_read_every_body_alike() {
     let taken = Cell::new(0_u32);
     let foreign = Cell::new(0_u32);
+    let ratios = Cell::new(0_u32);
     let cases = 3000;
     let mut runner = TestRunner::new(Config::with_cases(cases));
     let result = runner.run(&case(), |(doc, style, mutation)| {
@@ -521,6 +550,14 @@ fn the_sparse_and_the_tree_read_every_body_alike() {
                 foreign.set(foreign.get() + 1);
             }
         }
+        // Progress that only the ratio of two counts gives.
+        let percent = |p: Profile| {
+            p.read_status_by_tree(&response(&body))
+                .map(|r| r.percentage)
+        };
+        if matches!(percent(counting()), Ok(Some(_))) && !matches!(percent(custom()), Ok(Some(_))) {
+            ratios.set(ratios.get() + 1);
+        }
         Ok(())
     });
     if let Err(failure) = result {
@@ -529,7 +566,7 @@ fn the_sparse_and_the_tree_read_every_body_alike() {
     eprintln!(
         "the sparse read answered {} of {} reads",
         taken.get(),
-        3 * cases
+        4 * cases
     );
     // Many carry none of a profile's status fields, as another API's body would.
     assert!(
@@ -537,13 +574,14 @@ fn the_sparse_and_the_tree_read_every_body_alike() {
         "{} reads of bodies without the status",
         foreign.get()
     );
+    assert!(ratios.get() > cases / 50, "{} ratios", ratios.get());
     // Most generated bodies are ordinary: the sparse read must have answered for
     // many of them, or this test compared the tree with itself.
     assert!(
         taken.get() > cases / 2,
         "the sparse read answered {} of {} reads",
         taken.get(),
-        3 * cases
+        4 * cases
     );
 }
 
@@ -616,6 +654,18 @@ const ORDINARY: &[(&str, &str)] = &[
         "custom",
         r#"{"state":{"progress":3},"meta":{"ids":["t-1"]}}"#,
     ),
+    (
+        "counting",
+        r#"{"status":"copying","processed":3,"total":"12","id":"c-1"}"#,
+    ),
+    (
+        "counting",
+        r#"{"state":{"phase":"Running","eta":2},"counts":{"done":1,"total":0}}"#,
+    ),
+    (
+        "counting",
+        r#"{"status":"Running","counts":{"done":5,"total":4}}"#,
+    ),
 ];
 
 #[test]
@@ -623,6 +673,7 @@ fn ordinary_bodies_take_the_sparse_read() {
     for (name, body) in ORDINARY {
         let profile = match *name {
             "custom" => custom(),
+            "counting" => counting(),
             name => Profile::builtin(name).unwrap(),
         };
         let resp = response(body.as_bytes());

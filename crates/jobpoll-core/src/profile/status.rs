@@ -162,6 +162,14 @@ impl Profile {
         }
         report.percentage = field(&self.percentage_pointer, base)
             .and_then(|p| doc.find(p, lenient_f64))
+            .or_else(|| {
+                // The ratio's pointers come after the six optional ones.
+                let ratio = self.progress_ratio.as_ref()?;
+                let total = doc.find(Field::new(&ratio.total, base + 7), lenient_f64)?;
+                let done = doc.find(Field::new(&ratio.done, base + 6), lenient_f64)?;
+                (total != 0.0).then(|| done / total * 100.0)
+            })
+            .filter(|p| !p.is_nan())
             .map(|p| p.clamp(0.0, 100.0));
         report.step = field(&self.step_pointer, base + 1)
             .and_then(|p| doc.find(p, Node::into_str))
@@ -220,6 +228,8 @@ pub(super) fn status_rule<'a>(
         JobState::Failed
     } else if is_in(&values.cancelled) {
         JobState::Cancelled
+    } else if values.unknown_means_running {
+        JobState::Running
     } else {
         return Err(InterpretError::UnknownStatus {
             value: excerpt(raw.as_bytes()),

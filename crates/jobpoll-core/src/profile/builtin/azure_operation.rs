@@ -31,6 +31,7 @@ impl Profile {
                 names: strings(&["Azure-AsyncOperation", "Operation-Location", "Location"]),
             },
             percentage_pointer: Some("/percentComplete".to_owned()),
+            progress_ratio: None,
             step_pointer: None,
             eta_pointer: None,
             result_pointer: None,

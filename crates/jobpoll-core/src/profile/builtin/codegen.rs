@@ -25,6 +25,7 @@ impl Profile {
                 template: "/api/v1/public/graph/codegen/{id}/status".to_owned(),
             },
             percentage_pointer: None,
+            progress_ratio: None,
             step_pointer: None,
             eta_pointer: None,
             result_pointer: None,

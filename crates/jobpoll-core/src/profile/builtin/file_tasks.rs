@@ -24,6 +24,7 @@ impl Profile {
                 template: "/api/file/{id}".to_owned(),
             },
             percentage_pointer: None,
+            progress_ratio: None,
             step_pointer: None,
             eta_pointer: None,
             result_pointer: None,

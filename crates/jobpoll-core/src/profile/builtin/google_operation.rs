@@ -23,6 +23,7 @@ impl Profile {
                 template: "/v1/{id_path}".to_owned(),
             },
             percentage_pointer: Some("/metadata/progressPercent".to_owned()),
+            progress_ratio: None,
             step_pointer: None,
             eta_pointer: None,
             result_pointer: Some("/response".to_owned()),

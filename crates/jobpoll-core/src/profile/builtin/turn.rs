@@ -25,6 +25,7 @@ impl Profile {
                 template: "{id}".to_owned(),
             },
             percentage_pointer: None,
+            progress_ratio: None,
             step_pointer: None,
             eta_pointer: None,
             result_pointer: Some(String::new()),

@@ -1,0 +1,114 @@
+//! `jobpoll status`: one GET of a status URL, read with a profile, and what the
+//! job sees in it; with `--explain`, each field of the profile, its pointer and
+//! what was found there.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::exit;
+use crate::wait::{load_profile, parse_headers, parse_url, usage};
+
+/// Arguments of `jobpoll status`.
+#[derive(clap::Args)]
+pub(crate) struct StatusArgs {
+    /// The job's status URL.
+    url: String,
+    /// How the API speaks: jobs, codegen, file-tasks, turn, google, azure, or the path
+    /// of a JSON file describing a custom profile (`docs/profiles.md`).
+    #[arg(long, default_value = "jobs")]
+    profile: String,
+    /// A header for the request, as `Name: value` (repeatable).
+    #[arg(short = 'H', long = "header")]
+    headers: Vec<String>,
+    /// Also show, for each field of the profile, its pointer and what the answer
+    /// holds there.
+    #[arg(long)]
+    explain: bool,
+    /// Print the explanation as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Give up on the request after this long.
+    #[arg(long, default_value = "30s")]
+    timeout: humantime::Duration,
+}
+
+/// `jobpoll status`. Exit codes: 0 when the profile reads the answer; 5 when the
+/// server refuses the request (a 4xx); 6 for an answer the profile cannot read, a
+/// 5xx, or no answer; 2 for a bad command line or profile.
+pub(crate) async fn status(args: StatusArgs) -> ExitCode {
+    let url = match parse_url(&args.url) {
+        Ok(url) => url,
+        Err(error) => return usage(&error),
+    };
+    let profile = match load_profile(&args.profile) {
+        Ok(profile) => profile,
+        Err(error) => return usage(&error),
+    };
+    let headers = match parse_headers(&args.headers) {
+        Ok(headers) => headers,
+        Err(error) => return usage(&error),
+    };
+    let response = match get(url, &headers, Duration::from(args.timeout)).await {
+        Ok(response) => response,
+        Err(error) => {
+            eprintln!("jobpoll: no answer from the server: {error}");
+            return ExitCode::from(exit::GAVE_UP);
+        }
+    };
+    let explanation = profile.explain(&response);
+    if args.json {
+        match serde_json::to_string_pretty(&explanation) {
+            Ok(text) => println!("{text}"),
+            Err(error) => eprintln!("jobpoll: {error}"),
+        }
+    } else if args.explain {
+        print!("{explanation}");
+    } else {
+        print!("{}", explanation.job_view());
+    }
+    let code = response.status();
+    if !code.is_success() {
+        eprintln!("jobpoll: the server answered {code}");
+        let refused = code.is_client_error();
+        return ExitCode::from(if refused {
+            exit::REFUSED
+        } else {
+            exit::GAVE_UP
+        });
+    }
+    if explanation.is_readable() {
+        ExitCode::from(exit::SUCCESS)
+    } else {
+        eprintln!(
+            "jobpoll: the {} profile cannot read this answer{}",
+            explanation.profile,
+            if args.explain || args.json {
+                ""
+            } else {
+                " (--explain shows each field)"
+            }
+        );
+        ExitCode::from(exit::GAVE_UP)
+    }
+}
+
+/// One GET, its answer whole.
+async fn get(
+    url: url::Url,
+    headers: &[(String, String)],
+    timeout: Duration,
+) -> Result<http::Response<Bytes>, reqwest::Error> {
+    let client = reqwest::Client::builder().timeout(timeout).build()?;
+    let mut request = client.get(url);
+    for (name, value) in headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    let answer = request.send().await?;
+    let mut response = http::Response::new(Bytes::new());
+    *response.status_mut() = answer.status();
+    *response.headers_mut() = answer.headers().clone();
+    *response.body_mut() = answer.bytes().await?;
+    Ok(response)
+}
