@@ -87,9 +87,15 @@ pub(crate) fn polls(profile: Profile, urls: Vec<Url>) -> Vec<Item> {
         .collect()
 }
 
-/// `count` jobs, each created by its own `POST url` with `body`.
-pub(crate) fn submits(profile: Profile, url: &Url, body: Option<&str>, count: u32) -> Vec<Item> {
+/// `count` jobs, each created by its own request as `start` says.
+pub(crate) fn submits(profile: Profile, start: &Start, count: u32) -> Vec<Item> {
     let profile = Arc::new(profile);
+    let url = match start {
+        Start::Submit { url, .. }
+        | Start::Poll {
+            status_url: url, ..
+        } => url,
+    };
     let shown = jobpoll_core::trace::Redactor::default()
         .url(url)
         .to_string();
@@ -98,11 +104,7 @@ pub(crate) fn submits(profile: Profile, url: &Url, body: Option<&str>, count: u3
             url: format!("{shown} #{n}"),
             spec: JobSpec {
                 profile: Arc::clone(&profile),
-                start: Start::Submit {
-                    method: http::Method::POST,
-                    url: url.clone(),
-                    body: body.map(str::to_owned),
-                },
+                start: start.clone(),
                 headers: Vec::new(),
             },
         })

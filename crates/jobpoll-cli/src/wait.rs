@@ -4,8 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use jobpoll_core::profile::{Completion, FinalStateVia};
 use jobpoll_core::schedule::Adaptive;
-use jobpoll_core::{Config, JobSpec, Outcome, Profile, Schedule};
+use jobpoll_core::{Config, JobSpec, Outcome, Profile, Schedule, Start};
 
 use crate::report::Report;
 use crate::{exit, many};
@@ -67,8 +68,16 @@ pub(crate) struct WaitArgs {
 /// Arguments of `jobpoll submit`.
 #[derive(clap::Args)]
 pub(crate) struct SubmitArgs {
-    /// The URL that creates the job (POST).
+    /// The URL that starts the job.
     url: String,
+    /// The method of the request that starts the job: POST, PUT, PATCH, DELETE, ...
+    /// (Azure operations start with any of these).
+    #[arg(short = 'X', long, default_value = "POST", value_parser = parse_method)]
+    method: http::Method,
+    /// For Azure operations: where the final result is, as the API's description
+    /// says: azure-async-operation, operation-location, location or original-uri.
+    #[arg(long, value_name = "WHERE", value_parser = parse_final_state_via)]
+    final_state_via: Option<FinalStateVia>,
     /// The request body (JSON), or `@FILE` to read it from a file.
     #[arg(long, short = 'd')]
     data: Option<String>,
@@ -122,15 +131,48 @@ pub(crate) async fn submit(args: SubmitArgs) -> ExitCode {
         Ok(body) => body,
         Err(error) => return usage(&error),
     };
-    let (url, profile) = match (parse_url(&args.url), load_profile(&args.common.profile)) {
+    let (url, mut profile) = match (parse_url(&args.url), load_profile(&args.common.profile)) {
         (Ok(url), Ok(profile)) => (url, profile),
         (Err(error), _) | (_, Err(error)) => return usage(&error),
     };
+    if let Some(via) = args.final_state_via {
+        match &mut profile.completion {
+            Completion::AzureOperation { final_state_via } => *final_state_via = Some(via),
+            _ => return usage("--final-state-via applies to Azure operations (--profile azure)"),
+        }
+    }
+    let start = Start::Submit {
+        method: args.method,
+        url,
+        body,
+    };
     if args.count > 1 {
-        let jobs = many::submits(profile, &url, body.as_deref(), args.count);
+        let jobs = many::submits(profile, &start, args.count);
         return many::run(jobs, &args.common, &args.limits).await;
     }
-    run(JobSpec::submit(profile, url, body), &args.common).await
+    let spec = JobSpec {
+        profile,
+        start,
+        headers: Vec::new(),
+    };
+    run(spec, &args.common).await
+}
+
+/// An HTTP method, written in any case.
+fn parse_method(text: &str) -> Result<http::Method, String> {
+    http::Method::from_bytes(text.trim().to_ascii_uppercase().as_bytes())
+        .map_err(|_| format!("{text:?} is not an HTTP method"))
+}
+
+/// A `final-state-via` value.
+fn parse_final_state_via(text: &str) -> Result<FinalStateVia, String> {
+    serde_json::from_value(serde_json::Value::String(text.trim().to_ascii_lowercase())).map_err(
+        |_| {
+            format!(
+                "{text:?} is not one of azure-async-operation, operation-location, location, original-uri"
+            )
+        },
+    )
 }
 
 async fn run(spec: JobSpec, common: &Common) -> ExitCode {
