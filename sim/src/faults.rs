@@ -244,6 +244,8 @@ impl FaultPlan {
             faults,
             // The simulator's client keeps no cookies.
             session_cookie: false,
+            // Every shape as it answers by default.
+            ..JobPlan::default()
         };
         (shape, plan)
     }
