@@ -303,7 +303,10 @@ pub fn run_clients(args: &StormArgs) -> Result<StormReport, String> {
                     seed: seeds.next_u64(),
                     ..config.clone()
                 };
-                *slot = Some(Job::new(JobSpec::poll(Profile::jobs(), url(job)?), config, instant).map_err(|e| e.to_string())?);
+                *slot = Some(
+                    Job::new(JobSpec::poll(Profile::jobs(), url(job)?), config, instant)
+                        .map_err(|e| e.to_string())?,
+                );
             }
             (Some(running), Due::Deliver { request, .. }) => {
                 let response = world.answers.remove(&job).unwrap_or_default();
@@ -395,7 +398,11 @@ pub fn run_fleet(args: &StormArgs) -> Result<StormReport, String> {
             }
             Due::Tick { job } => {
                 let subscriber = fleet
-                    .add(JobSpec::poll_shared(url(job)?), Arc::clone(&config), instant)
+                    .add(
+                        JobSpec::poll_shared(url(job)?),
+                        Arc::clone(&config),
+                        instant,
+                    )
                     .map_err(|e| e.to_string())?;
                 keys.insert(subscriber.job(), job);
                 key_of[job] = Some(subscriber.job());
