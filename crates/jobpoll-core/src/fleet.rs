@@ -12,7 +12,8 @@
 //!   that has waited longest since it last sent goes next;
 //! - **throttles per origin**: a 429 or 503 with a wait, or an exhausted `RateLimit`
 //!   budget, that one job receives holds back every job on that origin until the
-//!   wait is over;
+//!   wait is over, and then lets the origin's requests out a gap apart, at the pace
+//!   the origin has shown it accepts (see [`Fleet::paced_until`]), not in one burst;
 //! - **pauses** the whole fleet or one origin (a hidden browser tab): a paused fleet
 //!   sends nothing, and the requests that fall due wait for the resume;
 //! - **stops** one subscriber or everything, at once: a cancel request does not
