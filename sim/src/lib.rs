@@ -16,4 +16,5 @@ pub mod fleet;
 pub mod hash;
 pub mod policy;
 pub mod run;
+pub mod storm;
 pub mod world;

@@ -143,7 +143,9 @@ const SECOND: Duration = Duration::from_secs(1);
 impl Config {
     /// `standard`: 30 s, x1.5, at most 5 min between polls, 30 min in all
     /// (30, 45, 67.5, 101.25, ... 300 s). Errors back off along the same curve
-    /// ("continue polling with backoff").
+    /// ("continue polling with backoff") with equal jitter: each retry waits a
+    /// random time between half the curve and the curve (15 to 30 s, then 22.5 to
+    /// 45 s, ...). A wait the server asks for replaces the schedule's delay.
     pub fn standard() -> Config {
         let curve = Schedule::Exponential {
             initial: 30 * SECOND,
@@ -152,8 +154,8 @@ impl Config {
             jitter: Jitter::None,
         };
         Config {
-            poll: curve.clone(),
-            retry: curve,
+            retry: curve.clone().with_jitter(Jitter::Equal),
+            poll: curve,
             first_poll: FirstPoll::Immediately,
             deadline: Some(30 * 60 * SECOND),
             max_attempts: None,
@@ -172,7 +174,8 @@ impl Config {
     }
 
     /// `fast`, for development and tests: 2 s, x1.5, at most 30 s between
-    /// polls, 5 min in all.
+    /// polls, 5 min in all; errors back off along the same curve with equal
+    /// jitter (1 to 2 s, 1.5 to 3 s, ...).
     pub fn fast() -> Config {
         let curve = Schedule::Exponential {
             initial: 2 * SECOND,
@@ -181,8 +184,8 @@ impl Config {
             jitter: Jitter::None,
         };
         Config {
-            poll: curve.clone(),
-            retry: curve,
+            retry: curve.clone().with_jitter(Jitter::Equal),
+            poll: curve,
             deadline: Some(5 * 60 * SECOND),
             request_time_limit: 10 * SECOND,
             ..Config::standard()
@@ -211,7 +214,8 @@ impl Config {
     }
 
     /// `progressive` (file tasks): 1 s x5, 2 s x5, 5 s x10, then 10 s while healthy;
-    /// errors 1, 2, 4 ... 30 s; a strict 7-minute deadline.
+    /// errors 1, 2, 4 ... 30 s with equal jitter (each between half that and
+    /// that); a strict 7-minute deadline.
     pub fn progressive() -> Config {
         Config {
             poll: Schedule::Stepped {
@@ -235,7 +239,7 @@ impl Config {
                 initial: SECOND,
                 multiplier: 2.0,
                 max: 30 * SECOND,
-                jitter: Jitter::None,
+                jitter: Jitter::Equal,
             },
             deadline: Some(7 * 60 * SECOND),
             max_consecutive_errors: Some(20),
@@ -245,7 +249,8 @@ impl Config {
     }
 
     /// A per-operation preset: the operation's interval and deadline; errors retry
-    /// after 2, 4, 8 ... up to the operation's interval x6.
+    /// after 2, 4, 8 ... up to the operation's interval x6, with equal jitter
+    /// (each between half that and that).
     pub fn operation(operation: Operation) -> Config {
         let (interval, deadline) = operation.interval_and_deadline();
         Config {
@@ -254,7 +259,7 @@ impl Config {
                 initial: 2 * SECOND,
                 multiplier: 2.0,
                 max: interval * 6,
-                jitter: Jitter::None,
+                jitter: Jitter::Equal,
             },
             deadline: Some(deadline),
             request_time_limit: 30 * SECOND,
@@ -263,7 +268,8 @@ impl Config {
     }
 
     /// `turn` polling: 1 s, 5 s once the turn is 30 s old, stop after 2 min;
-    /// errors 2, 4, 8, 16 s, at most 5 in a row.
+    /// errors 2, 4, 8, 16 s with equal jitter (each between half that and that),
+    /// at most 5 in a row.
     pub fn turn() -> Config {
         Config {
             poll: Schedule::Staged {
@@ -277,7 +283,7 @@ impl Config {
                 initial: 2 * SECOND,
                 multiplier: 2.0,
                 max: 16 * SECOND,
-                jitter: Jitter::None,
+                jitter: Jitter::Equal,
             },
             deadline: Some(120 * SECOND),
             max_consecutive_errors: Some(5),
@@ -320,6 +326,15 @@ impl Config {
         "scraping",
         "avatar-video",
     ];
+
+    /// The same configuration with `jitter` on its retry schedule. Every preset's
+    /// retries use [`Jitter::Equal`]; `with_retry_jitter(Jitter::None)` gives the
+    /// exact curve. Only an exponential retry schedule has jitter (see
+    /// [`Schedule::with_jitter`]).
+    pub fn with_retry_jitter(mut self, jitter: Jitter) -> Config {
+        self.retry = self.retry.with_jitter(jitter);
+        self
+    }
 
     /// Checks that the configuration can work, with a message a person can act on.
     pub fn validate(&self) -> Result<(), ConfigError> {

@@ -12,7 +12,8 @@
 //!   that has waited longest since it last sent goes next;
 //! - **throttles per origin**: a 429 or 503 with a wait, or an exhausted `RateLimit`
 //!   budget, that one job receives holds back every job on that origin until the
-//!   wait is over;
+//!   wait is over, and then lets the origin's requests out a gap apart, at the pace
+//!   the origin has shown it accepts (see [`Fleet::paced_until`]), not in one burst;
 //! - **pauses** the whole fleet or one origin (a hidden browser tab): a paused fleet
 //!   sends nothing, and the requests that fall due wait for the resume;
 //! - **stops** one subscriber or everything, at once: a cancel request does not
@@ -104,6 +105,7 @@ mod flights;
 mod limits;
 mod origins;
 mod outputs;
+mod pace;
 mod sharing;
 mod slots;
 mod stop;
@@ -144,7 +146,8 @@ pub struct Fleet<P = Arc<Profile>> {
     /// so that answered requests leave nothing behind in `timers` (a million idle
     /// jobs keep one timer entry each); at most `max_in_flight` long.
     flights: Flights,
-    /// Origin throttle ends: (instant µs, origin, its generation).
+    /// Origin throttle ends, and the ends of paced origins' gaps: (instant µs, origin,
+    /// its generation).
     throttle_ends: BinaryHeap<Reverse<(u64, u32, u32)>>,
     /// The origins of the running jobs, and those the user paused or a throttle
     /// still holds; an origin nothing needs leaves the table.
@@ -254,7 +257,7 @@ impl<P: Interpret> Fleet<P> {
         let seed = self.seeds.next_u64();
         let job = Job::build(spec, config, seed, now, true)?;
         // Only a job that runs puts its origin in the table.
-        let origin = self.origins.intern(origin_name);
+        let origin = self.origins.intern(origin_name, self.now);
         self.origins[origin].jobs = self.origins[origin].jobs.saturating_add(1);
         // No running job has this spec (else it was joined): it can be shared.
         let share_key = share_key.unwrap_or(NO_SHARE);
@@ -374,7 +377,7 @@ impl<P: Interpret> Fleet<P> {
     /// [`Url::origin`] writes it; jobs added later for it are held too), until
     /// [`Fleet::resume_origin`]. It outputs nothing.
     pub fn pause_origin(&mut self, origin: &Url) {
-        let id = self.origins.intern(origin_name(origin));
+        let id = self.origins.intern(origin_name(origin), self.now);
         self.origins[id].paused = true;
     }
 
@@ -429,6 +432,19 @@ impl<P: Interpret> Fleet<P> {
         let id = self.origins.find(&origin_name(url))?;
         let until = self.origins[id].throttled_until;
         (until > self.now).then(|| Instant::from_micros(until))
+    }
+
+    /// Until when the origin of `url` is paced, if it is: after a rate limit the
+    /// fleet lets requests out to the origin one at a time, a gap apart (see
+    /// [the module documentation](self)), and none goes before this instant but a
+    /// cancel request. The gap is never longer than the last wait the origin
+    /// asked for.
+    pub fn paced_until(&self, url: &Url) -> Option<Instant> {
+        let id = self.origins.find(&origin_name(url))?;
+        self.origins[id]
+            .pace
+            .holds_until(self.now)
+            .map(Instant::from_micros)
     }
 
     /// How many origins a server hint (`Retry-After`, an exhausted `RateLimit`)
@@ -486,6 +502,7 @@ impl<P: Interpret> Fleet<P> {
             }
             _ => None,
         };
+        let answered = matches!(input, Input::Response { .. });
         // A refused answer changes nothing (the job checks before it changes).
         self.with_job(job, |job| job.handle_input(input))
             .ok_or(FleetError::UnknownJob(job))??;
@@ -498,8 +515,10 @@ impl<P: Interpret> Fleet<P> {
             entry.in_flight = false;
             self.release_slot(origin);
         }
-        if let Some(wait) = origin_wait {
-            self.hold(origin, wait, now);
+        match origin_wait {
+            Some(wait) => self.hold(origin, wait, now),
+            None if answered => self.origins[origin].pace.accepted(),
+            None => {}
         }
         self.settle(job);
         self.pump();

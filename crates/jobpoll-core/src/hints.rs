@@ -6,6 +6,8 @@
 //! both the older `limit=, remaining=, reset=` form and the structured-field form
 //! `"name";r=0;t=10`, plus the separate `RateLimit-Remaining`/`RateLimit-Reset`
 //! headers). A hint is a lower bound on the next request; jitter never shortens it.
+//! The job sends its next request when the wait an answer asked for ends (plus a
+//! small spread), rather than after a longer schedule delay.
 
 use core::time::Duration;
 use std::time::SystemTime;

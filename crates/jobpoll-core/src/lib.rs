@@ -87,10 +87,12 @@
 //! - **One request at a time.** A job never has two requests in flight; every
 //!   [`Output::Transmit`] is answered by exactly one response or transport error, or
 //!   withdrawn by [`Output::Abort`].
-//! - **Lower bounds hold.** No request goes out before the schedule's delay, the
-//!   minimum interval, or the server's `Retry-After`/`RateLimit` hint allows;
-//!   jitter never shortens a hint. (The one exception is the cancel request, which
-//!   goes out at once because the user asked for it.)
+//! - **Lower bounds hold.** No request goes out before the minimum interval or the
+//!   server's `Retry-After`/`RateLimit` hint allows, nor before the schedule's
+//!   delay unless the answer said how long to wait: then that wait, plus a small
+//!   spread from the job's seeded generator, replaces the delay. Jitter never
+//!   shortens a hint. (The one exception is the cancel request, which goes out at
+//!   once because the user asked for it.)
 //! - **The deadline holds.** The job ends within one request time limit of its
 //!   deadline, and at once if the server asks to wait past it.
 //! - **One outcome.** [`Output::Finished`] comes exactly once, last.

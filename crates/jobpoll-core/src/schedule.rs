@@ -262,9 +262,11 @@ impl Schedule {
     }
 
     /// The `turn` preset's error retry schedule: 2 s doubling up to 16 s (2, 4, 8, 16,
-    /// 16, ...).
+    /// 16, ...) with equal jitter: each delay is drawn between half of that and
+    /// that (1 to 2 s, 2 to 4 s, ...).
     pub fn turn_errors() -> Schedule {
         Schedule::exponential(Duration::from_secs(2), 2.0, Duration::from_secs(16))
+            .with_jitter(Jitter::Equal)
     }
 
     /// An AWS SDK waiter style schedule between `min_delay` and `max_delay`.

@@ -15,7 +15,7 @@ use jobpoll_core::{
 };
 use serde_json::json;
 use support::jobs_api::{COMPLETED, PROCESSING, QUEUED, fast_run, jobs_job, submit_spec};
-use support::{Reply, api, header, run, script};
+use support::{Reply, api, header, run, script, within_spread};
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -290,7 +290,10 @@ fn not_found_grace_starts_when_the_submit_is_accepted() {
         ]),
         None,
     );
-    assert_eq!(run.requests(Purpose::Status)[0].0, 40.0);
+    // The submit goes again when the 503's wait is over (40 s, plus a spread of
+    // less than 4 s); the first poll goes at once after it.
+    let first_poll = run.requests(Purpose::Status)[0].0;
+    assert!(within_spread(first_poll, 0.0, 40.0), "{first_poll}");
     assert!(run.outcome().is_success(), "{}", run.outcome());
 }
 
@@ -322,21 +325,61 @@ fn retryable_statuses_honour_retry_after() {
             Reply::status(code, "").header("Retry-After", "5"),
             Reply::ok(COMPLETED),
         ]);
-        assert_eq!(run.retries(), vec![(0.0, 5.0, 1)], "{code}");
-        assert_eq!(run.send_times(), vec![0.0, 5.0], "{code}");
+        let [(0.0, delay, 1)] = run.retries()[..] else {
+            panic!("{code}: {:?}", run.retries());
+        };
+        assert!(within_spread(delay, 0.0, 5.0), "{code}: {delay}");
+        assert_eq!(run.send_times(), vec![0.0, delay], "{code}");
     }
-    // A hint is a lower bound: a shorter one does not shorten the retry delay.
+    // The server's wait is the wait: a shorter one than the schedule's shortens
+    // the retry delay (2 s here) to it.
     let run = fast_run(vec![
         Reply::status(503, "").header("Retry-After", "1"),
         Reply::ok(COMPLETED),
     ]);
-    assert_eq!(run.send_times(), vec![0.0, 2.0]);
+    assert!(
+        within_spread(run.send_times()[1], 0.0, 1.0),
+        "{:?}",
+        run.send_times()
+    );
     // retry-after-ms counts too.
     let run = fast_run(vec![
         Reply::status(429, "").header("retry-after-ms", "7500"),
         Reply::ok(COMPLETED),
     ]);
-    assert_eq!(run.send_times(), vec![0.0, 7.5]);
+    assert!(
+        within_spread(run.send_times()[1], 0.0, 7.5),
+        "{:?}",
+        run.send_times()
+    );
+}
+
+/// Clients told to wait together do not come back together: the spread above
+/// the server's wait is drawn from each job's own seed.
+#[test]
+fn jobs_told_the_same_wait_come_back_at_different_instants() {
+    let mut seconds = Vec::new();
+    for seed in 0..20 {
+        let config = Config {
+            seed,
+            ..Config::standard()
+        };
+        let run = run(
+            jobs_job(config),
+            script(vec![
+                Reply::status(429, "").header("Retry-After", "2"),
+                Reply::ok(COMPLETED),
+            ]),
+            None,
+        );
+        let again = run.send_times()[1];
+        // The standard retry schedule would wait 15 to 30 s: the server's 2 s win.
+        assert!(within_spread(again, 0.0, 2.0), "seed {seed}: {again}");
+        seconds.push(again);
+    }
+    seconds.sort_by(f64::total_cmp);
+    seconds.dedup();
+    assert_eq!(seconds.len(), 20, "{seconds:?}");
 }
 
 #[test]
@@ -532,7 +575,11 @@ fn an_oversized_error_response_still_honours_retry_after() {
         ]),
         None,
     );
-    assert_eq!(run.send_times(), vec![0.0, 10.0]);
+    let times = run.send_times();
+    assert!(
+        times.len() == 2 && within_spread(times[1], 0.0, 10.0),
+        "{times:?}"
+    );
 }
 
 // --- the driver contract -------------------------------------------------------------

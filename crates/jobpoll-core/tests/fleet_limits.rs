@@ -316,8 +316,73 @@ fn a_retry_after_on_a_success_stays_with_its_job() {
         world.status_polls(&job_url("a.test", 1)),
         [0, 1100, 2200].map(Duration::from_millis)
     );
-    assert_eq!(
-        world.status_polls(&job_url("a.test", 0)),
-        [0, 10_100, 20_200].map(Duration::from_millis)
+    // Its own polls go when each 10 s wait is over (the answer comes 0.1 s after
+    // the poll), plus a spread of less than 1 s.
+    let polls = world.status_polls(&job_url("a.test", 0));
+    assert_eq!(polls.len(), 3, "{polls:?}");
+    for pair in polls.windows(2) {
+        let wait = pair[1] - pair[0] - Duration::from_millis(100);
+        assert!(
+            (Duration::from_secs(10)..Duration::from_secs(11)).contains(&wait),
+            "{polls:?}"
+        );
+    }
+}
+
+/// When a hold ends, the jobs it held are let out a gap apart, not all at once:
+/// the burst that made the server refuse would come back at one instant.
+#[test]
+fn held_jobs_are_released_a_gap_apart_when_the_hold_ends() {
+    // a.test/job_0's first poll gets 429 with Retry-After: 10 at 0.1 s; seven
+    // more jobs, added meanwhile, wait for the hold to end.
+    let mut world = World::new(
+        FleetConfig::default(),
+        |transmit: &Transmit, count, _now| {
+            let throttled =
+                transmit.url.as_str() == "http://a.test/api/v1/jobs/job_0" && count == 1;
+            Some(if throttled {
+                let mut a = answer(429, "slow down");
+                a.headers.push(("retry-after", "10".to_owned()));
+                a
+            } else if count >= 3 {
+                completed()
+            } else {
+                running()
+            })
+        },
     );
+    let config = every(30);
+    world.add(&job_url("a.test", 0), &config);
+    world.run_for(Duration::from_millis(500));
+    let origin: Url = "http://a.test/".parse().unwrap();
+    assert!(world.fleet.throttled_until(&origin).is_some());
+    for n in 1..8 {
+        world.add(&job_url("a.test", n), &config);
+    }
+    world.run_for(Duration::from_secs(20));
+    let throttle_end = Duration::from_millis(10_100);
+    let released: Vec<Duration> = world
+        .sent
+        .iter()
+        .filter(|s| s.url.host_str() == Some("a.test") && s.at >= throttle_end)
+        .map(|s| s.at)
+        .collect();
+    assert_eq!(released.len(), 8, "{released:?}");
+    assert_eq!(
+        released[0], throttle_end,
+        "the first goes when the hold ends"
+    );
+    // Nothing was learned of the origin before the 429: the first gap is 100 ms,
+    // and each accepted answer shortens it by an eighth.
+    for pair in released.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= Duration::from_millis(30),
+            "{released:?}"
+        );
+    }
+    assert!(
+        released[7] - released[0] >= Duration::from_millis(400),
+        "{released:?}"
+    );
+    assert!(world.outcomes.values().all(Outcome::is_success));
 }

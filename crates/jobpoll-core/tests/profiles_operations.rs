@@ -8,7 +8,7 @@ use jobpoll_core::event::CancelledBy;
 use jobpoll_core::{Config, Event, Instant, Job, JobSpec, Outcome, Profile, Purpose, Start};
 use serde_json::{Value, json};
 use support::profile_runs::{body, expect_failure, expect_success, purposes, url};
-use support::{Reply, Run, cancelled_by_client, run, script};
+use support::{Reply, Run, cancelled_by_client, run, script, within_spread};
 
 // --- Google long-running operations ------------------------------------------------------
 
@@ -186,8 +186,9 @@ fn assert_azure_async_operation_flow(run: &Run, final_body: &Value, final_url: &
     assert_eq!(run.sent[2].1.url.as_str(), ASYNC_OP);
     assert_eq!(run.sent[3].1.url.as_str(), final_url);
     assert_eq!(run.sent[3].1.method, http::Method::GET);
-    // The submit's Retry-After holds back the first poll.
-    assert_eq!(run.send_times()[1], 2.0);
+    // The submit's Retry-After sets the first poll: 2 s, plus a spread under 0.2 s.
+    let first_poll = run.send_times()[1];
+    assert!(within_spread(first_poll, 0.0, 2.0), "{first_poll}");
     assert_eq!(run.progress()[0].percentage, Some(30.0));
     let (result, results) = expect_success(run);
     assert_eq!(
@@ -321,8 +322,13 @@ fn azure_location_only_polls_202_until_200() {
             .iter()
             .all(|(_, t)| t.url.as_str() == EXPORT_RESULT)
     );
-    // Retry-After 3 s beats the fast schedule's 2 s; then 3 s is the schedule's own.
-    assert_eq!(run.send_times(), vec![0.0, 3.0, 6.0, 9.0]);
+    // Each Retry-After of 3 s is the wait (plus a spread under 0.3 s), in place of
+    // the fast schedule's 2 s; the last answer has none: 3 s is the schedule's own.
+    let times = run.send_times();
+    assert_eq!(times.len(), 4, "{times:?}");
+    assert!(within_spread(times[1], 0.0, 3.0), "{times:?}");
+    assert!(within_spread(times[2], times[1], 3.0), "{times:?}");
+    assert!((times[3] - times[2] - 3.0).abs() < 1e-9, "{times:?}");
     let statuses: Vec<&str> = run.progress().iter().map(|p| p.status.as_str()).collect();
     assert_eq!(statuses, vec!["Accepted", "Accepted"]);
     let (result, results) = expect_success(&run);

@@ -9,11 +9,11 @@ use std::time::Duration;
 use jobpoll_core::event::{CancelledBy, WaitLimit};
 use jobpoll_core::hints::HintSource;
 use jobpoll_core::{
-    Config, Event, Instant, Job, JobSpec, Outcome, PollError, Profile, Purpose, Schedule,
+    Config, Event, Instant, Jitter, Job, JobSpec, Outcome, PollError, Profile, Purpose, Schedule,
     TransportError,
 };
 use serde_json::json;
-use support::{Reply, api, cancelled_by_client, run, script};
+use support::{Reply, api, cancelled_by_client, run, script, within_spread};
 
 fn url(path: &str) -> url::Url {
     api(path)
@@ -72,14 +72,15 @@ fn progressive_with_retry_after_in_the_middle() {
     // The 429 answers the third request 0.5 s after it went out; Retry-After counts
     // from its arrival.
     let arrived = times[2] + 0.5;
-    assert!(times[3] - arrived >= 7.0, "{times:?}");
-    assert_eq!(
-        times,
-        vec![0.0, 1.0, 2.0, 9.5, 10.5, 11.5, 12.5, 14.5, 16.5]
-    );
+    assert!(within_spread(times[3], arrived, 7.0), "{times:?}");
+    assert_eq!(times[..3], [0.0, 1.0, 2.0]);
     // The poll schedule is not disturbed by the error: 1 s x5, then 2 s.
     assert_eq!(run.poll_gaps(), vec![1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0]);
-    assert_eq!(run.retries(), vec![(2.5, 7.0, 1)]);
+    let [(at, delay, 1)] = run.retries()[..] else {
+        panic!("{:?}", run.retries());
+    };
+    assert_eq!(at, 2.5);
+    assert!((delay - (times[3] - arrived)).abs() < 1e-6, "{delay}");
     match run.outcome() {
         Outcome::Succeeded { result, .. } => {
             let result = result.as_ref().expect("the file body is the result");
@@ -396,11 +397,16 @@ fn turn_errors_back_off_and_give_up_after_five() {
         |_, _| Reply::status(502, "<html><body>502 Bad Gateway</body></html>"),
         None,
     );
-    assert_eq!(run.send_times(), vec![0.0, 2.0, 6.0, 14.0, 30.0]);
-    assert_eq!(
-        run.retries(),
-        vec![(0.0, 2.0, 1), (2.0, 4.0, 2), (6.0, 8.0, 3), (14.0, 16.0, 4)]
-    );
+    // 2, 4, 8, 16 s with equal jitter: each retry waits between half of that and
+    // that, counted from the answer before it.
+    let retries = run.retries();
+    assert_eq!(retries.len(), 4, "{retries:?}");
+    let times = run.send_times();
+    for (n, ((at, delay, errors), top)) in retries.iter().zip([2.0, 4.0, 8.0, 16.0]).enumerate() {
+        assert_eq!(*errors as usize, n + 1);
+        assert!((top / 2.0..=top).contains(delay), "{retries:?}");
+        assert_eq!(times[n + 1], at + delay, "{times:?}");
+    }
     match run.outcome() {
         Outcome::GaveUp { last_error, stats } => {
             assert!(matches!(last_error, PollError::Status { status: 502, .. }));
@@ -408,7 +414,8 @@ fn turn_errors_back_off_and_give_up_after_five() {
         }
         other => panic!("expected to give up, got {other}"),
     }
-    assert_eq!(run.finished_at(), 30.0);
+    assert_eq!(run.finished_at(), times[4]);
+    assert!((15.0..=30.0).contains(&run.finished_at()));
     insta::assert_snapshot!(run.text());
 }
 
@@ -510,7 +517,11 @@ fn absurd_retry_after_is_capped() {
             requested: 999_999_999 * SECOND,
             used: 3600 * SECOND,
         }));
-    assert_eq!(run.send_times(), vec![0.0, 3600.0]);
+    let times = run.send_times();
+    assert!(
+        times.len() == 2 && within_spread(times[1], 0.0, 3600.0),
+        "{times:?}"
+    );
     assert!(run.outcome().is_success(), "{}", run.outcome());
     insta::assert_snapshot!(run.text());
 }
@@ -518,7 +529,7 @@ fn absurd_retry_after_is_capped() {
 #[test]
 fn hanging_request_is_aborted_at_its_time_limit_and_retried() {
     let spec = JobSpec::poll(Profile::jobs(), url("/api/v1/jobs/job_1"));
-    let config = Config::fast();
+    let config = Config::fast().with_retry_jitter(Jitter::None);
     assert_eq!(config.request_time_limit, 10 * SECOND);
     let job = Job::new(spec, config, Instant::ZERO).expect("valid job");
     let run = run(

@@ -6,9 +6,16 @@
 mod support;
 
 use jobpoll_core::event::WaitLimit;
-use jobpoll_core::{Config, Instant, Job, Outcome, PollError, Purpose, Transmit, TransportError};
+use jobpoll_core::{
+    Config, Instant, Jitter, Job, Outcome, PollError, Purpose, Transmit, TransportError,
+};
 use support::jobs_api::{PROCESSING, jobs_job, submit_spec};
 use support::{Reply, Run, run};
+
+/// `Config::fast()` with its retries on the exact curve (no jitter).
+fn exact_fast() -> Config {
+    Config::fast().with_retry_jitter(Jitter::None)
+}
 
 fn refused() -> Reply {
     Reply::fail(TransportError::Connect("connection refused".into()))
@@ -52,8 +59,8 @@ fn assert_unreachable(run: &Run, failures: u32, origin: &str) {
 
 #[test]
 fn a_server_never_reached_ends_the_job_after_five_refused_connections() {
-    // Config::fast() retries after 2, 3, 4.5, 6.75 s.
-    let run = run(jobs_job(Config::fast()), nobody, None);
+    // Config::fast() without jitter retries after 2, 3, 4.5, 6.75 s.
+    let run = run(jobs_job(exact_fast()), nobody, None);
     assert_eq!(run.send_times(), vec![0.0, 2.0, 5.0, 9.5, 16.25]);
     assert_eq!(run.finished_at(), 16.25);
     assert_unreachable(&run, 5, "https://api.example.com:443");
@@ -67,7 +74,7 @@ fn a_server_never_reached_ends_the_job_after_five_refused_connections() {
 
 #[test]
 fn a_submit_that_never_connects_ends_the_same_way() {
-    let job = Job::new(submit_spec(), Config::fast(), Instant::ZERO).expect("valid job");
+    let job = Job::new(submit_spec(), exact_fast(), Instant::ZERO).expect("valid job");
     let run = run(job, nobody, None);
     // The POST was never sent, so repeating it cannot create a second job.
     assert_eq!(run.requests(Purpose::Submit).len(), 5);
@@ -80,7 +87,7 @@ fn a_submit_that_never_connects_ends_the_same_way() {
 fn the_limit_is_configurable_and_can_be_turned_off() {
     let config = Config {
         max_connect_failures_before_contact: Some(2),
-        ..Config::fast()
+        ..exact_fast()
     };
     let two = run(jobs_job(config), nobody, None);
     assert_eq!(two.send_times(), vec![0.0, 2.0]);
@@ -117,12 +124,15 @@ fn the_limit_is_configurable_and_can_be_turned_off() {
 }
 
 /// The wall time each preset takes to give up on a server that refuses every
-/// connection, as `docs/decisions.md` states it.
+/// connection, as `docs/decisions.md` states it: every preset jitters its retries
+/// (equal jitter: each between half the curve and the curve), so the sum of the
+/// first four delays lies between half of the curve's and the curve's.
 #[test]
 fn each_preset_gives_up_on_an_unreachable_server_in_seconds() {
     for (name, seconds) in [
         ("standard", 243.75),
         ("fast", 16.25),
+        ("aggressive", 15.0),
         ("progressive", 15.0),
         ("turn", 30.0),
         ("ad-generation", 30.0),
@@ -132,21 +142,25 @@ fn each_preset_gives_up_on_an_unreachable_server_in_seconds() {
         ("scraping", 30.0),
         ("avatar-video", 30.0),
     ] {
-        let config = Config::preset(name).expect("listed preset");
-        let run = run(jobs_job(config), nobody, None);
-        assert_eq!(run.finished_at(), seconds, "{name}");
-        assert_unreachable(&run, 5, "https://api.example.com:443");
-    }
-    // `aggressive` jitters its retries (1, 2, 4, 8 s with equal jitter): 7.5 to 15 s.
-    for seed in 0..20 {
-        let config = Config {
-            seed,
-            ..Config::aggressive()
-        };
-        let run = run(jobs_job(config), nobody, None);
-        let at = run.finished_at();
-        assert!((7.5..=15.0).contains(&at), "seed {seed}: {at}");
-        assert_unreachable(&run, 5, "https://api.example.com:443");
+        let exact = Config::preset(name)
+            .expect("listed preset")
+            .with_retry_jitter(Jitter::None);
+        let run_exact = run(jobs_job(exact), nobody, None);
+        assert_eq!(run_exact.finished_at(), seconds, "{name} without jitter");
+        assert_unreachable(&run_exact, 5, "https://api.example.com:443");
+        for seed in 0..20 {
+            let config = Config {
+                seed,
+                ..Config::preset(name).expect("listed preset")
+            };
+            let run = run(jobs_job(config), nobody, None);
+            let at = run.finished_at();
+            assert!(
+                (seconds / 2.0..=seconds).contains(&at),
+                "{name}, seed {seed}: {at}"
+            );
+            assert_unreachable(&run, 5, "https://api.example.com:443");
+        }
     }
 }
 

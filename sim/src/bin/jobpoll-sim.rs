@@ -58,6 +58,9 @@ enum Command {
     },
     /// Compare polling schedules on a lognormal mixture of job durations.
     BenchPolicies(jobpoll_sim::policy::BenchArgs),
+    /// Many jobs on one rate-limited origin that answers 429 with Retry-After:
+    /// requests and 429s per job, as separate clients and as one fleet.
+    Storm(jobpoll_sim::storm::StormArgs),
     /// Run many fleet seeds (one fleet runs every job of a seed, on several
     /// origins), or with `--check-determinism` one seed twice.
     Fleet {
@@ -188,6 +191,13 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Storm(args) => match jobpoll_sim::storm::run_command(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::FAILURE
+            }
+        },
         Command::BenchPolicies(args) => match jobpoll_sim::policy::run_command(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {

@@ -112,6 +112,11 @@ struct OriginWatch {
     /// what asked for it.
     hint_until: Instant,
     hint_reason: String,
+    /// The wait asked by the rate-limit answer that started the latest hold: the
+    /// fleet paces the origin after a hold, and never by a gap longer than this.
+    pace_bound: Duration,
+    /// When the last request went to this origin.
+    last_sent: Instant,
     /// Jobs on this origin whose outcome has not come.
     live_jobs: u32,
 }

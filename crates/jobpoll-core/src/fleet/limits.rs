@@ -49,10 +49,17 @@ impl<P: Interpret> Fleet<P> {
     }
 
     /// An answer from `origin` asked every job there to wait `wait` from `now`
-    /// (µs): no request of it goes before then, but a cancel request.
+    /// (µs): no request of it goes before then, but a cancel request. The answer
+    /// that starts a hold also sets the pace at which the origin's requests go
+    /// out once it ends ([`Pace`](super::pace::Pace)).
     pub(super) fn hold(&mut self, origin: u32, wait: Duration, now: u64) {
         let until = now.saturating_add(u64::try_from(wait.as_micros()).unwrap_or(u64::MAX));
         let o = &mut self.origins[origin];
+        // The answer that starts a hold sets the pace after it; the answers to
+        // requests sent before it only extend the hold.
+        if until > now && o.throttled_until <= now {
+            o.pace.limited(now, until);
+        }
         if until > now && until > o.throttled_until {
             o.throttled_until = until;
             self.throttle_ends
@@ -60,8 +67,8 @@ impl<P: Interpret> Fleet<P> {
         }
     }
 
-    /// Ends the holds due by `now` (µs): their origins may send again, or leave
-    /// the table when nothing else needs them.
+    /// Ends the holds and the pace's gaps due by `now` (µs): their origins may
+    /// send again, or leave the table when nothing else needs them.
     pub(super) fn end_holds(&mut self, now: u64) {
         while let Some(Reverse((at, origin, generation))) = self.throttle_ends.peek().copied() {
             if at > now {
@@ -122,6 +129,7 @@ impl<P: Interpret> Fleet<P> {
         !self.paused
             && !o.paused
             && o.throttled_until <= now
+            && o.pace.permits(now)
             && o.in_flight < self.config.max_in_flight_per_origin
             && self.in_flight < self.config.max_in_flight
     }

@@ -21,6 +21,7 @@ use url::Url;
 use crate::hints::{read_hints, read_rate_limit};
 
 use super::JobKey;
+use super::pace::Pace;
 
 /// Room a table that has emptied may keep (origins, and names in the index).
 const KEPT_ROOM: usize = 64;
@@ -33,6 +34,8 @@ pub(super) struct Origin {
     /// No request before this instant (µs), but a cancel request: the latest wait
     /// a rate-limit answer from this origin asked for.
     pub(super) throttled_until: u64,
+    /// How fast it may be sent to since its last hold (see [`Pace`]).
+    pub(super) pace: Pace,
     pub(super) paused: bool,
     /// Jobs with a request due, in arrival order; stale entries (finished or
     /// released jobs) are skipped when popped.
@@ -55,6 +58,7 @@ impl Origin {
             name: String::new(),
             in_flight: 0,
             throttled_until: 0,
+            pace: Pace::default(),
             paused: false,
             waiting: VecDeque::new(),
             in_ring: false,
@@ -108,8 +112,9 @@ impl Origins {
             .filter(|o| o.live && o.generation == generation)
     }
 
-    /// The number of the origin called `name`, put in the table if it is new.
-    pub(super) fn intern(&mut self, name: String) -> u32 {
+    /// The number of the origin called `name`, put in the table at `now` (µs) if
+    /// it is new.
+    pub(super) fn intern(&mut self, name: String, now: u64) -> u32 {
         if let Some(id) = self.index.get(&name) {
             return *id;
         }
@@ -119,6 +124,7 @@ impl Origins {
             name: name.clone(),
             generation,
             live: true,
+            pace: Pace::starting(now),
             ..Origin::blank()
         };
         let id = match self.free.pop_first() {
@@ -214,9 +220,9 @@ mod tests {
     #[test]
     fn an_idle_origin_leaves_and_its_number_is_reused_with_a_new_generation() {
         let mut origins = Origins::default();
-        let a = origins.intern("https://a:443".to_owned());
-        let b = origins.intern("https://b:443".to_owned());
-        assert_eq!(origins.intern("https://a:443".to_owned()), a);
+        let a = origins.intern("https://a:443".to_owned(), 0);
+        let b = origins.intern("https://b:443".to_owned(), 0);
+        assert_eq!(origins.intern("https://a:443".to_owned(), 0), a);
         origins[a].jobs = 1;
         origins.retire_if_idle(a, 0);
         assert_eq!(origins.len(), 2, "a job counts against it");
@@ -226,7 +232,7 @@ mod tests {
         assert_eq!(origins.len(), 1);
         assert!(origins.find("https://a:443").is_none());
         assert!(origins.current(a, old).is_none());
-        let c = origins.intern("https://c:443".to_owned());
+        let c = origins.intern("https://c:443".to_owned(), 0);
         assert_eq!(c, a, "the lowest free number first");
         assert!(
             origins.current(c, old).is_none(),
@@ -240,13 +246,13 @@ mod tests {
     #[test]
     fn a_hold_a_pause_or_a_request_in_flight_keeps_an_origin() {
         let mut origins = Origins::default();
-        let a = origins.intern("https://a:443".to_owned());
+        let a = origins.intern("https://a:443".to_owned(), 0);
         origins[a].throttled_until = 10;
         origins.retire_if_idle(a, 9);
         assert_eq!(origins.len(), 1, "held until 10");
         origins.retire_if_idle(a, 10);
         assert_eq!(origins.len(), 0);
-        let a = origins.intern("https://a:443".to_owned());
+        let a = origins.intern("https://a:443".to_owned(), 0);
         origins[a].paused = true;
         origins.retire_if_idle(a, 0);
         assert_eq!(origins.len(), 1, "paused by the user");
@@ -259,9 +265,9 @@ mod tests {
     #[test]
     fn only_origins_held_past_now_count_as_throttled() {
         let mut origins = Origins::default();
-        let a = origins.intern("https://a:443".to_owned());
-        let b = origins.intern("https://b:443".to_owned());
-        origins.intern("https://c:443".to_owned());
+        let a = origins.intern("https://a:443".to_owned(), 0);
+        let b = origins.intern("https://b:443".to_owned(), 0);
+        origins.intern("https://c:443".to_owned(), 0);
         origins[a].throttled_until = 10;
         origins[b].throttled_until = 20;
         assert_eq!(origins.throttled(0), 2);
@@ -277,7 +283,7 @@ mod tests {
     fn the_table_shrinks_back_when_its_origins_go() {
         let mut origins = Origins::default();
         let ids: Vec<u32> = (0..10_000)
-            .map(|n| origins.intern(format!("https://h{n}:443")))
+            .map(|n| origins.intern(format!("https://h{n}:443"), 0))
             .collect();
         assert!(origins.room() >= 10_000);
         // Out of order: numbers in the middle go to the free set first.

@@ -3,6 +3,7 @@
 //! every subscriber, the metrics count what happened, and a finished job leaves
 //! the fleet.
 
+use std::cmp::Reverse;
 use std::collections::VecDeque;
 
 use url::Url;
@@ -46,6 +47,13 @@ impl<P: Interpret> Fleet<P> {
                     origin.in_flight += 1;
                     self.turns += 1;
                     origin.turn = self.turns;
+                    // While the origin is paced, the next request waits a gap:
+                    // the fleet wakes then to let it out.
+                    if let Some(next) = origin.pace.sent(self.now) {
+                        let generation = origin.generation;
+                        self.throttle_ends
+                            .push(Reverse((next, entry.origin, generation)));
+                    }
                     self.metrics.requests += 1;
                     self.outputs
                         .push_back(FleetOutput::Transmit { job: key, transmit });
@@ -71,7 +79,7 @@ impl<P: Interpret> Fleet<P> {
                             let left = &mut self.origins[entry.origin];
                             left.jobs = left.jobs.saturating_sub(1);
                             moved_from = Some(entry.origin);
-                            entry.origin = self.origins.intern(name);
+                            entry.origin = self.origins.intern(name, self.now);
                             let joined = &mut self.origins[entry.origin];
                             joined.jobs = joined.jobs.saturating_add(1);
                         }

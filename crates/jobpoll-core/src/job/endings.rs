@@ -22,6 +22,9 @@ impl<P: Interpret> Job<P> {
             self.push(Output::Abort(in_flight.id()));
         }
         self.phase = Phase::Finished;
+        if let Some(rare) = self.rare_if_set() {
+            rare.answer_wait = None;
+        }
         let outcome = outcome(self.stats());
         self.push(Output::Finished(outcome));
     }

@@ -111,6 +111,11 @@ pub(super) struct Rare {
     /// No request before this (server hints), and the hint that set it.
     pub(super) not_before: u64,
     pub(super) hint: Option<ServerHint>,
+    /// While an answer is being handled: when the wait that answer asked for
+    /// ends, if it asked for one that sets the next request's time. Taken by the
+    /// next [`Job::set_next_send`], and cleared when the job ends, so it is never
+    /// set between two inputs (snapshots need not keep it).
+    pub(super) answer_wait: Option<u64>,
     /// The retry schedule's state: failures in a row, how many of them were
     /// unreadable answers, and its previous delay.
     pub(super) consecutive_errors: u32,
@@ -132,6 +137,7 @@ static NOTHING_RARE: Rare = Rare {
     polling_since: 0,
     not_before: 0,
     hint: None,
+    answer_wait: None,
     consecutive_errors: 0,
     consecutive_unreadable: 0,
     previous_retry_delay: None,

@@ -6,7 +6,7 @@ use core::time::Duration;
 use url::Url;
 
 use crate::event::{Event, WaitLimit};
-use crate::hints::{ServerHint, read_hints};
+use crate::hints::{HintSource, ServerHint, read_hints};
 use crate::profile::{Interpret, JobRef};
 use crate::schedule::ScheduleInput;
 use crate::time::micros;
@@ -16,6 +16,11 @@ use super::machine::Job;
 use super::phase::{InFlight, Phase};
 
 pub(super) const IF_NONE_MATCH: &str = "if-none-match";
+
+/// The spread above a server's wait is drawn up to this share of the wait...
+const SPREAD_SHARE: f64 = 0.1;
+/// ...and never more than this (µs).
+const SPREAD_MAX: u64 = 5_000_000;
 
 impl<P: Interpret> Job<P> {
     /// Sends the request the phase calls for (the caller checked that one is due).
@@ -107,9 +112,13 @@ impl<P: Interpret> Job<P> {
     }
 
     /// Schedules the next request `delay` from now, but no earlier than the server's
-    /// hint and the minimum interval allow. Returns the actual wait, or `None` when
-    /// the server's hint reaches past the deadline and the job ended instead.
+    /// hint and the minimum interval allow. When the answer being handled said how
+    /// long to wait, that wait replaces `delay`: the request goes when it ends, plus
+    /// a small spread drawn from the job's generator (see [`Job::spread_above`]).
+    /// Returns the actual wait, or `None` when the server's hint reaches past the
+    /// deadline and the job ended instead.
     pub(super) fn set_next_send(&mut self, now: u64, delay: Duration) -> Option<Duration> {
+        let answer_wait = self.rare_if_set().and_then(|rare| rare.answer_wait.take());
         let not_before = self.rare().not_before;
         if let (Some(deadline), Some(hint)) = (self.deadline(), &self.rare().hint)
             && not_before > deadline
@@ -121,7 +130,11 @@ impl<P: Interpret> Job<P> {
             self.stop_at_limit(now, reason);
             return None;
         }
-        let mut at = now.saturating_add(micros(delay)).max(not_before);
+        let mut at = match answer_wait {
+            Some(until) => self.spread_above(now, until),
+            None => now.saturating_add(micros(delay)),
+        }
+        .max(not_before);
         if let Some(last) = self.history.last_sent_at() {
             at = at.max(last.saturating_add(micros(self.config.min_interval)));
         }
@@ -129,7 +142,29 @@ impl<P: Interpret> Job<P> {
         Some(Duration::from_micros(at - now))
     }
 
-    /// Reads the wait hints of a response; they bound every later request.
+    /// `until` (the end of a server's wait asked at `now`, as ages) plus a random
+    /// spread, so that clients told to wait together do not all come back at one
+    /// instant: uniform in `[0, 10 %)` of the wait, at most 5 s, and never past the
+    /// deadline when the wait ends before it. No draw when the spread's range is
+    /// empty.
+    fn spread_above(&mut self, now: u64, until: u64) -> u64 {
+        let wait = until.saturating_sub(now);
+        let mut room = ((wait as f64 * SPREAD_SHARE) as u64).min(SPREAD_MAX);
+        if let Some(deadline) = self.deadline() {
+            room = room.min(deadline.saturating_sub(until).saturating_sub(1));
+        }
+        if room == 0 {
+            return until;
+        }
+        until.saturating_add((self.rng.next_f64() * room as f64) as u64)
+    }
+
+    /// Reads the wait hints of a response; they bound every later request. A wait
+    /// the server asks of the next request sets when it goes (whatever the
+    /// schedule says): any hint on an error answer, and a `Retry-After` or
+    /// `retry-after-ms` on any answer (the polling pace Azure and Google give on a
+    /// 2xx). An exhausted `RateLimit` budget on a successful answer is a floor only:
+    /// it says when the quota comes back, not when this job should ask again.
     pub(super) fn apply_hints(&mut self, now: u64, response: &http::Response<Bytes>) {
         let hints = read_hints(response.headers(), self.config.max_hint);
         for problem in hints.problems {
@@ -142,6 +177,13 @@ impl<P: Interpret> Job<P> {
                     requested,
                     used: hint.delay,
                 }));
+            }
+            let status = response.status();
+            let sets_the_wait = hint.source != HintSource::RateLimit
+                || status.is_client_error()
+                || status.is_server_error();
+            if sets_the_wait {
+                self.rare_mut().answer_wait = Some(now.saturating_add(micros(hint.delay)));
             }
             self.hold_for(now, hint);
         }

@@ -199,6 +199,7 @@ impl<P> From<JobRepr<P>> for Job<P> {
             polling_since: repr.polling_since,
             not_before: repr.not_before,
             hint: repr.hint,
+            answer_wait: None,
             consecutive_errors: repr.consecutive_errors,
             consecutive_unreadable: repr.consecutive_unreadable,
             previous_retry_delay: repr.previous_retry_delay,

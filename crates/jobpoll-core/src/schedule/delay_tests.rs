@@ -122,11 +122,20 @@ fn staged_picks_the_last_stage_reached() {
 }
 
 #[test]
-fn turn_errors_double_to_sixteen() {
+fn turn_errors_double_to_sixteen_with_equal_jitter() {
+    let curve = [2, 4, 8, 16, 16, 16];
     assert_eq!(
-        sequence(&Schedule::turn_errors(), 6),
-        vec![secs(2), secs(4), secs(8), secs(16), secs(16), secs(16)]
+        sequence(&Schedule::turn_errors().with_jitter(Jitter::None), 6),
+        curve.map(secs).to_vec()
     );
+    let jittered = sequence(&Schedule::turn_errors(), 6);
+    for (delay, top) in jittered.iter().zip(curve) {
+        assert!(
+            (secs(top) / 2..=secs(top)).contains(delay),
+            "{delay:?} outside half of {top} s to {top} s"
+        );
+    }
+    assert_ne!(jittered, curve.map(secs).to_vec());
 }
 
 #[test]

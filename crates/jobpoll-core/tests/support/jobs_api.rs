@@ -1,7 +1,7 @@
 //! A jobs-profile job and realistic bodies of that API, for the classification
 //! and limits tests.
 
-use jobpoll_core::{Config, Instant, Job, JobSpec, Profile};
+use jobpoll_core::{Config, Instant, Jitter, Job, JobSpec, Profile};
 
 use super::{Reply, Run, api, run, script};
 
@@ -15,10 +15,11 @@ pub fn jobs_job(config: Config) -> Job {
     Job::new(spec, config, Instant::ZERO).expect("valid job")
 }
 
-/// Runs a jobs-profile job with `Config::fast()` (polls 2, 3, 4.5 s; retries 2, 3,
-/// 4.5 s) against `replies`.
+/// Runs a jobs-profile job with `Config::fast()` without retry jitter (polls 2,
+/// 3, 4.5 s; retries 2, 3, 4.5 s) against `replies`.
 pub fn fast_run(replies: Vec<Reply>) -> Run {
-    run(jobs_job(Config::fast()), script(replies), None)
+    let config = Config::fast().with_retry_jitter(Jitter::None);
+    run(jobs_job(config), script(replies), None)
 }
 
 pub fn submit_spec() -> JobSpec {

@@ -498,3 +498,11 @@ pub fn every(seconds: u64, deadline: Duration) -> Arc<Config> {
         ..Config::standard()
     })
 }
+
+/// Whether a request sent at `at` (seconds) went when a server's wait of `wait`
+/// seconds, asked at `from`, allowed: never before it, and within the spread the
+/// job adds above it (less than 10 % of the wait, at most 5 s).
+pub fn within_spread(at: f64, from: f64, wait: f64) -> bool {
+    let end = from + wait;
+    at >= end && at < end + (wait * 0.1).clamp(1e-6, 5.0)
+}

@@ -71,6 +71,10 @@ impl FleetChecker {
             && let Some(hint) = rate_limit_wait(response, max_hint)
         {
             let until = now + hint.delay;
+            // The answer that starts a hold sets the bound on the pace after it.
+            if until > now && o.hint_until <= now {
+                o.pace_bound = hint.delay;
+            }
             if until > o.hint_until {
                 o.hint_until = until;
                 o.hint_reason = format!(
@@ -100,9 +104,13 @@ impl FleetChecker {
             return Ok(());
         };
         let o = &self.origins[watch.origin];
+        // After a hold the fleet lets the origin's requests out a gap apart, and
+        // the gap is never longer than the wait that started the hold.
+        let paced = now < o.last_sent + o.pace_bound;
         let free = !self.paused
             && !o.paused
             && now >= o.hint_until
+            && !paced
             && self.in_flight < self.limits.max_in_flight
             && o.in_flight < self.limits.max_in_flight_per_origin;
         if free {
@@ -112,7 +120,7 @@ impl FleetChecker {
                 None,
                 "a due request goes out while nothing holds it back",
                 format!(
-                    "due since {due}, not paused, not throttled, {} of {} in flight ({} of {} to {})",
+                    "due since {due}, not paused, not throttled, not paced, {} of {} in flight ({} of {} to {})",
                     self.in_flight,
                     self.limits.max_in_flight,
                     o.in_flight,
@@ -222,6 +230,7 @@ impl FleetChecker {
         self.jobs[job].cancelling = cancel;
         self.in_flight += 1;
         self.origins[origin].in_flight += 1;
+        self.origins[origin].last_sent = now;
         self.touched_origins.insert(origin);
         Ok(())
     }

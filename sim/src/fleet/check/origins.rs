@@ -1,6 +1,8 @@
 //! Origins and memory: the checker's numbers for the fleet's origins (one per
 //! host), and the fleet keeping state only for the origins it needs.
 
+use std::time::Duration;
+
 use jobpoll_core::Instant;
 
 use super::{FleetChecker, FleetViolation, OriginWatch};
@@ -19,6 +21,8 @@ impl FleetChecker {
             in_flight: 0,
             paused: false,
             hint_until: Instant::ZERO,
+            pace_bound: Duration::ZERO,
+            last_sent: Instant::ZERO,
             hint_reason: String::new(),
             live_jobs: 0,
         });
