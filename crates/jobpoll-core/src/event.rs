@@ -34,7 +34,9 @@ pub enum Event {
     Retrying {
         /// What went wrong.
         cause: PollError,
-        /// Failures in a row so far, this one included.
+        /// Failures in a row so far, this one included; zero when the server
+        /// paces its clients (a 429 or 503 that says how long to wait), which is
+        /// not counted as a failure.
         consecutive_errors: u32,
         /// Time until the next request.
         #[serde(with = "serde_micros")]
@@ -319,6 +321,15 @@ impl fmt::Display for Event {
                 write!(f, "status {} -> {to}", from.as_deref().unwrap_or("-"))
             }
             Event::Progress(progress) => write!(f, "{progress}"),
+            Event::Retrying {
+                cause,
+                consecutive_errors: 0,
+                delay,
+            } => write!(
+                f,
+                "retrying in {}, as the server asked: {cause}",
+                format_duration(*delay)
+            ),
             Event::Retrying {
                 cause,
                 consecutive_errors,

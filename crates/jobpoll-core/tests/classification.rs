@@ -325,9 +325,12 @@ fn retryable_statuses_honour_retry_after() {
             Reply::status(code, "").header("Retry-After", "5"),
             Reply::ok(COMPLETED),
         ]);
-        let [(0.0, delay, 1)] = run.retries()[..] else {
+        let [(0.0, delay, counted)] = run.retries()[..] else {
             panic!("{code}: {:?}", run.retries());
         };
+        // A 429 or 503 with a wait is the server pacing us: not an error.
+        let expected = if matches!(code, 429 | 503) { 0 } else { 1 };
+        assert_eq!(counted, expected, "{code}");
         assert!(within_spread(delay, 0.0, 5.0), "{code}: {delay}");
         assert_eq!(run.send_times(), vec![0.0, delay], "{code}");
     }
@@ -693,4 +696,51 @@ fn a_late_answer_to_an_unknown_request_changes_nothing() {
     })
     .expect("the answer to the request in flight");
     assert!(!job.is_finished());
+}
+
+/// A server that keeps answering "429, come back in 1 s" is pacing its clients:
+/// the job waits as told for as long as its deadline allows, and the answers do
+/// not add up to the error limit that ends a job whose server keeps failing.
+#[test]
+fn a_long_run_of_paced_429s_is_waited_out_but_as_many_500s_give_up() {
+    let limit = 5;
+    let config = Config {
+        max_consecutive_errors: Some(limit),
+        ..Config::fast().with_retry_jitter(jobpoll_core::Jitter::None)
+    };
+    let storm = |code: u16, header: bool| {
+        let mut replies: Vec<Reply> = (0..limit + 5)
+            .map(|_| {
+                let reply = Reply::status(code, "slow down");
+                if header {
+                    reply.header("Retry-After", "1")
+                } else {
+                    reply
+                }
+            })
+            .collect();
+        replies.push(Reply::ok(COMPLETED));
+        run(jobs_job(config.clone()), script(replies), None)
+    };
+    for code in [429, 503] {
+        let paced = storm(code, true);
+        assert!(paced.outcome().is_success(), "{code}: {}", paced.outcome());
+        assert_eq!(
+            paced.sent.len(),
+            usize::try_from(limit).unwrap() + 6,
+            "{code}"
+        );
+        let unpaced = storm(code, false);
+        assert!(
+            matches!(unpaced.outcome(), Outcome::GaveUp { .. }),
+            "{code} without a wait: {}",
+            unpaced.outcome()
+        );
+    }
+    let failing = storm(500, true);
+    assert!(
+        matches!(failing.outcome(), Outcome::GaveUp { .. }),
+        "a failing server: {}",
+        failing.outcome()
+    );
 }

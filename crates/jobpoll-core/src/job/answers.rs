@@ -436,8 +436,21 @@ impl<P: Interpret> Job<P> {
         if purpose == Purpose::Cancel {
             return self.finish_cancelled(now, Some(false));
         }
+        // A 429 or 503 that says how long to wait (a wait longer than zero) is
+        // the server pacing its clients, not a failure: the job waits as told, and
+        // the answer does not count toward the error limit (the deadline still
+        // bounds the waiting).
+        let paced = matches!(
+            error,
+            PollError::Status {
+                status: 429 | 503,
+                ..
+            }
+        ) && self.rare().answer_wait.is_some_and(|at| at > now);
         let rare = self.rare_mut();
-        rare.consecutive_errors = rare.consecutive_errors.saturating_add(1);
+        if !paced {
+            rare.consecutive_errors = rare.consecutive_errors.saturating_add(1);
+        }
         rare.consecutive_unreadable = if matches!(error, PollError::Unreadable(_)) {
             rare.consecutive_unreadable.saturating_add(1)
         } else {
