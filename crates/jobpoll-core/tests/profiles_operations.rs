@@ -339,6 +339,30 @@ fn azure_location_only_polls_202_until_200() {
     );
 }
 
+/// A Location poller answers an error status when the operation failed: the
+/// operation failed (azure-core raises on it, core-lro reads it as failed), with
+/// the Azure error as the message and details, not a refused request.
+#[test]
+fn azure_location_polling_error_status_is_a_failed_operation() {
+    let error = json!({"error": {"code": "ProvisioningFailed", "message": "quota"}});
+    let run = run(
+        azure_job(http::Method::POST, EXPORT, Some("{}")),
+        script(vec![
+            Reply::status(202, "").header("Location", EXPORT_RESULT),
+            Reply::status(202, ""),
+            Reply::status(400, &body(&error)),
+        ]),
+        None,
+    );
+    assert_eq!(
+        purposes(&run),
+        vec![Purpose::Submit, Purpose::Status, Purpose::Status]
+    );
+    let (message, details) = expect_failure(&run);
+    assert_eq!(message, "quota");
+    assert_eq!(details, Some(&error["error"]));
+}
+
 #[test]
 fn azure_location_polling_200_is_done_whatever_its_status_field() {
     let restore = json!({"status": "Complete", "restoreId": "r-1", "parameters": {"timeToRestore": "2025-01-26T09:00:00Z"}});

@@ -7,7 +7,7 @@ use crate::classify::{StatusClass, classify_status};
 use crate::config::FirstPoll;
 use crate::event::{CancelledBy, Event, Outcome, PollError, Progress, TransportError, WaitLimit};
 use crate::hints::read_hints;
-use crate::profile::{Interpret, JobRef, JobState, StatusContext, StatusReport};
+use crate::profile::{Interpret, JobRef, JobState, PollMode, StatusContext, StatusReport};
 use crate::schedule::ScheduleInput;
 use crate::time::micros;
 
@@ -182,24 +182,12 @@ impl<P: Interpret> Job<P> {
         response: &http::Response<Bytes>,
     ) {
         match class {
-            StatusClass::Success => match self.spec.profile.read_status_in(
-                response,
-                &StatusContext {
-                    wants_id: self.job_id.is_none(),
-                    mode: self.rare().mode,
-                    status_url: self.status_url(),
-                },
-            ) {
-                Ok(report) => {
-                    let etag = response
-                        .headers()
-                        .get(http::header::ETAG)
-                        .and_then(|v| v.to_str().ok());
-                    self.remember_etag(now, etag, &report);
-                    self.on_report(now, report);
-                }
-                Err(error) => self.on_failure(now, Purpose::Status, error.into()),
-            },
+            StatusClass::Success => self.read_status_answer(now, response),
+            // An Azure `Location` poller says that the operation failed with an
+            // error status; its body is the Azure error.
+            StatusClass::Rejected if self.rare().mode == PollMode::Location => {
+                self.read_status_answer(now, response);
+            }
             StatusClass::NotModified => self.on_not_modified(now),
             StatusClass::NotFound
                 if self.spec.profile.not_found_means_pending()
@@ -218,6 +206,26 @@ impl<P: Interpret> Job<P> {
             StatusClass::Retryable | StatusClass::Unexpected => {
                 self.on_failure(now, Purpose::Status, status_error(response));
             }
+        }
+    }
+
+    /// Reads a status answer the profile can read.
+    fn read_status_answer(&mut self, now: u64, response: &http::Response<Bytes>) {
+        let context = StatusContext {
+            wants_id: self.job_id.is_none(),
+            mode: self.rare().mode,
+            status_url: self.status_url(),
+        };
+        match self.spec.profile.read_status_in(response, &context) {
+            Ok(report) => {
+                let etag = response
+                    .headers()
+                    .get(http::header::ETAG)
+                    .and_then(|v| v.to_str().ok());
+                self.remember_etag(now, etag, &report);
+                self.on_report(now, report);
+            }
+            Err(error) => self.on_failure(now, Purpose::Status, error.into()),
         }
     }
 

@@ -138,6 +138,14 @@ pub(super) fn status(
                 });
                 return Ok((None, outcome));
             }
+            if !code.is_success() {
+                // The poller answers an error status when the operation failed:
+                // azure-core's `LocationPolling` raises on it, and
+                // `@azure/core-lro` reads any status past 2xx as failed. The body,
+                // if readable, is the Azure error.
+                let doc = parse_json(body).ok().flatten();
+                return Ok((doc, Outcome::new(JobState::Failed, "Failed")));
+            }
             let doc = if code == http::StatusCode::NO_CONTENT {
                 None
             } else {

@@ -274,6 +274,23 @@ fn azure_location_polling() {
         read(&response(200, &[], "<html>")),
         Err(InterpretError::NotJson { .. })
     ));
+    // An error status says the operation failed, with the Azure error.
+    let r = read(&response(
+        400,
+        &[],
+        r#"{"error":{"code":"ProvisioningFailed","message":"quota"}}"#,
+    ))
+    .expect("400");
+    assert_eq!(r.state, Some(JobState::Failed));
+    assert_eq!(r.error_message.as_deref(), Some("quota"));
+    assert_eq!(
+        r.error_details,
+        Some(json!({"code": "ProvisioningFailed", "message": "quota"}))
+    );
+    // Without an Azure error body, it failed all the same.
+    let r = read(&response(409, &[], "conflict")).expect("409 text");
+    assert_eq!(r.state, Some(JobState::Failed));
+    assert_eq!(r.error_message, None);
     let final_body = profile
         .read_results(&response(200, &[], r#"{"name":"vm1"}"#))
         .expect("results");
