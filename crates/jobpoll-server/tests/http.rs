@@ -3,8 +3,7 @@
 //! file takes well under a few seconds. A tiny HTTP/1.1 client over a tokio
 //! `TcpStream` keeps the test free of client crates.
 
-use std::future::{Future, poll_fn};
-use std::net::SocketAddr;
+use std::future::poll_fn;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -18,85 +17,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tower_service::Service;
 
-/// Runs `future` on a fresh single-threaded runtime with IO and timers.
-fn run<F: Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(future)
-}
+mod support;
 
-/// A response as the tests read it.
-#[derive(Debug)]
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&self.body)))
-    }
-}
-
-/// Sends `raw` bytes on a new connection and reads until the server closes it.
-async fn exchange(addr: SocketAddr, raw: &[u8]) -> std::io::Result<Vec<u8>> {
-    let io = async {
-        let mut stream = TcpStream::connect(addr).await?;
-        stream.write_all(raw).await?;
-        let mut received = Vec::new();
-        stream.read_to_end(&mut received).await?;
-        Ok(received)
-    };
-    tokio::time::timeout(Duration::from_secs(5), io)
-        .await
-        .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
-}
-
-/// Reads one HTTP/1.1 response (the whole connection).
-fn parse(raw: &[u8]) -> Answer {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().expect("status line");
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
-        .collect();
-    Answer {
-        status,
-        headers,
-        body: raw[split + 4..].to_vec(),
-    }
-}
-
-/// One request over a real connection (`Connection: close`).
-async fn send(addr: SocketAddr, method: &str, path: &str, body: &str) -> Answer {
-    let raw = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    parse(&exchange(addr, raw.as_bytes()).await.expect("exchange"))
-}
+use support::loopback::{Answer, exchange, parse, plan_body, run, send};
 
 /// One request through the router, in process.
 async fn call(model: &SharedModel, request: http::Request<Body>) -> Answer {
@@ -134,10 +57,6 @@ fn request(method: &str, path: &str, body: impl Into<Body>) -> http::Request<Bod
 
 fn millis(ms: u64) -> Duration {
     Duration::from_millis(ms)
-}
-
-fn plan_body(plan: &JobPlan) -> String {
-    serde_json::json!({ "plan": plan }).to_string()
 }
 
 fn short_plan() -> JobPlan {

@@ -2,8 +2,6 @@
 //! answers a client sees on the wire, and the request counts the server keeps.
 //! Jobs are done at once or never, so nothing here waits on the clock.
 
-use std::future::Future;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use http::Method;
@@ -11,83 +9,11 @@ use jobpoll_server::http::{ServeOptions, Server, SharedModel};
 use jobpoll_server::plan::{
     AzureHeader, AzurePlan, CreateFailures, Ending, GooglePlan, JobPlan, StaleLocation,
 };
-use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use serde_json::json;
 
-fn run<F: Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(future)
-}
+mod support;
 
-/// A response as the tests read it.
-#[derive(Debug)]
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
-    }
-}
-
-/// One request on its own connection (`Connection: close`), read to the end.
-async fn send(addr: SocketAddr, method: &str, path: &str, body: &str) -> Answer {
-    let raw = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let io = async {
-        let mut stream = TcpStream::connect(addr).await?;
-        stream.write_all(raw.as_bytes()).await?;
-        let mut received = Vec::new();
-        stream.read_to_end(&mut received).await?;
-        Ok::<_, std::io::Error>(received)
-    };
-    let raw = tokio::time::timeout(Duration::from_secs(5), io)
-        .await
-        .expect("in time")
-        .expect("exchange");
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("header end");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|line| line.split(' ').nth(1))
-        .and_then(|code| code.parse().ok())
-        .expect("status line");
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
-        .collect();
-    Answer {
-        status,
-        headers,
-        body: raw[split + 4..].to_vec(),
-    }
-}
-
-fn plan_body(plan: &JobPlan) -> String {
-    json!({ "plan": plan }).to_string()
-}
+use support::loopback::{plan_body, run, send};
 
 async fn serve() -> (SharedModel, Server) {
     let model = SharedModel::new(ServeOptions::default());

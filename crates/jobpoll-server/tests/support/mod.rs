@@ -10,6 +10,8 @@ use jobpoll_server::plan::JobPlan;
 use url::Url;
 
 pub mod azure;
+#[cfg(feature = "http")]
+pub mod loopback;
 
 /// Where the tests pretend the server lives.
 pub const ORIGIN: &str = "http://jobs.test";
