@@ -105,25 +105,25 @@ fn origins_take_turns_for_the_global_limit() {
     );
 }
 
+/// The server: a.test/job_0's first poll gets 429 with `Retry-After: 10`; every
+/// job completes on its third poll.
+fn job_0_throttled_once(transmit: &Transmit, count: usize, _now: Duration) -> Option<Answer> {
+    let throttled = transmit.url.as_str() == "http://a.test/api/v1/jobs/job_0" && count == 1;
+    Some(if throttled {
+        let mut a = answer(429, "slow down");
+        a.headers.push(("retry-after", "10".to_owned()));
+        a
+    } else if count >= 3 {
+        completed()
+    } else {
+        running()
+    })
+}
+
 #[test]
 fn a_retry_after_on_one_job_holds_back_its_whole_origin() {
     // a.test/job_0's first poll gets 429 with Retry-After: 10.
-    let mut world = World::new(
-        FleetConfig::default(),
-        |transmit: &Transmit, count, _now| {
-            let throttled =
-                transmit.url.as_str() == "http://a.test/api/v1/jobs/job_0" && count == 1;
-            Some(if throttled {
-                let mut a = answer(429, "slow down");
-                a.headers.push(("retry-after", "10".to_owned()));
-                a
-            } else if count >= 3 {
-                completed()
-            } else {
-                running()
-            })
-        },
-    );
+    let mut world = World::new(FleetConfig::default(), job_0_throttled_once);
     let config = every(1);
     world.add(&job_url("a.test", 0), &config);
     world.run_for(Duration::from_millis(50));
@@ -335,22 +335,7 @@ fn a_retry_after_on_a_success_stays_with_its_job() {
 fn held_jobs_are_released_a_gap_apart_when_the_hold_ends() {
     // a.test/job_0's first poll gets 429 with Retry-After: 10 at 0.1 s; seven
     // more jobs, added meanwhile, wait for the hold to end.
-    let mut world = World::new(
-        FleetConfig::default(),
-        |transmit: &Transmit, count, _now| {
-            let throttled =
-                transmit.url.as_str() == "http://a.test/api/v1/jobs/job_0" && count == 1;
-            Some(if throttled {
-                let mut a = answer(429, "slow down");
-                a.headers.push(("retry-after", "10".to_owned()));
-                a
-            } else if count >= 3 {
-                completed()
-            } else {
-                running()
-            })
-        },
-    );
+    let mut world = World::new(FleetConfig::default(), job_0_throttled_once);
     let config = every(30);
     world.add(&job_url("a.test", 0), &config);
     world.run_for(Duration::from_millis(500));
