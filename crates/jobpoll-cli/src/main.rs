@@ -5,7 +5,9 @@
 //! 0 only if all succeeded, else the most severe code among them (`docs/cli.md`).
 
 mod demo;
+mod durations;
 mod exit;
+mod flags;
 mod many;
 mod replay;
 mod report;
