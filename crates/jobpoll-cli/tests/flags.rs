@@ -72,6 +72,7 @@ fn a_duration_without_a_unit_asks_for_one_on_every_duration_flag() {
         ("wait", "--not-found-grace"),
         ("submit", "--timeout"),
         ("status", "--timeout"),
+        ("cancel", "--timeout"),
     ] {
         let output = jobpoll(&[command, url, flag, "10"]);
         assert_eq!(code(&output), 2, "{command} {flag}: {}", all(&output));
