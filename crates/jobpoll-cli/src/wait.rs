@@ -1,9 +1,10 @@
 //! `jobpoll wait` and `jobpoll submit`.
 
-use jobpoll_core::profile::{Completion, FinalStateVia};
-use jobpoll_core::{Config, JobSpec, Outcome, Profile, Start};
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+use jobpoll_core::profile::{Completion, FinalStateVia};
+use jobpoll_core::{Config, JobSpec, Outcome, Profile, Start};
 
 use crate::report::Report;
 use crate::{exit, flags, many};
