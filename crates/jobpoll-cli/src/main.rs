@@ -4,8 +4,11 @@
 //! 5 unauthorized / rejected / not found, 6 gave up after errors. With many jobs,
 //! 0 only if all succeeded, else the most severe code among them (`docs/cli.md`).
 
+mod cancel;
 mod demo;
+mod durations;
 mod exit;
+mod flags;
 mod many;
 mod replay;
 mod report;
@@ -37,6 +40,9 @@ enum Command {
     /// Read a status URL once with a profile and show what the job sees
     /// (--explain: what each field of the profile found).
     Status(status::StatusArgs),
+    /// Cancel a job: send the profile's cancel request for the job at a status URL
+    /// and show the server's answer.
+    Cancel(cancel::CancelArgs),
     /// Run the reference job server (every API shape, with fault injection).
     Serve(serve::ServeArgs),
     /// Replay a recorded trace and report the first divergence.
@@ -62,6 +68,7 @@ fn main() -> ExitCode {
             Command::Wait(args) => wait::wait(args).await,
             Command::Submit(args) => wait::submit(args).await,
             Command::Status(args) => status::status(args).await,
+            Command::Cancel(args) => cancel::cancel(args).await,
             Command::Serve(args) => serve::serve(args).await,
             Command::Replay(args) => replay::replay(&args),
             Command::Demo(args) => demo::demo(args).await,

@@ -12,9 +12,10 @@ use crate::exit;
 /// Arguments of `jobpoll serve`.
 #[derive(clap::Args)]
 pub(crate) struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: std::net::SocketAddr,
+    /// Address to listen on [default: 127.0.0.1:8765, or a free port when 8765 is
+    /// taken].
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<std::net::SocketAddr>,
     /// Seed of the server's randomness (ETA errors).
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -40,10 +41,10 @@ pub(crate) async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
-    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+    let listener = match listen(args.listen).await {
         Ok(listener) => listener,
         Err(error) => {
-            eprintln!("jobpoll serve: cannot listen on {}: {error}", args.listen);
+            eprintln!("jobpoll serve: {error}");
             return ExitCode::from(exit::USAGE);
         }
     };
@@ -59,12 +60,38 @@ pub(crate) async fn serve(args: ServeArgs) -> ExitCode {
         server.base_url()
     );
     eprintln!(
-        "  try: jobpoll submit {}/api/v1/demo-job --adaptive",
+        "  try: jobpoll submit {}/api/v1/demo-job",
         server.base_url()
     );
     let _ = tokio::signal::ctrl_c().await;
     server.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// The address `serve` listens on without `--listen`.
+pub(crate) const DEFAULT_LISTEN: std::net::SocketAddr = std::net::SocketAddr::V4(
+    std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 8765),
+);
+
+/// A listener on `listen`; without one, on [`DEFAULT_LISTEN`], or on a free
+/// loopback port (saying so) when that port is taken.
+async fn listen(listen: Option<std::net::SocketAddr>) -> Result<tokio::net::TcpListener, String> {
+    let address = listen.unwrap_or(DEFAULT_LISTEN);
+    match tokio::net::TcpListener::bind(address).await {
+        Ok(listener) => Ok(listener),
+        Err(error) if listen.is_none() && error.kind() == std::io::ErrorKind::AddrInUse => {
+            let free = std::net::SocketAddr::new(address.ip(), 0);
+            let listener = tokio::net::TcpListener::bind(free).await.map_err(|error| {
+                format!("cannot listen on a free port of {}: {error}", address.ip())
+            })?;
+            eprintln!(
+                "jobpoll serve: {address} is in use; listening on a free port instead \
+                 (--listen ADDR chooses one)"
+            );
+            Ok(listener)
+        }
+        Err(error) => Err(format!("cannot listen on {address}: {error}")),
+    }
 }
 
 fn options(args: &ServeArgs) -> Result<ServeOptions, String> {

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::exit;
 use crate::wait::{load_profile, parse_headers, parse_url, usage};
+use crate::{durations, exit};
 
 /// Arguments of `jobpoll status`.
 #[derive(clap::Args)]
@@ -30,8 +30,8 @@ pub(crate) struct StatusArgs {
     #[arg(long)]
     json: bool,
     /// Give up on the request after this long.
-    #[arg(long, default_value = "30s")]
-    timeout: humantime::Duration,
+    #[arg(long, default_value = "30s", value_parser = durations::parse)]
+    timeout: Duration,
 }
 
 /// `jobpoll status`. Exit codes: 0 when the profile reads the answer; 5 when the
@@ -50,7 +50,7 @@ pub(crate) async fn status(args: StatusArgs) -> ExitCode {
         Ok(headers) => headers,
         Err(error) => return usage(&error),
     };
-    let response = match get(url, &headers, Duration::from(args.timeout)).await {
+    let response = match send(http::Method::GET, url, &headers, args.timeout).await {
         Ok(response) => response,
         Err(error) => {
             eprintln!("jobpoll: no answer from the server: {error}");
@@ -94,14 +94,16 @@ pub(crate) async fn status(args: StatusArgs) -> ExitCode {
     }
 }
 
-/// One GET, its answer whole.
-async fn get(
+/// One request without a body (a GET for `status`, the cancel request for
+/// `cancel`), its answer whole.
+pub(crate) async fn send(
+    method: http::Method,
     url: url::Url,
     headers: &[(String, String)],
     timeout: Duration,
 ) -> Result<http::Response<Bytes>, reqwest::Error> {
     let client = reqwest::Client::builder().timeout(timeout).build()?;
-    let mut request = client.get(url);
+    let mut request = client.request(method, url);
     for (name, value) in headers {
         request = request.header(name.as_str(), value.as_str());
     }

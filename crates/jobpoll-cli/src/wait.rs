@@ -2,14 +2,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use jobpoll_core::profile::{Completion, FinalStateVia};
-use jobpoll_core::schedule::Adaptive;
-use jobpoll_core::{Config, JobSpec, Outcome, Profile, Schedule, Start};
+use jobpoll_core::{Config, JobSpec, Outcome, Profile, Start};
 
 use crate::report::Report;
-use crate::{exit, many};
+use crate::{exit, flags, many};
 
 /// Options shared by `wait` and `submit`.
 #[derive(clap::Args)]
@@ -18,20 +16,8 @@ pub(crate) struct Common {
     /// of a JSON file describing a custom profile.
     #[arg(long, default_value = "jobs")]
     pub(crate) profile: String,
-    /// Schedule and limits: standard, fast, aggressive, progressive, turn,
-    /// ad-generation, video-generation, research, strategic-analysis, scraping,
-    /// avatar-video.
-    #[arg(long, default_value = "standard")]
-    pub(crate) preset: String,
-    /// Poll at this fixed interval instead of the preset's schedule (e.g. 5s).
-    #[arg(long, conflicts_with = "adaptive")]
-    pub(crate) interval: Option<humantime::Duration>,
-    /// Poll near the predicted end (server ETA or progress slope).
-    #[arg(long)]
-    pub(crate) adaptive: bool,
-    /// Give up waiting after this long (e.g. 30m).
-    #[arg(long)]
-    pub(crate) timeout: Option<humantime::Duration>,
+    #[command(flatten)]
+    pub(crate) waiting: flags::Waiting,
     /// A header for every request, as `Name: value` (repeatable).
     #[arg(short = 'H', long = "header")]
     pub(crate) headers: Vec<String>,
@@ -185,6 +171,7 @@ async fn run(spec: JobSpec, common: &Common) -> ExitCode {
         Ok(headers) => spec.headers.extend(headers),
         Err(error) => return usage(&error),
     }
+    let not_found = flags::not_found_advice(&config);
     let client = jobpoll_tokio::Client::new();
     let started = match &common.trace {
         Some(path) => client.start_recorded(spec, config, path.clone()),
@@ -223,6 +210,9 @@ async fn run(spec: JobSpec, common: &Common) -> ExitCode {
         }
     };
     report.outcome(label, &outcome);
+    if matches!(outcome, Outcome::NotFound { .. }) {
+        eprintln!("jobpoll: {not_found}");
+    }
     if let Some(path) = &common.output
         && let Err(error) = write_result(path, &outcome)
     {
@@ -254,26 +244,9 @@ pub(crate) fn parse_headers(headers: &[String]) -> Result<Vec<(String, String)>,
         .collect()
 }
 
-/// The schedule and limits the options ask for.
+/// The schedule and limits the options ask for (see `flags`).
 pub(crate) fn config(common: &Common) -> Result<Config, String> {
-    let mut config = Config::preset(&common.preset).ok_or_else(|| {
-        format!(
-            "unknown preset {:?}; choose one of {}",
-            common.preset,
-            Config::PRESET_NAMES.join(", ")
-        )
-    })?;
-    if let Some(interval) = common.interval {
-        config.poll = Schedule::fixed(Duration::from(interval));
-    }
-    if common.adaptive {
-        config.poll = Schedule::adaptive(Adaptive::standard());
-    }
-    if let Some(timeout) = common.timeout {
-        config.deadline = Some(Duration::from(timeout));
-    }
-    config.validate().map_err(|error| error.to_string())?;
-    Ok(config)
+    common.waiting.config()
 }
 
 /// A built-in profile by name, or a custom one from a JSON file.

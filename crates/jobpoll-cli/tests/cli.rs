@@ -167,6 +167,11 @@ fn the_demo_runs_every_job_to_its_planned_end() {
     for kind in ["succeeded", "failed", "cancelled"] {
         assert!(stdout.contains(kind), "{stdout}");
     }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("reference server on http://127.0.0.1:"),
+        "the demo names its address: {stderr}"
+    );
 }
 
 /// Starts the binary, interrupts it (SIGINT, as Ctrl-C does) after 1.5 s, and

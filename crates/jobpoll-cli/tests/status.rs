@@ -139,7 +139,10 @@ async fn a_non_json_answer_is_unreadable_and_says_so() {
     assert_eq!(code(&output), 6, "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
     assert!(
-        stdout.contains("unreadable: the response body is not JSON: <html>"),
+        stdout.contains(
+            "unreadable: the server answered with an HTML page, not JSON: is the URL right, \
+             or is this a login page? <title>502 Bad Gateway</title>"
+        ),
         "{stdout}"
     );
     assert!(

@@ -209,11 +209,16 @@ pub struct JobRef<'a> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "problem", rename_all = "snake_case")]
 pub enum InterpretError {
-    /// The body is not JSON.
-    #[error("the response body is not JSON: {excerpt}")]
+    /// The body is not JSON. An HTML page (a wrong URL, a login page, a proxy's
+    /// error page) says so, with its title.
+    #[error("{}", status::not_json_message(.excerpt, .html.as_deref()))]
     NotJson {
         /// Short, safe excerpt of the body.
         excerpt: String,
+        /// When the body is an HTML page (by its start, or its `Content-Type`):
+        /// the page's `<title>`, empty when it has none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        html: Option<String>,
     },
     /// A field the profile needs is missing or has the wrong type.
     #[error("the response has no usable {pointer}: {excerpt}")]

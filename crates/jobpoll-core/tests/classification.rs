@@ -484,7 +484,7 @@ fn a_body_that_does_not_parse_is_retried_then_gives_up_quoting_an_excerpt() {
     let outcome = run.outcome();
     match outcome {
         Outcome::GaveUp {
-            last_error: PollError::Unreadable(InterpretError::NotJson { excerpt }),
+            last_error: PollError::Unreadable(InterpretError::NotJson { excerpt, .. }),
             ..
         } => {
             assert!(excerpt.starts_with("<!DOCTYPE html><html>"), "{excerpt}");

@@ -74,7 +74,10 @@ fn an_unreadable_answer_says_why_and_what_was_looked_for() {
     );
     let text = explanation.to_string();
     assert!(
-        text.contains("unreadable: the response body is not JSON: <html>busy</html>"),
+        text.contains(
+            "unreadable: the server answered with an HTML page, not JSON: is the URL right, \
+             or is this a login page? <html>busy</html>"
+        ),
         "{text}"
     );
     assert!(

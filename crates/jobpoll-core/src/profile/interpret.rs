@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use url::Url;
 
-use super::status::{find_in, id_text, missing, not_json, parse_json};
+use super::status::{find_in, id_text, missing, not_json, parse_json, with_content_type};
 use super::urls::{fill_template, header_url, id_in_url};
 use super::*;
 
@@ -130,12 +130,9 @@ impl Profile {
     }
 }
 
-impl Interpret for Profile {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn read_submission_to(
+impl Profile {
+    /// [`Interpret::read_submission_to`], before the `Content-Type` refines an error.
+    fn read_submission(
         &self,
         response: &http::Response<Bytes>,
         method: &http::Method,
@@ -175,7 +172,8 @@ impl Interpret for Profile {
         Ok(submission)
     }
 
-    fn read_status_in(
+    /// [`Interpret::read_status_in`], before the `Content-Type` refines an error.
+    fn read_status_report(
         &self,
         response: &http::Response<Bytes>,
         context: &StatusContext<'_>,
@@ -199,18 +197,8 @@ impl Interpret for Profile {
         Ok(report)
     }
 
-    fn results_url(&self, job: JobRef<'_>) -> Option<Result<Url, InterpretError>> {
-        let spec = self.results.as_ref()?;
-        match &spec.url {
-            Some(template) => {
-                let id = self.id_of(&job);
-                Some(fill_template(template, id.as_deref(), job.status_url))
-            }
-            None => job.results_url.cloned().map(Ok),
-        }
-    }
-
-    fn read_results(
+    /// [`Interpret::read_results`], before the `Content-Type` refines an error.
+    fn read_results_body(
         &self,
         response: &http::Response<Bytes>,
     ) -> Result<serde_json::Value, InterpretError> {
@@ -226,6 +214,50 @@ impl Interpret for Profile {
             ResultsTransform::AsIs => Ok(doc),
             ResultsTransform::CodegenByGraph => codegen_by_graph(&doc),
         }
+    }
+}
+
+impl Interpret for Profile {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn read_submission_to(
+        &self,
+        response: &http::Response<Bytes>,
+        method: &http::Method,
+        submit_url: &Url,
+    ) -> Result<Submission, InterpretError> {
+        self.read_submission(response, method, submit_url)
+            .map_err(|error| with_content_type(error, response))
+    }
+
+    fn read_status_in(
+        &self,
+        response: &http::Response<Bytes>,
+        context: &StatusContext<'_>,
+    ) -> Result<StatusReport, InterpretError> {
+        self.read_status_report(response, context)
+            .map_err(|error| with_content_type(error, response))
+    }
+
+    fn results_url(&self, job: JobRef<'_>) -> Option<Result<Url, InterpretError>> {
+        let spec = self.results.as_ref()?;
+        match &spec.url {
+            Some(template) => {
+                let id = self.id_of(&job);
+                Some(fill_template(template, id.as_deref(), job.status_url))
+            }
+            None => job.results_url.cloned().map(Ok),
+        }
+    }
+
+    fn read_results(
+        &self,
+        response: &http::Response<Bytes>,
+    ) -> Result<serde_json::Value, InterpretError> {
+        self.read_results_body(response)
+            .map_err(|error| with_content_type(error, response))
     }
 
     fn cancel_request(

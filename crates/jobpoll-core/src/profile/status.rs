@@ -372,6 +372,96 @@ pub(super) fn parse_json(body: &[u8]) -> Result<Option<serde_json::Value>, Inter
 pub(super) fn not_json(body: &[u8]) -> InterpretError {
     InterpretError::NotJson {
         excerpt: excerpt(body),
+        html: looks_like_html(body).then(|| html_title(body)),
+    }
+}
+
+/// How much of a body is searched for HTML's marks and its title.
+const HTML_SCAN: usize = 64 << 10;
+
+/// Whether `body` starts as an HTML page does: `<!doctype html` or `<html`,
+/// perhaps after comments or an XML declaration.
+fn looks_like_html(body: &[u8]) -> bool {
+    let head = trim_body(body);
+    let head = &head[..head.len().min(1024)];
+    head.first() == Some(&b'<')
+        && (find_ascii_ci(head, b"<!doctype html").is_some()
+            || find_ascii_ci(head, b"<html").is_some())
+}
+
+/// The text of an HTML page's `<title>`, whitespace collapsed; empty when it has
+/// none.
+fn html_title(body: &[u8]) -> String {
+    let page = &body[..body.len().min(HTML_SCAN)];
+    let Some(open) = find_ascii_ci(page, b"<title") else {
+        return String::new();
+    };
+    let rest = &page[open..];
+    let Some(start) = rest.iter().position(|&b| b == b'>') else {
+        return String::new();
+    };
+    let text = &rest[start + 1..];
+    let end = find_ascii_ci(text, b"</title").unwrap_or(text.len());
+    let title = String::from_utf8_lossy(&text[..end]);
+    let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
+    excerpt(title.as_bytes())
+}
+
+/// Where `needle` (lower-case ASCII) first occurs in `haystack`, ignoring ASCII
+/// case.
+fn find_ascii_ci(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window.eq_ignore_ascii_case(needle))
+}
+
+/// `error` as the answer's headers explain it: a body that is not JSON, sent as
+/// `Content-Type: text/html`, is an HTML page even when it does not start like one.
+pub(super) fn with_content_type(
+    error: InterpretError,
+    response: &http::Response<Bytes>,
+) -> InterpretError {
+    match error {
+        InterpretError::NotJson {
+            excerpt,
+            html: None,
+        } if is_html_type(response) && !trim_body(response.body()).is_empty() => {
+            InterpretError::NotJson {
+                excerpt,
+                html: Some(html_title(response.body())),
+            }
+        }
+        error => error,
+    }
+}
+
+/// Whether the answer says it is HTML.
+fn is_html_type(response: &http::Response<Bytes>) -> bool {
+    response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            let media = value.split(';').next().unwrap_or("").trim();
+            media.eq_ignore_ascii_case("text/html")
+                || media.eq_ignore_ascii_case("application/xhtml+xml")
+        })
+}
+
+/// The message of [`InterpretError::NotJson`].
+pub(super) fn not_json_message(excerpt: &str, html: Option<&str>) -> String {
+    match html {
+        None => format!("the response body is not JSON: {excerpt}"),
+        Some(title) => {
+            let shown = if title.is_empty() {
+                excerpt.to_owned()
+            } else {
+                format!("<title>{title}</title>")
+            };
+            format!(
+                "the server answered with an HTML page, not JSON: is the URL right, or is this a login page? {shown}"
+            )
+        }
     }
 }
 

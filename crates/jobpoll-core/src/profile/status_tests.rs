@@ -12,7 +12,7 @@ fn malformed_missing_and_unknown_status() {
     let profile = Profile::jobs();
     let err = status_err(&profile, r#"{"status": "processing""#);
     assert!(
-        matches!(err, InterpretError::NotJson { ref excerpt } if excerpt.contains("processing"))
+        matches!(err, InterpretError::NotJson { ref excerpt, html: None } if excerpt.contains("processing"))
     );
     assert!(matches!(
         status_err(&profile, ""),
@@ -143,4 +143,74 @@ fn json_pointer_agrees_with_serde_json() {
             "{pointer:?}"
         );
     }
+}
+
+#[test]
+fn an_html_page_says_so_with_its_title() {
+    let page = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+                <title>\n  Sign in - Example\n</title></head><body><form>...</form></body></html>";
+    let error = status_err(&Profile::jobs(), page);
+    assert!(
+        matches!(error, InterpretError::NotJson { html: Some(ref title), .. } if title == "Sign in - Example"),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "the server answered with an HTML page, not JSON: is the URL right, or is this a login \
+         page? <title>Sign in - Example</title>"
+    );
+    // Without a title, the excerpt shows what the page is.
+    let error = status_err(&Profile::jobs(), "<html><body>busy</body></html>");
+    assert!(
+        error
+            .to_string()
+            .ends_with("is this a login page? <html><body>busy</body></html>"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_text_html_content_type_makes_any_body_an_html_page() {
+    let profile = Profile::jobs();
+    let html = response(
+        200,
+        &[("content-type", "Text/HTML; charset=utf-8")],
+        "Please log in",
+    );
+    let error = profile.read_status(&html).expect_err("not JSON");
+    assert!(
+        matches!(error, InterpretError::NotJson { html: Some(ref title), .. } if title.is_empty()),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("an HTML page, not JSON"),
+        "{error}"
+    );
+    // The same body as plain text is not JSON, nothing more.
+    let text = response(200, &[("content-type", "text/plain")], "Please log in");
+    let error = profile.read_status(&text).expect_err("not JSON");
+    assert_eq!(
+        error.to_string(),
+        "the response body is not JSON: Please log in"
+    );
+    // Results and submissions read the same way.
+    assert!(matches!(
+        profile.read_results(&html),
+        Err(InterpretError::NotJson { html: Some(_), .. })
+    ));
+}
+
+#[test]
+fn the_html_field_is_optional_in_json() {
+    let old: InterpretError =
+        serde_json::from_str(r#"{"problem":"not_json","excerpt":"oops"}"#).expect("reads");
+    assert_eq!(
+        old,
+        InterpretError::NotJson {
+            excerpt: "oops".into(),
+            html: None
+        }
+    );
+    let written = serde_json::to_value(&old).expect("writes");
+    assert_eq!(written, json!({"problem": "not_json", "excerpt": "oops"}));
 }

@@ -1,0 +1,105 @@
+//! `jobpoll cancel`: the profile's cancel request for the job at a status URL,
+//! sent once, and the server's answer.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use jobpoll_core::Interpret as _;
+use jobpoll_core::profile::{JobRef, excerpt};
+use jobpoll_core::trace::Redactor;
+
+use crate::status::send;
+use crate::wait::{load_profile, parse_headers, parse_url, usage};
+use crate::{durations, exit};
+
+/// Arguments of `jobpoll cancel`.
+#[derive(clap::Args)]
+pub(crate) struct CancelArgs {
+    /// The job's status URL.
+    url: String,
+    /// How the API speaks: jobs, codegen, file-tasks, turn, google, azure, or the path
+    /// of a JSON file describing a custom profile; it says which request cancels a
+    /// job (jobs: POST /api/v1/jobs/{id}/cancel, google: POST /v1/{name}:cancel).
+    #[arg(long, default_value = "jobs")]
+    profile: String,
+    /// The job's id, when the status URL does not carry it where the profile's
+    /// status URL template says.
+    #[arg(long)]
+    job_id: Option<String>,
+    /// A header for the request, as `Name: value` (repeatable).
+    #[arg(short = 'H', long = "header")]
+    headers: Vec<String>,
+    /// Give up on the request after this long.
+    #[arg(long, default_value = "30s", value_parser = durations::parse)]
+    timeout: Duration,
+}
+
+/// `jobpoll cancel`. Exit codes: 0 when the server accepts the cancel (a 2xx); 5
+/// when it refuses it (a 4xx: unauthorized, not found, already over...); 6 for a
+/// 5xx or no answer; 2 for a bad command line, or a profile that has no cancel
+/// request or cannot tell the job's id.
+pub(crate) async fn cancel(args: CancelArgs) -> ExitCode {
+    let url = match parse_url(&args.url) {
+        Ok(url) => url,
+        Err(error) => return usage(&error),
+    };
+    let profile = match load_profile(&args.profile) {
+        Ok(profile) => profile,
+        Err(error) => return usage(&error),
+    };
+    let headers = match parse_headers(&args.headers) {
+        Ok(headers) => headers,
+        Err(error) => return usage(&error),
+    };
+    let job = JobRef {
+        job_id: args.job_id.as_deref(),
+        status_url: &url,
+        results_url: None,
+    };
+    let (method, cancel_url) = match profile.cancel_request(job) {
+        Some(Ok(request)) => request,
+        Some(Err(error)) => {
+            return usage(&format!(
+                "cannot build the {} profile's cancel request for {url}: {error}{}",
+                profile.name(),
+                if args.job_id.is_none() {
+                    " (give the job's id with --job-id)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        None => {
+            return usage(&format!(
+                "the {} profile has no cancel request: this API cannot cancel a job \
+                 (a custom profile names one in its \"cancel\" field)",
+                profile.name()
+            ));
+        }
+    };
+    let shown = Redactor::default().url(&cancel_url);
+    println!("sent: {method} {shown}");
+    let response = match send(method, cancel_url, &headers, args.timeout).await {
+        Ok(response) => response,
+        Err(error) => {
+            eprintln!("jobpoll: no answer from the server: {error}");
+            return ExitCode::from(exit::GAVE_UP);
+        }
+    };
+    let status = response.status();
+    let body = excerpt(response.body());
+    if body.trim().is_empty() {
+        println!("answer: {status}");
+    } else {
+        println!("answer: {status}: {body}");
+    }
+    if status.is_success() {
+        ExitCode::from(exit::SUCCESS)
+    } else if status.is_client_error() {
+        eprintln!("jobpoll: the server refused the cancel ({status})");
+        ExitCode::from(exit::REFUSED)
+    } else {
+        eprintln!("jobpoll: the server did not cancel the job ({status})");
+        ExitCode::from(exit::GAVE_UP)
+    }
+}

@@ -1,0 +1,57 @@
+//! `jobpoll serve`'s address, through the real binary.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Stdio};
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `serve` without `--listen` takes 127.0.0.1:8765, and when something else holds
+/// that port, a free port, saying so.
+#[test]
+fn serve_moves_to_a_free_port_when_its_default_is_taken() {
+    // Hold the port (if another process already holds it, it is taken all the same).
+    let _held = std::net::TcpListener::bind("127.0.0.1:8765");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jobpoll"))
+        .arg("serve")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = Vec::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line.expect("a line");
+        let done = line.contains("listening on http");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    child.kill().expect("the server stops");
+    child.wait().expect("the server exits");
+    let said = lines.join("\n");
+    assert!(
+        said.contains("127.0.0.1:8765 is in use; listening on a free port instead"),
+        "{said}"
+    );
+    assert!(said.contains("listening on http://127.0.0.1:"), "{said}");
+    assert!(
+        !said.contains("listening on http://127.0.0.1:8765"),
+        "{said}"
+    );
+}
+
+#[test]
+fn serve_help_names_the_default_address() {
+    let output = Command::new(env!("CARGO_BIN_EXE_jobpoll"))
+        .args(["serve", "--help"])
+        .output()
+        .expect("the binary runs");
+    assert!(
+        text(&output.stdout).contains("127.0.0.1:8765"),
+        "{}",
+        text(&output.stdout)
+    );
+}
