@@ -5,6 +5,7 @@
 //! 0 only if all succeeded, else the most severe code among them (`docs/cli.md`).
 
 mod demo;
+mod display;
 mod exit;
 mod many;
 mod replay;
