@@ -204,9 +204,13 @@ impl Report {
                         bar.set_position(percentage.clamp(0.0, 100.0) as u64);
                     }
                     if let Ok(mut shown) = shown.lock() {
-                        if let Event::Progress(progress) = event {
-                            shown.next_poll =
-                                std::time::Instant::now().checked_add(progress.next_poll_in);
+                        let next = match event {
+                            Event::Progress(progress) => Some(progress.next_poll_in),
+                            Event::Retrying { delay, .. } => Some(*delay),
+                            _ => None,
+                        };
+                        if let Some(next) = next {
+                            shown.next_poll = std::time::Instant::now().checked_add(next);
                         }
                         shown.text = bar_text(event);
                     }
