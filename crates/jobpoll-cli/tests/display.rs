@@ -169,7 +169,9 @@ fn the_demo_table_explains_its_columns_and_lists_jobs_in_the_order_of_the_bars()
         .iter()
         .position(|line| line.starts_with("job ") && line.contains("noticed after"))
         .unwrap_or_else(|| panic!("no table header in {stdout}"));
-    assert!(lines[header - 1].starts_with("duration: "), "{stdout}");
+    assert!(lines[header - 3].starts_with("duration: "), "{stdout}");
+    assert!(lines[header - 2].starts_with("requests: "), "{stdout}");
+    assert!(lines[header - 1].starts_with("noticed after: "), "{stdout}");
     let labels: Vec<&str> = lines[header + 1..header + 7]
         .iter()
         .map(|line| line.split("  ").next().unwrap_or_default())
