@@ -459,3 +459,71 @@ pub(crate) fn show_fleet(bar: &ProgressBar, metrics: &FleetMetrics) {
     }
     bar.set_message(message);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_running_bar_shows_whole_seconds_and_counts_down_to_the_next_request() {
+        let shown = Shown {
+            next_poll: std::time::Instant::now().checked_add(Duration::from_millis(2_500)),
+            text: "processing · Rendering".to_owned(),
+            ending: None,
+        };
+        let palette = Palette { colour: false };
+        let tail = tail(&shown, Duration::from_millis(65_800), palette, 80);
+        assert_eq!(tail, "1m 05s · next poll 3s · processing · Rendering");
+    }
+
+    #[test]
+    fn an_ended_bar_shows_its_word_coloured_and_its_text_cut() {
+        let shown = Shown {
+            next_poll: None,
+            text: format!("failed after 4s: {}", "out of memory ".repeat(20)),
+            ending: Some(("failed", Tone::Bad)),
+        };
+        let tail = tail(&shown, Duration::ZERO, Palette { colour: true }, 40);
+        assert!(
+            tail.starts_with("\u{1b}[31mfailed\u{1b}[0m after 4s: out of"),
+            "{tail}"
+        );
+        assert!(tail.ends_with('…'), "{tail}");
+        assert_eq!(console::measure_text_width(&tail), 40, "{tail}");
+    }
+
+    #[test]
+    fn a_retry_restarts_the_countdown() {
+        let mut report = Report::Bars {
+            multi: MultiProgress::with_draw_target(ProgressDrawTarget::hidden()),
+            bars: HashMap::new(),
+            fleets: Vec::new(),
+            palette: Palette { colour: false },
+            labels: 0,
+        };
+        report.add("job");
+        report.event(
+            "job",
+            &Event::Retrying {
+                cause: jobpoll_core::event::PollError::Status {
+                    status: 503,
+                    excerpt: String::new(),
+                },
+                consecutive_errors: 1,
+                delay: Duration::from_secs(5),
+            },
+        );
+        let Report::Bars { bars, .. } = &report else {
+            unreachable!("made as bars")
+        };
+        let shown = bars["job"].shown.lock().expect("not poisoned");
+        let left = shown
+            .next_poll
+            .map(|at| at.saturating_duration_since(std::time::Instant::now()));
+        assert!(
+            left.is_some_and(|left| left > Duration::from_secs(4)),
+            "{left:?}"
+        );
+        assert!(shown.text.starts_with("retrying in 5s"), "{}", shown.text);
+    }
+}
