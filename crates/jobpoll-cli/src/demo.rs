@@ -150,6 +150,7 @@ pub(crate) async fn demo(args: DemoArgs) -> ExitCode {
     let mut report = Report::new(args.json);
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
     let mut tasks = Vec::new();
+    report.align_labels(jobs().iter().map(|job| job.label.len()).max().unwrap_or(0));
     for (index, job) in jobs().into_iter().enumerate() {
         let Ok(spec) = base
             .parse()
@@ -215,12 +216,20 @@ pub(crate) async fn demo(args: DemoArgs) -> ExitCode {
     let bar = report.fleet("fleet", fleet.subscriptions.len() as u64);
     let fleet_run = tokio::spawn(run_fleet(fleet, bar));
     let mut rows = Vec::new();
-    while let Some((label, message)) = receiver.recv().await {
-        match message {
-            Message::Event(event) => report.event(label, &event),
-            Message::Done(row) => {
-                report.outcome(label, &row.outcome);
-                rows.push(*row);
+    loop {
+        tokio::select! {
+            received = receiver.recv() => match received {
+                Some((label, Message::Event(event))) => report.event(label, &event),
+                Some((label, Message::Done(row))) => {
+                    report.outcome(label, &row.outcome);
+                    rows.push(*row);
+                }
+                None => break,
+            },
+            _ = tokio::signal::ctrl_c() => {
+                // No bar is left half drawn: each ends as cancelled.
+                report.interrupt();
+                return ExitCode::from(exit::CANCELLED);
             }
         }
     }
@@ -262,37 +271,58 @@ enum Message {
     Done(Box<Row>),
 }
 
+/// The table of the six jobs, in the order their bars were shown, after lines
+/// saying what the columns mean.
 fn print_summary(rows: &[Row], model: &SharedModel) {
     println!();
-    println!(
-        "{:<14} {:<10} {:<12} {:>9} {:>9} {:>16}",
-        "job", "api", "outcome", "duration", "requests", "seen after done"
+    println!("{}", summary_table(rows, &|id| done_at(model, id)));
+}
+
+/// When the job `id` ended on the server, if it has.
+fn done_at(model: &SharedModel, id: &str) -> Option<Instant> {
+    match model.truth(id) {
+        Some(Truth::Succeeded { at } | Truth::Failed { at, .. } | Truth::Cancelled { at }) => {
+            Some(at)
+        }
+        _ => None,
+    }
+}
+
+/// What the columns of the summary table mean.
+const COLUMNS: &str = "\
+duration: from the start until the client knew the outcome
+requests: HTTP requests the client sent for the job
+noticed after: how long after the job ended on the server the client knew";
+
+/// The summary table: what its columns mean, a header, then one line per
+/// row in the order of the demo's jobs (the order of the bars), whatever order they
+/// finished in. `done_at` tells when a job ended on the server.
+fn summary_table(rows: &[Row], done_at: &dyn Fn(&str) -> Option<Instant>) -> String {
+    let order = jobs();
+    let position = |label: &str| order.iter().position(|job| job.label == label);
+    let mut sorted: Vec<&Row> = rows.iter().collect();
+    sorted.sort_by_key(|row| position(row.label));
+    let mut table = format!(
+        "{COLUMNS}\n{:<14} {:<10} {:<12} {:>9} {:>9} {:>15}",
+        "job", "api", "outcome", "duration", "requests", "noticed after"
     );
-    for row in rows {
+    for row in sorted {
         let stats = row.outcome.stats();
-        let done_at = stats
-            .job_id
-            .as_deref()
-            .and_then(|id| match model.truth(id) {
-                Some(
-                    Truth::Succeeded { at } | Truth::Failed { at, .. } | Truth::Cancelled { at },
-                ) => Some(at),
-                _ => None,
-            });
-        let delay = match done_at {
-            Some(at) => jobpoll_core::time::format_duration(row.finished_at - at),
+        let delay = match stats.job_id.as_deref().and_then(done_at) {
+            Some(at) => crate::display::duration(row.finished_at - at),
             None => "-".to_owned(),
         };
-        println!(
-            "{:<14} {:<10} {:<12} {:>9} {:>9} {:>16}",
+        table.push_str(&format!(
+            "\n{:<14} {:<10} {:<12} {:>9} {:>9} {:>15}",
             row.label,
             row.shape.profile_name(),
-            row.outcome.kind(),
-            jobpoll_core::time::format_duration(stats.elapsed),
+            crate::display::ending(&row.outcome).0,
+            crate::display::duration(stats.elapsed),
             stats.requests,
             delay
-        );
+        ));
     }
+    table
 }
 
 /// Jobs in the demo's fleet, and how many more subscriptions join one of them
@@ -441,4 +471,77 @@ fn print_fleet_summary(outcomes: &[Outcome], metrics: &FleetMetrics, json: bool)
         "a 429 on one job held back its whole origin {throttled} time{}",
         if throttled == 1 { "" } else { "s" }
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(label: &'static str, outcome: Outcome, finished_at: u64) -> Row {
+        Row {
+            label,
+            shape: Shape::Jobs,
+            outcome,
+            finished_at: Instant::from_millis(finished_at),
+        }
+    }
+
+    fn stats(id: &str, millis: u64) -> jobpoll_core::event::Stats {
+        jobpoll_core::event::Stats {
+            job_id: Some(id.to_owned()),
+            elapsed: Duration::from_micros(millis * 1_000 + 547),
+            attempts: 3,
+            requests: 4,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_summary_table_explains_its_columns_and_keeps_the_order_of_the_bars() {
+        let succeeded = |id: &str, millis| Outcome::Succeeded {
+            result: None,
+            results: None,
+            results_error: None,
+            stats: stats(id, millis),
+        };
+        // In the order they finished: the failing image first.
+        let rows = [
+            row(
+                "image (fails)",
+                Outcome::Failed {
+                    message: "out of GPU memory".into(),
+                    details: None,
+                    stats: stats("i", 4_100),
+                },
+                4_300,
+            ),
+            row("codegen", succeeded("c", 5_200), 5_450),
+            row("video", succeeded("v", 65_000), 65_100),
+        ];
+        let table = summary_table(&rows, &|id| match id {
+            "v" => Some(Instant::from_millis(65_000)),
+            "i" => Some(Instant::from_millis(4_000)),
+            _ => None,
+        });
+        assert!(table.starts_with("duration: "), "{table}");
+        assert!(table.contains("\nrequests: "), "{table}");
+        assert!(table.contains("\nnoticed after: "), "{table}");
+        let lines: Vec<&str> = table.lines().skip(2).collect();
+        assert!(lines[1].starts_with("job "), "{table}");
+        let labels: Vec<&str> = lines[2..]
+            .iter()
+            .map(|line| line.split("  ").next().unwrap_or_default())
+            .collect();
+        assert_eq!(labels, ["video", "codegen", "image (fails)"], "{table}");
+        assert!(
+            lines[2].contains(" 1m 05s ") && lines[2].ends_with("100ms"),
+            "{table}"
+        );
+        assert!(lines[3].ends_with(" -"), "{table}");
+        assert!(
+            lines[4].contains(" failed ") && lines[4].contains(" 4s "),
+            "{table}"
+        );
+        assert!(!table.contains(".547"), "{table}");
+    }
 }

@@ -6,6 +6,7 @@
 
 mod cancel;
 mod demo;
+mod display;
 mod durations;
 mod exit;
 mod flags;

@@ -136,7 +136,7 @@ pub(crate) async fn run(items: Vec<Item>, common: &Common, limits: &Limits) -> E
         Err(error) => return usage(&error.to_string()),
     };
     let total = items.len();
-    let mut report = Report::new(common.json);
+    let mut report = Report::with_view(common.view());
     let bar = report.fleet("jobs", total as u64);
     let mut urls = Vec::with_capacity(total);
     let mut specs = Vec::with_capacity(total);
@@ -186,10 +186,11 @@ pub(crate) async fn run(items: Vec<Item>, common: &Common, limits: &Limits) -> E
             }
             _ = tokio::signal::ctrl_c() => {
                 if interrupted {
+                    report.interrupt();
                     return ExitCode::from(exit::CANCELLED);
                 }
                 interrupted = true;
-                eprintln!("jobpoll: cancelling every job (Ctrl-C again to quit at once)");
+                report.note("jobpoll: cancelling every job (Ctrl-C again to quit at once)");
                 let _ = fleet.stop_all().await;
             }
         }

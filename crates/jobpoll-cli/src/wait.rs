@@ -27,6 +27,13 @@ pub(crate) struct Common {
     /// Print events and the outcome as JSON lines on stdout.
     #[arg(long)]
     pub(crate) json: bool,
+    /// No progress and no event lines: only the result on stdout and what went
+    /// wrong on stderr.
+    #[arg(long, short = 'q', conflicts_with = "no_progress")]
+    pub(crate) quiet: bool,
+    /// One line per event on stderr instead of progress bars, even on a terminal.
+    #[arg(long)]
+    pub(crate) no_progress: bool,
     /// Write the result (or the fetched results) to this file as JSON.
     #[arg(short = 'o', long)]
     pub(crate) output: Option<PathBuf>,
@@ -74,6 +81,17 @@ pub(crate) struct SubmitArgs {
     limits: many::Limits,
     #[command(flatten)]
     common: Common,
+}
+
+impl Common {
+    /// How the options ask for jobs to be shown.
+    pub(crate) fn view(&self) -> crate::report::View {
+        crate::report::View {
+            json: self.json,
+            quiet: self.quiet,
+            no_progress: self.no_progress,
+        }
+    }
 }
 
 /// `jobpoll wait`.
@@ -181,7 +199,7 @@ async fn run(spec: JobSpec, common: &Common) -> ExitCode {
         Ok(handle) => handle,
         Err(error) => return usage(&error.to_string()),
     };
-    let mut report = Report::new(common.json);
+    let mut report = Report::with_view(common.view());
     let label = "job";
     report.add(label);
     let mut events = handle.events();
@@ -192,11 +210,14 @@ async fn run(spec: JobSpec, common: &Common) -> ExitCode {
                 None => break (&mut handle).await,
             },
             _ = tokio::signal::ctrl_c() => {
-                eprintln!("jobpoll: cancelling (Ctrl-C again to quit at once)");
+                report.note("jobpoll: cancelling (Ctrl-C again to quit at once)");
                 handle.cancel();
                 tokio::select! {
                     outcome = &mut handle => break outcome,
-                    _ = tokio::signal::ctrl_c() => return ExitCode::from(exit::CANCELLED),
+                    _ = tokio::signal::ctrl_c() => {
+                        report.interrupt();
+                        return ExitCode::from(exit::CANCELLED);
+                    }
                 }
             }
             outcome = &mut handle => break outcome,
