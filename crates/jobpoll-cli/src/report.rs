@@ -9,8 +9,6 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use jobpoll_core::{Event, Outcome};
 use jobpoll_tokio::FleetMetrics;
 
-use crate::many::Summary;
-
 /// Where job events go.
 pub(crate) enum Report {
     /// One JSON object per line on stdout: `{"job": label, "event": ...}`.
@@ -96,17 +94,6 @@ impl Report {
         Some(new_bar(multi, label, total, "{pos}/{len} done {msg}"))
     }
 
-    /// Shows one finished job of many: `job`, its number, `url` and its outcome.
-    pub(crate) fn finished(&mut self, job: usize, url: &str, outcome: &Outcome) {
-        match self {
-            Report::Json => {
-                let line = serde_json::json!({ "job": job, "url": url, "outcome": outcome });
-                println!("{line}");
-            }
-            _ => self.line(&format!("{url}: {outcome}")),
-        }
-    }
-
     /// Prints a line on standard output (above the bars, on a terminal).
     pub(crate) fn line(&self, text: &str) {
         match self {
@@ -115,12 +102,11 @@ impl Report {
         }
     }
 
-    /// Prints the summary of many jobs: one JSON object (`{"summary": ...}`) or
-    /// readable lines.
-    pub(crate) fn summary(&self, summary: &Summary) {
+    /// Prints a line on standard error (above the bars, on a terminal).
+    pub(crate) fn note(&self, text: &str) {
         match self {
-            Report::Json => println!("{}", serde_json::json!({ "summary": summary.json() })),
-            _ => self.line(&summary.text()),
+            Report::Bars { multi, .. } => multi.suspend(|| eprintln!("{text}")),
+            _ => eprintln!("{text}"),
         }
     }
 }
