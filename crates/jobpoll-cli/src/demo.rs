@@ -185,13 +185,14 @@ pub(crate) async fn demo(args: DemoArgs) -> ExitCode {
                 tokio::select! {
                     event = next_event(&mut events) => match event {
                         Some(event) => { let _ = sender.send((job.label, Message::Event(event))); }
+                        // Every event is shown before the outcome: the stream
+                        // ends once the job's task is over.
                         None => break (&mut handle).await,
                     },
                     () = cancel => {
                         handle.cancel();
                         cancel_at = None;
                     }
-                    outcome = &mut handle => break outcome,
                 }
             };
             if let Ok(outcome) = outcome {

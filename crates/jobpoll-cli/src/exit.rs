@@ -16,6 +16,9 @@ pub(crate) const CANCELLED: u8 = 4;
 pub(crate) const REFUSED: u8 = 5;
 /// Too many errors in a row.
 pub(crate) const GAVE_UP: u8 = 6;
+/// The result could not be written (`-o FILE`, or standard output), whatever the
+/// job's outcome.
+pub(crate) const WRITE_FAILED: u8 = 7;
 
 /// The exit code of an outcome.
 pub(crate) fn of(outcome: &Outcome) -> u8 {
@@ -45,7 +48,8 @@ pub(crate) fn most_severe(a: u8, b: u8) -> u8 {
             TIMED_OUT => 3,
             GAVE_UP => 4,
             REFUSED => 5,
-            // Anything else (usage) outranks every outcome.
+            // Anything else (usage, a result that could not be written) outranks
+            // every outcome.
             _ => 6,
         }
     }

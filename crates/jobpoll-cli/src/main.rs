@@ -1,7 +1,8 @@
 //! `jobpoll`: wait on long-running HTTP jobs from the command line.
 //!
 //! Exit codes: 0 succeeded, 1 the job failed, 2 usage, 3 timed out, 4 cancelled,
-//! 5 unauthorized / rejected / not found, 6 gave up after errors. With many jobs,
+//! 5 unauthorized / rejected / not found, 6 gave up after errors, 7 the result
+//! could not be written. With many jobs,
 //! 0 only if all succeeded, else the most severe code among them (`docs/cli.md`).
 
 mod cancel;
@@ -10,7 +11,9 @@ mod display;
 mod durations;
 mod exit;
 mod flags;
+mod json_lines;
 mod many;
+mod output;
 mod replay;
 mod report;
 mod serve;

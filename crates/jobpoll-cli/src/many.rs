@@ -16,9 +16,10 @@ use jobpoll_core::{JobSpec, Outcome, Profile, Start};
 use jobpoll_tokio::{DriverError, FleetConfig, FleetJob, FleetMetrics};
 use url::Url;
 
-use crate::exit;
+use crate::output::Target;
 use crate::report::Report;
-use crate::wait::{Common, config, headers, parse_url, result_of, usage, write_json};
+use crate::wait::{Common, config, headers, parse_url, usage};
+use crate::{exit, json_lines, output};
 
 /// The limits of the fleet that runs several jobs (one job runs on its own).
 #[derive(clap::Args)]
@@ -34,8 +35,10 @@ pub(crate) struct Limits {
 
 /// One job of many: how it is shown, and what starts it.
 pub(crate) struct Item {
-    /// The URL it is known by (secret query values redacted).
+    /// The URL it was given by (secret query values redacted), as in its JSON lines.
     url: String,
+    /// How readable lines name it: the URL, with `#n` for `submit --count`.
+    label: String,
     spec: JobSpec<Arc<Profile>>,
 }
 
@@ -75,6 +78,7 @@ pub(crate) fn polls(profile: Profile, urls: Vec<Url>) -> Vec<Item> {
     urls.into_iter()
         .map(|status_url| Item {
             url: redactor.url(&status_url).to_string(),
+            label: redactor.url(&status_url).to_string(),
             spec: JobSpec {
                 profile: Arc::clone(&profile),
                 start: Start::Poll {
@@ -90,18 +94,11 @@ pub(crate) fn polls(profile: Profile, urls: Vec<Url>) -> Vec<Item> {
 /// `count` jobs, each created by its own request as `start` says.
 pub(crate) fn submits(profile: Profile, start: &Start, count: u32) -> Vec<Item> {
     let profile = Arc::new(profile);
-    let url = match start {
-        Start::Submit { url, .. }
-        | Start::Poll {
-            status_url: url, ..
-        } => url,
-    };
-    let shown = jobpoll_core::trace::Redactor::default()
-        .url(url)
-        .to_string();
+    let shown = crate::wait::shown_url(start);
     (1..=count)
         .map(|n| Item {
-            url: format!("{shown} #{n}"),
+            url: shown.clone(),
+            label: format!("{shown} #{n}"),
             spec: JobSpec {
                 profile: Arc::clone(&profile),
                 start: start.clone(),
@@ -113,9 +110,11 @@ pub(crate) fn submits(profile: Profile, start: &Start, count: u32) -> Vec<Item> 
 
 type Following = Pin<Box<dyn Future<Output = (usize, Result<Outcome, DriverError>)>>>;
 
-/// Runs `items` through one fleet, shows each outcome as it comes and a summary at
-/// the end; the exit code is the most severe of the outcomes' (see
-/// [`exit::most_severe`]).
+/// Runs `items` through one fleet and shows each outcome as it comes: its outcome
+/// line (`docs/cli.md`, "JSON output") on standard output, or in the `-o` file in
+/// the order given, and a readable line and a summary on standard error. With
+/// `--json`, every event line comes before its job's outcome line. The exit code is
+/// the most severe of the outcomes' (see [`exit::most_severe`]).
 pub(crate) async fn run(items: Vec<Item>, common: &Common, limits: &Limits) -> ExitCode {
     if common.trace.is_some() {
         return usage("--trace records one job: give one URL (or --count 1)");
@@ -123,6 +122,10 @@ pub(crate) async fn run(items: Vec<Item>, common: &Common, limits: &Limits) -> E
     if common.job_id.is_some() {
         return usage("--job-id names one job: give one URL (or --count 1)");
     }
+    let target = match output::target(common.output.as_deref(), common.json) {
+        Ok(target) => target,
+        Err(error) => return usage(&error),
+    };
     let (config, headers) = match (config(common), headers(common)) {
         (Ok(config), Ok(headers)) => (Arc::new(config), headers),
         (Err(error), _) | (_, Err(error)) => return usage(&error),
@@ -139,12 +142,14 @@ pub(crate) async fn run(items: Vec<Item>, common: &Common, limits: &Limits) -> E
     let mut report = Report::with_view(common.view());
     let bar = report.fleet("jobs", total as u64);
     let mut urls = Vec::with_capacity(total);
+    let mut labels = Vec::with_capacity(total);
     let mut specs = Vec::with_capacity(total);
     for item in items {
         let mut spec = item.spec;
         spec.headers.extend(headers.iter().cloned());
         specs.push(spec);
         urls.push(item.url);
+        labels.push(item.label);
     }
     let added = match add_all(&fleet, specs, &config, common.json).await {
         Ok(added) => added,
@@ -159,6 +164,7 @@ pub(crate) async fn run(items: Vec<Item>, common: &Common, limits: &Limits) -> E
         following.push(Box::pin(follow(index, job, json_url)));
     }
     let mut outcomes: Vec<Option<Outcome>> = vec![None; total];
+    let mut lines: Vec<Option<serde_json::Value>> = vec![None; total];
     let mut code = exit::SUCCESS;
     let mut interrupted = false;
     let mut ticker = tokio::time::interval(Duration::from_millis(200));
@@ -167,15 +173,24 @@ pub(crate) async fn run(items: Vec<Item>, common: &Common, limits: &Limits) -> E
             next = following.next() => match next {
                 Some((index, Ok(outcome))) => {
                     code = exit::most_severe(code, exit::of(&outcome));
-                    report.finished(index + 1, &urls[index], &outcome);
+                    let line = json_lines::outcome(index + 1, &urls[index], &outcome);
+                    if common.json {
+                        output::print_line(&line);
+                    } else {
+                        report.note(&format!("{}: {outcome}", labels[index]));
+                        if target == Some(Target::Stdout) {
+                            report.line(&line.to_string());
+                        }
+                    }
                     if let Some(bar) = &bar {
                         bar.inc(1);
                     }
                     outcomes[index] = Some(outcome);
+                    lines[index] = Some(line);
                 }
                 Some((index, Err(error))) => {
                     code = exit::most_severe(code, exit::GAVE_UP);
-                    report.line(&format!("{}: {error}", urls[index]));
+                    report.note(&format!("{}: {error}", labels[index]));
                 }
                 None => break,
             },
@@ -201,21 +216,12 @@ pub(crate) async fn run(items: Vec<Item>, common: &Common, limits: &Limits) -> E
     let metrics = fleet.metrics().await.unwrap_or_default();
     let _ = fleet.shutdown().await;
     let summary = Summary::new(outcomes.iter().flatten(), &metrics);
-    report.summary(&summary);
-    if let Some(path) = &common.output {
-        let results: Vec<serde_json::Value> = urls
-            .iter()
-            .zip(&outcomes)
-            .map(|(url, outcome)| {
-                serde_json::json!({
-                    "url": url,
-                    "outcome": outcome.as_ref().map(Outcome::kind),
-                    "result": outcome.as_ref().map(result_of),
-                })
-            })
-            .collect();
-        if let Err(error) = write_json(path, &serde_json::Value::Array(results)) {
-            eprintln!("jobpoll: cannot write {}: {error}", path.display());
+    report.note(&summary.text());
+    if let Some(target @ Target::File(_)) = &target {
+        let lines: Vec<serde_json::Value> = lines.into_iter().flatten().collect();
+        if let Err(error) = target.write_lines(&lines) {
+            eprintln!("jobpoll: the outcomes are lost: {error}");
+            code = exit::most_severe(code, exit::WRITE_FAILED);
         }
     }
     ExitCode::from(code)
@@ -254,8 +260,7 @@ async fn follow(
     if let Some(url) = json_url {
         let mut events = job.events();
         while let Some(event) = events.recv().await {
-            let line = serde_json::json!({ "job": index + 1, "url": url, "event": event });
-            println!("{line}");
+            output::print_line(&json_lines::event(index + 1, &url, &event));
         }
     }
     (index, job.await)

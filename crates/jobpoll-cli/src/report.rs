@@ -13,7 +13,6 @@ use jobpoll_core::{Event, Outcome};
 use jobpoll_tokio::FleetMetrics;
 
 use crate::display::{self, Palette, Tone};
-use crate::many::Summary;
 
 /// Where job events go.
 pub(crate) enum Report {
@@ -298,31 +297,11 @@ impl Report {
         Some(bar)
     }
 
-    /// Shows one finished job of many: `job`, its number, `url` and its outcome.
-    pub(crate) fn finished(&mut self, job: usize, url: &str, outcome: &Outcome) {
-        match self {
-            Report::Json => {
-                let line = serde_json::json!({ "job": job, "url": url, "outcome": outcome });
-                println!("{line}");
-            }
-            _ => self.line(&format!("{url}: {outcome}")),
-        }
-    }
-
     /// Prints a line on standard output (above the bars, on a terminal).
     pub(crate) fn line(&self, text: &str) {
         match self {
             Report::Bars { multi, .. } => multi.suspend(|| println!("{text}")),
             _ => println!("{text}"),
-        }
-    }
-
-    /// Prints the summary of many jobs: one JSON object (`{"summary": ...}`) or
-    /// readable lines.
-    pub(crate) fn summary(&self, summary: &Summary) {
-        match self {
-            Report::Json => println!("{}", serde_json::json!({ "summary": summary.json() })),
-            _ => self.line(&summary.text()),
         }
     }
 }

@@ -7,7 +7,7 @@ use jobpoll_core::profile::{Completion, FinalStateVia};
 use jobpoll_core::{Config, JobSpec, Outcome, Profile, Start};
 
 use crate::report::Report;
-use crate::{exit, flags, many};
+use crate::{display, exit, flags, json_lines, many, output};
 
 /// Options shared by `wait` and `submit`.
 #[derive(clap::Args)]
@@ -24,7 +24,8 @@ pub(crate) struct Common {
     /// The job's id, when the status body does not carry it (for results and cancel).
     #[arg(long)]
     pub(crate) job_id: Option<String>,
-    /// Print events and the outcome as JSON lines on stdout.
+    /// Print events and the outcome as JSON lines on stdout (docs/cli.md, "JSON
+    /// output").
     #[arg(long)]
     pub(crate) json: bool,
     /// No progress and no event lines: only the result on stdout and what went
@@ -34,7 +35,8 @@ pub(crate) struct Common {
     /// One line per event on stderr instead of progress bars, even on a terminal.
     #[arg(long)]
     pub(crate) no_progress: bool,
-    /// Write the result (or the fetched results) to this file as JSON.
+    /// Write the result (or the fetched results) to this file as JSON instead of
+    /// standard output (`-`: standard output).
     #[arg(short = 'o', long)]
     pub(crate) output: Option<PathBuf>,
     /// Record a trace of the run (secrets redacted); replay it with `jobpoll replay`.
@@ -179,9 +181,17 @@ fn parse_final_state_via(text: &str) -> Result<FinalStateVia, String> {
     )
 }
 
+/// Waits on one job: its events (JSON lines with `--json`, else the progress display
+/// on standard error), every one of them before the outcome, then the result on
+/// standard output or in the `-o` file, and the server's error on standard error
+/// when the job did not succeed.
 async fn run(spec: JobSpec, common: &Common) -> ExitCode {
     let config = match config(common) {
         Ok(config) => config,
+        Err(error) => return usage(&error),
+    };
+    let target = match output::target(common.output.as_deref(), common.json) {
+        Ok(target) => target,
         Err(error) => return usage(&error),
     };
     let mut spec = spec;
@@ -190,6 +200,7 @@ async fn run(spec: JobSpec, common: &Common) -> ExitCode {
         Err(error) => return usage(&error),
     }
     let not_found = flags::not_found_advice(&config);
+    let url = shown_url(&spec.start);
     let client = jobpoll_tokio::Client::new();
     let started = match &common.trace {
         Some(path) => client.start_recorded(spec, config, path.clone()),
@@ -199,28 +210,49 @@ async fn run(spec: JobSpec, common: &Common) -> ExitCode {
         Ok(handle) => handle,
         Err(error) => return usage(&error.to_string()),
     };
-    let mut report = Report::with_view(common.view());
+    // With --json the lines on stdout are the whole report.
+    let mut report = (!common.json).then(|| Report::with_view(common.view()));
     let label = "job";
-    report.add(label);
+    if let Some(report) = &mut report {
+        report.add(label);
+    }
     let mut events = handle.events();
-    let outcome = loop {
+    let mut interrupted = false;
+    // Every event, to the end of the stream, before the outcome: the stream ends
+    // once the job's task is over, so the outcome is ready by then.
+    loop {
         tokio::select! {
             event = next_event(&mut events) => match event {
-                Some(event) => report.event(label, &event),
-                None => break (&mut handle).await,
+                Some(event) => match &mut report {
+                    Some(report) => report.event(label, &event),
+                    None => output::print_line(&json_lines::event(1, &url, &event)),
+                },
+                None => break,
             },
             _ = tokio::signal::ctrl_c() => {
-                report.note("jobpoll: cancelling (Ctrl-C again to quit at once)");
-                handle.cancel();
-                tokio::select! {
-                    outcome = &mut handle => break outcome,
-                    _ = tokio::signal::ctrl_c() => {
+                if interrupted {
+                    if let Some(report) = &mut report {
                         report.interrupt();
-                        return ExitCode::from(exit::CANCELLED);
                     }
+                    return ExitCode::from(exit::CANCELLED);
                 }
+                interrupted = true;
+                let note = "jobpoll: cancelling (Ctrl-C again to quit at once)";
+                match &report {
+                    Some(report) => report.note(note),
+                    None => eprintln!("{note}"),
+                }
+                handle.cancel();
             }
-            outcome = &mut handle => break outcome,
+        }
+    }
+    let outcome = tokio::select! {
+        outcome = &mut handle => outcome,
+        _ = tokio::signal::ctrl_c() => {
+            if let Some(report) = &mut report {
+                report.interrupt();
+            }
+            return ExitCode::from(exit::CANCELLED);
         }
     };
     let outcome = match outcome {
@@ -230,16 +262,65 @@ async fn run(spec: JobSpec, common: &Common) -> ExitCode {
             return ExitCode::from(exit::GAVE_UP);
         }
     };
-    report.outcome(label, &outcome);
+    match &mut report {
+        Some(report) => {
+            report.outcome(label, &outcome);
+            // The outcome line has the server's message; the error body follows.
+            for line in details_lines(&outcome) {
+                report.note(&line);
+            }
+        }
+        None => {
+            output::print_line(&json_lines::outcome(1, &url, &outcome));
+            // The JSON line has it all; stderr gets it on one line.
+            if let Some(error) = json_lines::error_text(&outcome) {
+                eprintln!("jobpoll: {}", display::cut(&error, display::width()));
+            }
+        }
+    }
     if matches!(outcome, Outcome::NotFound { .. }) {
         eprintln!("jobpoll: {not_found}");
     }
-    if let Some(path) = &common.output
-        && let Err(error) = write_result(path, &outcome)
+    if outcome.is_success()
+        && let Some(target) = &target
+        && let Err(error) = target.write_value(&json_lines::result_of(&outcome))
     {
-        eprintln!("jobpoll: cannot write {}: {error}", path.display());
+        eprintln!("jobpoll: the job succeeded but its result is lost: {error}");
+        return ExitCode::from(exit::WRITE_FAILED);
     }
     ExitCode::from(exit::of(&outcome))
+}
+
+/// A failed job's error body as the server gave it (`details:` and pretty JSON),
+/// each line cut to the screen: JSON escapes every control character, so the
+/// lines are safe to show.
+fn details_lines(outcome: &Outcome) -> Vec<String> {
+    let Outcome::Failed {
+        details: Some(details),
+        ..
+    } = outcome
+    else {
+        return Vec::new();
+    };
+    let pretty = serde_json::to_string_pretty(details).unwrap_or_else(|_| details.to_string());
+    let width = display::width();
+    std::iter::once("details:".to_owned())
+        .chain(pretty.lines().map(|line| display::cut(line, width)))
+        .collect()
+}
+
+/// The URL a job is known by in the output: its status URL, or the URL that
+/// creates it, with secret query values redacted.
+pub(crate) fn shown_url(start: &Start) -> String {
+    let url = match start {
+        Start::Submit { url, .. }
+        | Start::Poll {
+            status_url: url, ..
+        } => url,
+    };
+    jobpoll_core::trace::Redactor::default()
+        .url(url)
+        .to_string()
 }
 
 /// The next event, or `None` once the stream has ended.
@@ -302,28 +383,6 @@ fn read_data(data: &str) -> Result<String, String> {
         }
         None => Ok(data.to_owned()),
     }
-}
-
-fn write_result(path: &std::path::Path, outcome: &Outcome) -> std::io::Result<()> {
-    write_json(path, &result_of(outcome))
-}
-
-/// The result of a successful job (the fetched results when there are some), or
-/// `null`.
-pub(crate) fn result_of(outcome: &Outcome) -> serde_json::Value {
-    let value = match outcome {
-        Outcome::Succeeded {
-            result, results, ..
-        } => results.clone().or_else(|| result.clone()),
-        _ => None,
-    };
-    value.unwrap_or(serde_json::Value::Null)
-}
-
-/// Writes `value` to `path` as pretty JSON.
-pub(crate) fn write_json(path: &std::path::Path, value: &serde_json::Value) -> std::io::Result<()> {
-    let text = serde_json::to_string_pretty(value)?;
-    std::fs::write(path, text + "\n")
 }
 
 /// Reports a usage problem; exit code 2.

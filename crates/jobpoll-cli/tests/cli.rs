@@ -120,7 +120,8 @@ async fn unauthorized_ends_promptly_with_its_exit_code() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let last: serde_json::Value =
         serde_json::from_str(stdout.lines().last().expect("a line")).expect("JSON");
-    assert_eq!(last["outcome"]["outcome"], "unauthorized", "{stdout}");
+    assert_eq!(last["type"], "outcome", "{stdout}");
+    assert_eq!(last["outcome"], "unauthorized", "{stdout}");
     server.shutdown().await;
 }
 
@@ -348,23 +349,31 @@ async fn many_urls_run_through_one_fleet_with_a_summary() {
     }
     let output = run_with_input(args, input).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(
-        code(&output),
-        0,
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(code(&output), 0, "{stdout}\n{stderr}");
+    // The summary and the readable lines on stderr, one outcome line a job on stdout.
     assert!(
-        stdout.contains("summary: 13 jobs: 13 succeeded"),
-        "{stdout}"
+        stderr.contains("summary: 13 jobs: 13 succeeded"),
+        "{stderr}"
     );
-    assert!(stdout.contains("success rate 100.0%"), "{stdout}");
-    assert!(stdout.contains("1 duplicate shared"), "{stdout}");
-    let finished = stdout
+    assert!(stderr.contains("success rate 100.0%"), "{stderr}");
+    assert!(stderr.contains("1 duplicate shared"), "{stderr}");
+    let finished = stderr
         .lines()
         .filter(|l| l.contains("succeeded after"))
         .count();
-    assert_eq!(finished, 13, "{stdout}");
+    assert_eq!(finished, 13, "{stderr}");
+    let outcomes: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("every line is JSON"))
+        .collect();
+    assert_eq!(outcomes.len(), 13, "{stdout}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|l| l["type"] == "outcome" && l["outcome"] == "succeeded"),
+        "{stdout}"
+    );
     // The duplicate shared its polls: the server saw each job polled by one client.
     let log = model.requests();
     let polls_of_first = log.iter().filter(|r| r.path == paths[0]).count();
@@ -426,13 +435,11 @@ async fn submit_count_creates_that_many_jobs_and_waits_for_all() {
     ])
     .await;
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(
-        code(&output),
-        0,
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(stdout.contains("summary: 5 jobs: 5 succeeded"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(code(&output), 0, "{stdout}\n{stderr}");
+    assert!(stderr.contains("summary: 5 jobs: 5 succeeded"), "{stderr}");
+    // With -o FILE the outcome lines go to the file, not to stdout.
+    assert!(stdout.is_empty(), "{stdout}");
     assert_eq!(model.with_model(|m| m.job_count()), 5);
     let creates = model
         .requests()
@@ -440,15 +447,18 @@ async fn submit_count_creates_that_many_jobs_and_waits_for_all() {
         .filter(|r| r.method == "POST" && r.path == "/api/v1/demo-job")
         .count();
     assert_eq!(creates, 5);
-    let written: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&results).expect("results written"))
-            .expect("JSON");
-    let entries = written.as_array().expect("an array");
+    let written = std::fs::read_to_string(&results).expect("results written");
+    let entries: Vec<serde_json::Value> = written
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("JSON lines"))
+        .collect();
     assert_eq!(entries.len(), 5);
-    assert!(
-        entries.iter().all(|e| e["outcome"] == "succeeded"),
-        "{written}"
-    );
+    // In the order given, each with its result.
+    for (n, entry) in entries.iter().enumerate() {
+        assert_eq!(entry["job"], n + 1, "{written}");
+        assert_eq!(entry["outcome"], "succeeded", "{written}");
+        assert!(entry["result"].is_object(), "{written}");
+    }
     server.shutdown().await;
 }
 
@@ -486,7 +496,7 @@ async fn a_failed_job_among_many_sets_the_exit_code() {
         .map(|line| serde_json::from_str(line).expect("every line is JSON"))
         .collect();
     let outcomes: Vec<&serde_json::Value> =
-        lines.iter().filter(|l| l["outcome"].is_object()).collect();
+        lines.iter().filter(|l| l["type"] == "outcome").collect();
     assert_eq!(outcomes.len(), 4);
     assert!(
         outcomes
@@ -496,12 +506,13 @@ async fn a_failed_job_among_many_sets_the_exit_code() {
     assert!(
         lines
             .iter()
-            .any(|l| l["event"].is_object() && l["url"].is_string())
+            .any(|l| l["type"] == "status_changed" && l["url"].is_string())
     );
-    let summary = &lines.last().expect("a summary")["summary"];
-    assert_eq!(summary["jobs"], 4, "{stdout}");
-    assert_eq!(summary["outcomes"]["failed"], 1, "{stdout}");
-    assert_eq!(summary["outcomes"]["succeeded"], 3, "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("summary: 4 jobs: 1 failed, 3 succeeded"),
+        "{stderr}"
+    );
     server.shutdown().await;
 }
 
@@ -523,9 +534,9 @@ async fn ctrl_c_cancels_every_job_of_many_and_exits_cancelled() {
     ];
     args.extend(jobs.iter().map(|job| format!("{base}{}", job.status_path)));
     let output = interrupted(args).await;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(4), "{stdout}");
-    assert!(stdout.contains("summary: 3 jobs: 3 cancelled"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("summary: 3 jobs: 3 cancelled"), "{stderr}");
     for job in &jobs {
         assert!(
             matches!(

@@ -15,7 +15,16 @@ pub const DEFAULT_EVENT_CAPACITY: usize = 64;
 
 /// The events of one job, in the order the job emitted them, as a
 /// [`futures_core::Stream`]. It ends once the job has finished and every event was
-/// read; the [`JobHandle`](crate::JobHandle) resolves with the outcome after that.
+/// read.
+///
+/// # Events before the outcome
+///
+/// The job's last event is queued before its task ends, so the
+/// [`JobHandle`](crate::JobHandle) may resolve while events are still queued here.
+/// To show every event and then the outcome, read the stream until it ends, then
+/// await the handle (it is ready by then). A `select!` that awaits the handle beside
+/// the stream can see the outcome first and lose the last events (often the final
+/// status change).
 ///
 /// # A slow reader
 ///

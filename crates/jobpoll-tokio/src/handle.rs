@@ -54,7 +54,8 @@ impl JobHandle {
     ///
     /// Events are kept from the start of the job, so none is missed by taking the
     /// stream late. When the reader falls behind, progress reports are dropped and
-    /// nothing else is: see [`EventStream`].
+    /// nothing else is: see [`EventStream`]. Read the stream until it ends before
+    /// awaiting the handle to see every event before the outcome.
     pub fn events(&mut self) -> EventStream {
         self.events.take().unwrap_or_else(EventStream::ended)
     }
