@@ -5,6 +5,7 @@ use std::io::IsTerminal as _;
 use std::time::Duration;
 
 use jobpoll_core::event::{CancelledBy, PollError, WaitLimit};
+use jobpoll_core::profile::InterpretError;
 use jobpoll_core::{Event, Outcome};
 
 /// The width text is cut to when stderr is not a terminal (or its width is unknown).
@@ -232,6 +233,17 @@ pub(crate) fn error(error: &PollError, room: usize) -> String {
              (send an Idempotency-Key header to allow retries)",
             self::error(cause, room)
         ),
+        // An HTML page: the advice is ours, only what the page said is cut.
+        PollError::Unreadable(InterpretError::NotJson {
+            excerpt,
+            html: Some(title),
+        }) => {
+            let shown = InterpretError::NotJson {
+                excerpt: cut(excerpt, room),
+                html: Some(cut(title, room)),
+            };
+            one_line(&shown.to_string())
+        }
         PollError::Unreadable(problem) => {
             format!(
                 "the response could not be read: {}",
