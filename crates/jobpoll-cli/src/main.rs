@@ -1,12 +1,16 @@
 //! `jobpoll`: wait on long-running HTTP jobs from the command line.
 //!
 //! Exit codes: 0 succeeded, 1 the job failed, 2 usage, 3 timed out, 4 cancelled,
-//! 5 unauthorized / rejected / not found, 6 gave up after errors. With many jobs,
+//! 5 unauthorized / rejected / not found, 6 gave up after errors, 7 could not
+//! connect to the server at all. With many jobs,
 //! 0 only if all succeeded, else the most severe code among them (`docs/cli.md`).
 
 mod demo;
 mod exit;
+mod headers;
+mod logging;
 mod many;
+mod net;
 mod replay;
 mod report;
 mod serve;
@@ -24,6 +28,10 @@ use clap::{Parser, Subcommand};
     about = "Wait on long-running HTTP jobs, done right"
 )]
 struct Cli {
+    /// Show each HTTP exchange on stderr (method, URL, status, hint headers,
+    /// time; secrets masked); -vv shows more. RUST_LOG, when set, wins.
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -47,6 +55,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::init(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

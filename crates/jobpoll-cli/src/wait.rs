@@ -32,7 +32,9 @@ pub(crate) struct Common {
     /// Give up waiting after this long (e.g. 30m).
     #[arg(long)]
     pub(crate) timeout: Option<humantime::Duration>,
-    /// A header for every request, as `Name: value` (repeatable).
+    /// A header for every request, as `Name: value`, or `@FILE` to read them from
+    /// FILE, one a line (repeatable). JOBPOLL_TOKEN, when set, sends
+    /// `Authorization: Bearer $JOBPOLL_TOKEN` unless a header gives one.
     #[arg(short = 'H', long = "header")]
     pub(crate) headers: Vec<String>,
     /// The job's id, when the status body does not carry it (for results and cancel).
@@ -47,6 +49,8 @@ pub(crate) struct Common {
     /// Record a trace of the run (secrets redacted); replay it with `jobpoll replay`.
     #[arg(long)]
     pub(crate) trace: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) net: crate::net::NetArgs,
 }
 
 /// Arguments of `jobpoll wait`.
@@ -185,7 +189,11 @@ async fn run(spec: JobSpec, common: &Common) -> ExitCode {
         Ok(headers) => spec.headers.extend(headers),
         Err(error) => return usage(&error),
     }
-    let client = jobpoll_tokio::Client::new();
+    let session = match crate::net::Session::new(common, &spec.headers) {
+        Ok(session) => session,
+        Err(error) => return usage(&error),
+    };
+    let client = &session.client;
     let started = match &common.trace {
         Some(path) => client.start_recorded(spec, config, path.clone()),
         None => client.start(spec, config),
@@ -223,6 +231,10 @@ async fn run(spec: JobSpec, common: &Common) -> ExitCode {
         }
     };
     report.outcome(label, &outcome);
+    session.finish();
+    if let Some(advice) = crate::net::advice(&outcome) {
+        eprintln!("{advice}");
+    }
     if let Some(path) = &common.output
         && let Err(error) = write_result(path, &outcome)
     {
@@ -243,15 +255,10 @@ pub(crate) fn headers(common: &Common) -> Result<Vec<(String, String)>, String> 
     parse_headers(&common.headers)
 }
 
-/// `Name: value` headers as name and value.
+/// `-H` options (`Name: value` or `@FILE`) as name and value, with the
+/// `Authorization` of `JOBPOLL_TOKEN` when none is given (see [`crate::headers`]).
 pub(crate) fn parse_headers(headers: &[String]) -> Result<Vec<(String, String)>, String> {
-    headers
-        .iter()
-        .map(|header| match header.split_once(':') {
-            Some((name, value)) => Ok((name.trim().to_owned(), value.trim().to_owned())),
-            None => Err(format!("header {header:?} must look like `Name: value`")),
-        })
-        .collect()
+    crate::headers::resolve(headers)
 }
 
 /// The schedule and limits the options ask for.
@@ -272,6 +279,7 @@ pub(crate) fn config(common: &Common) -> Result<Config, String> {
     if let Some(timeout) = common.timeout {
         config.deadline = Some(Duration::from(timeout));
     }
+    crate::net::connect_limits(&mut config, &common.net);
     config.validate().map_err(|error| error.to_string())?;
     Ok(config)
 }
