@@ -79,7 +79,15 @@ pub(crate) async fn cancel(args: CancelArgs) -> ExitCode {
     };
     let shown = Redactor::default().url(&cancel_url);
     println!("sent: {method} {shown}");
-    let response = match send(method, cancel_url, &headers, args.timeout).await {
+    let response = match send(
+        reqwest::Client::builder(),
+        method,
+        cancel_url,
+        &headers,
+        args.timeout,
+    )
+    .await
+    {
         Ok(response) => response,
         Err(error) => {
             eprintln!("jobpoll: no answer from the server: {error}");

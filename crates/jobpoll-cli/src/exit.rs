@@ -16,9 +16,12 @@ pub(crate) const CANCELLED: u8 = 4;
 pub(crate) const REFUSED: u8 = 5;
 /// Too many errors in a row.
 pub(crate) const GAVE_UP: u8 = 6;
+/// No connection to the server could be made (nothing listens there, or its
+/// certificate is not trusted): no request reached it. As curl's exit 7.
+pub(crate) const UNREACHABLE: u8 = 7;
 /// The result could not be written (`-o FILE`, or standard output), whatever the
 /// job's outcome.
-pub(crate) const WRITE_FAILED: u8 = 7;
+pub(crate) const WRITE_FAILED: u8 = 8;
 
 /// The exit code of an outcome.
 pub(crate) fn of(outcome: &Outcome) -> u8 {
@@ -30,13 +33,15 @@ pub(crate) fn of(outcome: &Outcome) -> u8 {
         Outcome::Unauthorized { .. } | Outcome::Rejected { .. } | Outcome::NotFound { .. } => {
             REFUSED
         }
+        Outcome::GaveUp { .. } if crate::net::unreachable(outcome) => UNREACHABLE,
         Outcome::GaveUp { .. } => GAVE_UP,
     }
 }
 
-/// The more severe of two exit codes, for many jobs: refused (5), then gave up (6),
-/// timed out (3), failed (1), cancelled (4), success (0). A refusal means the
-/// request itself is wrong (a token, a URL), so it comes first; errors in a row mean
+/// The more severe of two exit codes, for many jobs: refused (5), then could not
+/// connect (7), gave up (6), timed out (3), failed (1), cancelled (4), success (0).
+/// A refusal means the request itself is wrong (a token, a URL), so it comes first;
+/// a server never reached is most often a wrong address; errors in a row mean
 /// the server or the network is unwell; a timeout leaves the job's fate unknown; a
 /// failure is the server's clear answer; a cancel is what somebody asked for.
 pub(crate) fn most_severe(a: u8, b: u8) -> u8 {
@@ -47,10 +52,11 @@ pub(crate) fn most_severe(a: u8, b: u8) -> u8 {
             JOB_FAILED => 2,
             TIMED_OUT => 3,
             GAVE_UP => 4,
-            REFUSED => 5,
+            UNREACHABLE => 5,
+            REFUSED => 6,
             // Anything else (usage, a result that could not be written) outranks
             // every outcome.
-            _ => 6,
+            _ => 7,
         }
     }
     if rank(b) > rank(a) { b } else { a }
@@ -62,7 +68,15 @@ mod tests {
 
     #[test]
     fn the_most_severe_code_wins_whatever_the_order() {
-        let order = [SUCCESS, CANCELLED, JOB_FAILED, TIMED_OUT, GAVE_UP, REFUSED];
+        let order = [
+            SUCCESS,
+            CANCELLED,
+            JOB_FAILED,
+            TIMED_OUT,
+            GAVE_UP,
+            UNREACHABLE,
+            REFUSED,
+        ];
         for (i, a) in order.iter().enumerate() {
             for (j, b) in order.iter().enumerate() {
                 let expected = order[i.max(j)];

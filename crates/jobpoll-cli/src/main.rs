@@ -1,8 +1,8 @@
 //! `jobpoll`: wait on long-running HTTP jobs from the command line.
 //!
 //! Exit codes: 0 succeeded, 1 the job failed, 2 usage, 3 timed out, 4 cancelled,
-//! 5 unauthorized / rejected / not found, 6 gave up after errors, 7 the result
-//! could not be written. With many jobs,
+//! 5 unauthorized / rejected / not found, 6 gave up after errors, 7 could not
+//! connect to the server at all, 8 the result could not be written. With many jobs,
 //! 0 only if all succeeded, else the most severe code among them (`docs/cli.md`).
 
 mod cancel;
@@ -11,8 +11,11 @@ mod display;
 mod durations;
 mod exit;
 mod flags;
+mod headers;
 mod json_lines;
+mod logging;
 mod many;
+mod net;
 mod output;
 mod replay;
 mod report;
@@ -31,6 +34,10 @@ use clap::{Parser, Subcommand};
     about = "Wait on long-running HTTP jobs, done right"
 )]
 struct Cli {
+    /// Show each HTTP exchange on stderr (method, URL, status, hint headers,
+    /// time; secrets masked); -vv shows more. RUST_LOG, when set, wins.
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -57,6 +64,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::init(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

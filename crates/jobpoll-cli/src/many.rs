@@ -130,7 +130,11 @@ pub(crate) async fn run(items: Vec<Item>, common: &Common, limits: &Limits) -> E
         (Ok(config), Ok(headers)) => (Arc::new(config), headers),
         (Err(error), _) | (_, Err(error)) => return usage(&error),
     };
-    let fleet = match jobpoll_tokio::Client::new().fleet(FleetConfig {
+    let session = match crate::net::Session::new(common, &headers) {
+        Ok(session) => session,
+        Err(error) => return usage(&error),
+    };
+    let fleet = match session.client.fleet(FleetConfig {
         max_in_flight: limits.max_in_flight,
         max_in_flight_per_origin: limits.max_in_flight_per_origin,
         seed: 0,
@@ -155,6 +159,7 @@ pub(crate) async fn run(items: Vec<Item>, common: &Common, limits: &Limits) -> E
         Ok(added) => added,
         Err(error) => {
             let _ = fleet.shutdown().await;
+            session.finish();
             return usage(&error.to_string());
         }
     };

@@ -19,9 +19,13 @@ pub(crate) struct StatusArgs {
     /// of a JSON file describing a custom profile (`docs/profiles.md`).
     #[arg(long, default_value = "jobs")]
     profile: String,
-    /// A header for the request, as `Name: value` (repeatable).
+    /// A header for the request, as `Name: value`, or `@FILE` to read them from
+    /// FILE, one a line (repeatable). JOBPOLL_TOKEN, when set, sends
+    /// `Authorization: Bearer $JOBPOLL_TOKEN` unless a header gives one.
     #[arg(short = 'H', long = "header")]
     headers: Vec<String>,
+    #[command(flatten)]
+    tls: crate::net::TlsArgs,
     /// Also show, for each field of the profile, its pointer and what the answer
     /// holds there.
     #[arg(long)]
@@ -50,7 +54,11 @@ pub(crate) async fn status(args: StatusArgs) -> ExitCode {
         Ok(headers) => headers,
         Err(error) => return usage(&error),
     };
-    let response = match send(http::Method::GET, url, &headers, args.timeout).await {
+    let builder = match args.tls.reqwest(reqwest::Client::builder()) {
+        Ok(builder) => builder,
+        Err(error) => return usage(&error),
+    };
+    let response = match send(builder, http::Method::GET, url, &headers, args.timeout).await {
         Ok(response) => response,
         Err(error) => {
             eprintln!("jobpoll: no answer from the server: {error}");
@@ -95,14 +103,15 @@ pub(crate) async fn status(args: StatusArgs) -> ExitCode {
 }
 
 /// One request without a body (a GET for `status`, the cancel request for
-/// `cancel`), its answer whole.
+/// `cancel`) with a client from `builder`, its answer whole.
 pub(crate) async fn send(
+    builder: reqwest::ClientBuilder,
     method: http::Method,
     url: url::Url,
     headers: &[(String, String)],
     timeout: Duration,
 ) -> Result<http::Response<Bytes>, reqwest::Error> {
-    let client = reqwest::Client::builder().timeout(timeout).build()?;
+    let client = builder.timeout(timeout).build()?;
     let mut request = client.request(method, url);
     for (name, value) in headers {
         request = request.header(name.as_str(), value.as_str());

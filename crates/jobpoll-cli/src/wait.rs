@@ -18,7 +18,9 @@ pub(crate) struct Common {
     pub(crate) profile: String,
     #[command(flatten)]
     pub(crate) waiting: flags::Waiting,
-    /// A header for every request, as `Name: value` (repeatable).
+    /// A header for every request, as `Name: value`, or `@FILE` to read them from
+    /// FILE, one a line (repeatable). JOBPOLL_TOKEN, when set, sends
+    /// `Authorization: Bearer $JOBPOLL_TOKEN` unless a header gives one.
     #[arg(short = 'H', long = "header")]
     pub(crate) headers: Vec<String>,
     /// The job's id, when the status body does not carry it (for results and cancel).
@@ -42,6 +44,8 @@ pub(crate) struct Common {
     /// Record a trace of the run (secrets redacted); replay it with `jobpoll replay`.
     #[arg(long)]
     pub(crate) trace: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) net: crate::net::NetArgs,
 }
 
 /// Arguments of `jobpoll wait`.
@@ -201,7 +205,11 @@ async fn run(spec: JobSpec, common: &Common) -> ExitCode {
     }
     let not_found = flags::not_found_advice(&config);
     let url = shown_url(&spec.start);
-    let client = jobpoll_tokio::Client::new();
+    let session = match crate::net::Session::new(common, &spec.headers) {
+        Ok(session) => session,
+        Err(error) => return usage(&error),
+    };
+    let client = &session.client;
     let started = match &common.trace {
         Some(path) => client.start_recorded(spec, config, path.clone()),
         None => client.start(spec, config),
@@ -278,6 +286,10 @@ async fn run(spec: JobSpec, common: &Common) -> ExitCode {
             }
         }
     }
+    session.finish();
+    if let Some(advice) = crate::net::advice(&outcome) {
+        eprintln!("{advice}");
+    }
     if matches!(outcome, Outcome::NotFound { .. }) {
         eprintln!("jobpoll: {not_found}");
     }
@@ -335,20 +347,18 @@ pub(crate) fn headers(common: &Common) -> Result<Vec<(String, String)>, String> 
     parse_headers(&common.headers)
 }
 
-/// `Name: value` headers as name and value.
+/// `-H` options (`Name: value` or `@FILE`) as name and value, with the
+/// `Authorization` of `JOBPOLL_TOKEN` when none is given (see [`crate::headers`]).
 pub(crate) fn parse_headers(headers: &[String]) -> Result<Vec<(String, String)>, String> {
-    headers
-        .iter()
-        .map(|header| match header.split_once(':') {
-            Some((name, value)) => Ok((name.trim().to_owned(), value.trim().to_owned())),
-            None => Err(format!("header {header:?} must look like `Name: value`")),
-        })
-        .collect()
+    crate::headers::resolve(headers)
 }
 
 /// The schedule and limits the options ask for (see `flags`).
 pub(crate) fn config(common: &Common) -> Result<Config, String> {
-    common.waiting.config()
+    let mut config = common.waiting.config()?;
+    crate::net::connect_limits(&mut config, &common.net);
+    config.validate().map_err(|error| error.to_string())?;
+    Ok(config)
 }
 
 /// A built-in profile by name, or a custom one from a JSON file.

@@ -141,13 +141,13 @@ async fn a_result_that_cannot_be_written_is_an_error_naming_the_path() {
     let done = || lasting(Duration::ZERO, Ending::Succeed);
     let one = job(&model, &server, done());
     let output = jobpoll(args(&["wait", &one, "-o", "/nonexistent/dir/x"])).await;
-    assert_eq!(code(&output), 7, "{}", text(&output));
+    assert_eq!(code(&output), 8, "{}", text(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("/nonexistent/dir/x"), "{stderr}");
     // Many jobs: the outcome lines cannot be written either.
     let two = job(&model, &server, done());
     let output = jobpoll(args(&["wait", &one, &two, "-o", "/nonexistent/dir/x"])).await;
-    assert_eq!(code(&output), 7, "{}", text(&output));
+    assert_eq!(code(&output), 8, "{}", text(&output));
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("/nonexistent/dir/x"),
         "{}",

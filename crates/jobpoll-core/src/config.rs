@@ -46,6 +46,13 @@ pub struct Config {
     /// request may have reached the server (any answer, or a failure after the
     /// request was sent), only the other limits apply.
     pub max_connect_failures_before_contact: Option<u32>,
+    /// Delays between failed connections while no request has yet reached the
+    /// server (see [`Config::max_connect_failures_before_contact`]); `None` uses
+    /// [`Config::retry`]. A command line that should tell soon that nothing
+    /// listens at an address sets a short schedule here, and keeps the preset's
+    /// backoff for everything after contact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connect_retry: Option<Schedule>,
     /// Give up after this many unreadable bodies in a row, quoting the last one.
     pub max_unreadable: u32,
     /// Never send two requests closer together than this.
@@ -161,6 +168,7 @@ impl Config {
             max_attempts: None,
             max_consecutive_errors: None,
             max_connect_failures_before_contact: Some(5),
+            connect_retry: None,
             max_unreadable: 3,
             min_interval: Duration::ZERO,
             request_time_limit: 30 * SECOND,
@@ -350,6 +358,14 @@ impl Config {
                 which: "retry",
                 source,
             })?;
+        if let Some(connect_retry) = &self.connect_retry {
+            connect_retry
+                .validate()
+                .map_err(|source| ConfigError::Schedule {
+                    which: "connect_retry",
+                    source,
+                })?;
+        }
         if self.request_time_limit.is_zero() {
             return Err(ConfigError::Limit(
                 "request_time_limit must be more than zero".into(),
@@ -398,6 +414,7 @@ impl Config {
         self.deadline = self.deadline.map(whole_micros);
         self.poll = self.poll.normalized();
         self.retry = self.retry.normalized();
+        self.connect_retry = self.connect_retry.map(Schedule::normalized);
         self
     }
 }

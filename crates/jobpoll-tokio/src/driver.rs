@@ -144,9 +144,11 @@ impl Driver {
             let wake_at = loop {
                 match self.machine.poll_output() {
                     Output::Transmit(transmit) => {
-                        transport::log_request(&self.redactor, &transmit);
+                        let logged = transport::log_request(&self.redactor, &transmit);
                         request_id = Some(transmit.id);
-                        request.set(Some(transport::send(&self.http, transmit, max_body)));
+                        request.set(Some(transport::send(
+                            &self.http, transmit, max_body, logged,
+                        )));
                     }
                     Output::Abort(id) => {
                         if request_id == Some(id) {

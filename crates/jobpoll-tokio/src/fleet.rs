@@ -202,7 +202,7 @@ impl<F> InFlight<F> {
 
 /// What the runner makes of a request: [`transport::send`], whose future type has
 /// no name of its own.
-type MakeRequest<F> = fn(&reqwest::Client, Transmit, usize) -> F;
+type MakeRequest<F> = fn(&reqwest::Client, Transmit, usize, Option<transport::Exchange>) -> F;
 
 /// The fleet's task; `F` is the future of one request.
 struct Runner<F> {
@@ -474,13 +474,13 @@ impl<F: Future<Output = Answer> + Send + 'static> Runner<F> {
         let wake_at = loop {
             match self.fleet.poll_output() {
                 FleetOutput::Transmit { job, transmit } => {
-                    transport::log_request(&self.redactor, &transmit);
+                    let logged = transport::log_request(&self.redactor, &transmit);
                     let max_body = self.fleet.job(job).map_or_else(
                         || Config::standard().max_body_bytes,
                         |job| job.config().max_body_bytes,
                     );
                     let id = transmit.id;
-                    let request = (self.send)(&self.http, transmit, max_body);
+                    let request = (self.send)(&self.http, transmit, max_body, logged);
                     let mut slot = self.spare.pop().unwrap_or_else(|| Box::pin(None));
                     slot.set(Some(request));
                     self.requests.push(InFlight {

@@ -128,17 +128,27 @@
 //!   set a session cookie on the first answer about an operation and refuse later
 //!   polls without it; a poller, like a browser or the HTTP sessions of the cloud
 //!   SDKs, keeps that session. The store lives in memory for the life of the
-//!   client and is never written anywhere. Logs show no header values, and the
-//!   default [`Redactor`] keeps `Cookie` and `Set-Cookie` values out of traces.
-//!   [`ClientBuilder::cookie_store`]`(false)` turns it off.
+//!   client, unless it is a [`CookieJar`] ([`ClientBuilder::cookie_jar`]), which
+//!   can be loaded from a file before a run and saved to it after. Logs show no
+//!   cookie values, and the default [`Redactor`] keeps `Cookie` and `Set-Cookie`
+//!   values out of traces. [`ClientBuilder::cookie_store`]`(false)` turns it off.
+//! - **TLS** is rustls, with the system's roots;
+//!   [`ClientBuilder::add_root_certificate_pem`] trusts more (an internal CA, a
+//!   self-signed server), and [`ClientBuilder::danger_accept_invalid_certs`]
+//!   trusts anything (no authentication of the server at all). A certificate that
+//!   is not trusted is a failure to connect.
 //! - **Proxies** come from the standard environment variables (`HTTP_PROXY`,
 //!   `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`), as reqwest does; the operating system's
 //!   own proxy settings are not read. No automatic decompression is compiled in.
 //! - **Traces** are written with blocking file writes from the job's task, one small
 //!   write per step (a few hundred bytes): fine on a local disk.
-//! - **Logs** (`tracing`): each request at `debug` (method, URL with secret query
-//!   values redacted by the client's [`Redactor`], purpose, id), each event at
-//!   `debug`, the outcome at `info`. Header values are never logged.
+//! - **Logs** (`tracing`, target `jobpoll_tokio`): each request at `debug`
+//!   (method, URL with secret query values redacted by the client's [`Redactor`],
+//!   purpose, id) and its answer (status, the hint headers `Retry-After`,
+//!   `RateLimit*`, `Location`, `Azure-AsyncOperation`, `Operation-Location`,
+//!   `ETag` and `Content-Location` with secret parts masked, body size, and the
+//!   time from send to the last byte in `ms`; or the transport error), each event
+//!   at `trace`, the outcome at `info`. No other header value is logged.
 //!
 //! The driver never panics on anything from the network.
 #![forbid(unsafe_code)]
@@ -151,12 +161,14 @@ use jobpoll_core::{Config, Instant, Job, JobSpec, Outcome, Profile, SpecError};
 use tokio::sync::watch;
 
 mod clock;
+mod cookies;
 mod driver;
 mod events;
 mod fleet;
 mod handle;
 mod transport;
 
+pub use cookies::{CookieJar, CookieJarError};
 pub use events::{DEFAULT_EVENT_CAPACITY, EventStream};
 pub use fleet::{FleetHandle, FleetJob, FleetMetrics};
 pub use handle::JobHandle;
@@ -180,6 +192,10 @@ pub enum DriverError {
     /// The HTTP client cannot be built.
     #[error("cannot build the HTTP client: {0}")]
     Build(String),
+    /// A certificate given to [`ClientBuilder::add_root_certificate_pem`] cannot be
+    /// read.
+    #[error("not a PEM certificate: {0}")]
+    Certificate(String),
     /// Jobs run on tokio: call from inside a tokio runtime.
     #[error("no tokio runtime: start jobs from inside a tokio runtime")]
     NoRuntime,
@@ -219,9 +235,12 @@ pub struct Client {
 #[must_use]
 pub struct ClientBuilder {
     cookie_store: bool,
+    cookie_jar: Option<CookieJar>,
     redactor: Redactor,
     user_agent: String,
     event_capacity: usize,
+    root_certificates: Vec<reqwest::Certificate>,
+    accept_invalid_certs: bool,
 }
 
 /// The `User-Agent` sent unless [`ClientBuilder::user_agent`] says otherwise.
@@ -231,9 +250,12 @@ impl Default for ClientBuilder {
     fn default() -> ClientBuilder {
         ClientBuilder {
             cookie_store: true,
+            cookie_jar: None,
             redactor: Redactor::default(),
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             event_capacity: DEFAULT_EVENT_CAPACITY,
+            root_certificates: Vec::new(),
+            accept_invalid_certs: false,
         }
     }
 }
@@ -248,6 +270,41 @@ impl ClientBuilder {
     /// `Cookie` header is still sent).
     pub fn cookie_store(mut self, enabled: bool) -> ClientBuilder {
         self.cookie_store = enabled;
+        self
+    }
+
+    /// Keep cookies in `jar` instead of a store of the client's own, so that they
+    /// can be loaded before the run and saved after it ([`CookieJar::load`],
+    /// [`CookieJar::save`]). Implies [`ClientBuilder::cookie_store`]`(true)`.
+    pub fn cookie_jar(mut self, jar: CookieJar) -> ClientBuilder {
+        self.cookie_jar = Some(jar);
+        self.cookie_store = true;
+        self
+    }
+
+    /// Also trust the certificates in `pem` (one or more PEM `CERTIFICATE`
+    /// blocks) as roots, beside the built-in ones: for servers whose certificate
+    /// is issued by an internal CA, or is self-signed. An error when `pem` holds no
+    /// certificate or one that cannot be read.
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<ClientBuilder, DriverError> {
+        let certificates = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|error| DriverError::Certificate(describe(&error)))?;
+        if certificates.is_empty() {
+            return Err(DriverError::Certificate(
+                "no PEM certificate (-----BEGIN CERTIFICATE-----) in it".to_owned(),
+            ));
+        }
+        self.root_certificates.extend(certificates);
+        Ok(self)
+    }
+
+    /// Accept any certificate for any host name: expired, self-signed, issued for
+    /// another name. The connection is still encrypted, but anyone on the path can
+    /// pose as the server, and so read and change everything sent and received
+    /// (tokens included). For tests against a server whose certificate cannot be
+    /// trusted any other way; prefer [`ClientBuilder::add_root_certificate_pem`].
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> ClientBuilder {
+        self.accept_invalid_certs = accept;
         self
     }
 
@@ -274,9 +331,20 @@ impl ClientBuilder {
 
     /// The client.
     pub fn build(self) -> Result<Client, DriverError> {
-        let http = reqwest::Client::builder()
-            .user_agent(self.user_agent)
-            .cookie_store(self.cookie_store)
+        let mut http = reqwest::Client::builder().user_agent(self.user_agent);
+        http = match self.cookie_jar {
+            Some(jar) => http.cookie_provider(jar.store()),
+            None => http.cookie_store(self.cookie_store),
+        };
+        if !self.root_certificates.is_empty() {
+            http = http.tls_certs_merge(self.root_certificates);
+        }
+        if self.accept_invalid_certs {
+            http = http
+                .tls_danger_accept_invalid_certs(true)
+                .tls_danger_accept_invalid_hostnames(true);
+        }
+        let http = http
             .build()
             .map_err(|error| DriverError::Build(error.without_url().to_string()))?;
         Ok(Client {
@@ -419,6 +487,20 @@ impl Client {
     }
 }
 
+/// An error and its causes as one line.
+fn describe(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -434,6 +516,21 @@ mod tests {
         send_sync::<FleetHandle>();
         send_sync::<FleetMetrics>();
         send_unpin::<FleetJob>();
+    }
+
+    #[test]
+    fn a_root_certificate_must_be_pem() {
+        for text in [
+            "",
+            "not a certificate",
+            "-----BEGIN CERTIFICATE-----\n%%%\n",
+        ] {
+            let result = Client::builder().add_root_certificate_pem(text.as_bytes());
+            assert!(
+                matches!(result, Err(DriverError::Certificate(_))),
+                "{text:?}: {result:?}"
+            );
+        }
     }
 
     #[test]

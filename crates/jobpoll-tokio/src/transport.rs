@@ -2,63 +2,142 @@
 //! [`TransportError`].
 
 use std::error::Error as _;
+use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use jobpoll_core::trace::Redactor;
 use jobpoll_core::{Event, Input, Instant, Output, RequestId, Transmit, TransportError};
-use tracing::debug;
+use tracing::{debug, trace};
 
 /// What a request brings back: the answer, or why there is none.
 pub(crate) type Answer = Result<http::Response<Bytes>, TransportError>;
 
+/// The headers an answer may carry to pace or steer the poller: logged with each
+/// answer. Names starting with `ratelimit` or `x-ratelimit` are logged too.
+const HINT_HEADERS: [&str; 6] = [
+    "retry-after",
+    "location",
+    "azure-asyncoperation",
+    "operation-location",
+    "etag",
+    "content-location",
+];
+
+/// What is logged about an exchange once its answer comes (only when `debug` logs
+/// are on for the driver).
+pub(crate) struct Exchange {
+    id: u64,
+    method: http::Method,
+    /// The URL with its secret parts masked.
+    url: String,
+    redactor: Arc<Redactor>,
+    started: std::time::Instant,
+}
+
+impl Exchange {
+    /// Logs the answer (at `debug`): status, hint headers (secret parts masked),
+    /// body size and the time from send to the last byte, in milliseconds.
+    fn log(&self, answer: &Answer) {
+        let ms = self.started.elapsed().as_millis();
+        match answer {
+            Ok(response) => {
+                let hints = hints(&self.redactor, response.headers());
+                debug!(
+                    id = self.id,
+                    method = %self.method,
+                    url = %self.url,
+                    status = response.status().as_u16(),
+                    ms,
+                    bytes = response.body().len(),
+                    hints = hints.as_deref(),
+                    "response"
+                );
+            }
+            Err(error) => debug!(
+                id = self.id,
+                method = %self.method,
+                url = %self.url,
+                ms,
+                %error,
+                "no response"
+            ),
+        }
+    }
+}
+
+/// The hint headers of an answer as `name: value; ...`, secret parts masked;
+/// `None` when there is none.
+fn hints(redactor: &Redactor, headers: &http::HeaderMap) -> Option<String> {
+    let mut text = String::new();
+    for (name, value) in headers {
+        let name = name.as_str();
+        let wanted = HINT_HEADERS.contains(&name)
+            || name.starts_with("ratelimit")
+            || name.starts_with("x-ratelimit");
+        if !wanted {
+            continue;
+        }
+        let value = String::from_utf8_lossy(value.as_bytes());
+        if !text.is_empty() {
+            text.push_str("; ");
+        }
+        text.push_str(name);
+        text.push_str(": ");
+        text.push_str(&redactor.text(&value));
+    }
+    (!text.is_empty()).then_some(text)
+}
+
 /// Logs a request about to go out (at `debug`; secret query values redacted, header
-/// values never logged).
-pub(crate) fn log_request(redactor: &Redactor, transmit: &Transmit) {
+/// values never logged). When `debug` logs are on, returns what [`send`] needs to
+/// log the answer.
+pub(crate) fn log_request(redactor: &Arc<Redactor>, transmit: &Transmit) -> Option<Exchange> {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return None;
+    }
+    let url = redactor.url(&transmit.url).to_string();
     debug!(
         id = transmit.id.0,
         purpose = ?transmit.purpose,
         method = %transmit.method,
-        url = %redactor.url(&transmit.url),
+        url = %url,
         "request"
     );
+    Some(Exchange {
+        id: transmit.id.0,
+        method: transmit.method.clone(),
+        url,
+        redactor: Arc::clone(redactor),
+        started: std::time::Instant::now(),
+    })
 }
 
-/// Logs an event (at `debug`), with secrets removed: a submitted job's status URL
-/// may carry a token.
+/// Logs an event (at `trace`: the command line reports events itself), with
+/// secrets removed: a submitted job's status URL may carry a token.
 pub(crate) fn log_event(redactor: &Redactor, event: &Event) {
-    if tracing::enabled!(tracing::Level::DEBUG) {
+    if tracing::enabled!(tracing::Level::TRACE) {
         let line = match redactor.output(&Output::Event(event.clone())) {
             Output::Event(event) => event.to_string(),
             _ => String::new(),
         };
-        debug!(event = %line, "event");
+        trace!(event = %line, "event");
     }
 }
 
-/// The core's input for the answer to request `id` that came at `now`, logged.
+/// The core's input for the answer to request `id` that came at `now` (the answer
+/// was logged by [`send`]).
 pub(crate) fn answer_input(id: RequestId, answer: Answer, now: Instant) -> Input {
     match answer {
-        Ok(response) => {
-            debug!(
-                id = id.0,
-                status = response.status().as_u16(),
-                bytes = response.body().len(),
-                "response"
-            );
-            Input::Response {
-                request: id,
-                response,
-                now,
-            }
-        }
-        Err(error) => {
-            debug!(id = id.0, %error, "transport error");
-            Input::TransportError {
-                request: id,
-                error,
-                now,
-            }
-        }
+        Ok(response) => Input::Response {
+            request: id,
+            response,
+            now,
+        },
+        Err(error) => Input::TransportError {
+            request: id,
+            error,
+            now,
+        },
     }
 }
 
@@ -68,13 +147,15 @@ pub(crate) fn answer_input(id: RequestId, answer: Answer, now: Instant) -> Input
 /// future borrows nothing.
 ///
 /// A body longer than `max_body` is [`TransportError::BodyTooLarge`] when the status
-/// is 2xx (the job would have to read it). Any other answer keeps its first
+/// is 2xx (the job would have to read it).
+/// With an [`Exchange`] (from [`log_request`]), the answer is logged when it comes. Any other answer keeps its first
 /// `max_body` bytes and is delivered: the job only quotes an excerpt of an error
 /// body, and its status and headers (`401`, `429` with `Retry-After`) still matter.
 pub(crate) fn send(
     http: &reqwest::Client,
     transmit: Transmit,
     max_body: usize,
+    logged: Option<Exchange>,
 ) -> impl Future<Output = Answer> + Send + use<> {
     let time_limit = transmit.time_limit;
     let mut request = http.request(transmit.method, transmit.url);
@@ -85,10 +166,14 @@ pub(crate) fn send(
         request = request.body(body);
     }
     async move {
-        match tokio::time::timeout(time_limit, exchange(request, max_body)).await {
+        let answer = match tokio::time::timeout(time_limit, exchange(request, max_body)).await {
             Ok(result) => result,
             Err(_elapsed) => Err(TransportError::NoResponseInTime),
+        };
+        if let Some(logged) = &logged {
+            logged.log(&answer);
         }
+        answer
     }
 }
 

@@ -512,7 +512,12 @@ impl<P: Interpret> Job<P> {
             previous: self.rare().previous_retry_delay,
             remaining_estimate: None,
         };
-        let delay = self.config.retry.next_delay(&input, &mut self.rng);
+        // Before any contact every failure so far was a refused connection.
+        let schedule = match &self.config.connect_retry {
+            Some(connect_retry) if !self.contact => connect_retry,
+            _ => &self.config.retry,
+        };
+        let delay = schedule.next_delay(&input, &mut self.rng);
         self.rare_mut().previous_retry_delay = Some(delay);
         let Some(delay) = self.set_next_send(now, delay) else {
             return;

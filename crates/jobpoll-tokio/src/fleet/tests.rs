@@ -14,7 +14,12 @@ use crate::events;
 /// names its status URL on a host of its own, `h{n}.test/{kind}/{n}`; a status
 /// poll under `/held/` is refused with `Retry-After: 60`, any other has
 /// succeeded.
-fn answer(_: &reqwest::Client, transmit: Transmit, _: usize) -> Ready<Answer> {
+fn answer(
+    _: &reqwest::Client,
+    transmit: Transmit,
+    _: usize,
+    _: Option<crate::transport::Exchange>,
+) -> Ready<Answer> {
     let url = &transmit.url;
     let response = if transmit.method == http::Method::POST {
         let n = url.query().unwrap_or("0");

@@ -157,6 +157,7 @@ fn config() -> impl Strategy<Value = Config> {
             max_attempts,
             max_consecutive_errors,
             max_connect_failures_before_contact,
+            connect_retry: None,
             max_unreadable,
             min_interval,
             request_time_limit,
