@@ -89,10 +89,7 @@ pub(crate) async fn cancel(args: CancelArgs) -> ExitCode {
     .await
     {
         Ok(response) => response,
-        Err(error) => {
-            eprintln!("jobpoll: no answer from the server: {error}");
-            return ExitCode::from(exit::GAVE_UP);
-        }
+        Err(error) => return crate::status::no_answer(&error),
     };
     let status = response.status();
     let body = excerpt(response.body());

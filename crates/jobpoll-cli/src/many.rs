@@ -339,7 +339,7 @@ impl Summary {
             } else {
                 kinds.join(", ")
             },
-            jobpoll_core::time::format_duration(self.average_completion()),
+            crate::display::duration(self.average_completion()),
             100.0 * self.ratio(self.succeeded as f64),
             self.ratio(self.attempts as f64),
             self.requests,

@@ -60,10 +60,7 @@ pub(crate) async fn status(args: StatusArgs) -> ExitCode {
     };
     let response = match send(builder, http::Method::GET, url, &headers, args.timeout).await {
         Ok(response) => response,
-        Err(error) => {
-            eprintln!("jobpoll: no answer from the server: {error}");
-            return ExitCode::from(exit::GAVE_UP);
-        }
+        Err(error) => return no_answer(&error),
     };
     let explanation = profile.explain(&response);
     if args.json {
@@ -98,6 +95,28 @@ pub(crate) async fn status(args: StatusArgs) -> ExitCode {
                 " (--explain shows each field)"
             }
         );
+        ExitCode::from(exit::GAVE_UP)
+    }
+}
+
+/// Says why a one-shot request got no answer: exit 7 when no connection could be
+/// made at all (as `wait` and curl), else 6.
+pub(crate) fn no_answer(error: &reqwest::Error) -> ExitCode {
+    if error.is_connect() {
+        let place = error
+            .url()
+            .map(|url| {
+                format!(
+                    " to {}:{}",
+                    url.host_str().unwrap_or_default(),
+                    url.port_or_known_default().unwrap_or_default()
+                )
+            })
+            .unwrap_or_default();
+        eprintln!("jobpoll: could not connect{place}: no request reached the server ({error})");
+        ExitCode::from(exit::UNREACHABLE)
+    } else {
+        eprintln!("jobpoll: no answer from the server: {error}");
         ExitCode::from(exit::GAVE_UP)
     }
 }

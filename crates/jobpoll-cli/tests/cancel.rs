@@ -162,16 +162,18 @@ fn a_profile_without_a_cancel_request_is_a_usage_error_saying_so() {
 }
 
 #[test]
-fn no_answer_to_a_cancel_exits_gave_up() {
+fn a_cancel_or_status_where_nothing_listens_says_it_could_not_connect() {
     // Nothing listens on the discard port of loopback.
-    let output = Command::new(env!("CARGO_BIN_EXE_jobpoll"))
-        .args(["cancel", "http://127.0.0.1:9/api/v1/jobs/job-1"])
-        .output()
-        .expect("the binary runs");
-    assert_eq!(code(&output), 6, "{}", text(&output.stderr));
-    assert!(
-        text(&output.stderr).contains("no answer from the server"),
-        "{}",
-        text(&output.stderr)
-    );
+    for command in ["cancel", "status"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_jobpoll"))
+            .args([command, "http://127.0.0.1:9/api/v1/jobs/job-1"])
+            .output()
+            .expect("the binary runs");
+        assert_eq!(code(&output), 7, "{command}: {}", text(&output.stderr));
+        assert!(
+            text(&output.stderr).contains("could not connect to 127.0.0.1:9"),
+            "{command}: {}",
+            text(&output.stderr)
+        );
+    }
 }
