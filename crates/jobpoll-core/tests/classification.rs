@@ -220,16 +220,41 @@ fn not_found_after_the_grace_period_finishes() {
         |_, _| Reply::status(404, r#"{"detail":"Job job_abc123 not found"}"#),
         None,
     );
-    // 0, 2 and 4 s are inside the grace; the 404 at 6 s is final.
-    assert_eq!(run.send_times(), vec![0.0, 2.0, 4.0, 6.0]);
+    // 0, 2 and 4 s are inside the grace; the poll after 4 s comes when the grace
+    // ends, at 5 s, and its 404 is final.
+    assert_eq!(run.send_times(), vec![0.0, 2.0, 4.0, 5.0]);
     assert!(run.retries().is_empty());
     assert!(
         matches!(run.outcome(), Outcome::NotFound { .. }),
         "{}",
         run.outcome()
     );
-    assert_eq!(run.finished_at(), 6.0);
+    assert_eq!(run.finished_at(), 5.0);
     assert!(run.outcome().to_string().contains("not found"));
+}
+
+/// A schedule whose next poll is far off (the adaptive one waits 9 s after the
+/// first poll) still polls when the grace ends: the job is reported not found
+/// after the grace it was given, not after the schedule's gap.
+#[test]
+fn a_job_that_never_appears_is_reported_when_the_grace_ends() {
+    let config = Config {
+        poll: Schedule::adaptive(jobpoll_core::schedule::Adaptive::standard()),
+        not_found_grace: 2 * SECOND,
+        ..Config::standard()
+    };
+    let run = run(
+        jobs_job(config),
+        |_, _| Reply::status(404, r#"{"detail":"not found"}"#),
+        None,
+    );
+    assert_eq!(run.send_times(), vec![0.0, 2.0]);
+    assert!(
+        matches!(run.outcome(), Outcome::NotFound { .. }),
+        "{}",
+        run.outcome()
+    );
+    assert_eq!(run.finished_at(), 2.0);
 }
 
 #[test]

@@ -189,16 +189,16 @@ impl<P: Interpret> Job<P> {
                 self.read_status_answer(now, response);
             }
             StatusClass::NotModified => self.on_not_modified(now),
-            StatusClass::NotFound
-                if self.spec.profile.not_found_means_pending()
-                    || now
-                        < self
-                            .rare()
-                            .polling_since
-                            .saturating_add(micros(self.config.not_found_grace)) =>
-            {
+            StatusClass::NotFound if self.spec.profile.not_found_means_pending() => {
                 self.reset_errors();
-                self.keep_polling(now, "not found yet".to_owned(), None, None, None);
+                self.keep_polling(now, "not found yet".to_owned(), None, None, None, None);
+            }
+            StatusClass::NotFound if now < self.grace_end() => {
+                // Polled again by the end of the grace at the latest, so that a
+                // job that never appears is reported when the grace ends.
+                self.reset_errors();
+                let by = Some(self.grace_end());
+                self.keep_polling(now, "not found yet".to_owned(), None, None, None, by);
             }
             StatusClass::NotFound => self.finish(now, |stats| Outcome::NotFound { stats }),
             StatusClass::Unauthorized => self.finish_unauthorized(now, response),
@@ -370,7 +370,7 @@ impl<P: Interpret> Job<P> {
     ) {
         self.record_progress(now, percentage);
         let eta = server_eta.or_else(|| self.slope_estimate(now));
-        self.keep_polling(now, status, percentage, step, eta);
+        self.keep_polling(now, status, percentage, step, eta, None);
     }
 
     /// The server reports success: fetch the results if the profile says where,
@@ -405,7 +405,15 @@ impl<P: Interpret> Job<P> {
         }
     }
 
-    /// The job is healthy and not done: report progress and schedule the next poll.
+    /// When a 404 stops meaning "not visible yet" (an age).
+    fn grace_end(&self) -> u64 {
+        self.rare()
+            .polling_since
+            .saturating_add(micros(self.config.not_found_grace))
+    }
+
+    /// The job is healthy and not done: report progress and schedule the next poll
+    /// (at the age `poll_by` at the latest, when given).
     fn keep_polling(
         &mut self,
         now: u64,
@@ -413,6 +421,7 @@ impl<P: Interpret> Job<P> {
         percentage: Option<f64>,
         step: Option<String>,
         eta: Option<Duration>,
+        poll_by: Option<u64>,
     ) {
         if let Some(max_attempts) = self.config.max_attempts
             && self.attempts >= max_attempts
@@ -422,6 +431,9 @@ impl<P: Interpret> Job<P> {
         let Some(mut next_poll_in) = self.schedule_poll(now, eta) else {
             return;
         };
+        if let Some(by) = poll_by {
+            next_poll_in = self.send_no_later_than(now, by);
+        }
         // When the deadline comes first, that is the next thing that happens.
         if let Some(deadline) = self.deadline() {
             next_poll_in = next_poll_in.min(Duration::from_micros(deadline.saturating_sub(now)));

@@ -142,6 +142,19 @@ impl<P: Interpret> Job<P> {
         Some(Duration::from_micros(at - now))
     }
 
+    /// Brings the next request forward to the age `by` when it is due later, but
+    /// no earlier than the server's hint and the minimum interval allow. Returns
+    /// the wait from `now`.
+    pub(super) fn send_no_later_than(&mut self, now: u64, by: u64) -> Duration {
+        let mut floor = self.rare().not_before;
+        if let Some(last) = self.history.last_sent_at() {
+            floor = floor.max(last.saturating_add(micros(self.config.min_interval)));
+        }
+        let at = self.next_send_at.min(by.max(floor)).max(now);
+        self.next_send_at = at;
+        Duration::from_micros(at - now)
+    }
+
     /// `until` (the end of a server's wait asked at `now`, as ages) plus a random
     /// spread, so that clients told to wait together do not all come back at one
     /// instant: uniform in `[0, 10 %)` of the wait, at most 5 s, and never past the
