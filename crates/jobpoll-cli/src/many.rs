@@ -222,6 +222,20 @@ pub(crate) async fn run(items: Vec<Item>, common: &Common, limits: &Limits) -> E
     let _ = fleet.shutdown().await;
     let summary = Summary::new(outcomes.iter().flatten(), &metrics);
     report.note(&summary.text());
+    // What to do about the jobs that ended so, once for all of them.
+    let mut advice = std::collections::BTreeSet::new();
+    for outcome in outcomes.iter().flatten() {
+        advice.extend(crate::net::advice(outcome));
+        if matches!(outcome, Outcome::NotFound { .. }) {
+            advice.insert(format!(
+                "jobpoll: {}",
+                crate::flags::not_found_advice(&config)
+            ));
+        }
+    }
+    for line in &advice {
+        report.note(line);
+    }
     if let Some(target @ Target::File(_)) = &target {
         let lines: Vec<serde_json::Value> = lines.into_iter().flatten().collect();
         if let Err(error) = target.write_lines(&lines) {

@@ -402,4 +402,12 @@ async fn a_port_where_nothing_listens_ends_quickly_with_its_own_code() {
     let text = stderr(&output);
     assert_eq!(code(&output), 7, "{text}");
     assert!(text.contains("(1 attempt:"), "{text}");
+
+    // Many jobs: the same exit code, and the advice once for all of them.
+    let other = format!("http://127.0.0.1:{port}/api/v1/jobs/job-2");
+    let output = run(args(&["wait", &url, &other]), vec![]).await;
+    let text = stderr(&output);
+    assert_eq!(code(&output), 7, "{text}");
+    let advice = format!("jobpoll: could not connect to 127.0.0.1:{port}");
+    assert_eq!(text.matches(advice.as_str()).count(), 1, "{text}");
 }
