@@ -1,58 +1,22 @@
 //! The real `jobpoll` binary against the reference server on loopback.
 
+mod support;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
+use std::time::Duration;
 
-use jobpoll_server::http::{ServeOptions, Server, SharedModel};
+use jobpoll_server::http::SharedModel;
 use jobpoll_server::model::ServerConfig;
-
-fn jobpoll(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jobpoll"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn code(output: &Output) -> i32 {
-    output.status.code().unwrap_or(-1)
-}
+use support::{code, interrupted, jobpoll, run, serve, serve_with};
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli");
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir.join(name)
-}
-
-async fn server(config: ServerConfig) -> Server {
-    let model = SharedModel::new(ServeOptions {
-        config,
-        ..ServeOptions::default()
-    });
-    Server::bind_loopback(model).await.expect("loopback server")
-}
-
-/// The reference server with default options on loopback, and its model.
-async fn model_server() -> (SharedModel, Server) {
-    let model = SharedModel::new(ServeOptions::default());
-    let server = Server::bind_loopback(model.clone())
-        .await
-        .expect("loopback server");
-    (model, server)
-}
-
-/// Runs the blocking binary without stalling the server's runtime.
-async fn run(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        jobpoll(&args)
-    })
-    .await
-    .expect("the binary ran")
+    support::scratch("cli", name)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn submit_waits_writes_the_result_and_records_a_replayable_trace() {
-    let server = server(ServerConfig::default()).await;
+    let (_, server) = serve().await;
     let (result, trace) = (scratch("result.json"), scratch("trace.jsonl"));
     let output = run(vec![
         "submit".into(),
@@ -96,7 +60,7 @@ async fn submit_waits_writes_the_result_and_records_a_replayable_trace() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unauthorized_ends_promptly_with_its_exit_code() {
-    let server = server(ServerConfig {
+    let (_, server) = serve_with(ServerConfig {
         token: Some("right".into()),
         ..ServerConfig::default()
     })
@@ -175,41 +139,23 @@ fn the_demo_runs_every_job_to_its_planned_end() {
     );
 }
 
-/// Starts the binary, interrupts it (SIGINT, as Ctrl-C does) after 1.5 s, and
-/// waits for it to exit.
-async fn interrupted(args: Vec<String>) -> Output {
-    let child = Command::new(env!("CARGO_BIN_EXE_jobpoll"))
-        .args(&args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(kill.success());
-    tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .expect("joined")
-        .expect("exited")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_cancels_the_job_on_the_server_and_exits_cancelled() {
-    let (model, server) = model_server().await;
+    let (model, server) = serve().await;
     let plan = jobpoll_server::plan::JobPlan {
         duration: std::time::Duration::from_secs(60),
         ..jobpoll_server::plan::JobPlan::default()
     };
     let created = model.create(jobpoll_server::plan::Shape::Jobs, plan);
-    let output = interrupted(vec![
-        "wait".into(),
-        format!("{}{}", server.base_url(), created.status_path),
-        "--interval".into(),
-        "200ms".into(),
-    ])
+    let output = interrupted(
+        vec![
+            "wait".into(),
+            format!("{}{}", server.base_url(), created.status_path),
+            "--interval".into(),
+            "200ms".into(),
+        ],
+        Duration::from_millis(1500),
+    )
     .await;
     assert_eq!(output.status.code(), Some(4));
     let cancel_sent = model
@@ -229,7 +175,7 @@ async fn ctrl_c_cancels_the_job_on_the_server_and_exits_cancelled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_storm_is_waited_out_without_an_early_request() {
     use jobpoll_server::plan::{Fault, FaultWindow, JobPlan, Shape};
-    let (model, server) = model_server().await;
+    let (model, server) = serve().await;
     let plan = JobPlan {
         duration: std::time::Duration::from_millis(3500),
         faults: vec![FaultWindow {
@@ -319,7 +265,7 @@ async fn run_with_input(args: Vec<String>, stdin: String) -> Output {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_urls_run_through_one_fleet_with_a_summary() {
-    let (model, server) = model_server().await;
+    let (model, server) = serve().await;
     let base = server.base_url();
     let paths = create_jobs(
         &model,
@@ -419,7 +365,7 @@ fn a_bad_line_in_the_url_file_is_a_usage_error_with_its_number() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn submit_count_creates_that_many_jobs_and_waits_for_all() {
-    let (model, server) = model_server().await;
+    let (model, server) = serve().await;
     let results = scratch("results-many.json");
     let output = run(vec![
         "submit".into(),
@@ -464,7 +410,7 @@ async fn submit_count_creates_that_many_jobs_and_waits_for_all() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_job_among_many_sets_the_exit_code() {
-    let (model, server) = model_server().await;
+    let (model, server) = serve().await;
     let base = server.base_url();
     let mut paths = create_jobs(
         &model,
@@ -518,7 +464,7 @@ async fn a_failed_job_among_many_sets_the_exit_code() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_cancels_every_job_of_many_and_exits_cancelled() {
-    let (model, server) = model_server().await;
+    let (model, server) = serve().await;
     let base = server.base_url();
     let plan = || jobpoll_server::plan::JobPlan {
         duration: std::time::Duration::from_secs(60),
@@ -533,7 +479,7 @@ async fn ctrl_c_cancels_every_job_of_many_and_exits_cancelled() {
         "200ms".to_owned(),
     ];
     args.extend(jobs.iter().map(|job| format!("{base}{}", job.status_path)));
-    let output = interrupted(args).await;
+    let output = interrupted(args, Duration::from_millis(1500)).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(4), "{stderr}");
     assert!(stderr.contains("summary: 3 jobs: 3 cancelled"), "{stderr}");
@@ -555,7 +501,7 @@ async fn ctrl_c_cancels_every_job_of_many_and_exits_cancelled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_that_keep_a_session_in_a_cookie_advance() {
     use jobpoll_server::plan::{JobPlan, Shape};
-    let (model, server) = model_server().await;
+    let (model, server) = serve().await;
     let base = server.base_url();
     let mut urls = (0..3).map(|_| {
         let plan = JobPlan {

@@ -2,11 +2,14 @@
 //! only when forced and never with `NO_COLOR`, server text on one cut line,
 //! `--quiet` and `--no-progress`, and the demo's table.
 
-use std::process::{Command, Output};
+mod support;
+
+use std::process::Output;
 use std::time::Duration;
 
-use jobpoll_server::http::{ServeOptions, Server, SharedModel};
-use jobpoll_server::plan::{Ending, JobPlan, Shape};
+use jobpoll_server::http::{Server, SharedModel};
+use jobpoll_server::plan::Ending;
+use support::{job_url, jobpoll, lasting, serve, stderr};
 
 /// The width lines are cut to when stderr is not a terminal.
 const FIXED_WIDTH: usize = 100;
@@ -14,40 +17,16 @@ const FIXED_WIDTH: usize = 100;
 /// Runs the binary with `args` and `env` (and neither `NO_COLOR` nor
 /// `CLICOLOR_FORCE` unless given), off the server's runtime.
 async fn run(args: Vec<String>, env: &'static [(&'static str, &'static str)]) -> Output {
-    tokio::task::spawn_blocking(move || {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_jobpoll"));
-        command
-            .args(&args)
-            .env_remove("NO_COLOR")
-            .env_remove("CLICOLOR_FORCE");
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        command.output().expect("the binary runs")
-    })
-    .await
-    .expect("joined")
-}
-
-async fn model_server() -> (SharedModel, Server) {
-    let model = SharedModel::new(ServeOptions::default());
-    let server = Server::bind_loopback(model.clone())
-        .await
-        .expect("loopback server");
-    (model, server)
+    let env = env.iter().map(|&(name, value)| (name, value.to_owned()));
+    support::run_env(args, &["NO_COLOR", "CLICOLOR_FORCE"], env.collect()).await
 }
 
 /// `wait` arguments for a job on `server` that runs 600 ms and ends as `ending`.
 fn wait_on(model: &SharedModel, server: &Server, ending: Ending, more: &[&str]) -> Vec<String> {
-    let plan = JobPlan {
-        duration: Duration::from_millis(600),
-        ending,
-        ..JobPlan::default()
-    };
-    let created = model.create(Shape::Jobs, plan);
+    let url = job_url(model, server, lasting(Duration::from_millis(600), ending));
     let mut args = vec![
         "wait".to_owned(),
-        format!("{}{}", server.base_url(), created.status_path),
+        url,
         "--interval".to_owned(),
         "150ms".to_owned(),
     ];
@@ -64,13 +43,9 @@ fn long_failure() -> Ending {
     }
 }
 
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_job_is_red_when_colour_is_forced_and_plain_with_no_color() {
-    let (model, server) = model_server().await;
+    let (model, server) = serve().await;
     let forced = run(
         wait_on(&model, &server, long_failure(), &[]),
         &[("CLICOLOR_FORCE", "1")],
@@ -99,7 +74,7 @@ async fn a_failed_job_is_red_when_colour_is_forced_and_plain_with_no_color() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_server_message_is_one_line_cut_to_a_fixed_width() {
-    let (model, server) = model_server().await;
+    let (model, server) = serve().await;
     let output = run(wait_on(&model, &server, long_failure(), &[]), &[]).await;
     let text = stderr(&output);
     assert_eq!(output.status.code(), Some(1), "{text}");
@@ -121,7 +96,7 @@ async fn a_long_server_message_is_one_line_cut_to_a_fixed_width() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quiet_says_nothing_on_success_and_only_the_failure_otherwise() {
-    let (model, server) = model_server().await;
+    let (model, server) = serve().await;
     let succeeded = run(wait_on(&model, &server, Ending::Succeed, &["--quiet"]), &[]).await;
     assert_eq!(succeeded.status.code(), Some(0), "{}", stderr(&succeeded));
     assert_eq!(stderr(&succeeded), "");
@@ -136,7 +111,7 @@ async fn quiet_says_nothing_on_success_and_only_the_failure_otherwise() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_lines_show_durations_in_whole_units() {
-    let (model, server) = model_server().await;
+    let (model, server) = serve().await;
     let output = run(
         wait_on(&model, &server, Ending::Succeed, &["--no-progress"]),
         &[],
@@ -158,10 +133,7 @@ async fn event_lines_show_durations_in_whole_units() {
 
 #[test]
 fn the_demo_table_explains_its_columns_and_lists_jobs_in_the_order_of_the_bars() {
-    let output = Command::new(env!("CARGO_BIN_EXE_jobpoll"))
-        .arg("demo")
-        .output()
-        .expect("the demo runs");
+    let output = jobpoll(&["demo"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     let lines: Vec<&str> = stdout.lines().collect();

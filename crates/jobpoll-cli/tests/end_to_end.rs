@@ -1,12 +1,15 @@
 //! The real driver against the real reference server over loopback: every API
 //! shape to its outcome, and a server restarted in the middle of polling.
 
+mod support;
+
 use std::time::Duration;
 
 use jobpoll_core::{Config, JobSpec, Outcome, Schedule};
-use jobpoll_server::http::{ServeOptions, Server, SharedModel};
+use jobpoll_server::http::Server;
 use jobpoll_server::model::ServerModel;
 use jobpoll_server::plan::{Ending, JobPlan, Shape};
+use support::serve;
 
 fn quick() -> Config {
     Config {
@@ -25,9 +28,7 @@ fn spec(base: &str, shape: Shape, plan: &JobPlan) -> JobSpec {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_api_shape_reaches_the_outcome_the_server_decided() {
-    let server = Server::bind_loopback(SharedModel::new(ServeOptions::default()))
-        .await
-        .expect("server");
+    let (_, server) = serve().await;
     let client = jobpoll_tokio::Client::new();
     let mut handles = Vec::new();
     for shape in Shape::ALL {
@@ -89,8 +90,7 @@ async fn every_api_shape_reaches_the_outcome_the_server_decided() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_restarted_mid_polling_is_waited_out() {
-    let model = SharedModel::new(ServeOptions::default());
-    let server = Server::bind_loopback(model.clone()).await.expect("server");
+    let (model, server) = serve().await;
     let address = server.addr();
     let plan = JobPlan {
         duration: Duration::from_millis(1500),

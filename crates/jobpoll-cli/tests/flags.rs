@@ -1,66 +1,19 @@
 //! The schedule and limit flags of `wait` and `submit`, their defaults, and the
 //! messages of bad values, through the real binary against the reference server.
 
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+mod support;
 
-use jobpoll_server::http::{ServeOptions, Server, SharedModel};
-use jobpoll_server::plan::{Ending, Fault, FaultWindow, JobPlan, Shape};
+use std::time::Duration;
 
-fn code(output: &Output) -> i32 {
-    output.status.code().unwrap_or(-1)
-}
-
-/// Standard output and standard error, one after the other.
-fn all(output: &Output) -> String {
-    format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-fn jobpoll(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jobpoll"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-/// Runs the blocking binary without stalling the server's runtime; also how long
-/// it took.
-async fn run(args: Vec<String>) -> (Output, Duration) {
-    tokio::task::spawn_blocking(move || {
-        let started = Instant::now();
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let output = jobpoll(&args);
-        (output, started.elapsed())
-    })
-    .await
-    .expect("the binary ran")
-}
+use jobpoll_server::http::{Server, SharedModel};
+use jobpoll_server::plan::{Fault, FaultWindow, JobPlan};
+use support::{all, args, code, job_url, jobpoll, never_ends, run_timed, serve};
 
 /// The reference server and the status URL of one jobs-API job planned by `plan`.
 async fn job(plan: JobPlan) -> (SharedModel, Server, String) {
-    let model = SharedModel::new(ServeOptions::default());
-    let server = Server::bind_loopback(model.clone())
-        .await
-        .expect("loopback server");
-    let path = model.create(Shape::Jobs, plan).status_path;
-    let url = format!("{}{path}", server.base_url());
+    let (model, server) = serve().await;
+    let url = job_url(&model, &server, plan);
     (model, server, url)
-}
-
-fn args(list: &[&str]) -> Vec<String> {
-    list.iter().map(|&a| a.to_owned()).collect()
-}
-
-fn never_ends() -> JobPlan {
-    JobPlan {
-        duration: Duration::from_secs(3600),
-        ending: Ending::Never,
-        ..JobPlan::default()
-    }
 }
 
 #[test]
@@ -128,7 +81,7 @@ async fn with_no_flag_the_wait_follows_the_eta() {
         ..JobPlan::default()
     })
     .await;
-    let (output, took) = run(args(&["wait", &url])).await;
+    let (output, took) = run_timed(args(&["wait", &url])).await;
     assert_eq!(code(&output), 0, "{}", all(&output));
     assert!(took < Duration::from_secs(12), "took {took:?}");
     let polls = model.requests().len();
@@ -139,7 +92,7 @@ async fn with_no_flag_the_wait_follows_the_eta() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_attempts_ends_the_wait_as_timed_out() {
     let (model, server, url) = job(never_ends()).await;
-    let (output, took) = run(args(&[
+    let (output, took) = run_timed(args(&[
         "wait",
         &url,
         "--interval",
@@ -173,7 +126,7 @@ async fn max_errors_gives_up_after_that_many_errors_in_a_row() {
         ..never_ends()
     })
     .await;
-    let (output, took) = run(args(&[
+    let (output, took) = run_timed(args(&[
         "wait",
         &url,
         "--interval",
@@ -205,7 +158,7 @@ async fn interval_sets_the_retry_wait_too() {
         ..JobPlan::default()
     })
     .await;
-    let (output, took) = run(args(&["wait", &url, "--interval", "200ms"])).await;
+    let (output, took) = run_timed(args(&["wait", &url, "--interval", "200ms"])).await;
     assert_eq!(code(&output), 0, "{}", all(&output));
     assert!(took < Duration::from_secs(10), "took {took:?}");
     server.shutdown().await;
@@ -217,7 +170,7 @@ async fn interval_sets_the_retry_wait_too() {
 async fn not_found_grace_bounds_the_wait_for_a_job_to_appear() {
     let (_model, server, url) = job(never_ends()).await;
     let missing = format!("{url}-missing");
-    let (output, took) = run(args(&[
+    let (output, took) = run_timed(args(&[
         "wait",
         &missing,
         "--interval",
@@ -245,7 +198,7 @@ async fn a_job_that_appears_within_the_grace_is_waited_on() {
         ..JobPlan::default()
     })
     .await;
-    let (output, _) = run(args(&[
+    let (output, _) = run_timed(args(&[
         "wait",
         &url,
         "--interval",
@@ -271,7 +224,7 @@ async fn an_html_page_instead_of_json_says_so() {
         ..never_ends()
     })
     .await;
-    let (output, _) = run(args(&["wait", &url, "--interval", "100ms"])).await;
+    let (output, _) = run_timed(args(&["wait", &url, "--interval", "100ms"])).await;
     assert_eq!(code(&output), 6, "{}", all(&output));
     assert!(
         all(&output).contains(

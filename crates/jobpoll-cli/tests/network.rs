@@ -3,14 +3,16 @@
 //! `JOBPOLL_TOKEN`, a cookie jar kept between runs, and a quick end when nothing
 //! listens at the address.
 
+mod support;
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jobpoll_server::http::{ServeOptions, Server, SharedModel};
 use jobpoll_server::model::ServerConfig;
-use jobpoll_server::plan::{JobPlan, Shape};
+use jobpoll_server::plan::JobPlan;
+use support::{all, args, code, job_url, serve, serve_with, stderr};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
@@ -18,65 +20,11 @@ use tokio_rustls::rustls;
 /// Runs the binary with `args` and `env` (and neither `RUST_LOG` nor
 /// `JOBPOLL_TOKEN` from the test's own environment), off the runtime's threads.
 async fn run(args: Vec<String>, env: Vec<(&'static str, String)>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_jobpoll"));
-        command
-            .args(&args)
-            .env_remove("RUST_LOG")
-            .env_remove("JOBPOLL_TOKEN");
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        command.output().expect("the binary runs")
-    })
-    .await
-    .expect("the binary ran")
-}
-
-fn args(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| (*s).to_owned()).collect()
-}
-
-fn code(output: &Output) -> i32 {
-    output.status.code().unwrap_or(-1)
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Everything the binary wrote.
-fn all_output(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        stderr(output)
-    )
+    support::run_env(args, &["RUST_LOG", "JOBPOLL_TOKEN"], env).await
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("network");
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    let path = dir.join(name);
-    let _ = std::fs::remove_file(&path);
-    path
-}
-
-async fn server(config: ServerConfig) -> (SharedModel, Server) {
-    let model = SharedModel::new(ServeOptions {
-        config,
-        ..ServeOptions::default()
-    });
-    let server = Server::bind_loopback(model.clone())
-        .await
-        .expect("loopback server");
-    (model, server)
-}
-
-/// A job that is over after `duration`, and its status URL on `server`.
-fn job(model: &SharedModel, server: &Server, plan: JobPlan) -> String {
-    let created = model.create(Shape::Jobs, plan);
-    format!("{}{}", server.base_url(), created.status_path)
+    support::scratch("network", name)
 }
 
 fn short_plan() -> JobPlan {
@@ -91,7 +39,7 @@ const SHORT: &str = r#"{"plan":{"duration":0}}"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verbose_shows_each_exchange_and_never_a_secret() {
-    let (_model, server) = server(ServerConfig::default()).await;
+    let (_model, server) = serve().await;
     let base = server.base_url();
     let url = format!("{base}/api/v1/demo-job?sig=SIGSECRET99");
     let output = run(
@@ -109,7 +57,7 @@ async fn verbose_shows_each_exchange_and_never_a_secret() {
         vec![],
     )
     .await;
-    let text = all_output(&output);
+    let text = all(&output);
     assert_eq!(code(&output), 0, "{text}");
     let log = stderr(&output);
     assert!(log.contains("method=POST"), "{log}");
@@ -201,10 +149,10 @@ async fn https_front(backend: std::net::SocketAddr, tls: Arc<rustls::ServerConfi
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_self_signed_server_needs_cacert_or_insecure() {
-    let (model, server) = server(ServerConfig::default()).await;
+    let (model, server) = serve().await;
     let (pem, tls) = self_signed();
     let origin = https_front(server.addr(), tls).await;
-    let plain = job(&model, &server, short_plan());
+    let plain = job_url(&model, &server, short_plan());
     let url = plain.replacen(&server.base_url(), &origin, 1);
     let wait = |extra: &[&str]| {
         let mut items = args(&["wait", &url, "--interval", "100ms"]);
@@ -224,7 +172,7 @@ async fn a_self_signed_server_needs_cacert_or_insecure() {
     let cacert = scratch("server.pem");
     std::fs::write(&cacert, &pem).expect("write the certificate");
     let trusted = run(wait(&["--cacert", &cacert.display().to_string()]), vec![]).await;
-    assert_eq!(code(&trusted), 0, "{}", all_output(&trusted));
+    assert_eq!(code(&trusted), 0, "{}", all(&trusted));
     assert!(
         !stderr(&trusted).contains("--insecure"),
         "{}",
@@ -233,7 +181,7 @@ async fn a_self_signed_server_needs_cacert_or_insecure() {
 
     let insecure = run(wait(&["--insecure"]), vec![]).await;
     let text = stderr(&insecure);
-    assert_eq!(code(&insecure), 0, "{}", all_output(&insecure));
+    assert_eq!(code(&insecure), 0, "{}", all(&insecure));
     assert!(text.contains("warning: --insecure"), "{text}");
     assert!(text.contains("any certificate and any host name"), "{text}");
 
@@ -262,13 +210,13 @@ async fn a_self_signed_server_needs_cacert_or_insecure() {
         vec![],
     )
     .await;
-    assert_eq!(code(&status), 0, "{}", all_output(&status));
+    assert_eq!(code(&status), 0, "{}", all(&status));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn headers_come_from_a_file_or_the_token_variable_and_stay_secret() {
     let token = "TOKSECRET4242";
-    let (model, server) = server(ServerConfig {
+    let (model, server) = serve_with(ServerConfig {
         token: Some(token.to_owned()),
         ..ServerConfig::default()
     })
@@ -276,9 +224,9 @@ async fn headers_come_from_a_file_or_the_token_variable_and_stay_secret() {
 
     // Without the token the server refuses: the runs below pass only because
     // the header reached it.
-    let url = job(&model, &server, short_plan());
+    let url = job_url(&model, &server, short_plan());
     let refused = run(args(&["wait", &url, "--interval", "100ms"]), vec![]).await;
-    assert_eq!(code(&refused), 5, "{}", all_output(&refused));
+    assert_eq!(code(&refused), 5, "{}", all(&refused));
 
     let file = scratch("headers.txt");
     std::fs::write(
@@ -302,13 +250,13 @@ async fn headers_come_from_a_file_or_the_token_variable_and_stay_secret() {
         vec![],
     )
     .await;
-    assert_eq!(code(&from_file), 0, "{}", all_output(&from_file));
-    assert!(!all_output(&from_file).contains(token));
+    assert_eq!(code(&from_file), 0, "{}", all(&from_file));
+    assert!(!all(&from_file).contains(token));
     let recorded = std::fs::read_to_string(&trace).expect("trace written");
     assert!(recorded.contains("X-Team"), "{recorded}");
     assert!(!recorded.contains(token), "{recorded}");
 
-    let url = job(&model, &server, short_plan());
+    let url = job_url(&model, &server, short_plan());
     let trace = scratch("env.jsonl");
     let from_env = run(
         args(&[
@@ -323,27 +271,27 @@ async fn headers_come_from_a_file_or_the_token_variable_and_stay_secret() {
         vec![("JOBPOLL_TOKEN", token.to_owned())],
     )
     .await;
-    assert_eq!(code(&from_env), 0, "{}", all_output(&from_env));
-    assert!(!all_output(&from_env).contains(token));
+    assert_eq!(code(&from_env), 0, "{}", all(&from_env));
+    assert!(!all(&from_env).contains(token));
     let recorded = std::fs::read_to_string(&trace).expect("trace written");
     assert!(!recorded.contains(token), "{recorded}");
 
     // An Authorization given with -H wins over the variable.
-    let url = job(&model, &server, short_plan());
+    let url = job_url(&model, &server, short_plan());
     let overridden = run(
         args(&["wait", &url, "-H", "Authorization: Bearer wrong"]),
         vec![("JOBPOLL_TOKEN", token.to_owned())],
     )
     .await;
-    assert_eq!(code(&overridden), 5, "{}", all_output(&overridden));
+    assert_eq!(code(&overridden), 5, "{}", all(&overridden));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cookie_jar_carries_a_session_to_the_next_run() {
-    let (model, server) = server(ServerConfig::default()).await;
+    let (model, server) = serve().await;
     // The first answer about this job sets a session cookie; every later request
     // about it without that session is refused with a 401.
-    let url = job(
+    let url = job_url(
         &model,
         &server,
         JobPlan {
@@ -365,17 +313,17 @@ async fn a_cookie_jar_carries_a_session_to_the_next_run() {
         vec![],
     )
     .await;
-    assert_eq!(code(&first), 0, "{}", all_output(&first));
+    assert_eq!(code(&first), 0, "{}", all(&first));
     let saved = std::fs::read_to_string(&jar).expect("the jar is saved");
     assert!(saved.contains("session"), "{saved}");
 
     // A run without the jar has no session: its first request is refused.
     let without = run(args(&["wait", &url]), vec![]).await;
-    assert_eq!(code(&without), 5, "{}", all_output(&without));
+    assert_eq!(code(&without), 5, "{}", all(&without));
 
     // With the jar, the first request carries the session.
     let second = run(args(&["wait", &url, "--cookie-jar", &jar_arg]), vec![]).await;
-    assert_eq!(code(&second), 0, "{}", all_output(&second));
+    assert_eq!(code(&second), 0, "{}", all(&second));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

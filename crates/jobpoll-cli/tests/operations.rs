@@ -4,33 +4,19 @@
 //! status, Google operations created done, a jobs-API POST that cannot be
 //! repeated, and the usage errors of `-X` and `--final-state-via`.
 
+mod support;
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use http::Method;
-use jobpoll_server::http::{ServeOptions, Server, SharedModel};
 use serde_json::{Value, json};
+use support::{all, args, code, jobpoll, run, serve};
 
 const RESOURCE: &str = "/azure/resources/vm1";
 
-fn code(output: &Output) -> i32 {
-    output.status.code().unwrap_or(-1)
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-operations");
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    let path = dir.join(name);
-    let _ = std::fs::remove_file(&path);
-    path
+    support::scratch("cli-operations", name)
 }
 
 fn read_json(path: &PathBuf) -> Value {
@@ -47,30 +33,6 @@ fn last_outcome(output: &Output) -> Value {
     line
 }
 
-async fn serve() -> (SharedModel, Server) {
-    let model = SharedModel::new(ServeOptions::default());
-    let server = Server::bind_loopback(model.clone())
-        .await
-        .expect("loopback server");
-    (model, server)
-}
-
-/// Runs the blocking binary without stalling the server's runtime.
-async fn jobpoll(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_jobpoll"))
-            .args(&args)
-            .output()
-            .expect("the binary runs")
-    })
-    .await
-    .expect("the binary ran")
-}
-
-fn args(list: &[&str]) -> Vec<String> {
-    list.iter().map(|&a| a.to_owned()).collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_put_ends_with_the_final_resource_in_the_output_file() {
     let (model, server) = serve().await;
@@ -80,7 +42,7 @@ async fn a_put_ends_with_the_final_resource_in_the_output_file() {
         "tags": {"env": "test"},
         "properties": {"size": "S1"},
     });
-    let output = jobpoll(args(&[
+    let output = run(args(&[
         "submit",
         "-X",
         "put",
@@ -95,7 +57,7 @@ async fn a_put_ends_with_the_final_resource_in_the_output_file() {
         &result.display().to_string(),
     ]))
     .await;
-    assert_eq!(code(&output), 0, "{}", text(&output));
+    assert_eq!(code(&output), 0, "{}", all(&output));
     let resource = read_json(&result);
     assert_eq!(resource["tags"]["env"], "test", "{resource}");
     assert_eq!(resource["properties"]["size"], "S1", "{resource}");
@@ -112,7 +74,7 @@ async fn a_delete_polls_its_location_and_fetches_nothing_more() {
     let (model, server) = serve().await;
     // Long enough for a 202 after the create answer's `Retry-After: 1`.
     let plan = json!({"duration": 1_200_000, "azure": {"headers": ["location"]}});
-    let output = jobpoll(args(&[
+    let output = run(args(&[
         "submit",
         "-X",
         "DELETE",
@@ -126,12 +88,12 @@ async fn a_delete_polls_its_location_and_fetches_nothing_more() {
         "--json",
     ]))
     .await;
-    assert_eq!(code(&output), 0, "{}", text(&output));
+    assert_eq!(code(&output), 0, "{}", all(&output));
     assert_eq!(
         last_outcome(&output)["outcome"],
         "succeeded",
         "{}",
-        text(&output)
+        all(&output)
     );
     assert_eq!(model.request_count(&Method::DELETE, RESOURCE), 1);
     // 202 while deleting, then 204.
@@ -149,7 +111,7 @@ async fn final_state_via_location_fetches_the_location_instead_of_the_request_ur
         "plan": {"duration": 300_000, "azure": {"headers": ["azure-async-operation", "location"]}},
         "tags": {"env": "via"},
     });
-    let output = jobpoll(args(&[
+    let output = run(args(&[
         "submit",
         "-X",
         "PUT",
@@ -166,7 +128,7 @@ async fn final_state_via_location_fetches_the_location_instead_of_the_request_ur
         &result.display().to_string(),
     ]))
     .await;
-    assert_eq!(code(&output), 0, "{}", text(&output));
+    assert_eq!(code(&output), 0, "{}", all(&output));
     assert_eq!(read_json(&result)["tags"]["env"], "via");
     assert_eq!(
         model.request_count(&Method::GET, "/azure/operation-results/azop-1"),
@@ -185,7 +147,7 @@ async fn a_monitor_that_never_says_its_status_ends_the_wait() {
             "monitor_fault": {"kind": "missing_status"},
         }},
     });
-    let output = jobpoll(args(&[
+    let output = run(args(&[
         "submit",
         "-X",
         "PUT",
@@ -200,8 +162,8 @@ async fn a_monitor_that_never_says_its_status_ends_the_wait() {
         "100ms",
     ]))
     .await;
-    assert_eq!(code(&output), 6, "{}", text(&output));
-    assert!(text(&output).contains("/status"), "{}", text(&output));
+    assert_eq!(code(&output), 6, "{}", all(&output));
+    assert!(all(&output).contains("/status"), "{}", all(&output));
     // Never taken as success: no final GET.
     assert_eq!(
         model.request_count(&Method::GET, "/azure/operations/azop-1"),
@@ -215,7 +177,7 @@ async fn a_monitor_that_never_says_its_status_ends_the_wait() {
 async fn a_google_operation_created_done_ends_at_once() {
     let (model, server) = serve().await;
     let result = scratch("google.json");
-    let output = jobpoll(args(&[
+    let output = run(args(&[
         "submit",
         &format!("{}/v1/operations", server.base_url()),
         "-d",
@@ -226,7 +188,7 @@ async fn a_google_operation_created_done_ends_at_once() {
         &result.display().to_string(),
     ]))
     .await;
-    assert_eq!(code(&output), 0, "{}", text(&output));
+    assert_eq!(code(&output), 0, "{}", all(&output));
     let response = read_json(&result);
     assert!(
         response["uri"]
@@ -244,18 +206,14 @@ async fn a_jobs_post_answered_500_is_not_repeated() {
     let (model, server) = serve().await;
     let url = format!("{}/api/v1/demo-job", server.base_url());
     let data = r#"{"plan":{"duration":0,"create_failures":{"status":500,"times":1}}}"#;
-    let output = jobpoll(args(&["submit", &url, "-d", data])).await;
-    assert_eq!(code(&output), 6, "{}", text(&output));
-    assert!(
-        text(&output).contains("Idempotency-Key"),
-        "{}",
-        text(&output)
-    );
+    let output = run(args(&["submit", &url, "-d", data])).await;
+    assert_eq!(code(&output), 6, "{}", all(&output));
+    assert!(all(&output).contains("Idempotency-Key"), "{}", all(&output));
     assert_eq!(model.request_count(&Method::POST, "/api/v1/demo-job"), 1);
 
     // The server would now create the job; the second run's one POST does.
-    let output = jobpoll(args(&["submit", &url, "-d", data, "--json"])).await;
-    assert_eq!(code(&output), 0, "{}", text(&output));
+    let output = run(args(&["submit", &url, "-d", data, "--json"])).await;
+    assert_eq!(code(&output), 0, "{}", all(&output));
     assert_eq!(model.request_count(&Method::POST, "/api/v1/demo-job"), 2);
     server.shutdown().await;
 }
@@ -263,7 +221,7 @@ async fn a_jobs_post_answered_500_is_not_repeated() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_jobs_post_answered_500_reports_an_uncertain_submit_in_json() {
     let (model, server) = serve().await;
-    let output = jobpoll(args(&[
+    let output = run(args(&[
         "submit",
         &format!("{}/api/v1/demo-job", server.base_url()),
         "-d",
@@ -271,7 +229,7 @@ async fn a_jobs_post_answered_500_reports_an_uncertain_submit_in_json() {
         "--json",
     ]))
     .await;
-    assert_eq!(code(&output), 6, "{}", text(&output));
+    assert_eq!(code(&output), 6, "{}", all(&output));
     let outcome = last_outcome(&output);
     assert_eq!(outcome["outcome"], "gave_up", "{outcome}");
     assert_eq!(outcome["error"]["kind"], "submit_uncertain", "{outcome}");
@@ -307,11 +265,8 @@ fn bad_methods_and_final_state_via_values_are_usage_errors() {
         ),
     ];
     for (list, message) in cases {
-        let output = Command::new(env!("CARGO_BIN_EXE_jobpoll"))
-            .args(list)
-            .output()
-            .expect("the binary runs");
-        assert_eq!(code(&output), 2, "{list:?}: {}", text(&output));
+        let output = jobpoll(list);
+        assert_eq!(code(&output), 2, "{list:?}: {}", all(&output));
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(message), "{list:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{list:?}: {stderr}");

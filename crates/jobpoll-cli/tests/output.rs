@@ -3,96 +3,20 @@
 //! event before the outcome, and every `--json` line in the shape `docs/cli.md`
 //! documents ("JSON output"), checked with strict structs.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
-use jobpoll_server::http::{ServeOptions, Server, SharedModel};
-use jobpoll_server::plan::{Ending, JobPlan, Shape};
+use jobpoll_server::plan::Ending;
 use serde::Deserialize;
 use serde_json::Value;
-
-fn code(output: &Output) -> i32 {
-    output.status.code().unwrap_or(-1)
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+use support::{all, args, code, interrupted, job_url, lasting, run, serve};
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-output");
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    let path = dir.join(name);
-    let _ = std::fs::remove_file(&path);
-    path
-}
-
-async fn serve() -> (SharedModel, Server) {
-    let model = SharedModel::new(ServeOptions::default());
-    let server = Server::bind_loopback(model.clone())
-        .await
-        .expect("loopback server");
-    (model, server)
-}
-
-/// Runs the blocking binary without stalling the server's runtime.
-async fn jobpoll(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_jobpoll"))
-            .args(&args)
-            .output()
-            .expect("the binary runs")
-    })
-    .await
-    .expect("the binary ran")
-}
-
-/// Starts the binary, interrupts it (SIGINT, as Ctrl-C does) after `after`, and
-/// waits for it to exit.
-async fn interrupted(args: Vec<String>, after: Duration) -> Output {
-    let child = Command::new(env!("CARGO_BIN_EXE_jobpoll"))
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    tokio::time::sleep(after).await;
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(kill.success());
-    tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .expect("joined")
-        .expect("exited")
-}
-
-fn args(list: &[&str]) -> Vec<String> {
-    list.iter().map(|&a| a.to_owned()).collect()
-}
-
-/// A job of the jobs shape created on the server: its status URL.
-fn job(model: &SharedModel, server: &Server, plan: JobPlan) -> String {
-    format!(
-        "{}{}",
-        server.base_url(),
-        model.create(Shape::Jobs, plan).status_path
-    )
-}
-
-fn lasting(duration: Duration, ending: Ending) -> JobPlan {
-    JobPlan {
-        duration,
-        ending,
-        ..JobPlan::default()
-    }
+    support::scratch("cli-output", name)
 }
 
 fn failing() -> Ending {
@@ -104,7 +28,7 @@ fn failing() -> Ending {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_result_goes_to_stdout_or_to_the_output_file() {
     let (model, server) = serve().await;
-    let url = job(
+    let url = job_url(
         &model,
         &server,
         lasting(Duration::from_millis(200), Ending::Succeed),
@@ -117,18 +41,18 @@ async fn the_result_goes_to_stdout_or_to_the_output_file() {
     for extra in [&[][..], &["-o", "-"]] {
         let mut list = args(&["wait", &url, "--interval", "100ms"]);
         list.extend(args(extra));
-        let output = jobpoll(list).await;
-        assert_eq!(code(&output), 0, "{}", text(&output));
+        let output = run(list).await;
+        assert_eq!(code(&output), 0, "{}", all(&output));
         let stdout = String::from_utf8_lossy(&output.stdout);
-        assert_eq!(stdout.lines().count(), 1, "{}", text(&output));
+        assert_eq!(stdout.lines().count(), 1, "{}", all(&output));
         let result: Value = serde_json::from_str(&stdout).expect("JSON");
-        assert_eq!(result, expected, "{}", text(&output));
+        assert_eq!(result, expected, "{}", all(&output));
     }
     // -o FILE: the file instead of stdout.
     let file = scratch("result.json");
-    let output = jobpoll(args(&["wait", &url, "-o", &file.display().to_string()])).await;
-    assert_eq!(code(&output), 0, "{}", text(&output));
-    assert!(output.stdout.is_empty(), "{}", text(&output));
+    let output = run(args(&["wait", &url, "-o", &file.display().to_string()])).await;
+    assert_eq!(code(&output), 0, "{}", all(&output));
+    assert!(output.stdout.is_empty(), "{}", all(&output));
     let written: Value =
         serde_json::from_str(&std::fs::read_to_string(&file).expect("written")).expect("JSON");
     assert_eq!(written, expected);
@@ -139,37 +63,37 @@ async fn the_result_goes_to_stdout_or_to_the_output_file() {
 async fn a_result_that_cannot_be_written_is_an_error_naming_the_path() {
     let (model, server) = serve().await;
     let done = || lasting(Duration::ZERO, Ending::Succeed);
-    let one = job(&model, &server, done());
-    let output = jobpoll(args(&["wait", &one, "-o", "/nonexistent/dir/x"])).await;
-    assert_eq!(code(&output), 8, "{}", text(&output));
+    let one = job_url(&model, &server, done());
+    let output = run(args(&["wait", &one, "-o", "/nonexistent/dir/x"])).await;
+    assert_eq!(code(&output), 8, "{}", all(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("/nonexistent/dir/x"), "{stderr}");
     // Many jobs: the outcome lines cannot be written either.
-    let two = job(&model, &server, done());
-    let output = jobpoll(args(&["wait", &one, &two, "-o", "/nonexistent/dir/x"])).await;
-    assert_eq!(code(&output), 8, "{}", text(&output));
+    let two = job_url(&model, &server, done());
+    let output = run(args(&["wait", &one, &two, "-o", "/nonexistent/dir/x"])).await;
+    assert_eq!(code(&output), 8, "{}", all(&output));
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("/nonexistent/dir/x"),
         "{}",
-        text(&output)
+        all(&output)
     );
     // -o - with --json would mix the result into the JSON lines.
-    let output = jobpoll(args(&["wait", &one, "--json", "-o", "-"])).await;
-    assert_eq!(code(&output), 2, "{}", text(&output));
+    let output = run(args(&["wait", &one, "--json", "-o", "-"])).await;
+    assert_eq!(code(&output), 2, "{}", all(&output));
     server.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_job_prints_the_server_error_and_details_on_stderr() {
     let (model, server) = serve().await;
-    let url = job(
+    let url = job_url(
         &model,
         &server,
         lasting(Duration::from_millis(100), failing()),
     );
-    let output = jobpoll(args(&["wait", &url, "--interval", "100ms"])).await;
-    assert_eq!(code(&output), 1, "{}", text(&output));
-    assert!(output.stdout.is_empty(), "{}", text(&output));
+    let output = run(args(&["wait", &url, "--interval", "100ms"])).await;
+    assert_eq!(code(&output), 1, "{}", all(&output));
+    assert!(output.stdout.is_empty(), "{}", all(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr
@@ -187,7 +111,7 @@ fn json_lines(output: &Output) -> Vec<Value> {
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .map(|line| {
-            serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}\n{}", text(output)))
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}\n{}", all(output)))
         })
         .collect()
 }
@@ -197,17 +121,17 @@ fn json_lines(output: &Output) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_comes_before_the_outcome_in_every_run() {
     let (model, server) = serve().await;
-    let url = job(&model, &server, lasting(Duration::ZERO, Ending::Succeed));
+    let url = job_url(&model, &server, lasting(Duration::ZERO, Ending::Succeed));
     let runs = 100;
     let mut seen: BTreeMap<Vec<String>, usize> = BTreeMap::new();
     // Four at a time.
     for _ in 0..runs / 4 {
         let batch: Vec<_> = (0..4)
-            .map(|_| tokio::spawn(jobpoll(args(&["wait", &url, "--json"]))))
+            .map(|_| tokio::spawn(run(args(&["wait", &url, "--json"]))))
             .collect();
         for run in batch {
             let output = run.await.expect("joined");
-            assert_eq!(code(&output), 0, "{}", text(&output));
+            assert_eq!(code(&output), 0, "{}", all(&output));
             let kinds: Vec<String> = json_lines(&output)
                 .iter()
                 .map(|line| match line["type"].as_str() {
@@ -450,7 +374,7 @@ async fn every_json_line_has_the_documented_shape() {
     // A success through a 503 window: submitted, retrying, status and progress.
     let plan = r#"{"plan":{"duration":600000,"faults":[{"from":100000,"until":300000,"fault":{"fault":"status","status":503}}]}}"#;
     let submit = format!("{}/api/v1/demo-job", server.base_url());
-    let output = jobpoll(args(&[
+    let output = run(args(&[
         "submit",
         &submit,
         "-d",
@@ -462,37 +386,37 @@ async fn every_json_line_has_the_documented_shape() {
         "100ms",
     ]))
     .await;
-    assert_eq!(code(&output), 0, "{}", text(&output));
+    assert_eq!(code(&output), 0, "{}", all(&output));
     let (outcomes, kinds) = validate(&output);
     for kind in ["submitted", "status_changed", "progress", "retrying"] {
         assert!(
             kinds.iter().any(|k| k == kind),
             "no {kind}: {}",
-            text(&output)
+            all(&output)
         );
     }
     assert_eq!(kinds.last().map(String::as_str), Some("outcome"));
     let success = &outcomes[&1];
     assert_eq!(success.outcome, "succeeded");
-    assert!(success.result.is_object(), "{}", text(&output));
+    assert!(success.result.is_object(), "{}", all(&output));
     assert_eq!(success.url, submit);
 
     // A failure: the server's message and details in the error.
-    let failed = job(
+    let failed = job_url(
         &model,
         &server,
         lasting(Duration::from_millis(100), failing()),
     );
-    let output = jobpoll(args(&["wait", &failed, "--json", "--interval", "100ms"])).await;
-    assert_eq!(code(&output), 1, "{}", text(&output));
+    let output = run(args(&["wait", &failed, "--json", "--interval", "100ms"])).await;
+    assert_eq!(code(&output), 1, "{}", all(&output));
     let (outcomes, _) = validate(&output);
     let error = outcomes[&1].error.as_ref().expect("an error");
     assert_eq!(error.message, "out of memory");
-    assert!(error.details.is_some(), "{}", text(&output));
+    assert!(error.details.is_some(), "{}", all(&output));
     assert_eq!(outcomes[&1].url, failed);
 
     // A cancel (Ctrl-C): the cancel request, then the outcome.
-    let long = job(
+    let long = job_url(
         &model,
         &server,
         lasting(Duration::from_secs(60), Ending::Succeed),
@@ -502,22 +426,22 @@ async fn every_json_line_has_the_documented_shape() {
         Duration::from_millis(1500),
     )
     .await;
-    assert_eq!(code(&output), 4, "{}", text(&output));
+    assert_eq!(code(&output), 4, "{}", all(&output));
     let (outcomes, kinds) = validate(&output);
     assert_eq!(outcomes[&1].outcome, "cancelled");
     assert_eq!(
         kinds[kinds.len() - 2..],
         ["cancel_requested", "outcome"],
         "{}",
-        text(&output)
+        all(&output)
     );
 
     // Many jobs: one outcome line per job, numbered in the order given.
     let quick = || lasting(Duration::from_millis(300), Ending::Succeed);
     let many = [
-        job(&model, &server, quick()),
-        job(&model, &server, quick()),
-        job(
+        job_url(&model, &server, quick()),
+        job_url(&model, &server, quick()),
+        job_url(
             &model,
             &server,
             lasting(Duration::from_millis(300), failing()),
@@ -525,15 +449,15 @@ async fn every_json_line_has_the_documented_shape() {
     ];
     let mut list = args(&["wait", "--json", "--interval", "100ms"]);
     list.extend(many.iter().cloned());
-    let output = jobpoll(list).await;
-    assert_eq!(code(&output), 1, "{}", text(&output));
+    let output = run(list).await;
+    assert_eq!(code(&output), 1, "{}", all(&output));
     let (outcomes, kinds) = validate(&output);
-    assert_eq!(outcomes.len(), 3, "{}", text(&output));
+    assert_eq!(outcomes.len(), 3, "{}", all(&output));
     for (n, url) in many.iter().enumerate() {
         let outcome = &outcomes[&(n as u64 + 1)];
         assert_eq!(&outcome.url, url);
         let expected = if n == 2 { "failed" } else { "succeeded" };
-        assert_eq!(outcome.outcome, expected, "{}", text(&output));
+        assert_eq!(outcome.outcome, expected, "{}", all(&output));
     }
     assert!(kinds.iter().filter(|k| *k == "status_changed").count() >= 3);
     server.shutdown().await;

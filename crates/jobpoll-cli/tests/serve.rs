@@ -1,11 +1,11 @@
 //! `jobpoll serve`'s address, through the real binary.
 
+mod support;
+
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use support::{jobpoll, stdout};
 
 /// `serve` without `--listen` takes 127.0.0.1:8765, and when something else holds
 /// that port, a free port, saying so.
@@ -45,13 +45,10 @@ fn serve_moves_to_a_free_port_when_its_default_is_taken() {
 
 #[test]
 fn serve_help_names_the_default_address() {
-    let output = Command::new(env!("CARGO_BIN_EXE_jobpoll"))
-        .args(["serve", "--help"])
-        .output()
-        .expect("the binary runs");
+    let output = jobpoll(&["serve", "--help"]);
     assert!(
-        text(&output.stdout).contains("127.0.0.1:8765"),
+        stdout(&output).contains("127.0.0.1:8765"),
         "{}",
-        text(&output.stdout)
+        stdout(&output)
     );
 }

@@ -2,13 +2,16 @@
 //! on loopback: what a person sees on the screen.
 #![cfg(unix)]
 
+mod support;
+
 use std::io::{Read as _, Write as _};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use jobpoll_server::http::{ServeOptions, Server, SharedModel};
-use jobpoll_server::plan::{Ending, JobPlan, Shape};
+use jobpoll_server::http::{Server, SharedModel};
+use jobpoll_server::plan::Ending;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use support::{job_url, lasting, serve};
 
 /// The pseudo-terminal's size.
 const ROWS: u16 = 30;
@@ -171,14 +174,6 @@ fn fractional_duration(text: &str) -> Option<String> {
     None
 }
 
-async fn model_server() -> (SharedModel, Server) {
-    let model = SharedModel::new(ServeOptions::default());
-    let server = Server::bind_loopback(model.clone())
-        .await
-        .expect("loopback server");
-    (model, server)
-}
-
 /// A server message that would wrap any screen: several lines, a tab, a bell, an
 /// escape sequence and a few hundred columns.
 fn long_message() -> String {
@@ -190,13 +185,7 @@ fn long_message() -> String {
 
 /// A job on `server` that runs `duration` and ends as `ending`; its status URL.
 fn job(model: &SharedModel, server: &Server, duration: Duration, ending: Ending) -> String {
-    let plan = JobPlan {
-        duration,
-        ending,
-        ..JobPlan::default()
-    };
-    let created = model.create(Shape::Jobs, plan);
-    format!("{}{}", server.base_url(), created.status_path)
+    job_url(model, server, lasting(duration, ending))
 }
 
 /// Runs [`run_in_terminal`] off the server's runtime.
@@ -240,7 +229,7 @@ fn console_width(line: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_job_ends_red_saying_failed_on_one_line_in_whole_units() {
-    let (model, server) = model_server().await;
+    let (model, server) = serve().await;
     let url = job(
         &model,
         &server,
@@ -272,7 +261,7 @@ async fn a_failed_job_ends_red_saying_failed_on_one_line_in_whole_units() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_color_draws_the_same_screen_without_colour_codes() {
-    let (model, server) = model_server().await;
+    let (model, server) = serve().await;
     let url = job(
         &model,
         &server,
@@ -315,7 +304,7 @@ fn assert_every_bar_cancelled(run: &Run) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_leaves_the_bar_finished_as_cancelled() {
-    let (model, server) = model_server().await;
+    let (model, server) = serve().await;
     let url = job(&model, &server, Duration::from_secs(60), Ending::Succeed);
     let run = terminal(
         vec!["wait".into(), url, "--interval".into(), "200ms".into()],
@@ -353,7 +342,7 @@ async fn a_second_ctrl_c_quits_at_once_leaving_no_bar_behind() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_progress_writes_lines_not_bars_even_on_a_terminal() {
-    let (model, server) = model_server().await;
+    let (model, server) = serve().await;
     let url = job(
         &model,
         &server,
