@@ -2,36 +2,39 @@
 //! sent once, and the server's answer.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use jobpoll_core::Interpret as _;
 use jobpoll_core::profile::{JobRef, excerpt};
 use jobpoll_core::trace::Redactor;
 
-use crate::status::send;
-use crate::wait::{load_profile, parse_headers, parse_url, usage};
-use crate::{durations, exit};
+use crate::exit;
+use crate::status::{Request, RequestArgs, send};
+use crate::wait::usage;
 
-/// Arguments of `jobpoll cancel`.
+/// What `--profile` says for `cancel`.
+const PROFILE_HELP: &str = "How the API speaks: jobs, codegen, file-tasks, turn, google, \
+    azure, or the path of a JSON file describing a custom profile; it says which request \
+    cancels a job (jobs: POST /api/v1/jobs/{id}/cancel, google: POST /v1/{name}:cancel)";
+
+/// What `--header` says for `cancel`.
+const HEADER_HELP: &str = "A header for the request, as `Name: value` (repeatable)";
+
+/// Arguments of `jobpoll cancel`: those of [`RequestArgs`], with the help of
+/// `--profile` and `--header` as `cancel` says it, and `--job-id`; the help lists
+/// `--profile`, `--job-id`, `--header`, `--timeout` in that order.
 #[derive(clap::Args)]
+#[command(
+    mut_arg("profile", |arg| arg.help(PROFILE_HELP)),
+    mut_arg("headers", |arg| arg.help(HEADER_HELP).display_order(3)),
+    mut_arg("timeout", |arg| arg.display_order(4)),
+)]
 pub(crate) struct CancelArgs {
-    /// The job's status URL.
-    url: String,
-    /// How the API speaks: jobs, codegen, file-tasks, turn, google, azure, or the path
-    /// of a JSON file describing a custom profile; it says which request cancels a
-    /// job (jobs: POST /api/v1/jobs/{id}/cancel, google: POST /v1/{name}:cancel).
-    #[arg(long, default_value = "jobs")]
-    profile: String,
+    #[command(flatten)]
+    request: RequestArgs,
     /// The job's id, when the status URL does not carry it where the profile's
     /// status URL template says.
-    #[arg(long)]
+    #[arg(long, display_order = 2)]
     job_id: Option<String>,
-    /// A header for the request, as `Name: value` (repeatable).
-    #[arg(short = 'H', long = "header")]
-    headers: Vec<String>,
-    /// Give up on the request after this long.
-    #[arg(long, default_value = "30s", value_parser = durations::parse)]
-    timeout: Duration,
 }
 
 /// `jobpoll cancel`. Exit codes: 0 when the server accepts the cancel (a 2xx); 5
@@ -39,17 +42,13 @@ pub(crate) struct CancelArgs {
 /// 5xx or no answer; 2 for a bad command line, or a profile that has no cancel
 /// request or cannot tell the job's id.
 pub(crate) async fn cancel(args: CancelArgs) -> ExitCode {
-    let url = match parse_url(&args.url) {
-        Ok(url) => url,
-        Err(error) => return usage(&error),
-    };
-    let profile = match load_profile(&args.profile) {
-        Ok(profile) => profile,
-        Err(error) => return usage(&error),
-    };
-    let headers = match parse_headers(&args.headers) {
-        Ok(headers) => headers,
-        Err(error) => return usage(&error),
+    let Request {
+        url,
+        profile,
+        headers,
+    } = match args.request.read() {
+        Ok(request) => request,
+        Err(code) => return code,
     };
     let job = JobRef {
         job_id: args.job_id.as_deref(),
@@ -84,7 +83,7 @@ pub(crate) async fn cancel(args: CancelArgs) -> ExitCode {
         method,
         cancel_url,
         &headers,
-        args.timeout,
+        args.request.timeout,
     )
     .await
     {

@@ -6,13 +6,15 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use bytes::Bytes;
+use jobpoll_core::Profile;
 
 use crate::wait::{load_profile, parse_headers, parse_url, usage};
 use crate::{durations, exit};
 
-/// Arguments of `jobpoll status`.
+/// What `status` and `cancel` both take for their one request: the job's status
+/// URL, the profile that reads it, the headers and the time limit.
 #[derive(clap::Args)]
-pub(crate) struct StatusArgs {
+pub(crate) struct RequestArgs {
     /// The job's status URL.
     url: String,
     /// How the API speaks: jobs, codegen, file-tasks, turn, google, azure, or the path
@@ -24,6 +26,40 @@ pub(crate) struct StatusArgs {
     /// `Authorization: Bearer $JOBPOLL_TOKEN` unless a header gives one.
     #[arg(short = 'H', long = "header")]
     headers: Vec<String>,
+    /// Give up on the request after this long.
+    #[arg(long, default_value = "30s", value_parser = durations::parse)]
+    pub(crate) timeout: Duration,
+}
+
+/// [`RequestArgs`] read: the status URL, the profile and the headers.
+pub(crate) struct Request {
+    pub(crate) url: url::Url,
+    pub(crate) profile: Profile,
+    pub(crate) headers: Vec<(String, String)>,
+}
+
+impl RequestArgs {
+    /// Reads the URL, then the profile, then the headers; the first that is wrong
+    /// is said on stderr as a usage error, whose exit code is the `Err`.
+    pub(crate) fn read(&self) -> Result<Request, ExitCode> {
+        let url = parse_url(&self.url).map_err(|error| usage(&error))?;
+        let profile = load_profile(&self.profile).map_err(|error| usage(&error))?;
+        let headers = parse_headers(&self.headers).map_err(|error| usage(&error))?;
+        Ok(Request {
+            url,
+            profile,
+            headers,
+        })
+    }
+}
+
+/// Arguments of `jobpoll status`; `--timeout` listed last in the help, after
+/// `--json`.
+#[derive(clap::Args)]
+#[command(mut_arg("timeout", |arg| arg.display_order(8)))]
+pub(crate) struct StatusArgs {
+    #[command(flatten)]
+    request: RequestArgs,
     #[command(flatten)]
     tls: crate::net::TlsArgs,
     /// Also show, for each field of the profile, its pointer and what the answer
@@ -33,36 +69,33 @@ pub(crate) struct StatusArgs {
     /// Print the explanation as JSON.
     #[arg(long)]
     json: bool,
-    /// Give up on the request after this long.
-    #[arg(long, default_value = "30s", value_parser = durations::parse)]
-    timeout: Duration,
 }
 
 /// `jobpoll status`. Exit codes: 0 when the profile reads the answer; 5 when the
 /// server refuses the request (a 4xx); 6 for an answer the profile cannot read, a
 /// 5xx, or no answer; 2 for a bad command line or profile.
 pub(crate) async fn status(args: StatusArgs) -> ExitCode {
-    let url = match parse_url(&args.url) {
-        Ok(url) => url,
-        Err(error) => return usage(&error),
-    };
-    let profile = match load_profile(&args.profile) {
-        Ok(profile) => profile,
-        Err(error) => return usage(&error),
-    };
-    let headers = match parse_headers(&args.headers) {
-        Ok(headers) => headers,
-        Err(error) => return usage(&error),
+    let request = match args.request.read() {
+        Ok(request) => request,
+        Err(code) => return code,
     };
     let builder = match args.tls.reqwest(reqwest::Client::builder()) {
         Ok(builder) => builder,
         Err(error) => return usage(&error),
     };
-    let response = match send(builder, http::Method::GET, url, &headers, args.timeout).await {
+    let response = match send(
+        builder,
+        http::Method::GET,
+        request.url,
+        &request.headers,
+        args.request.timeout,
+    )
+    .await
+    {
         Ok(response) => response,
         Err(error) => return no_answer(&error),
     };
-    let explanation = profile.explain(&response);
+    let explanation = request.profile.explain(&response);
     if args.json {
         match serde_json::to_string_pretty(&explanation) {
             Ok(text) => println!("{text}"),
