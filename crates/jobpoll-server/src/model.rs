@@ -673,3 +673,5 @@ fn origin(request: &http::Request<Bytes>) -> Option<String> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_faults;
