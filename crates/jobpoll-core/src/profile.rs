@@ -39,6 +39,8 @@ mod parse_tests;
 #[cfg(test)]
 mod reading_tests;
 #[cfg(test)]
+mod sparse_cases_tests;
+#[cfg(test)]
 mod sparse_tests;
 #[cfg(test)]
 mod status_tests;
