@@ -7,6 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+if ! command -v node >/dev/null; then
+  echo "run-tests.sh: the tests run under Node (18 or later), and node is not on PATH" >&2
+  exit 1
+fi
+
 version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 if [ -z "$version" ]; then
   echo "run-tests.sh: no wasm-bindgen in Cargo.lock" >&2

@@ -35,7 +35,8 @@ pub struct Jobs {
 impl Jobs {
     /// A new set of jobs; see the type's documentation for `options`.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<Jobs, JsError> {
+    pub fn new(options: Option<JsValue>) -> Result<Jobs, JsError> {
+        let options = options.unwrap_or(JsValue::UNDEFINED);
         let defaults = FleetConfig::default();
         let on_event = callback(&options, "onEvent")?;
         let max_in_flight = count(&options, "maxConcurrent")?.unwrap_or(defaults.max_in_flight);
@@ -67,18 +68,17 @@ impl Jobs {
     /// The promise resolves with every outcome, success or not: a plain object
     /// with `outcome` (`succeeded`, `failed`, `cancelled`, `timed_out`,
     /// `gave_up`, `unauthorized`, `rejected`, `not_found`), `ok`, `summary` (a
-    /// sentence a person reads) and
-    /// the outcome's fields (times in microseconds). It rejects with an `Error`
+    /// sentence a person reads) and the outcome's fields (times in microseconds). It rejects with an `Error`
     /// only when the arguments cannot work.
-    pub fn wait(&self, url: &str, options: JsValue) -> Promise {
-        self.start(url, &options, Mode::Wait)
+    pub fn wait(&self, url: &str, options: Option<JsValue>) -> Promise {
+        self.start(url, &options.unwrap_or(JsValue::UNDEFINED), Mode::Wait)
     }
 
     /// Creates a job (`POST url` with `body`, or `method`) and waits on it; the
     /// options of [`Jobs::wait`], plus `method` and `body` (a string, or a value
     /// sent as JSON).
-    pub fn submit(&self, url: &str, options: JsValue) -> Promise {
-        self.start(url, &options, Mode::Submit)
+    pub fn submit(&self, url: &str, options: Option<JsValue>) -> Promise {
+        self.start(url, &options.unwrap_or(JsValue::UNDEFINED), Mode::Submit)
     }
 
     /// The waits still running, oldest first: `{id, url, mode, status}`.

@@ -111,9 +111,9 @@ pub(crate) struct Listed {
     status: Option<String>,
 }
 
-/// What `jobs.metrics()` shows.
+/// What `jobs.metrics()` shows, with the core's field names as outcomes and
+/// events have them.
 #[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
 pub(crate) struct Metrics {
     totals: jobpoll_core::fleet::FleetMetrics,
     running: usize,

@@ -100,12 +100,12 @@ fn recorder() -> (Rc<RefCell<Vec<JsValue>>>, Function) {
     (events, function)
 }
 
-fn options(pairs: &[(&str, JsValue)]) -> JsValue {
+fn options(pairs: &[(&str, JsValue)]) -> Option<JsValue> {
     let object = Object::new();
     for (key, value) in pairs {
         Reflect::set(&object, &JsValue::from_str(key), value).unwrap();
     }
-    object.into()
+    Some(object.into())
 }
 
 #[wasm_bindgen_test]
@@ -156,7 +156,7 @@ async fn a_job_that_succeeds_resolves_with_its_result_and_reports_events() {
 #[wasm_bindgen_test]
 async fn a_job_that_fails_resolves_with_the_servers_message() {
     let Some(base) = server() else { return };
-    let jobs = Jobs::new(JsValue::UNDEFINED).unwrap();
+    let jobs = Jobs::new(None).unwrap();
     let plan = json(
         r#"{"plan":{"duration":200000,"ending":{"ending":"fail","message":"the render farm is on fire"}}}"#,
     );
@@ -227,7 +227,7 @@ async fn a_429_with_retry_after_holds_the_next_poll_back() {
 async fn an_aborted_signal_cancels_the_job_on_the_server() {
     let Some(base) = server() else { return };
     let url = create(base, r#"{"duration":1000000,"ending":{"ending":"never"}}"#).await;
-    let jobs = Jobs::new(JsValue::UNDEFINED).unwrap();
+    let jobs = Jobs::new(None).unwrap();
     let controller = web_sys::AbortController::new().unwrap();
     let waiting = jobs.wait(
         &url,
@@ -256,8 +256,8 @@ async fn an_aborted_signal_cancels_the_job_on_the_server() {
 
 #[wasm_bindgen_test]
 async fn arguments_that_cannot_work_reject_with_an_error() {
-    let jobs = Jobs::new(JsValue::UNDEFINED).unwrap();
-    let error = JsFuture::from(jobs.wait("not a url", JsValue::UNDEFINED))
+    let jobs = Jobs::new(None).unwrap();
+    let error = JsFuture::from(jobs.wait("not a url", None))
         .await
         .unwrap_err();
     assert!(error.is_instance_of::<js_sys::Error>());
@@ -276,7 +276,7 @@ async fn arguments_that_cannot_work_reject_with_an_error() {
 
 #[wasm_bindgen_test]
 async fn an_unreachable_server_is_a_connection_failure() {
-    let jobs = Jobs::new(JsValue::UNDEFINED).unwrap();
+    let jobs = Jobs::new(None).unwrap();
     // Port 9 on loopback: nothing listens there.
     let outcome = JsFuture::from(jobs.wait(
         "http://127.0.0.1:9/api/v1/jobs/x",
@@ -293,6 +293,39 @@ async fn an_unreachable_server_is_a_connection_failure() {
     let error = text(&outcome, "last_error.error");
     assert!(
         error == "transport" || error == "unreachable",
+        "{}",
+        stringify(&outcome)
+    );
+}
+
+#[wasm_bindgen_test]
+async fn pause_holds_requests_until_resume() {
+    let Some(base) = server() else { return };
+    let url = create(base, r#"{"duration":100000}"#).await;
+    let jobs = Jobs::new(None).unwrap();
+    jobs.pause();
+    let waiting = jobs.wait(&url, options(&[("interval", 50.into())]));
+    sleep(300).await;
+    let metrics = jobs.metrics();
+    assert_eq!(get(&metrics, "paused"), JsValue::TRUE);
+    assert_eq!(
+        get(&metrics, "totals.requests").as_f64(),
+        Some(0.0),
+        "{}",
+        stringify(&metrics)
+    );
+    jobs.resume();
+    let outcome = JsFuture::from(waiting).await.unwrap();
+    assert_eq!(
+        text(&outcome, "outcome"),
+        "succeeded",
+        "{}",
+        stringify(&outcome)
+    );
+    // The job was done by the time the first poll went out.
+    assert_eq!(
+        get(&outcome, "stats.attempts").as_f64(),
+        Some(1.0),
         "{}",
         stringify(&outcome)
     );
