@@ -61,9 +61,10 @@ impl Jobs {
     ///
     /// Options, all optional: `profile` (`jobs`, `codegen`, `file-tasks`, `turn`,
     /// `google`, `azure`), `preset`, `interval`, `timeout`, `requestTimeout` (in
-    /// ms), `maxAttempts`, `maxErrors`, `headers` (a plain object), `signal` (an
-    /// `AbortSignal`: aborting it stops the wait, and asks the server to cancel
-    /// the job when nobody else waits on it), `onEvent` (this job's events).
+    /// ms), `maxAttempts`, `maxErrors`, `maxBodyBytes`, `headers` (a plain
+    /// object), `signal` (an `AbortSignal`: aborting it stops the wait, and asks
+    /// the server to cancel the job when nobody else waits on it), `onEvent`
+    /// (this job's events).
     ///
     /// The promise resolves with every outcome, success or not: a plain object
     /// with `outcome` (`succeeded`, `failed`, `cancelled`, `timed_out`,

@@ -7,9 +7,12 @@
 use bytes::Bytes;
 use jobpoll_core::{Transmit, TransportError};
 use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
+use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, Request, RequestInit, Response};
+use web_sys::{
+    AbortController, Headers, ReadableStreamDefaultReader, Request, RequestInit, Response,
+};
 
 use crate::transport;
 
@@ -41,7 +44,7 @@ pub(crate) type Answer = Result<http::Response<Bytes>, TransportError>;
 /// The time limit is not kept here: the fleet's timer runs out, the fleet reports
 /// the request as unanswered and asks for its abort, and the driver aborts the
 /// controller. A 2xx answer that says it is longer than `max_body` is refused
-/// before its body is read.
+/// before its body is read; any other body is read under the cap.
 pub(crate) async fn send(
     transmit: Transmit,
     controller: Option<AbortController>,
@@ -64,14 +67,54 @@ pub(crate) async fn send(
         }
         return Err(TransportError::BodyTooLarge(max_body));
     }
-    let buffer = response
-        .array_buffer()
-        .map_err(|error| transport::body_failure(&message(&error)))?;
-    let buffer = JsFuture::from(buffer)
-        .await
-        .map_err(|error| transport::body_failure(&message(&error)))?;
-    let body = Uint8Array::new(&buffer).to_vec();
+    let body = read_body(&response, max_body, (200..300).contains(&status)).await?;
     transport::response(status, headers, body, max_body)
+}
+
+/// Reads the body chunk by chunk, never holding more than `max_body` bytes. Past
+/// the cap: [`TransportError::BodyTooLarge`] when `must_read`, else the body cut
+/// at the cap. Either way the rest is not downloaded.
+async fn read_body(
+    response: &Response,
+    max_body: usize,
+    must_read: bool,
+) -> Result<Vec<u8>, TransportError> {
+    let Some(stream) = response.body() else {
+        return Ok(Vec::new());
+    };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut body = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|error| transport::body_failure(&message(&error)))?;
+        if Reflect::get(&chunk, &JsValue::from_str("done"))
+            .ok()
+            .and_then(|done| done.as_bool())
+            .unwrap_or(true)
+        {
+            return Ok(body);
+        }
+        let value: Uint8Array = Reflect::get(&chunk, &JsValue::from_str("value"))
+            .unwrap_or(JsValue::UNDEFINED)
+            .dyn_into()
+            .map_err(|_| transport::body_failure("a chunk was not bytes"))?;
+        let room = max_body - body.len();
+        let length = value.length() as usize;
+        if length > room {
+            // The rest is not wanted: stop the download.
+            let _ = reader.cancel();
+            if must_read {
+                return Err(TransportError::BodyTooLarge(max_body));
+            }
+            let room = u32::try_from(room).unwrap_or(u32::MAX);
+            body.extend(value.subarray(0, room).to_vec());
+            return Ok(body);
+        }
+        let start = body.len();
+        body.resize(start + length, 0);
+        value.copy_to(&mut body[start..]);
+    }
 }
 
 /// The `Request` for `transmit`, aborted by `controller`.

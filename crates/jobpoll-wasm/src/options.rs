@@ -45,6 +45,9 @@ pub struct WaitOptions {
     pub max_errors: Option<u32>,
     /// Time allowed for one request, in milliseconds.
     pub request_timeout: Option<f64>,
+    /// Largest response body read, in bytes (default 8 MiB). A larger 2xx body
+    /// is an error the job retries; a larger error body is cut.
+    pub max_body_bytes: Option<u64>,
     /// Headers sent with every request (`Authorization`, ...).
     pub headers: BTreeMap<String, String>,
     /// `submit` only: the method of the create request (default `POST`).
@@ -155,6 +158,14 @@ impl WaitOptions {
         if let Some(limit) = self.request_timeout {
             config.request_time_limit = millis("requestTimeout", limit)?;
         }
+        if let Some(bytes) = self.max_body_bytes {
+            if bytes == 0 {
+                return Err(OptionsError(
+                    "maxBodyBytes must be a number of bytes above zero".to_owned(),
+                ));
+            }
+            config.max_body_bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
+        }
         if let Some(attempts) = self.max_attempts {
             config.max_attempts = Some(attempts.max(1));
         }
@@ -207,6 +218,7 @@ mod tests {
             timeout: Some(5000.0),
             request_timeout: Some(1500.0),
             max_attempts: Some(7),
+            max_body_bytes: Some(4096),
             ..WaitOptions::default()
         };
         let config = options.config().unwrap();
@@ -214,6 +226,7 @@ mod tests {
         assert_eq!(config.deadline, Some(Duration::from_secs(5)));
         assert_eq!(config.request_time_limit, Duration::from_millis(1500));
         assert_eq!(config.max_attempts, Some(7));
+        assert_eq!(config.max_body_bytes, 4096);
     }
 
     #[test]
@@ -232,6 +245,13 @@ mod tests {
                 ..WaitOptions::default()
             })
             .contains("interval must be a number of milliseconds above zero")
+        );
+        assert!(
+            bad(WaitOptions {
+                max_body_bytes: Some(0),
+                ..WaitOptions::default()
+            })
+            .contains("maxBodyBytes")
         );
         let spec = |options: WaitOptions, url: &str, mode| options.spec(url, mode).unwrap_err().0;
         assert!(spec(WaitOptions::default(), "not a url", Mode::Wait).starts_with("bad URL"));

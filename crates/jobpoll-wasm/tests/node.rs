@@ -224,6 +224,38 @@ async fn a_429_with_retry_after_holds_the_next_poll_back() {
 }
 
 #[wasm_bindgen_test]
+async fn a_body_over_the_limit_is_retried_not_read() {
+    let Some(base) = server() else { return };
+    let plan = r#"{"duration":600000,"faults":[{"from":0,"until":300000,"fault":{"fault":"oversized","bytes":5000}}]}"#;
+    let url = create(base, plan).await;
+    let (events, on_event) = recorder();
+    let jobs = Jobs::new(None).unwrap();
+    let outcome = JsFuture::from(jobs.wait(
+        &url,
+        options(&[
+            ("interval", 100.into()),
+            ("maxBodyBytes", 2000.into()),
+            ("onEvent", on_event.into()),
+        ]),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        text(&outcome, "outcome"),
+        "succeeded",
+        "{}",
+        stringify(&outcome)
+    );
+    let events = events.borrow();
+    assert!(
+        events.iter().any(|event| text(event, "event") == "retrying"
+            && text(event, "summary").contains("2000 bytes")),
+        "{:?}",
+        events.iter().map(stringify).collect::<Vec<_>>()
+    );
+}
+
+#[wasm_bindgen_test]
 async fn an_aborted_signal_cancels_the_job_on_the_server() {
     let Some(base) = server() else { return };
     let url = create(base, r#"{"duration":1000000,"ending":{"ending":"never"}}"#).await;
