@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs the browser driver's tests under Node against the reference server:
+# installs wasm-bindgen-cli at the wasm-bindgen version in Cargo.lock if it is
+# missing, builds and starts `jobpoll serve` on a free loopback port, runs
+# `cargo test -p jobpoll-wasm --target wasm32-unknown-unknown` with the server's
+# address, and stops the server.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+if ! command -v node >/dev/null; then
+  echo "run-tests.sh: the tests run under Node (18 or later), and node is not on PATH" >&2
+  exit 1
+fi
+
+version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [ -z "$version" ]; then
+  echo "run-tests.sh: no wasm-bindgen in Cargo.lock" >&2
+  exit 1
+fi
+if ! wasm-bindgen-test-runner --version 2>/dev/null | grep -qF " $version"; then
+  echo "installing wasm-bindgen-cli $version"
+  # --locked uses the tool's own lock file; when a crate it pins is not on the
+  # registry any more, install without it.
+  cargo install wasm-bindgen-cli --version "$version" --locked \
+    || cargo install wasm-bindgen-cli --version "$version"
+fi
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown
+fi
+
+cargo build -p jobpoll-cli
+target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+log=$(mktemp)
+"$target_dir/debug/jobpoll" serve --listen 127.0.0.1:0 2>"$log" &
+server=$!
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -f "$log"' EXIT
+
+address=""
+for _ in $(seq 100); do
+  address=$(sed -n 's/^jobpoll serve: listening on \(http[^ ]*\).*/\1/p' "$log")
+  [ -n "$address" ] && break
+  if ! kill -0 "$server" 2>/dev/null; then
+    cat "$log" >&2
+    echo "run-tests.sh: the server did not start" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+if [ -z "$address" ]; then
+  cat "$log" >&2
+  echo "run-tests.sh: the server did not say where it listens" >&2
+  exit 1
+fi
+echo "reference server at $address"
+
+JOBPOLL_TEST_SERVER="$address" \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test -p jobpoll-wasm --target wasm32-unknown-unknown "$@"

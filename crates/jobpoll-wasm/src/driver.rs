@@ -1,0 +1,447 @@
+//! The fleet runner for JavaScript's event loop.
+//!
+//! One [`Driver`] owns a [`Fleet`], one `setTimeout` timer (re-armed to the
+//! fleet's next wake-up, never one per job) and the `AbortController`s of the
+//! requests in flight. Everything runs on the one JavaScript thread: a call from
+//! JavaScript, an answer from `fetch` and the timer each feed the fleet, drain its
+//! outputs and re-arm the timer. Callbacks into JavaScript (an event, a promise's
+//! resolution) run only after the driver's state is released, so a callback may
+//! call the driver again.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+
+use jobpoll_core::fleet::{Fleet, FleetConfig, FleetInput, FleetOutput, JobKey, Subscriber};
+use jobpoll_core::{Config, Event, Input, Instant, JobSpec, Outcome, Profile, RequestId};
+use js_sys::Function;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use web_sys::AbortController;
+
+use crate::fetch::{self, Answer};
+
+/// The longest delay `setTimeout` takes; a longer one would fire at once. The
+/// timer then fires early, and the fleet simply asks for the rest of the wait.
+const MAX_TIMER_MS: f64 = 2_147_483_647.0;
+
+/// A subscription waiting for its outcome.
+struct Waiter {
+    /// The number `jobs.list()` shows.
+    id: u32,
+    /// The URL the caller gave.
+    url: String,
+    /// `wait` or `submit`.
+    mode: &'static str,
+    /// The last status the server reported.
+    status: Option<String>,
+    /// The promise's `resolve`.
+    resolve: Function,
+    /// The subscription's own event callback.
+    on_event: Option<Function>,
+}
+
+/// What to call in JavaScript once the driver's state is released.
+enum Effect {
+    /// Call `callback(value)`.
+    Call { callback: Function, value: JsValue },
+}
+
+/// The timer that is armed: its handle and the instant it is for.
+struct Timer {
+    handle: JsValue,
+    at: Instant,
+}
+
+/// The driver's state.
+struct State {
+    fleet: Fleet<Arc<Profile>>,
+    /// `performance.now()` at the driver's start: the core's time zero.
+    epoch: f64,
+    timer: Option<Timer>,
+    /// The timer's callback, made once and reused for every arming.
+    on_timer: Option<Closure<dyn FnMut()>>,
+    /// Requests in flight, by job and request id. A request absent from here when
+    /// its answer comes was aborted; its answer is dropped.
+    in_flight: HashMap<(JobKey, RequestId), Option<AbortController>>,
+    waiting: HashMap<Subscriber, Waiter>,
+    /// The event callback of every subscription.
+    on_event: Option<Function>,
+    next_id: u32,
+}
+
+/// A fleet on the JavaScript event loop. Cloning it clones a handle to the same
+/// fleet.
+#[derive(Clone)]
+pub(crate) struct Driver {
+    state: Rc<RefCell<State>>,
+}
+
+/// A handle to a driver that does not keep it alive.
+pub(crate) struct WeakDriver {
+    state: Weak<RefCell<State>>,
+}
+
+impl WeakDriver {
+    /// The driver, if it still exists.
+    pub(crate) fn upgrade(&self) -> Option<Driver> {
+        self.state.upgrade().map(|state| Driver { state })
+    }
+}
+
+/// What [`Driver::add`] needs besides the job itself.
+pub(crate) struct Subscription {
+    /// The URL the caller gave.
+    pub(crate) url: String,
+    /// `wait` or `submit`.
+    pub(crate) mode: &'static str,
+    /// The promise's `resolve`.
+    pub(crate) resolve: Function,
+    /// The subscription's own event callback.
+    pub(crate) on_event: Option<Function>,
+}
+
+/// A running subscription, as `jobs.list()` shows it.
+#[derive(Serialize)]
+pub(crate) struct Listed {
+    id: u32,
+    url: String,
+    mode: &'static str,
+    status: Option<String>,
+}
+
+/// What `jobs.metrics()` shows, with the core's field names as outcomes and
+/// events have them.
+#[derive(Serialize)]
+pub(crate) struct Metrics {
+    totals: jobpoll_core::fleet::FleetMetrics,
+    running: usize,
+    waiting: usize,
+    in_flight: u32,
+    throttled_origins: usize,
+    paused: bool,
+}
+
+impl Driver {
+    /// A driver whose clock starts now.
+    pub(crate) fn new(config: FleetConfig, on_event: Option<Function>) -> Driver {
+        let state = Rc::new(RefCell::new(State {
+            fleet: Fleet::new(config),
+            epoch: fetch::performance_now(),
+            timer: None,
+            on_timer: None,
+            in_flight: HashMap::new(),
+            waiting: HashMap::new(),
+            on_event,
+            next_id: 1,
+        }));
+        let weak = Rc::downgrade(&state);
+        let on_timer = Closure::<dyn FnMut()>::new(move || {
+            if let Some(state) = weak.upgrade() {
+                Driver { state }.timer_fired();
+            }
+        });
+        state.borrow_mut().on_timer = Some(on_timer);
+        Driver { state }
+    }
+
+    /// A handle that does not keep the driver alive.
+    pub(crate) fn downgrade(&self) -> WeakDriver {
+        WeakDriver {
+            state: Rc::downgrade(&self.state),
+        }
+    }
+
+    /// Subscribes to a job; the outcome goes to `subscription.resolve`.
+    pub(crate) fn add(
+        &self,
+        spec: JobSpec<Arc<Profile>>,
+        config: Config,
+        subscription: Subscription,
+    ) -> Result<Subscriber, String> {
+        self.step(|state| {
+            let now = state.now();
+            let subscriber = state
+                .fleet
+                .add(spec, Arc::new(config), now)
+                .map_err(|error| error.to_string())?;
+            let id = state.next_id;
+            state.next_id = state.next_id.wrapping_add(1);
+            state.waiting.insert(
+                subscriber,
+                Waiter {
+                    id,
+                    url: subscription.url,
+                    mode: subscription.mode,
+                    status: None,
+                    resolve: subscription.resolve,
+                    on_event: subscription.on_event,
+                },
+            );
+            Ok(subscriber)
+        })
+    }
+
+    /// Stops one subscription: its outcome is "cancelled"; when it was the job's
+    /// last subscriber, the job stops and (if configured) the server is asked to
+    /// cancel it.
+    pub(crate) fn stop(&self, subscriber: Subscriber) {
+        self.step(|state| {
+            if state.waiting.contains_key(&subscriber) {
+                let now = state.now();
+                let _ = state
+                    .fleet
+                    .handle_input(FleetInput::Stop { subscriber, now });
+            }
+        });
+    }
+
+    /// Stops every job.
+    pub(crate) fn stop_all(&self) {
+        self.step(|state| {
+            let now = state.now();
+            let _ = state.fleet.handle_input(FleetInput::StopAll { now });
+        });
+    }
+
+    /// Holds every request back until [`Driver::resume`].
+    pub(crate) fn pause(&self) {
+        self.step(|state| state.fleet.pause());
+    }
+
+    /// Lets the requests held back by [`Driver::pause`] go.
+    pub(crate) fn resume(&self) {
+        self.step(|state| {
+            let now = state.now();
+            state.fleet.resume(now);
+        });
+    }
+
+    /// The subscriptions waiting for their outcome, oldest first.
+    pub(crate) fn list(&self) -> Vec<Listed> {
+        let state = self.state.borrow();
+        let mut listed: Vec<Listed> = state
+            .waiting
+            .values()
+            .map(|waiter| Listed {
+                id: waiter.id,
+                url: waiter.url.clone(),
+                mode: waiter.mode,
+                status: waiter.status.clone(),
+            })
+            .collect();
+        listed.sort_by_key(|listed| listed.id);
+        listed
+    }
+
+    /// Counts over the fleet's life and what it does now.
+    pub(crate) fn metrics(&self) -> Metrics {
+        let state = self.state.borrow();
+        Metrics {
+            totals: state.fleet.metrics().clone(),
+            running: state.fleet.len(),
+            waiting: state.waiting.len(),
+            in_flight: state.fleet.in_flight(),
+            throttled_origins: state.fleet.throttled_origins(),
+            paused: state.fleet.is_paused(),
+        }
+    }
+
+    /// Runs `change` on the state, drains the fleet, re-arms the timer, then
+    /// makes the calls into JavaScript the outputs asked for.
+    fn step<R>(&self, change: impl FnOnce(&mut State) -> R) -> R {
+        let (result, effects) = {
+            let mut state = self.state.borrow_mut();
+            let result = change(&mut state);
+            let effects = state.drain(&Rc::downgrade(&self.state));
+            (result, effects)
+        };
+        for Effect::Call { callback, value } in effects {
+            // An exception in a callback is the caller's; the driver goes on.
+            let _ = callback.call1(&JsValue::UNDEFINED, &value);
+        }
+        result
+    }
+
+    fn timer_fired(&self) {
+        self.step(|state| {
+            let at = state.timer.take().map(|timer| timer.at);
+            // Never tell the fleet it is earlier than it asked: a timer may fire
+            // a little early.
+            let now = state.now();
+            let now = at.map_or(now, |at| now.max(at));
+            let _ = state.fleet.handle_input(FleetInput::Tick { now });
+        });
+    }
+
+    /// Feeds the answer of a request, unless it was aborted meanwhile.
+    fn answer(&self, job: JobKey, id: RequestId, answer: Answer) {
+        self.step(|state| {
+            if state.in_flight.remove(&(job, id)).is_none() {
+                return;
+            }
+            let now = state.now();
+            let input = match answer {
+                Ok(response) => Input::Response {
+                    request: id,
+                    response,
+                    now,
+                },
+                Err(error) => Input::TransportError {
+                    request: id,
+                    error,
+                    now,
+                },
+            };
+            if let Some(input) = FleetInput::answer(job, input) {
+                // Refused only when an answer races the job's end.
+                let _ = state.fleet.handle_input(input);
+            }
+        });
+    }
+}
+
+impl State {
+    /// The core's time now: whole microseconds since the epoch.
+    fn now(&self) -> Instant {
+        let millis = (fetch::performance_now() - self.epoch).max(0.0);
+        Instant::from_micros((millis * 1000.0) as u64)
+    }
+
+    /// Acts on everything the fleet asks for and re-arms the timer; returns the
+    /// calls into JavaScript to make.
+    fn drain(&mut self, weak: &Weak<RefCell<State>>) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        let wake_at = loop {
+            match self.fleet.poll_output() {
+                FleetOutput::Transmit { job, transmit } => self.send(job, transmit, weak),
+                FleetOutput::Abort { job, request } => {
+                    if let Some(Some(controller)) = self.in_flight.remove(&(job, request)) {
+                        controller.abort();
+                    }
+                }
+                FleetOutput::Event { subscriber, event } => {
+                    self.event(subscriber, &event, &mut effects);
+                }
+                FleetOutput::Finished {
+                    subscriber,
+                    outcome,
+                } => {
+                    if let Some(waiter) = self.waiting.remove(&subscriber) {
+                        effects.push(Effect::Call {
+                            callback: waiter.resolve,
+                            value: outcome_value(&outcome),
+                        });
+                    }
+                }
+                FleetOutput::WakeAt(at) => break Some(at),
+                FleetOutput::Idle => break None,
+            }
+        };
+        self.arm(wake_at);
+        effects
+    }
+
+    /// Starts a request; its answer comes back through [`Driver::answer`].
+    fn send(&mut self, job: JobKey, transmit: jobpoll_core::Transmit, weak: &Weak<RefCell<State>>) {
+        let id = transmit.id;
+        let max_body = self.fleet.job(job).map_or_else(
+            || Config::standard().max_body_bytes,
+            |job| job.config().max_body_bytes,
+        );
+        // Without an AbortController (no runtime lacks one today) the request
+        // cannot be aborted; its answer is still fed in, or dropped if the fleet
+        // gave up on it meanwhile.
+        let controller = AbortController::new().ok();
+        self.in_flight.insert((job, id), controller.clone());
+        let weak = weak.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let answer = fetch::send(transmit, controller, max_body).await;
+            if let Some(state) = weak.upgrade() {
+                Driver { state }.answer(job, id, answer);
+            }
+        });
+    }
+
+    /// Passes an event to the callbacks that want it.
+    fn event(&mut self, subscriber: Subscriber, event: &Event, effects: &mut Vec<Effect>) {
+        let Some(waiter) = self.waiting.get_mut(&subscriber) else {
+            return;
+        };
+        if let Event::StatusChanged { to, .. } = event {
+            waiter.status = Some(to.clone());
+        } else if let Event::Progress(progress) = event {
+            waiter.status = Some(progress.status.clone());
+        }
+        if waiter.on_event.is_none() && self.on_event.is_none() {
+            return;
+        }
+        let value = event_value(event, waiter.id, &waiter.url);
+        for callback in [&waiter.on_event, &self.on_event].into_iter().flatten() {
+            effects.push(Effect::Call {
+                callback: callback.clone(),
+                value: value.clone(),
+            });
+        }
+    }
+
+    /// Arms the one timer for `at`, or disarms it.
+    fn arm(&mut self, at: Option<Instant>) {
+        if self.timer.as_ref().map(|timer| timer.at) == at {
+            return;
+        }
+        if let Some(timer) = self.timer.take() {
+            fetch::clear_timeout(&timer.handle);
+        }
+        let (Some(at), Some(callback)) = (at, self.on_timer.as_ref()) else {
+            return;
+        };
+        let now = self.now();
+        let wait_ms = (at.saturating_duration_since(now).as_micros() as f64 / 1000.0).ceil();
+        let handle =
+            fetch::set_timeout(callback.as_ref().unchecked_ref(), wait_ms.min(MAX_TIMER_MS));
+        self.timer = Some(Timer { handle, at });
+    }
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        if let Some(timer) = self.timer.take() {
+            fetch::clear_timeout(&timer.handle);
+        }
+        for controller in self.in_flight.values().flatten() {
+            controller.abort();
+        }
+    }
+}
+
+/// A value as a plain JavaScript object (maps as objects, numbers as numbers).
+pub(crate) fn plain(value: &impl Serialize) -> JsValue {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::NULL)
+}
+
+/// An outcome as JavaScript sees it: the core's fields, `ok`, and `summary`, the
+/// sentence a person reads.
+pub(crate) fn outcome_value(outcome: &Outcome) -> JsValue {
+    let mut value = serde_json::to_value(outcome).unwrap_or_default();
+    if let Some(object) = value.as_object_mut() {
+        object.insert("ok".to_owned(), outcome.is_success().into());
+        object.insert("summary".to_owned(), outcome.to_string().into());
+    }
+    plain(&value)
+}
+
+/// An event as JavaScript sees it: the core's fields, `id` and `url` of the
+/// subscription, and `summary`, the line a person reads.
+fn event_value(event: &Event, id: u32, url: &str) -> JsValue {
+    let mut value = serde_json::to_value(event).unwrap_or_default();
+    if let Some(object) = value.as_object_mut() {
+        object.insert("id".to_owned(), id.into());
+        object.insert("url".to_owned(), url.into());
+        object.insert("summary".to_owned(), event.to_string().into());
+    }
+    plain(&value)
+}
