@@ -183,7 +183,7 @@ impl Driver {
                 answer = answer => {
                     request.set(None);
                     let Some(id) = request_id.take() else { continue };
-                    let input = transport::answer_input(id, answer, self.clock.now());
+                    let input = Input::answer(id, answer, self.clock.now());
                     self.feed(input);
                 }
                 () = &mut cancel, if !cancel_fed => {

@@ -19,7 +19,7 @@ use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
 use jobpoll_core::fleet::{Fleet, FleetConfig, FleetInput, FleetOutput, JobKey, Subscriber};
 use jobpoll_core::trace::Redactor;
-use jobpoll_core::{Config, JobSpec, Outcome, Profile, RequestId, SpecError, Transmit};
+use jobpoll_core::{Config, Input, JobSpec, Outcome, Profile, RequestId, SpecError, Transmit};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info};
 use url::Url;
@@ -459,7 +459,7 @@ impl<F: Future<Output = Answer> + Send + 'static> Runner<F> {
     /// Feeds an answer to the fleet, unless its request was aborted meanwhile.
     fn answer(&mut self, job: JobKey, id: RequestId, answer: Option<Answer>) {
         let Some(answer) = answer else { return };
-        let input = transport::answer_input(id, answer, self.clock.now());
+        let input = Input::answer(id, answer, self.clock.now());
         let Some(input) = FleetInput::answer(job, input) else {
             return;
         };

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use jobpoll_core::trace::Redactor;
-use jobpoll_core::{Event, Input, Instant, Output, RequestId, Transmit, TransportError};
+use jobpoll_core::{Event, Output, Transmit, TransportError};
 use tracing::{debug, trace};
 
 /// What a request brings back: the answer, or why there is none.
@@ -121,23 +121,6 @@ pub(crate) fn log_event(redactor: &Redactor, event: &Event) {
             _ => String::new(),
         };
         trace!(event = %line, "event");
-    }
-}
-
-/// The core's input for the answer to request `id` that came at `now` (the answer
-/// was logged by [`send`]).
-pub(crate) fn answer_input(id: RequestId, answer: Answer, now: Instant) -> Input {
-    match answer {
-        Ok(response) => Input::Response {
-            request: id,
-            response,
-            now,
-        },
-        Err(error) => Input::TransportError {
-            request: id,
-            error,
-            now,
-        },
     }
 }
 

@@ -282,18 +282,7 @@ impl Driver {
                 return;
             }
             let now = state.now();
-            let input = match answer {
-                Ok(response) => Input::Response {
-                    request: id,
-                    response,
-                    now,
-                },
-                Err(error) => Input::TransportError {
-                    request: id,
-                    error,
-                    now,
-                },
-            };
+            let input = Input::answer(id, answer, now);
             if let Some(input) = FleetInput::answer(job, input) {
                 // Refused only when an answer races the job's end.
                 let _ = state.fleet.handle_input(input);

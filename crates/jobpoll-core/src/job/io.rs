@@ -110,6 +110,27 @@ pub enum Input {
 }
 
 impl Input {
+    /// The input for the answer to `request` that came at `now`: the response, or
+    /// why there was none. The one mapping every driver needs.
+    pub fn answer(
+        request: RequestId,
+        answer: Result<http::Response<Bytes>, TransportError>,
+        now: Instant,
+    ) -> Input {
+        match answer {
+            Ok(response) => Input::Response {
+                request,
+                response,
+                now,
+            },
+            Err(error) => Input::TransportError {
+                request,
+                error,
+                now,
+            },
+        }
+    }
+
     /// The time the input carries.
     pub fn now(&self) -> Instant {
         match self {
