@@ -161,12 +161,11 @@ pub(super) fn status(
                 }
                 return Err(missing("/properties/provisioningState", body));
             };
-            let outcome = match provisioning_state(&doc) {
-                Some(raw) => with_result(azure_state(raw), raw, &doc),
-                None if accepted => Outcome::new(JobState::Running, "Accepted"),
-                None => with_result(JobState::Succeeded, "Succeeded", &doc),
-            };
-            Ok((Some(doc), outcome))
+            Ok(match provisioning_state(&doc).map(str::to_owned) {
+                Some(raw) => ended(azure_state(&raw), &raw, Some(doc)),
+                None if accepted => (Some(doc), Outcome::new(JobState::Running, "Accepted")),
+                None => ended(JobState::Succeeded, "Succeeded", Some(doc)),
+            })
         }
         PollMode::Body | PollMode::BodyIsResult => {
             let doc = match parse_json(body) {
@@ -186,28 +185,22 @@ pub(super) fn status(
                 // A monitor must say where the operation stands.
                 return Err(missing("/status", body));
             };
-            let doc = doc.unwrap_or(Value::Null);
             let state = azure_state(&raw);
-            let mut outcome = with_result(state, &raw, &doc);
+            let (doc, mut outcome) = ended(state, &raw, doc);
             let follows_resource_location = mode == PollMode::Body
                 && !matches!(
                     final_state_via,
                     Some(FinalStateVia::Location | FinalStateVia::OriginalUri)
                 );
-            if state == JobState::Succeeded && follows_resource_location {
-                outcome.results_url = resource_location(&doc, status_url)?;
+            if state == JobState::Succeeded
+                && follows_resource_location
+                && let Some(doc) = &doc
+            {
+                outcome.results_url = resource_location(doc, status_url)?;
             }
-            Ok((Some(doc), outcome))
+            Ok((doc, outcome))
         }
     }
-}
-
-fn with_result(state: JobState, raw: &str, doc: &Value) -> Outcome {
-    let mut outcome = Outcome::new(state, raw);
-    if state == JobState::Succeeded {
-        outcome.default_result = Some(doc.clone());
-    }
-    outcome
 }
 
 /// A succeeded monitor's `resourceLocation`, resolved against the monitor's URL.

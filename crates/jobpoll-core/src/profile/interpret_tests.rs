@@ -59,3 +59,32 @@ fn headers_rule_with_an_id_pointer() {
         .expect("id optional");
     assert_eq!(sub.job_id, None);
 }
+
+/// A job that does not know its id learns it from the id header of a status
+/// answer; the header is not read when the id is not wanted, nor when the body
+/// already names it.
+#[test]
+fn a_status_answer_gives_the_id_in_the_profiles_id_header() {
+    let mut profile = Profile::jobs();
+    profile.submit_id_header = Some("X-Job-Id".to_owned());
+    let answer = response(200, &[("X-Job-Id", " h-9 ")], r#"{"status":"processing"}"#);
+    let wanted = StatusContext::default();
+    let report = profile.read_status_in(&answer, &wanted).expect("reads");
+    assert_eq!(report.job_id.as_deref(), Some("h-9"));
+    let unwanted = StatusContext {
+        wants_id: false,
+        ..StatusContext::default()
+    };
+    let report = profile.read_status_in(&answer, &unwanted).expect("reads");
+    assert_eq!(report.job_id, None);
+    let named = response(
+        200,
+        &[("X-Job-Id", "h-9")],
+        r#"{"job_id":"b-1","status":"processing"}"#,
+    );
+    let report = profile.read_status_in(&named, &wanted).expect("reads");
+    assert_eq!(report.job_id.as_deref(), Some("b-1"));
+    let empty = response(200, &[("X-Job-Id", "  ")], r#"{"status":"processing"}"#);
+    let report = profile.read_status_in(&empty, &wanted).expect("reads");
+    assert_eq!(report.job_id, None, "an empty header is no id");
+}
