@@ -20,7 +20,9 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use web_sys::AbortController;
 
+use crate::events::{EventStream, Taps};
 use crate::fetch::{self, Answer};
+use crate::pause::{PauseChange, PauseReason, PauseReasons};
 
 /// The longest delay `setTimeout` takes; a longer one would fire at once. The
 /// timer then fires early, and the fleet simply asks for the rest of the wait.
@@ -69,6 +71,10 @@ struct State {
     /// The event callback of every subscription.
     on_event: Option<Function>,
     next_id: u32,
+    /// The open `jobs.events()` iterators.
+    taps: Taps,
+    /// Why the fleet is paused, if it is.
+    pause: PauseReasons,
 }
 
 /// A fleet on the JavaScript event loop. Cloning it clones a handle to the same
@@ -121,6 +127,9 @@ pub(crate) struct Metrics {
     in_flight: u32,
     throttled_origins: usize,
     paused: bool,
+    /// Why: `"user"` (`jobs.pause()`), `"hidden"` (the page is hidden); empty
+    /// when not paused.
+    paused_by: Vec<&'static str>,
 }
 
 impl Driver {
@@ -135,6 +144,8 @@ impl Driver {
             waiting: HashMap::new(),
             on_event,
             next_id: 1,
+            taps: Taps::default(),
+            pause: PauseReasons::default(),
         }));
         let weak = Rc::downgrade(&state);
         let on_timer = Closure::<dyn FnMut()>::new(move || {
@@ -207,15 +218,67 @@ impl Driver {
 
     /// Holds every request back until [`Driver::resume`].
     pub(crate) fn pause(&self) {
-        self.step(|state| state.fleet.pause());
+        self.set_paused(PauseReason::User, true);
     }
 
-    /// Lets the requests held back by [`Driver::pause`] go.
+    /// Lets the requests held back by [`Driver::pause`] go, unless another
+    /// reason (a hidden page) still holds them.
     pub(crate) fn resume(&self) {
-        self.step(|state| {
-            let now = state.now();
-            state.fleet.resume(now);
+        self.set_paused(PauseReason::User, false);
+    }
+
+    /// Sets whether `reason` holds; the fleet is paused while any reason holds,
+    /// and what fell due goes out as soon as none does.
+    pub(crate) fn set_paused(&self, reason: PauseReason, holds: bool) {
+        self.step(|state| match state.pause.set(reason, holds) {
+            Some(PauseChange::Pause) => state.fleet.pause(),
+            Some(PauseChange::Resume) => {
+                let now = state.now();
+                state.fleet.resume(now);
+            }
+            None => {}
         });
+    }
+
+    /// Whether `reason` holds the fleet paused.
+    pub(crate) fn is_paused_for(&self, reason: PauseReason) -> bool {
+        self.state.borrow().pause.holds(reason)
+    }
+
+    /// The number `jobs.list()` shows for `subscriber`, while it waits.
+    pub(crate) fn id_of(&self, subscriber: Subscriber) -> Option<u32> {
+        self.state
+            .borrow()
+            .waiting
+            .get(&subscriber)
+            .map(|waiter| waiter.id)
+    }
+
+    /// Stops the subscription `jobs.list()` shows as `id`, as [`Driver::stop`]
+    /// does; false when none waits under that id.
+    pub(crate) fn stop_id(&self, id: u32) -> bool {
+        let subscriber = self
+            .state
+            .borrow()
+            .waiting
+            .iter()
+            .find(|(_, waiter)| waiter.id == id)
+            .map(|(subscriber, _)| *subscriber);
+        match subscriber {
+            Some(subscriber) => {
+                self.stop(subscriber);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A new iterator of the events of subscription `id`, or of every one,
+    /// keeping at most `limit` unread; see [`crate::events`].
+    pub(crate) fn events(&self, id: Option<u32>, limit: u32) -> EventStream {
+        let mut state = self.state.borrow_mut();
+        let running = id.is_some_and(|id| state.waiting.values().any(|waiter| waiter.id == id));
+        state.taps.open(id, limit, running)
     }
 
     /// The subscriptions waiting for their outcome, oldest first.
@@ -245,6 +308,7 @@ impl Driver {
             in_flight: state.fleet.in_flight(),
             throttled_origins: state.fleet.throttled_origins(),
             paused: state.fleet.is_paused(),
+            paused_by: state.pause.names(),
         }
     }
 
@@ -318,6 +382,7 @@ impl State {
                     outcome,
                 } => {
                     if let Some(waiter) = self.waiting.remove(&subscriber) {
+                        self.taps.finish(waiter.id);
                         effects.push(Effect::Call {
                             callback: waiter.resolve,
                             value: outcome_value(&outcome),
@@ -363,10 +428,14 @@ impl State {
         } else if let Event::Progress(progress) = event {
             waiter.status = Some(progress.status.clone());
         }
-        if waiter.on_event.is_none() && self.on_event.is_none() {
+        let tapped = self.taps.wants(waiter.id);
+        if waiter.on_event.is_none() && self.on_event.is_none() && !tapped {
             return;
         }
         let value = event_value(event, waiter.id, &waiter.url);
+        if tapped {
+            self.taps.push(waiter.id, &value);
+        }
         for callback in [&waiter.on_event, &self.on_event].into_iter().flatten() {
             effects.push(Effect::Call {
                 callback: callback.clone(),

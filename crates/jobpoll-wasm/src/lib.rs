@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 
 pub mod options;
+pub mod pause;
 pub mod transport;
 
 #[cfg(target_arch = "wasm32")]
@@ -35,7 +36,17 @@ mod api;
 #[cfg(target_arch = "wasm32")]
 mod driver;
 #[cfg(target_arch = "wasm32")]
+mod errors;
+#[cfg(target_arch = "wasm32")]
+mod events;
+#[cfg(target_arch = "wasm32")]
 mod fetch;
+#[cfg(target_arch = "wasm32")]
+mod types;
+#[cfg(target_arch = "wasm32")]
+mod visibility;
 
 #[cfg(target_arch = "wasm32")]
 pub use api::Jobs;
+#[cfg(target_arch = "wasm32")]
+pub use errors::{JobpollError, OptionsError, ProfileError};

@@ -4,13 +4,15 @@
 //! These types hold no JavaScript values, so they build and are tested on every
 //! target; the JavaScript-only options (`signal`, `onEvent`) are read apart.
 
-use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use jobpoll_core::profile::ProfileError;
 use jobpoll_core::schedule::Adaptive;
 use jobpoll_core::{Config, Jitter, JobSpec, Profile, Schedule, Start};
-use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 /// After errors in a row, a fixed `interval` retries after it, then 1.5 times it,
@@ -26,9 +28,10 @@ pub const DEFAULT_PRESET: &str = "standard";
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct WaitOptions {
-    /// How the API speaks: `jobs` (the default), `codegen`, `file-tasks`, `turn`,
-    /// `google`, `azure`.
-    pub profile: Option<String>,
+    /// How the API speaks: a built-in profile by name (`jobs`, the default,
+    /// `codegen`, `file-tasks`, `turn`, `google`, `azure`), or a profile object
+    /// in the JSON form [`Profile::from_json`] reads.
+    pub profile: Option<ProfileChoice>,
     /// Schedule and limits by name (see [`Config::PRESET_NAMES`]). Without it:
     /// the `standard` preset's limits with the adaptive poll schedule, which polls
     /// near the end the server's ETA (or the progress slope) predicts.
@@ -48,21 +51,160 @@ pub struct WaitOptions {
     /// Largest response body read, in bytes (default 8 MiB). A larger 2xx body
     /// is an error the job retries; a larger error body is cut.
     pub max_body_bytes: Option<u64>,
-    /// Headers sent with every request (`Authorization`, ...).
-    pub headers: BTreeMap<String, String>,
+    /// Headers sent with every request (`Authorization`, ...), in order: an
+    /// object of names to values, or a list of `[name, value]` pairs (where a
+    /// name may repeat).
+    #[serde(deserialize_with = "header_list")]
+    pub headers: Vec<(String, String)>,
     /// `submit` only: the method of the create request (default `POST`).
     pub method: Option<String>,
     /// `submit` only: the body of the create request.
     pub body: Option<String>,
 }
 
-/// Options that cannot work; the message says which and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OptionsError(pub String);
+/// The profile a wait speaks: a built-in one by name, or one written out.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ProfileChoice {
+    /// A built-in profile ([`Profile::BUILTIN_NAMES`]).
+    Named(String),
+    /// A profile in its JSON form, read by [`Profile::from_json`].
+    Custom(serde_json::Value),
+}
 
-impl std::fmt::Display for OptionsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+impl<'de> Deserialize<'de> for ProfileChoice {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Choice;
+        impl<'de> Visitor<'de> for Choice {
+            type Value = ProfileChoice;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a built-in profile's name or a profile object")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<ProfileChoice, E> {
+                Ok(ProfileChoice::Named(name.to_owned()))
+            }
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<ProfileChoice, M::Error> {
+                serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(ProfileChoice::Custom)
+            }
+        }
+        deserializer.deserialize_any(Choice)
+    }
+}
+
+impl ProfileChoice {
+    /// The profile itself, or why it cannot be one.
+    pub fn profile(&self) -> Result<Profile, OptionsError> {
+        match self {
+            ProfileChoice::Named(name) => Profile::builtin(name).ok_or_else(|| {
+                OptionsError::new(
+                    "profile",
+                    format!(
+                        "unknown profile {name:?}; choose one of {}, or pass a profile object",
+                        Profile::BUILTIN_NAMES.join(", ")
+                    ),
+                )
+            }),
+            ProfileChoice::Custom(value) => {
+                Profile::from_json(&value.to_string()).map_err(OptionsError::from_profile)
+            }
+        }
+    }
+}
+
+/// Headers as an object of names to values or a list of `[name, value]` pairs;
+/// a number as a value is sent as its decimal text.
+fn header_list<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<(String, String)>, D::Error> {
+    /// A header value: text, or a number written out.
+    struct Value(String);
+    impl<'de> Deserialize<'de> for Value {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct Text;
+            impl Visitor<'_> for Text {
+                type Value = Value;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a header value (a string)")
+                }
+                fn visit_str<E: de::Error>(self, text: &str) -> Result<Value, E> {
+                    Ok(Value(text.to_owned()))
+                }
+                fn visit_i64<E: de::Error>(self, n: i64) -> Result<Value, E> {
+                    Ok(Value(n.to_string()))
+                }
+                fn visit_u64<E: de::Error>(self, n: u64) -> Result<Value, E> {
+                    Ok(Value(n.to_string()))
+                }
+                fn visit_f64<E: de::Error>(self, n: f64) -> Result<Value, E> {
+                    Ok(Value(n.to_string()))
+                }
+            }
+            deserializer.deserialize_any(Text)
+        }
+    }
+    struct List;
+    impl<'de> Visitor<'de> for List {
+        type Value = Vec<(String, String)>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object of header names to values, or a list of [name, value] pairs")
+        }
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+            let mut headers = Vec::new();
+            while let Some(name) = map.next_key::<String>()? {
+                let value = map
+                    .next_value::<Value>()
+                    .map_err(|error| de::Error::custom(format!("header {name:?}: {error}")))?;
+                headers.push((name, value.0));
+            }
+            Ok(headers)
+        }
+        fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Self::Value, S::Error> {
+            let mut headers = Vec::new();
+            while let Some((name, value)) = seq.next_element::<(String, Value)>()? {
+                headers.push((name, value.0));
+            }
+            Ok(headers)
+        }
+    }
+    deserializer.deserialize_any(List)
+}
+
+/// Options that cannot work: the message says which and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptionsError {
+    /// What is wrong, as a sentence a person reads.
+    pub message: String,
+    /// The option at fault (`interval`, `headers`, `profile`), when one is.
+    pub option: Option<String>,
+    /// When a profile object was refused: the core's reason, with the key at
+    /// fault and the known key nearest to it.
+    pub profile: Option<Box<ProfileError>>,
+}
+
+impl OptionsError {
+    /// `option` cannot work, because of `message`.
+    pub fn new(option: &str, message: impl Into<String>) -> OptionsError {
+        OptionsError {
+            message: message.into(),
+            option: Some(option.to_owned()),
+            profile: None,
+        }
+    }
+
+    /// A profile object the core refused; the message is the core's.
+    pub fn from_profile(error: ProfileError) -> OptionsError {
+        OptionsError {
+            message: error.to_string(),
+            option: Some("profile".to_owned()),
+            profile: Some(Box::new(error)),
+        }
+    }
+}
+
+impl fmt::Display for OptionsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
     }
 }
 
@@ -80,26 +222,31 @@ pub enum Mode {
 impl WaitOptions {
     /// The job these options describe for `url`.
     pub fn spec(&self, url: &str, mode: Mode) -> Result<JobSpec<Arc<Profile>>, OptionsError> {
-        let url =
-            Url::parse(url).map_err(|error| OptionsError(format!("bad URL {url:?}: {error}")))?;
+        let url = Url::parse(url)
+            .map_err(|error| OptionsError::new("url", format!("bad URL {url:?}: {error}")))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(OptionsError(format!(
-                "the URL must start with http:// or https://, not {}:",
-                url.scheme()
-            )));
+            return Err(OptionsError::new(
+                "url",
+                format!(
+                    "the URL must start with http:// or https://, not {}:",
+                    url.scheme()
+                ),
+            ));
         }
-        let name = self.profile.as_deref().unwrap_or("jobs");
-        let profile = Profile::builtin(name).ok_or_else(|| {
-            OptionsError(format!(
-                "unknown profile {name:?}; choose one of {}",
-                Profile::BUILTIN_NAMES.join(", ")
-            ))
-        })?;
+        let profile = match &self.profile {
+            Some(choice) => choice.profile()?,
+            None => Profile::jobs(),
+        };
         let start = match mode {
             Mode::Wait => {
                 if self.method.is_some() || self.body.is_some() {
-                    return Err(OptionsError(
-                        "method and body create a job: use submit, not wait".to_owned(),
+                    return Err(OptionsError::new(
+                        if self.method.is_some() {
+                            "method"
+                        } else {
+                            "body"
+                        },
+                        "method and body create a job: use submit, not wait",
                     ));
                 }
                 Start::Poll {
@@ -110,7 +257,7 @@ impl WaitOptions {
             Mode::Submit => {
                 let method = self.method.as_deref().unwrap_or("POST");
                 let method = http::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
-                    .map_err(|_| OptionsError(format!("bad method {method:?}")))?;
+                    .map_err(|_| OptionsError::new("method", format!("bad method {method:?}")))?;
                 Start::Submit {
                     method,
                     url,
@@ -119,19 +266,27 @@ impl WaitOptions {
             }
         };
         for (name, value) in &self.headers {
-            http::HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| OptionsError(format!("bad header name {name:?}")))?;
-            http::HeaderValue::from_str(value)
-                .map_err(|_| OptionsError(format!("bad value for header {name:?}")))?;
+            http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                OptionsError::new(
+                    "headers",
+                    format!(
+                        "bad header name {name:?}: a name is a token (letters, digits and !#$%&'*+-.^_`|~)"
+                    ),
+                )
+            })?;
+            http::HeaderValue::from_str(value).map_err(|_| {
+                OptionsError::new(
+                    "headers",
+                    format!(
+                        "bad value for header {name:?}: a value is visible ASCII, spaces and tabs, without line breaks"
+                    ),
+                )
+            })?;
         }
         Ok(JobSpec {
             profile: Arc::new(profile),
             start,
-            headers: self
-                .headers
-                .iter()
-                .map(|(name, value)| (name.clone(), value.clone()))
-                .collect(),
+            headers: self.headers.clone(),
         })
     }
 
@@ -139,10 +294,13 @@ impl WaitOptions {
     pub fn config(&self) -> Result<Config, OptionsError> {
         let name = self.preset.as_deref().unwrap_or(DEFAULT_PRESET);
         let mut config = Config::preset(name).ok_or_else(|| {
-            OptionsError(format!(
-                "unknown preset {name:?}; choose one of {}",
-                Config::PRESET_NAMES.join(", ")
-            ))
+            OptionsError::new(
+                "preset",
+                format!(
+                    "unknown preset {name:?}; choose one of {}",
+                    Config::PRESET_NAMES.join(", ")
+                ),
+            )
         })?;
         if let Some(interval) = self.interval {
             let interval = millis("interval", interval)?;
@@ -160,8 +318,9 @@ impl WaitOptions {
         }
         if let Some(bytes) = self.max_body_bytes {
             if bytes == 0 {
-                return Err(OptionsError(
-                    "maxBodyBytes must be a number of bytes above zero".to_owned(),
+                return Err(OptionsError::new(
+                    "maxBodyBytes",
+                    "maxBodyBytes must be a number of bytes above zero",
                 ));
             }
             config.max_body_bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
@@ -172,9 +331,11 @@ impl WaitOptions {
         if let Some(errors) = self.max_errors {
             config.max_consecutive_errors = Some(errors.max(1));
         }
-        config
-            .validate()
-            .map_err(|error| OptionsError(error.to_string()))?;
+        config.validate().map_err(|error| OptionsError {
+            message: error.to_string(),
+            option: None,
+            profile: None,
+        })?;
         Ok(config)
     }
 }
@@ -186,9 +347,10 @@ fn millis(name: &str, value: f64) -> Result<Duration, OptionsError> {
     if value.is_finite() && value > 0.0 && value <= MAX_MS {
         Ok(Duration::from_micros((value * 1000.0).round() as u64))
     } else {
-        Err(OptionsError(format!(
-            "{name} must be a number of milliseconds above zero, not {value}"
-        )))
+        Err(OptionsError::new(
+            name,
+            format!("{name} must be a number of milliseconds above zero, not {value}"),
+        ))
     }
 }
 
@@ -231,7 +393,7 @@ mod tests {
 
     #[test]
     fn bad_options_say_what_is_wrong() {
-        let bad = |options: WaitOptions| options.config().unwrap_err().0;
+        let bad = |options: WaitOptions| options.config().unwrap_err().message;
         assert!(
             bad(WaitOptions {
                 preset: Some("slow".into()),
@@ -253,11 +415,12 @@ mod tests {
             })
             .contains("maxBodyBytes")
         );
-        let spec = |options: WaitOptions, url: &str, mode| options.spec(url, mode).unwrap_err().0;
+        let spec =
+            |options: WaitOptions, url: &str, mode| options.spec(url, mode).unwrap_err().message;
         assert!(spec(WaitOptions::default(), "not a url", Mode::Wait).starts_with("bad URL"));
         assert!(spec(WaitOptions::default(), "ftp://x/y", Mode::Wait).contains("http://"));
         let profile = WaitOptions {
-            profile: Some("nope".into()),
+            profile: Some(ProfileChoice::Named("nope".into())),
             ..WaitOptions::default()
         };
         assert!(spec(profile, "http://x/y", Mode::Wait).contains("choose one of jobs"));
@@ -267,7 +430,7 @@ mod tests {
         };
         assert!(spec(body, "http://x/y", Mode::Wait).contains("use submit"));
         let header = WaitOptions {
-            headers: [("bad name".to_owned(), "v".to_owned())].into(),
+            headers: vec![("bad name".to_owned(), "v".to_owned())],
             ..WaitOptions::default()
         };
         assert!(spec(header, "http://x/y", Mode::Wait).contains("bad header name"));
@@ -278,7 +441,7 @@ mod tests {
         let options = WaitOptions {
             method: Some("put".into()),
             body: Some("{\"a\":1}".into()),
-            headers: [("Authorization".to_owned(), "Bearer t".to_owned())].into(),
+            headers: vec![("Authorization".to_owned(), "Bearer t".to_owned())],
             ..WaitOptions::default()
         };
         let spec = options
@@ -303,9 +466,87 @@ mod tests {
             r#"{"profile":"codegen","maxAttempts":3,"requestTimeout":100,"headers":{"X-A":"1"},"onEvent":null}"#,
         )
         .unwrap();
-        assert_eq!(options.profile.as_deref(), Some("codegen"));
+        assert_eq!(
+            options.profile,
+            Some(ProfileChoice::Named("codegen".to_owned()))
+        );
         assert_eq!(options.max_attempts, Some(3));
         assert_eq!(options.request_timeout, Some(100.0));
-        assert_eq!(options.headers.get("X-A").map(String::as_str), Some("1"));
+        assert_eq!(options.headers, [("X-A".to_owned(), "1".to_owned())]);
+    }
+
+    #[test]
+    fn headers_read_from_pairs_in_order_with_repeats_and_numbers() {
+        let options: WaitOptions =
+            serde_json::from_str(r#"{"headers":[["X-B","1"],["X-A","2"],["X-B",3]]}"#).unwrap();
+        let pairs = |list: &[(&str, &str)]| {
+            list.iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            options.headers,
+            pairs(&[("X-B", "1"), ("X-A", "2"), ("X-B", "3")])
+        );
+        let error = serde_json::from_str::<WaitOptions>(r#"{"headers":{"X-A":true}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("header \"X-A\""), "{error}");
+        let error = serde_json::from_str::<WaitOptions>(r#"{"headers":"X-A: 1"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("[name, value] pairs"), "{error}");
+    }
+
+    #[test]
+    fn a_bad_header_value_names_the_header() {
+        let options = WaitOptions {
+            headers: vec![("X-Token".to_owned(), "a\nb".to_owned())],
+            ..WaitOptions::default()
+        };
+        let error = options.spec("http://x/y", Mode::Wait).unwrap_err();
+        assert!(
+            error
+                .message
+                .starts_with("bad value for header \"X-Token\""),
+            "{error}"
+        );
+        assert_eq!(error.option.as_deref(), Some("headers"));
+    }
+
+    #[test]
+    fn a_profile_object_is_read_as_the_core_reads_profile_json() {
+        let jobs = serde_json::to_value(Profile::jobs()).unwrap();
+        let options: WaitOptions =
+            serde_json::from_value(serde_json::json!({ "profile": jobs })).unwrap();
+        let spec = options.spec("http://x/y", Mode::Wait).unwrap();
+        assert_eq!(*spec.profile, Profile::jobs());
+
+        let mut misspelt = jobs.clone();
+        let object = misspelt.as_object_mut().unwrap();
+        let value = object.remove("completion").unwrap();
+        object.insert("completoin".to_owned(), value);
+        let options: WaitOptions =
+            serde_json::from_value(serde_json::json!({ "profile": misspelt })).unwrap();
+        let error = options.spec("http://x/y", Mode::Wait).unwrap_err();
+        let core = Profile::from_json(&misspelt.to_string()).unwrap_err();
+        assert_eq!(error.message, core.to_string());
+        assert!(
+            error.message.contains("did you mean `completion`"),
+            "{error}"
+        );
+        assert_eq!(error.option.as_deref(), Some("profile"));
+        assert_eq!(error.profile, Some(Box::new(core)));
+    }
+
+    #[test]
+    fn a_profile_that_is_neither_name_nor_object_is_refused() {
+        let error = serde_json::from_str::<WaitOptions>(r#"{"profile":7}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("a built-in profile's name or a profile object"),
+            "{error}"
+        );
     }
 }
