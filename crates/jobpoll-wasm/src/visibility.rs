@@ -15,7 +15,7 @@
 use js_sys::Reflect;
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
-use web_sys::{AddEventListenerOptions, EventTarget};
+use web_sys::{AddEventListenerOptions, EventListenerOptions, EventTarget};
 
 use crate::driver::Driver;
 use crate::pause::PauseReason;
@@ -99,9 +99,15 @@ impl Drop for Watch {
     fn drop(&mut self) {
         let callback = self.listener.as_ref().unchecked_ref();
         for (kind, capture) in DOCUMENT_EVENTS {
+            // An options object, not a bare boolean: Node's EventTarget reads
+            // `capture` only from an object when removing.
+            let options = EventListenerOptions::new();
+            options.set_capture(capture);
             let _ = self
                 .document
-                .remove_event_listener_with_callback_and_bool(kind, callback, capture);
+                .remove_event_listener_with_callback_and_event_listener_options(
+                    kind, callback, &options,
+                );
         }
         if let Some(window) = &self.window {
             let _ = window.remove_event_listener_with_callback("focus", callback);
