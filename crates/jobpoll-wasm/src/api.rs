@@ -371,7 +371,7 @@ fn wait_options(options: &JsValue) -> Result<WaitOptions, JsValue> {
     let deserializer = serde_wasm_bindgen::Deserializer::from(JsValue::from(copy));
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
-        let option = path.split('.').next().unwrap_or_default().to_owned();
+        let option = path.split(['.', '[']).next().unwrap_or_default().to_owned();
         errors::options(
             &format!("bad {path}: {}", error.inner()),
             Some(&option)
