@@ -355,10 +355,11 @@ fn wait_options(options: &JsValue) -> Result<WaitOptions, JsValue> {
         let pair: Array = entry.unchecked_into();
         let key = pair.get(0).as_string().unwrap_or_default();
         let mut value = pair.get(1);
-        if JS_ONLY.contains(&key.as_str()) || value.is_undefined() {
+        // `null` means "not given", as `undefined` does.
+        if JS_ONLY.contains(&key.as_str()) || value.is_undefined() || value.is_null() {
             continue;
         }
-        if key == "body" && !value.is_string() && !value.is_null() {
+        if key == "body" && !value.is_string() {
             value = js_sys::JSON::stringify(&value)
                 .map_err(|_| errors::options("body cannot be sent as JSON", Some("body")))?
                 .into();

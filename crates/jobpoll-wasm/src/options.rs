@@ -105,11 +105,24 @@ impl ProfileChoice {
                     ),
                 )
             }),
-            ProfileChoice::Custom(value) => {
-                Profile::from_json(&value.to_string()).map_err(OptionsError::from_profile)
-            }
+            ProfileChoice::Custom(value) => custom_profile(value),
         }
     }
+}
+
+/// A profile object, read as the core reads a profile's JSON.
+#[cfg(feature = "profile-objects")]
+fn custom_profile(value: &serde_json::Value) -> Result<Profile, OptionsError> {
+    Profile::from_json(&value.to_string()).map_err(OptionsError::from_profile)
+}
+
+/// Without the `profile-objects` feature, only names.
+#[cfg(not(feature = "profile-objects"))]
+fn custom_profile(_: &serde_json::Value) -> Result<Profile, OptionsError> {
+    Err(OptionsError::new(
+        "profile",
+        "this build reads only the built-in profiles (the crate's profile-objects feature is off): pass a profile's name",
+    ))
 }
 
 /// Headers as an object of names to values or a list of `[name, value]` pairs;
@@ -515,6 +528,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "profile-objects")]
     fn a_profile_object_is_read_as_the_core_reads_profile_json() {
         let jobs = serde_json::to_value(Profile::jobs()).unwrap();
         let options: WaitOptions =

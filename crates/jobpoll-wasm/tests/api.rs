@@ -7,8 +7,7 @@
 mod common;
 
 use common::*;
-use jobpoll_core::Profile;
-use jobpoll_wasm::{JobpollError, Jobs, OptionsError, ProfileError};
+use jobpoll_wasm::{JobpollError, Jobs, OptionsError};
 use js_sys::{Array, Promise};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
@@ -303,10 +302,11 @@ async fn a_bad_header_is_an_options_error_naming_it() {
 }
 
 #[wasm_bindgen_test]
+#[cfg(feature = "profile-objects")]
 async fn a_profile_object_waits_as_its_builtin_twin() {
     let Some(base) = server() else { return };
     let url = create(base, r#"{"duration":150000}"#).await;
-    let profile = json(&serde_json::to_string(&Profile::jobs()).unwrap());
+    let profile = json(&serde_json::to_string(&jobpoll_core::Profile::jobs()).unwrap());
     let jobs = Jobs::new(None).unwrap();
     let outcome = JsFuture::from(jobs.wait(
         &url,
@@ -323,12 +323,13 @@ async fn a_profile_object_waits_as_its_builtin_twin() {
 }
 
 #[wasm_bindgen_test]
+#[cfg(feature = "profile-objects")]
 async fn a_misspelt_profile_is_a_profile_error_with_the_cores_message() {
-    let mut written = serde_json::to_value(Profile::jobs()).unwrap();
+    let mut written = serde_json::to_value(jobpoll_core::Profile::jobs()).unwrap();
     let object = written.as_object_mut().unwrap();
     let completion = object.remove("completion").unwrap();
     object.insert("completoin".to_owned(), completion);
-    let core = Profile::from_json(&written.to_string()).unwrap_err();
+    let core = jobpoll_core::Profile::from_json(&written.to_string()).unwrap_err();
     let jobs = Jobs::new(None).unwrap();
     let error = JsFuture::from(jobs.wait(
         "http://127.0.0.1:9/api/v1/jobs/x",
@@ -336,7 +337,10 @@ async fn a_misspelt_profile_is_a_profile_error_with_the_cores_message() {
     ))
     .await
     .unwrap_err();
-    assert!(error.is_instance_of::<ProfileError>(), "{error:?}");
+    assert!(
+        error.is_instance_of::<jobpoll_wasm::ProfileError>(),
+        "{error:?}"
+    );
     assert!(error.is_instance_of::<OptionsError>());
     assert!(error.is_instance_of::<JobpollError>());
     assert!(error.is_instance_of::<js_sys::Error>());
@@ -353,7 +357,7 @@ async fn a_misspelt_profile_is_a_profile_error_with_the_cores_message() {
     .await
     .unwrap_err();
     assert!(error.is_instance_of::<OptionsError>());
-    assert!(!error.is_instance_of::<ProfileError>());
+    assert!(!error.is_instance_of::<jobpoll_wasm::ProfileError>());
     assert!(text(&error, "message").contains("choose one of jobs, codegen"));
 }
 
@@ -394,4 +398,41 @@ async fn bad_arguments_are_options_errors_naming_the_option() {
     let refused = jobs.wait("not a url", None);
     assert!(id_of(&refused).is_undefined());
     assert!(JsFuture::from(refused).await.is_err());
+}
+
+#[wasm_bindgen_test]
+async fn null_options_mean_not_given() {
+    let jobs = Jobs::new(Some(json(
+        r#"{"onEvent":null,"maxConcurrent":null,"seed":null,"pauseWhenHidden":null}"#,
+    )))
+    .unwrap();
+    let given = json(
+        r#"{"profile":null,"preset":null,"timeout":null,"headers":null,"signal":null,"onEvent":null,"maxBodyBytes":null}"#,
+    );
+    for (key, value) in [("interval", 20), ("maxErrors", 1)] {
+        js_sys::Reflect::set(&given, &key.into(), &value.into()).unwrap();
+    }
+    let outcome = JsFuture::from(jobs.wait("http://127.0.0.1:9/api/v1/jobs/x", Some(given)))
+        .await
+        .unwrap();
+    assert_eq!(
+        text(&outcome, "outcome"),
+        "gave_up",
+        "{}",
+        stringify(&outcome)
+    );
+}
+
+#[wasm_bindgen_test]
+#[cfg(not(feature = "profile-objects"))]
+async fn without_profile_objects_a_profile_object_is_refused() {
+    let jobs = Jobs::new(None).unwrap();
+    let error = JsFuture::from(jobs.wait(
+        "http://127.0.0.1:9/api/v1/jobs/x",
+        options(&[("profile", json("{}"))]),
+    ))
+    .await
+    .unwrap_err();
+    assert!(error.is_instance_of::<OptionsError>());
+    assert!(text(&error, "message").contains("profile-objects"));
 }
