@@ -11,7 +11,7 @@
 //!
 //! The classes are plain JavaScript (an `Error` subclass cannot be a Rust
 //! type), re-exported through wasm-bindgen. Code elsewhere in the crate builds
-//! them with [`options`], [`from_options`] and [`jobpoll`].
+//! them with [`options()`], [`from_options`] and [`jobpoll`].
 
 use jobpoll_core::profile::ProfileError as CoreProfileError;
 use js_sys::{Array, Object, Reflect};

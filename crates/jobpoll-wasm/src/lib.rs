@@ -21,10 +21,16 @@
 //! console.log(outcome.ok ? outcome.result : outcome.summary);
 //! ```
 //!
+//! Besides waiting: `jobs.events(id?)` (an async iterator of events, bounded),
+//! `jobs.stop(id)`, pausing while the page is hidden (`pauseWhenHidden`), and
+//! errors that are exported `Error` subclasses (`JobpollError`, `OptionsError`,
+//! `ProfileError`); the generated `.d.ts` declares every option, outcome and
+//! event.
+//!
 //! The JavaScript side exists only when built for `wasm32`; on other targets the
 //! crate holds the parts that do not touch JavaScript: reading the options
-//! ([`options`]) and mapping what `fetch` returns onto the core's types
-//! ([`transport`]).
+//! ([`options`]), mapping what `fetch` returns onto the core's types
+//! ([`transport`]) and the reasons the fleet is paused ([`pause`]).
 #![forbid(unsafe_code)]
 
 pub mod options;
