@@ -436,3 +436,18 @@ async fn without_profile_objects_a_profile_object_is_refused() {
     assert!(error.is_instance_of::<OptionsError>());
     assert!(text(&error, "message").contains("profile-objects"));
 }
+
+#[wasm_bindgen_test]
+async fn freeing_the_jobs_ends_their_iterators() {
+    let jobs = Jobs::new(None).unwrap();
+    let every = jobs.events(None, None).unwrap();
+    let next: js_sys::Function = get(&every, "next").unchecked_into();
+    let pending: Promise = next.call0(&every).unwrap().unchecked_into();
+    drop(jobs);
+    let step = JsFuture::from(pending).await.unwrap();
+    assert_eq!(
+        get(&step, "done"),
+        JsValue::TRUE,
+        "a reader waiting is let go"
+    );
+}

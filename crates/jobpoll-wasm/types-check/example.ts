@@ -92,6 +92,16 @@ async function main(): Promise<void> {
   check(kinds.includes("retrying"), `events: ${kinds.join(", ")}`);
   check(seen.length === kinds.length, "onEvent saw the same events");
 
+  // Leaving a loop over every wait's events unsubscribes it.
+  const again = jobs.wait("http://127.0.0.1:9/api/v1/jobs/y", options);
+  let first: JobEvent | undefined;
+  for await (const event of jobs.events()) {
+    first = event;
+    break;
+  }
+  check(first !== undefined && first.id === again.id, "the first event is the new wait's");
+  check((await again).ok === false, "the second wait gives up too");
+
   const metrics: Metrics = jobs.metrics();
   check(metrics.paused_by.length === 0 && !metrics.paused, "not paused");
   check(jobs.stop(waiting.id ?? 0) === false, "an ended wait cannot be stopped");
