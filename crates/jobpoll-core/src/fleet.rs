@@ -240,15 +240,8 @@ impl<P: Interpret> Fleet<P> {
     {
         self.see(now);
         let share_key = share_key(&spec);
-        if let Some(key) = share_key
-            && let Some(job) = self.shared.find(key, &spec, &self.slots)
-            && let Some(entry) = self.entry_mut(job)
-        {
-            let number = entry.next_subscriber;
-            entry.next_subscriber = number.wrapping_add(1);
-            entry.subscribers.push(number);
-            self.metrics.joined += 1;
-            return Ok(Subscriber { job, number });
+        if let Some(subscriber) = self.join(share_key, &spec) {
+            return Ok(subscriber);
         }
         let start_url = match &spec.start {
             Start::Poll { status_url, .. } => status_url,
@@ -259,6 +252,21 @@ impl<P: Interpret> Fleet<P> {
         let job = Job::build(spec, config, seed, now, true)?;
         // No running job has this spec (else it was joined): it can be shared.
         Ok(self.run(job, origin_name, share_key.unwrap_or(NO_SHARE)))
+    }
+
+    /// A new subscriber of the running job with `spec`, whose sharing key is
+    /// `share_key`, if there is one.
+    fn join(&mut self, share_key: Option<u64>, spec: &JobSpec<P>) -> Option<Subscriber>
+    where
+        P: PartialEq,
+    {
+        let job = self.shared.find(share_key?, spec, &self.slots)?;
+        let entry = self.entry_mut(job)?;
+        let number = entry.next_subscriber;
+        entry.next_subscriber = number.wrapping_add(1);
+        entry.subscribers.push(number);
+        self.metrics.joined += 1;
+        Some(Subscriber { job, number })
     }
 
     /// Puts a built, gated job in the fleet under `share_key` ([`NO_SHARE`]: not

@@ -21,8 +21,11 @@ impl<P: Interpret> Fleet<P> {
     /// The job runs behind the fleet's gate, as an added one does: its requests
     /// wait for the limits, the origin's throttle and the pauses. It counts
     /// against the origin its next request goes to (its status URL once known).
-    /// A job polled by URL may be joined by later subscribers with the same spec,
-    /// unless the fleet already runs such a job (then the two run apart).
+    /// Jobs polled by URL are shared as [`Fleet::add`] shares them: when the
+    /// fleet already runs a job with the very same spec (the same job on the
+    /// server), the new subscriber joins it as it is and the snapshot is not
+    /// used (a page that saved two subscriptions of one shared job gets one job
+    /// back, polled once); otherwise later subscribers may join the resumed job.
     ///
     /// A job whose deadline passed while away, or whose submit cannot be
     /// repeated, ends at once: its outcome is among the next outputs. Drain
@@ -49,16 +52,12 @@ impl<P: Interpret> Fleet<P> {
             ) => url,
         };
         let origin_name = origin_name(url);
-        let share_key = match share_key(job.spec()) {
-            Some(key)
-                if !job.is_finished()
-                    && self.shared.find(key, job.spec(), &self.slots).is_none() =>
-            {
-                key
-            }
-            _ => NO_SHARE,
-        };
-        Ok(self.run(job, origin_name, share_key))
+        let share_key = share_key(job.spec());
+        if let Some(subscriber) = self.join(share_key, job.spec()) {
+            return Ok(subscriber);
+        }
+        let share_key = share_key.filter(|_| !job.is_finished());
+        Ok(self.run(job, origin_name, share_key.unwrap_or(NO_SHARE)))
     }
 }
 

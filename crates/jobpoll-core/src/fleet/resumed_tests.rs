@@ -319,7 +319,7 @@ fn resumed_jobs_wait_for_the_limits_and_the_pause() {
 }
 
 #[test]
-fn a_resumed_poll_job_is_shared_with_a_later_subscriber() {
+fn a_resumed_poll_job_is_shared_as_an_added_one_is() {
     let snapshot = polled_twice(None);
     let mut fleet = Fleet::new(FleetConfig::default());
     let resumed = fleet
@@ -330,12 +330,22 @@ fn a_resumed_poll_job_is_shared_with_a_later_subscriber() {
         .unwrap();
     assert_eq!(joined.job(), resumed.job());
     assert_eq!(fleet.subscribers(resumed.job()), 2);
-    // Resumed twice: the second runs apart rather than break the index.
+    // Saved twice (two subscriptions of one shared job): one job comes back.
     let again = fleet
         .add_resumed(polled_twice(None), Instant::ZERO, Duration::ZERO)
         .unwrap();
-    assert_ne!(again.job(), resumed.job());
-    assert_eq!(fleet.len(), 2);
+    assert_eq!(again.job(), resumed.job());
+    assert_eq!(fleet.len(), 1);
+    assert_eq!(fleet.subscribers(resumed.job()), 3);
+    assert_eq!(fleet.metrics().jobs, 1);
+    assert_eq!(fleet.metrics().joined, 2);
+    // One poll serves all three.
+    let now = fleet.next_wake().unwrap();
+    fleet.handle_input(FleetInput::Tick { now }).unwrap();
+    let sent = transmits(&drain(&mut fleet));
+    assert_eq!(sent.len(), 1);
+    answer(&mut fleet, resumed.job(), &sent[0].1, DONE, now);
+    assert_eq!(outcomes(&drain(&mut fleet)).len(), 3);
 }
 
 #[test]
