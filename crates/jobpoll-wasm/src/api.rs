@@ -11,7 +11,11 @@ use crate::options::{Mode, WaitOptions};
 
 /// Options read off the JavaScript object rather than deserialized: they hold
 /// JavaScript values.
-const JS_ONLY: [&str; 2] = ["signal", "onEvent"];
+const JS_ONLY: [&str; 3] = ["signal", "onEvent", "persist"];
+
+// `restore`, `history`, `stats`, `results`, `clearResults`.
+#[path = "api_store.rs"]
+mod api_store;
 
 /// Many jobs waited on together, with one timer and shared polls.
 ///
@@ -25,7 +29,11 @@ const JS_ONLY: [&str; 2] = ["signal", "onEvent"];
 /// Options of the constructor, all optional: `onEvent` (called with every event
 /// of every job), `maxConcurrent` (requests in flight at once, default 256),
 /// `maxConcurrentPerOrigin` (default 32), `seed` (root of the jitter; random by
-/// default, so that many pages do not poll in step).
+/// default, so that many pages do not poll in step), `storage` (where running
+/// jobs, the history and the results are saved: `localStorage` by default,
+/// `null` for memory only, or any object with `getItem`, `setItem` and
+/// `removeItem`), `storageKey` (the prefix of the saved keys, default
+/// `jobpoll`).
 #[wasm_bindgen]
 pub struct Jobs {
     driver: Driver,
@@ -52,9 +60,10 @@ impl Jobs {
             max_in_flight_per_origin: per_origin,
             seed,
         };
-        Ok(Jobs {
-            driver: Driver::new(config, on_event),
-        })
+        let (storage, storage_key) = crate::storage::storage_options(&options)?;
+        let driver = Driver::new(config, on_event);
+        driver.open_store(storage, &storage_key);
+        Ok(Jobs { driver })
     }
 
     /// Waits on the job whose status is at `url`; a Promise of its outcome.
@@ -64,7 +73,9 @@ impl Jobs {
     /// ms), `maxAttempts`, `maxErrors`, `maxBodyBytes`, `headers` (a plain
     /// object), `signal` (an `AbortSignal`: aborting it stops the wait, and asks
     /// the server to cancel the job when nobody else waits on it), `onEvent`
-    /// (this job's events).
+    /// (this job's events), `persist` (default `true`; `false` keeps the job
+    /// out of storage, so that it is not restored after a reload and its headers
+    /// are not saved).
     ///
     /// The promise resolves with every outcome, success or not: a plain object
     /// with `outcome` (`succeeded`, `failed`, `cancelled`, `timed_out`,
@@ -123,6 +134,7 @@ impl Jobs {
         let spec = parsed.spec(url, mode).map_err(|e| JsError::new(&e.0))?;
         let config = parsed.config().map_err(|e| JsError::new(&e.0))?;
         let on_event = callback(options, "onEvent")?;
+        let persist = crate::storage::persist_option(options)?;
         let signal = match property(options, "signal") {
             value if value.is_undefined() || value.is_null() => None,
             value => Some(
@@ -147,6 +159,7 @@ impl Jobs {
                     },
                     resolve,
                     on_event,
+                    persist,
                 },
             )
             .map_err(|error| JsError::new(&error))?;

@@ -27,7 +27,9 @@
 //! ([`transport`]).
 #![forbid(unsafe_code)]
 
+pub mod history;
 pub mod options;
+pub mod store;
 pub mod transport;
 
 #[cfg(target_arch = "wasm32")]
@@ -36,6 +38,8 @@ mod api;
 mod driver;
 #[cfg(target_arch = "wasm32")]
 mod fetch;
+#[cfg(target_arch = "wasm32")]
+mod storage;
 
 #[cfg(target_arch = "wasm32")]
 pub use api::Jobs;
