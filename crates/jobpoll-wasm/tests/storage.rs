@@ -345,6 +345,9 @@ async fn a_create_in_flight_at_a_reload_is_not_sent_again() {
     let creates = posts(base, "/api/v1/demo-job").await;
     let undo = slow_answers(1500.0);
     let before = jobs_with(&storage, None);
+    // Saved first while held back by the pause (not sent: a reload would send
+    // it), then sent: the saved job must say so before it can reach the server.
+    before.pause();
     let _waiting = before.submit(
         &format!("{base}/api/v1/demo-job"),
         options(&[
@@ -352,6 +355,8 @@ async fn a_create_in_flight_at_a_reload_is_not_sent_again() {
             ("interval", 100.into()),
         ]),
     );
+    sleep(100).await;
+    before.resume();
     // The create reached the server; its answer is held back.
     sleep(400).await;
     drop(before);
