@@ -188,6 +188,8 @@ impl State {
         let store = &mut self.store;
         let dirty = std::mem::take(&mut store.dirty);
         let (Some(keys), Some(_)) = (&store.keys, &store.backend) else {
+            // Memory only: nothing to write.
+            store.writes.clear();
             return Vec::new();
         };
         let now = js_sys::Date::now();
