@@ -99,13 +99,14 @@ use crate::time::Instant;
 // due request may go (the limits, pauses and holds, the queues, the pump).
 // `wake`: when the fleet wakes and what a tick does, over the queues of `timers`
 // (jobs' wake-ups) and `flights` (requests' time limits). `outputs`: how a job's
-// outputs become the fleet's. `stop`: stops.
+// outputs become the fleet's. `stop`: stops. `resumed`: saved jobs put back.
 mod api;
 mod flights;
 mod limits;
 mod origins;
 mod outputs;
 mod pace;
+mod resumed;
 mod sharing;
 mod slots;
 mod stop;
@@ -130,7 +131,7 @@ use wake::NO_TIMER;
 ///   call that changes the fleet, until [`FleetOutput::WakeAt`] or
 ///   [`FleetOutput::Idle`];
 /// - **setup calls**, at any time between two drains: [`Fleet::add`],
-///   [`Fleet::pause`], [`Fleet::resume`], [`Fleet::pause_origin`],
+///   [`Fleet::add_resumed`] (a saved job, continued), [`Fleet::pause`], [`Fleet::resume`], [`Fleet::pause_origin`],
 ///   [`Fleet::resume_origin`];
 /// - **getters**, which change nothing the driver sees: [`Fleet::next_wake`],
 ///   [`Fleet::metrics`], [`Fleet::in_flight`] and the others.
@@ -239,15 +240,8 @@ impl<P: Interpret> Fleet<P> {
     {
         self.see(now);
         let share_key = share_key(&spec);
-        if let Some(key) = share_key
-            && let Some(job) = self.shared.find(key, &spec, &self.slots)
-            && let Some(entry) = self.entry_mut(job)
-        {
-            let number = entry.next_subscriber;
-            entry.next_subscriber = number.wrapping_add(1);
-            entry.subscribers.push(number);
-            self.metrics.joined += 1;
-            return Ok(Subscriber { job, number });
+        if let Some(subscriber) = self.join(share_key, &spec) {
+            return Ok(subscriber);
         }
         let start_url = match &spec.start {
             Start::Poll { status_url, .. } => status_url,
@@ -256,11 +250,32 @@ impl<P: Interpret> Fleet<P> {
         let origin_name = origin_name(start_url);
         let seed = self.seeds.next_u64();
         let job = Job::build(spec, config, seed, now, true)?;
+        // No running job has this spec (else it was joined): it can be shared.
+        Ok(self.run(job, origin_name, share_key.unwrap_or(NO_SHARE)))
+    }
+
+    /// A new subscriber of the running job with `spec`, whose sharing key is
+    /// `share_key`, if there is one.
+    fn join(&mut self, share_key: Option<u64>, spec: &JobSpec<P>) -> Option<Subscriber>
+    where
+        P: PartialEq,
+    {
+        let job = self.shared.find(share_key?, spec, &self.slots)?;
+        let entry = self.entry_mut(job)?;
+        let number = entry.next_subscriber;
+        entry.next_subscriber = number.wrapping_add(1);
+        entry.subscribers.push(number);
+        self.metrics.joined += 1;
+        Some(Subscriber { job, number })
+    }
+
+    /// Puts a built, gated job in the fleet under `share_key` ([`NO_SHARE`]: not
+    /// shared), counting it against the origin `origin_name`; lets out what the
+    /// limits allow. Its one subscriber.
+    fn run(&mut self, job: Job<P>, origin_name: String, share_key: u64) -> Subscriber {
         // Only a job that runs puts its origin in the table.
         let origin = self.origins.intern(origin_name, self.now);
         self.origins[origin].jobs = self.origins[origin].jobs.saturating_add(1);
-        // No running job has this spec (else it was joined): it can be shared.
-        let share_key = share_key.unwrap_or(NO_SHARE);
         let key = self.slots.insert(Entry {
             job,
             origin,
@@ -278,10 +293,10 @@ impl<P: Interpret> Fleet<P> {
         self.metrics.jobs += 1;
         self.settle(key);
         self.pump();
-        Ok(Subscriber {
+        Subscriber {
             job: key,
             number: 0,
-        })
+        }
     }
 
     /// Feeds one input. Drain [`Fleet::poll_output`] until it returns

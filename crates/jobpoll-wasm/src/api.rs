@@ -17,7 +17,11 @@ use crate::visibility::{self, Watch};
 
 /// Options read off the JavaScript object rather than deserialized: they hold
 /// JavaScript values.
-const JS_ONLY: [&str; 2] = ["signal", "onEvent"];
+const JS_ONLY: [&str; 3] = ["signal", "onEvent", "persist"];
+
+// `restore`, `history`, `stats`, `results`, `clearResults`.
+#[path = "api_store.rs"]
+mod api_store;
 
 /// Many jobs waited on together, with one timer and shared polls.
 ///
@@ -33,7 +37,11 @@ const JS_ONLY: [&str; 2] = ["signal", "onEvent"];
 /// `maxConcurrentPerOrigin` (default 32), `seed` (root of the jitter; random by
 /// default, so that many pages do not poll in step), `pauseWhenHidden` (default
 /// `true`: hold requests back while the page is hidden, resume as soon as it is
-/// visible or the user acts on it).
+/// visible or the user acts on it), `storage` (where running
+/// jobs, the history and the results are saved: `localStorage` by default,
+/// `null` for memory only, or any object with `getItem`, `setItem` and
+/// `removeItem`), `storageKey` (the prefix of the saved keys, default
+/// `jobpoll`).
 #[wasm_bindgen]
 pub struct Jobs {
     driver: Driver,
@@ -89,7 +97,9 @@ impl Jobs {
             max_in_flight_per_origin: per_origin,
             seed,
         };
+        let (storage, storage_key) = crate::storage::storage_options(&options)?;
         let driver = Driver::new(config, on_event);
+        driver.open_store(storage, &storage_key);
         let watch = if pause_when_hidden {
             visibility::watch(&driver)
         } else {
@@ -111,7 +121,9 @@ impl Jobs {
     /// `headers` (a plain object, a `Headers`, or `[name, value]` pairs),
     /// `signal` (an `AbortSignal`: aborting it stops the wait, and asks the
     /// server to cancel the job when nobody else waits on it; its listener is
-    /// removed when the wait ends), `onEvent` (this job's events).
+    /// removed when the wait ends), `onEvent` (this job's events), `persist`
+    /// (default `true`; `false` keeps the job out of storage, so that it is not
+    /// restored after a reload and its headers are not saved).
     ///
     /// The promise resolves with every outcome, success or not: a plain object
     /// with `outcome` (`succeeded`, `failed`, `cancelled`, `timed_out`,
@@ -232,6 +244,7 @@ impl Jobs {
             .config()
             .map_err(|error| errors::from_options(&error))?;
         let on_event = callback(options, "onEvent")?;
+        let persist = crate::storage::persist_option(options)?;
         let signal =
             match property(options, "signal") {
                 value if value.is_undefined() || value.is_null() => None,
@@ -263,6 +276,7 @@ impl Jobs {
                     },
                     resolve,
                     on_event,
+                    persist,
                 },
             )
             .map_err(|error| errors::jobpoll(&error))?;

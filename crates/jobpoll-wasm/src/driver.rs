@@ -24,6 +24,11 @@ use crate::events::{EventStream, Taps};
 use crate::fetch::{self, Answer};
 use crate::pause::{PauseChange, PauseReason, PauseReasons};
 
+// Saving running jobs, the history and the results; restoring them.
+#[path = "persist.rs"]
+mod persist;
+pub(crate) use persist::StorageChoice;
+
 /// The longest delay `setTimeout` takes; a longer one would fire at once. The
 /// timer then fires early, and the fleet simply asks for the rest of the wait.
 const MAX_TIMER_MS: f64 = 2_147_483_647.0;
@@ -42,6 +47,10 @@ struct Waiter {
     resolve: Function,
     /// The subscription's own event callback.
     on_event: Option<Function>,
+    /// When the wait started (`Date.now()`, ms).
+    started_at: f64,
+    /// Whether the wait is saved, to be restored after a reload.
+    persist: bool,
 }
 
 /// What to call in JavaScript once the driver's state is released.
@@ -75,6 +84,8 @@ struct State {
     taps: Taps,
     /// Why the fleet is paused, if it is.
     pause: PauseReasons,
+    /// What is saved, and where.
+    store: persist::Store,
 }
 
 /// A fleet on the JavaScript event loop. Cloning it clones a handle to the same
@@ -106,6 +117,8 @@ pub(crate) struct Subscription {
     pub(crate) resolve: Function,
     /// The subscription's own event callback.
     pub(crate) on_event: Option<Function>,
+    /// Whether the wait is saved, to be restored after a reload.
+    pub(crate) persist: bool,
 }
 
 /// A running subscription, as `jobs.list()` shows it.
@@ -146,6 +159,7 @@ impl Driver {
             next_id: 1,
             taps: Taps::default(),
             pause: PauseReasons::default(),
+            store: persist::Store::default(),
         }));
         let weak = Rc::downgrade(&state);
         let on_timer = Closure::<dyn FnMut()>::new(move || {
@@ -173,6 +187,7 @@ impl Driver {
     ) -> Result<Subscriber, String> {
         self.step(|state| {
             let now = state.now();
+            let codegen = persist::is_codegen(&spec.profile);
             let subscriber = state
                 .fleet
                 .add(spec, Arc::new(config), now)
@@ -188,8 +203,11 @@ impl Driver {
                     status: None,
                     resolve: subscription.resolve,
                     on_event: subscription.on_event,
+                    started_at: js_sys::Date::now(),
+                    persist: subscription.persist,
                 },
             );
+            state.track(subscriber, codegen);
             Ok(subscriber)
         })
     }
@@ -315,12 +333,14 @@ impl Driver {
     /// Runs `change` on the state, drains the fleet, re-arms the timer, then
     /// makes the calls into JavaScript the outputs asked for.
     fn step<R>(&self, change: impl FnOnce(&mut State) -> R) -> R {
-        let (result, effects) = {
+        let (result, mut effects, writes) = {
             let mut state = self.state.borrow_mut();
             let result = change(&mut state);
-            let effects = state.drain(&Rc::downgrade(&self.state));
-            (result, effects)
+            let mut effects = state.drain(&Rc::downgrade(&self.state));
+            let writes = state.save(&mut effects);
+            (result, effects, writes)
         };
+        self.flush(writes, &mut effects);
         for Effect::Call { callback, value } in effects {
             // An exception in a callback is the caller's; the driver goes on.
             let _ = callback.call1(&JsValue::UNDEFINED, &value);
@@ -346,6 +366,7 @@ impl Driver {
                 return;
             }
             let now = state.now();
+            state.store.changed(job);
             let input = Input::answer(id, answer, now);
             if let Some(input) = FleetInput::answer(job, input) {
                 // Refused only when an answer races the job's end.
@@ -368,7 +389,14 @@ impl State {
         let mut effects = Vec::new();
         let wake_at = loop {
             match self.fleet.poll_output() {
-                FleetOutput::Transmit { job, transmit } => self.send(job, transmit, weak),
+                FleetOutput::Transmit { job, transmit } => {
+                    // A create on its way must be on record before it can reach
+                    // the server: a reload then never sends it twice.
+                    if transmit.purpose == jobpoll_core::Purpose::Submit {
+                        self.store.changed(job);
+                    }
+                    self.send(job, transmit, weak);
+                }
                 FleetOutput::Abort { job, request } => {
                     if let Some(Some(controller)) = self.in_flight.remove(&(job, request)) {
                         controller.abort();
@@ -383,6 +411,7 @@ impl State {
                 } => {
                     if let Some(waiter) = self.waiting.remove(&subscriber) {
                         self.taps.finish(waiter.id);
+                        self.finished(subscriber, &waiter, &outcome);
                         effects.push(Effect::Call {
                             callback: waiter.resolve,
                             value: outcome_value(&outcome),

@@ -33,8 +33,10 @@
 //! ([`transport`]) and the reasons the fleet is paused ([`pause`]).
 #![forbid(unsafe_code)]
 
+pub mod history;
 pub mod options;
 pub mod pause;
+pub mod store;
 pub mod transport;
 
 #[cfg(target_arch = "wasm32")]
@@ -47,6 +49,8 @@ mod errors;
 mod events;
 #[cfg(target_arch = "wasm32")]
 mod fetch;
+#[cfg(target_arch = "wasm32")]
+mod storage;
 #[cfg(target_arch = "wasm32")]
 mod types;
 #[cfg(target_arch = "wasm32")]

@@ -40,8 +40,8 @@ export type ProfileObject = { [key: string]: unknown };
 
 /** Options of `new Jobs(options)`. */
 export interface JobsOptions {
-  /** Called with every event of every job. */
-  onEvent?: ((event: JobEvent) => void) | null;
+  /** Called with every event of every job, and with storage warnings. */
+  onEvent?: ((event: JobEvent | StorageWarning) => void) | null;
   /** Requests in flight at once (default 256). */
   maxConcurrent?: number | null;
   /** Requests in flight at once to one origin (default 32). */
@@ -50,6 +50,29 @@ export interface JobsOptions {
   seed?: number | null;
   /** Hold requests back while the page is hidden (default true). */
   pauseWhenHidden?: boolean | null;
+  /**
+   * Where running jobs, the history and the results are saved: `localStorage`
+   * by default, `null` for memory only, or any object with `getItem`,
+   * `setItem` and `removeItem`.
+   */
+  storage?: StorageLike | null;
+  /** The prefix of the saved keys (default `"jobpoll"`). */
+  storageKey?: string | null;
+}
+
+/** What `storage` takes: `localStorage`, or an object that works like it. */
+export interface StorageLike {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+/** Said once when storage is missing, full or refused, and when a saved value cannot be read. */
+export interface StorageWarning {
+  type: "storage_warning";
+  event: "storage_warning";
+  message: string;
+  summary: string;
 }
 
 /** Headers: an object of names to values, a `Headers`, or `[name, value]` pairs. */
@@ -72,6 +95,8 @@ export interface WaitOptions {
   headers?: HeadersOption | null;
   signal?: AbortSignal | null;
   onEvent?: ((event: JobEvent) => void) | null;
+  /** `false` keeps the job out of storage: not restored after a reload, headers not saved. */
+  persist?: boolean | null;
 }
 
 /** Options of `jobs.submit(url, options)`. */
@@ -227,4 +252,37 @@ export interface Metrics {
   /** Why requests are held back: the caller's `pause()`, a hidden page. */
   paused_by: Array<"user" | "hidden">;
 }
+
+/** A wait resumed by `jobs.restore()`. */
+export interface Restored {
+  id: number;
+  url: string;
+  mode: "wait" | "submit";
+  outcome: Promise<Outcome>;
+}
+
+/** A finished job in `jobs.history()`; times in milliseconds (`Date.now()`). */
+export interface HistoryEntry {
+  id: number;
+  url: string;
+  outcome: Outcome["outcome"];
+  ok: boolean;
+  summary: string;
+  jobId?: string | null;
+  startedAt: number;
+  finishedAt: number;
+  durationMs: number;
+}
+
+/** What `jobs.stats()` returns, over the kept history. */
+export interface HistoryStats {
+  count: number;
+  succeeded: number;
+  failed: number;
+  successRate: number | null;
+  averageCompletionMs: number | null;
+}
+
+/** Code generation results: `{graphId: {nodeId: [code, ...]}}`, newest version last. */
+export type CodegenResults = { [graphId: string]: { [nodeId: string]: string[] } };
 "#;

@@ -114,7 +114,12 @@ async fn a_job_that_succeeds_resolves_with_its_result_and_reports_events() {
     let url = create(base, r#"{"duration":300000}"#).await;
     let (all_events, on_all) = recorder();
     let (own_events, on_own) = recorder();
-    let jobs = Jobs::new(options(&[("onEvent", on_all.into())])).unwrap();
+    // Memory only: no storage warning among the events.
+    let jobs = Jobs::new(options(&[
+        ("onEvent", on_all.into()),
+        ("storage", JsValue::NULL),
+    ]))
+    .unwrap();
     let waiting = jobs.wait(
         &url,
         options(&[("interval", 100.into()), ("onEvent", on_own.into())]),

@@ -5,6 +5,7 @@ import {
   JobpollError,
   OptionsError,
   ProfileError,
+  type HistoryStats,
   type JobEvent,
   type Listed,
   type Metrics,
@@ -51,7 +52,13 @@ function line(event: JobEvent): string {
 
 async function main(): Promise<void> {
   const seen: string[] = [];
-  const jobs = new Jobs({ onEvent: (event) => seen.push(line(event)), pauseWhenHidden: false });
+  const warnings: string[] = [];
+  const jobs = new Jobs({
+    onEvent: (event) =>
+      event.event === "storage_warning" ? warnings.push(event.message) : seen.push(line(event)),
+    pauseWhenHidden: false,
+    storage: null,
+  });
 
   // A bad option rejects with an OptionsError naming it.
   try {
@@ -105,6 +112,12 @@ async function main(): Promise<void> {
   const metrics: Metrics = jobs.metrics();
   check(metrics.paused_by.length === 0 && !metrics.paused, "not paused");
   check(jobs.stop(waiting.id ?? 0) === false, "an ended wait cannot be stopped");
+  const stats: HistoryStats = jobs.stats();
+  check(stats.count === 2 && stats.succeeded === 0, `stats: ${JSON.stringify(stats)}`);
+  check(jobs.history()[0].outcome === "gave_up", "history, newest first");
+  check(Object.keys(jobs.results()).length === 0, "no codegen results");
+  check(jobs.restore().length === 0, "nothing saved to restore");
+  check(warnings.length === 0, `warnings: ${warnings.join("; ")}`);
   jobs.free();
   console.log(`example.ts: ${describe(outcome)}`);
 }

@@ -306,7 +306,20 @@ impl<P: Interpret> Job<P> {
         now: Instant,
         downtime: Duration,
     ) -> Result<Job<P>, RestoreError> {
+        Job::resume_gated(snapshot, now, downtime, false)
+    }
+
+    /// [`Job::resume`] for a job that a fleet lets out (`gated`): the gate is
+    /// shut before the job looks at what is due, so a request that may be
+    /// repeated waits for the fleet instead of going out on its own.
+    pub(crate) fn resume_gated(
+        snapshot: Snapshot<P>,
+        now: Instant,
+        downtime: Duration,
+        gated: bool,
+    ) -> Result<Job<P>, RestoreError> {
         let mut job = Job::restore(snapshot)?;
+        job.gated = gated;
         let age = job.age.saturating_add(micros(downtime));
         (job.origin, job.origin_before_epoch) =
             split_origin(i128::from(now.as_micros()) - i128::from(age));

@@ -1,0 +1,310 @@
+//! What is kept of finished jobs: a bounded history with its counts, and the
+//! code generation results by graph and node.
+//!
+//! Plain Rust values (no JavaScript), so they build and are tested on every
+//! target; the driver keeps them, saves them with [`crate::store`] and shows
+//! them as `jobs.history()`, `jobs.stats()` and `jobs.results()`.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+/// Finished jobs kept in the history; older ones are dropped.
+pub const MAX_HISTORY: usize = 100;
+
+/// Versions of one node's code kept; older ones are dropped.
+pub const MAX_VERSIONS: usize = 10;
+
+/// Graphs kept in the results; the one updated longest ago is dropped.
+pub const MAX_GRAPHS: usize = 100;
+
+/// One finished job, as `jobs.history()` shows it. Times are wall-clock
+/// milliseconds (`Date.now()`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finished {
+    /// The number the wait had (`jobs.list()`'s `id`).
+    pub id: u32,
+    /// The URL the caller gave.
+    pub url: String,
+    /// The outcome's kind: `succeeded`, `failed`, `timed_out`, ...
+    pub outcome: String,
+    /// Whether the job succeeded.
+    pub ok: bool,
+    /// The outcome as a sentence a person reads.
+    pub summary: String,
+    /// The server's id of the job, when it was known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    /// When the wait started.
+    pub started_at: f64,
+    /// When the outcome came.
+    pub finished_at: f64,
+    /// `finishedAt - startedAt`: time spent away from the page included.
+    pub duration_ms: f64,
+}
+
+/// The counts over the kept history, as `jobs.stats()` shows them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    /// Finished jobs kept.
+    pub count: usize,
+    /// Of which succeeded.
+    pub succeeded: usize,
+    /// Of which did not (failed, timed out, gave up, cancelled, ...).
+    pub failed: usize,
+    /// `succeeded / count`, 0 to 1; `null` when the history is empty.
+    pub success_rate: Option<f64>,
+    /// Mean `durationMs`; `null` when the history is empty.
+    pub average_completion_ms: Option<f64>,
+}
+
+/// The finished jobs, newest first, at most [`MAX_HISTORY`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct History {
+    entries: VecDeque<Finished>,
+}
+
+impl History {
+    /// Adds the newest entry, dropping the oldest past [`MAX_HISTORY`].
+    pub fn push(&mut self, entry: Finished) {
+        self.entries.push_front(entry);
+        self.entries.truncate(MAX_HISTORY);
+    }
+
+    /// The entries, newest first.
+    pub fn entries(&self) -> impl Iterator<Item = &Finished> {
+        self.entries.iter()
+    }
+
+    /// The highest `id` kept, so that new ids start after it.
+    pub fn max_id(&self) -> Option<u32> {
+        self.entries.iter().map(|entry| entry.id).max()
+    }
+
+    /// The counts over the kept entries.
+    pub fn stats(&self) -> Stats {
+        let count = self.entries.len();
+        let succeeded = self.entries.iter().filter(|entry| entry.ok).count();
+        let total_ms: f64 = self.entries.iter().map(|entry| entry.duration_ms).sum();
+        Stats {
+            count,
+            succeeded,
+            failed: count - succeeded,
+            success_rate: (count > 0).then(|| succeeded as f64 / count as f64),
+            average_completion_ms: (count > 0).then(|| total_ms / count as f64),
+        }
+    }
+
+    /// Keeps at most [`MAX_HISTORY`] entries of a history read back, in case it
+    /// was written by a build that kept more.
+    pub fn bounded(mut self) -> History {
+        self.entries.truncate(MAX_HISTORY);
+        self
+    }
+}
+
+/// Code generation results: `{graphId: {nodeId: [code, ...]}}`, the newest
+/// version of a node's code last.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Results {
+    /// The codes by graph and node.
+    graphs: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    /// The graphs, the one updated longest ago first.
+    order: Vec<String>,
+}
+
+impl Results {
+    /// Adds the codes of `results`, shaped `{graphId: {nodeId: [code, ...]}}` (as
+    /// the `codegen` profile reshapes its results step): each code goes after the
+    /// node's kept versions, unless it is the same as the newest one. Keeps at
+    /// most [`MAX_VERSIONS`] per node and [`MAX_GRAPHS`] graphs. Anything else
+    /// in `results` is ignored. Whether anything changed.
+    pub fn merge(&mut self, results: &serde_json::Value) -> bool {
+        let Some(graphs) = results.as_object() else {
+            return false;
+        };
+        let mut changed = false;
+        for (graph_id, nodes) in graphs {
+            let Some(nodes) = nodes.as_object() else {
+                continue;
+            };
+            let graph = self.graphs.entry(graph_id.clone()).or_default();
+            for (node_id, codes) in nodes {
+                let codes = codes.as_array().into_iter().flatten();
+                for code in codes.filter_map(serde_json::Value::as_str) {
+                    let versions = graph.entry(node_id.clone()).or_default();
+                    if versions.last().map(String::as_str) == Some(code) {
+                        continue;
+                    }
+                    versions.push(code.to_owned());
+                    if versions.len() > MAX_VERSIONS {
+                        versions.drain(..versions.len() - MAX_VERSIONS);
+                    }
+                    changed = true;
+                }
+            }
+            if graph.is_empty() {
+                self.graphs.remove(graph_id);
+                continue;
+            }
+            self.order.retain(|kept| kept != graph_id);
+            self.order.push(graph_id.clone());
+        }
+        while self.order.len() > MAX_GRAPHS {
+            let oldest = self.order.remove(0);
+            self.graphs.remove(&oldest);
+            changed = true;
+        }
+        changed
+    }
+
+    /// `{graphId: {nodeId: [code, ...]}}`: every graph, or only `graph_id`.
+    pub fn view(&self, graph_id: Option<&str>) -> BTreeMap<&str, &BTreeMap<String, Vec<String>>> {
+        self.graphs
+            .iter()
+            .filter(|(id, _)| graph_id.is_none_or(|wanted| wanted == id.as_str()))
+            .map(|(id, nodes)| (id.as_str(), nodes))
+            .collect()
+    }
+
+    /// Forgets every graph, or only `graph_id`. Whether anything was kept.
+    pub fn clear(&mut self, graph_id: Option<&str>) -> bool {
+        let had = !self.graphs.is_empty();
+        match graph_id {
+            None => {
+                self.graphs.clear();
+                self.order.clear();
+                had
+            }
+            Some(id) => {
+                self.order.retain(|kept| kept != id);
+                self.graphs.remove(id).is_some()
+            }
+        }
+    }
+
+    /// Repairs what was read back: the order names exactly the kept graphs, and
+    /// the bounds hold.
+    pub fn bounded(mut self) -> Results {
+        let graphs = &self.graphs;
+        self.order.retain(|id| graphs.contains_key(id));
+        self.order.dedup();
+        for id in graphs.keys() {
+            if !self.order.contains(id) {
+                self.order.insert(0, id.clone());
+            }
+        }
+        while self.order.len() > MAX_GRAPHS {
+            let oldest = self.order.remove(0);
+            self.graphs.remove(&oldest);
+        }
+        for versions in self.graphs.values_mut().flat_map(BTreeMap::values_mut) {
+            if versions.len() > MAX_VERSIONS {
+                versions.drain(..versions.len() - MAX_VERSIONS);
+            }
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn finished(id: u32, ok: bool, duration_ms: f64) -> Finished {
+        Finished {
+            id,
+            url: format!("http://x/{id}"),
+            outcome: if ok { "succeeded" } else { "failed" }.to_owned(),
+            ok,
+            summary: String::new(),
+            job_id: None,
+            started_at: 1000.0,
+            finished_at: 1000.0 + duration_ms,
+            duration_ms,
+        }
+    }
+
+    #[test]
+    fn the_history_is_newest_first_and_bounded() {
+        let mut history = History::default();
+        assert_eq!(history.stats().success_rate, None);
+        for id in 1..=(MAX_HISTORY as u32 + 5) {
+            history.push(finished(id, id % 2 == 0, f64::from(id)));
+        }
+        let ids: Vec<u32> = history.entries().map(|entry| entry.id).collect();
+        assert_eq!(ids.len(), MAX_HISTORY);
+        assert_eq!(ids[0], MAX_HISTORY as u32 + 5);
+        assert_eq!(*ids.last().unwrap(), 6);
+        assert_eq!(history.max_id(), Some(MAX_HISTORY as u32 + 5));
+    }
+
+    #[test]
+    fn stats_count_the_kept_history() {
+        let mut history = History::default();
+        history.push(finished(1, true, 100.0));
+        history.push(finished(2, false, 300.0));
+        history.push(finished(3, true, 200.0));
+        let stats = history.stats();
+        assert_eq!((stats.count, stats.succeeded, stats.failed), (3, 2, 1));
+        assert_eq!(stats.success_rate, Some(2.0 / 3.0));
+        assert_eq!(stats.average_completion_ms, Some(200.0));
+        let json = serde_json::to_value(&stats).unwrap();
+        assert_eq!(json["averageCompletionMs"], 200.0);
+        assert_eq!(json["successRate"], 2.0 / 3.0);
+    }
+
+    #[test]
+    fn results_keep_versions_newest_last_and_bounded() {
+        let mut results = Results::default();
+        assert!(results.merge(&json!({"g1": {"a": ["v1"], "b": ["b1", "b2"]}})));
+        // The same code again is no new version.
+        assert!(!results.merge(&json!({"g1": {"a": ["v1"]}})));
+        for n in 2..=(MAX_VERSIONS + 2) {
+            results.merge(&json!({"g1": {"a": [format!("v{n}")]}}));
+        }
+        let view = serde_json::to_value(results.view(None)).unwrap();
+        let a = view["g1"]["a"].as_array().unwrap();
+        assert_eq!(a.len(), MAX_VERSIONS);
+        assert_eq!(a.last().unwrap(), &json!(format!("v{}", MAX_VERSIONS + 2)));
+        assert_eq!(a[0], json!("v3"));
+        assert_eq!(view["g1"]["b"], json!(["b1", "b2"]));
+        // Not the codegen shape: nothing changes.
+        assert!(!results.merge(&json!(["x"])));
+        assert!(!results.merge(&json!({"g2": "x"})));
+        assert!(results.view(Some("g2")).is_empty());
+    }
+
+    #[test]
+    fn the_graph_updated_longest_ago_goes_first() {
+        let mut results = Results::default();
+        for n in 0..MAX_GRAPHS {
+            results.merge(&json!({ format!("g{n}"): {"a": ["x"]} }));
+        }
+        // g0 is updated again: g1 is now the oldest.
+        results.merge(&json!({"g0": {"a": ["y"]}}));
+        results.merge(&json!({"new": {"a": ["x"]}}));
+        assert_eq!(results.view(None).len(), MAX_GRAPHS);
+        assert!(results.view(Some("g1")).is_empty());
+        assert_eq!(results.view(Some("g0")).len(), 1);
+        assert!(results.clear(Some("g0")));
+        assert!(!results.clear(Some("g0")));
+        assert!(results.clear(None));
+        assert!(results.view(None).is_empty());
+    }
+
+    #[test]
+    fn read_back_values_are_repaired() {
+        let text = r#"{"graphs":{"g":{"a":["1","2","3","4","5","6","7","8","9","10","11"]}},"order":["gone","g","g"]}"#;
+        let results: Results = serde_json::from_str(text).unwrap();
+        let results = results.bounded();
+        assert_eq!(results.order, vec!["g".to_owned()]);
+        assert_eq!(results.graphs["g"]["a"].len(), MAX_VERSIONS);
+        assert_eq!(results.graphs["g"]["a"][0], "2");
+    }
+}

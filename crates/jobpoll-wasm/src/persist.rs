@@ -1,0 +1,564 @@
+//! Saving running jobs, the history of finished ones and the code generation
+//! results, so that they outlive the page; restoring them after a reload.
+//!
+//! What is kept and under which keys is [`crate::store`]'s; this is when.
+//!
+//! - A running job's snapshot is saved after each answer to one of its requests
+//!   and when a create request (`submit`) goes out, never on a timer tick: a tick
+//!   only moves the job's clock, and the time away is counted on restore from
+//!   the wall clock anyway. An answer changes what matters (the server's id and
+//!   status URL, the status, the counts, the next poll); a create going out must
+//!   be on record before it can reach the server, so that a reload never sends
+//!   it twice. A status poll going out is not saved: one lost with the page is
+//!   simply sent again.
+//! - The snapshot is removed when the job ends; the history and the results are
+//!   saved when they change.
+//! - Writes are made once the driver's state is released, like every call into
+//!   JavaScript. When one throws (a full quota, storage denied), everything is
+//!   kept in memory from then on, one warning event says so, and the saved
+//!   snapshots this page wrote are removed, so that a reload does not resume a
+//!   job from an old state.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+use jobpoll_core::fleet::{JobKey, Subscriber};
+use jobpoll_core::profile::ResultsTransform;
+use jobpoll_core::{Job, Outcome, Profile, Snapshot};
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+
+use super::{Driver, Effect, State, Waiter, plain};
+use crate::history::{Finished, History, Results, Stats};
+use crate::storage::Backend;
+use crate::store::{self, Index, Keys, SavedJob};
+
+/// Where the constructor's `storage` option says to save.
+pub(crate) enum StorageChoice {
+    /// `storage: null`: nothing outlives the page.
+    Memory,
+    /// No `storage` option: `globalThis.localStorage`, if there is one.
+    Default,
+    /// The storage object given.
+    Given(Backend),
+}
+
+/// A wait brought back by [`Driver::restore`].
+pub(crate) struct Restored {
+    pub(crate) id: u32,
+    pub(crate) url: String,
+    pub(crate) mode: &'static str,
+    pub(crate) outcome: Promise,
+}
+
+/// One change to make in storage.
+pub(super) enum Write {
+    Set(String, String),
+    Remove(String),
+}
+
+/// What is saved, and where.
+#[derive(Default)]
+pub(super) struct Store {
+    keys: Option<Keys>,
+    /// Where values are read from; `None`: memory only.
+    backend: Option<Backend>,
+    /// Whether values are still written there (false after a write failed:
+    /// only removals are made then).
+    writable: bool,
+    /// Whether a warning about storage has been given.
+    warned: bool,
+    /// The saved waits, as in storage.
+    index: Index,
+    /// Waits saved by an earlier page and not restored yet.
+    to_restore: BTreeSet<u32>,
+    history: History,
+    results: Results,
+    /// The saved subscriptions of each running job.
+    by_job: HashMap<JobKey, Vec<Subscriber>>,
+    /// Jobs whose results are code generation results.
+    codegen: HashSet<JobKey>,
+    /// Jobs whose snapshot is to be saved at the end of the step.
+    dirty: BTreeSet<JobKey>,
+    /// Storage changes to make at the end of the step.
+    writes: Vec<Write>,
+    index_changed: bool,
+    history_changed: bool,
+    results_changed: bool,
+    /// Warnings to give at the end of the step.
+    warnings: Vec<String>,
+}
+
+impl Store {
+    /// A saved subscription of `job` had an answer, or is sending a create.
+    pub(super) fn changed(&mut self, job: JobKey) {
+        if self.by_job.contains_key(&job) {
+            self.dirty.insert(job);
+        }
+    }
+
+    fn warn(&mut self, message: String) {
+        self.warnings.push(message);
+    }
+}
+
+/// Whether a job of `profile` gives code generation results.
+pub(super) fn is_codegen(profile: &Profile) -> bool {
+    profile
+        .results
+        .as_ref()
+        .is_some_and(|results| results.transform == ResultsTransform::CodegenByGraph)
+}
+
+impl State {
+    /// Starts keeping `subscriber` (just added, in `waiting`): saved if it asks to
+    /// be, its codes kept if `codegen`.
+    pub(super) fn track(&mut self, subscriber: Subscriber, codegen: bool) {
+        let job = subscriber.job();
+        if codegen {
+            self.store.codegen.insert(job);
+        }
+        let Some(waiter) = self.waiting.get(&subscriber) else {
+            return;
+        };
+        if self.store.backend.is_none() {
+            return;
+        }
+        // The next id is saved with every new wait, so that ids are not given
+        // twice across a reload.
+        self.store.index_changed = true;
+        if !waiter.persist {
+            return;
+        }
+        self.store.by_job.entry(job).or_default().push(subscriber);
+        self.store.index.ids.insert(waiter.id);
+        self.store.dirty.insert(job);
+    }
+
+    /// `subscriber`'s outcome came: into the history (and the results), out of
+    /// the saved waits.
+    pub(super) fn finished(&mut self, subscriber: Subscriber, waiter: &Waiter, outcome: &Outcome) {
+        let finished_at = js_sys::Date::now();
+        let store = &mut self.store;
+        store.history.push(Finished {
+            id: waiter.id,
+            url: waiter.url.clone(),
+            outcome: outcome.kind().to_owned(),
+            ok: outcome.is_success(),
+            summary: outcome.to_string(),
+            job_id: outcome.stats().job_id.clone(),
+            started_at: waiter.started_at,
+            finished_at,
+            duration_ms: (finished_at - waiter.started_at).max(0.0),
+        });
+        store.history_changed = true;
+        let job = subscriber.job();
+        if store.codegen.contains(&job)
+            && let Outcome::Succeeded {
+                results: Some(results),
+                ..
+            } = outcome
+        {
+            store.results_changed |= store.results.merge(results);
+        }
+        if let Some(subscribers) = store.by_job.get_mut(&job) {
+            subscribers.retain(|kept| *kept != subscriber);
+            if subscribers.is_empty() {
+                store.by_job.remove(&job);
+                store.dirty.remove(&job);
+            }
+            if store.index.ids.remove(&waiter.id) {
+                store.index_changed = true;
+                if let Some(keys) = &store.keys {
+                    store.writes.push(Write::Remove(keys.job(waiter.id)));
+                }
+            }
+        }
+        if self.fleet.job(job).is_none() {
+            self.store.codegen.remove(&job);
+        }
+    }
+
+    /// At the end of a step: the storage changes to make, and the warnings as
+    /// calls into JavaScript.
+    pub(super) fn save(&mut self, effects: &mut Vec<Effect>) -> Vec<Write> {
+        for message in std::mem::take(&mut self.store.warnings) {
+            self.warning(message, effects);
+        }
+        let store = &mut self.store;
+        let dirty = std::mem::take(&mut store.dirty);
+        let (Some(keys), Some(_)) = (&store.keys, &store.backend) else {
+            // Memory only: nothing to write.
+            store.writes.clear();
+            return Vec::new();
+        };
+        let now = js_sys::Date::now();
+        for job in dirty {
+            let (Some(running), Some(subscribers)) = (self.fleet.job(job), store.by_job.get(&job))
+            else {
+                continue;
+            };
+            let snapshot = serde_json::to_value(running.snapshot()).unwrap_or_default();
+            for subscriber in subscribers {
+                let Some(waiter) = self.waiting.get(subscriber) else {
+                    continue;
+                };
+                let key = keys.job(waiter.id);
+                if !store.writable {
+                    store.writes.push(Write::Remove(key));
+                    continue;
+                }
+                let saved = SavedJob {
+                    id: waiter.id,
+                    url: waiter.url.clone(),
+                    mode: waiter.mode.to_owned(),
+                    started_at: waiter.started_at,
+                    saved_at: now,
+                    snapshot: &snapshot,
+                };
+                store.writes.push(Write::Set(key, store::encode(&saved)));
+            }
+        }
+        if std::mem::take(&mut store.index_changed) {
+            store.index.next_id = self.next_id;
+            store
+                .writes
+                .push(Write::Set(keys.index(), store::encode(&store.index)));
+        }
+        if std::mem::take(&mut store.history_changed) {
+            store
+                .writes
+                .push(Write::Set(keys.history(), store::encode(&store.history)));
+        }
+        if std::mem::take(&mut store.results_changed) {
+            store
+                .writes
+                .push(Write::Set(keys.results(), store::encode(&store.results)));
+        }
+        std::mem::take(&mut store.writes)
+    }
+
+    /// A warning event to the constructor's `onEvent`.
+    fn warning(&self, message: String, effects: &mut Vec<Effect>) {
+        if let Some(callback) = &self.on_event {
+            effects.push(Effect::Call {
+                callback: callback.clone(),
+                value: warning_value(&message),
+            });
+        }
+    }
+
+    /// Writing failed with `error`: memory only from now on. The removals that
+    /// keep storage from holding old snapshots of this page's jobs, and the
+    /// warning, if none was given yet.
+    fn write_failed(&mut self, error: &str) -> (Vec<String>, Option<String>) {
+        let store = &mut self.store;
+        store.writable = false;
+        let Some(keys) = &store.keys else {
+            return (Vec::new(), None);
+        };
+        let mut removals: Vec<String> = store
+            .index
+            .ids
+            .iter()
+            .filter(|id| !store.to_restore.contains(id))
+            .map(|id| keys.job(*id))
+            .collect();
+        if store.to_restore.is_empty() {
+            removals.push(keys.index());
+        }
+        let warning = (!std::mem::replace(&mut store.warned, true)).then(|| {
+            format!(
+                "saving to storage failed ({error}): running jobs, the history and the results are kept in memory only from now on, and a reload will not bring back what changes after this; the jobs saved by this page were removed from storage so that a reload does not resume them from an old state"
+            )
+        });
+        (removals, warning)
+    }
+}
+
+impl Driver {
+    /// Opens the storage the constructor's options name under `storage_key`:
+    /// reads the history, the results and the saved waits' ids (new ids start
+    /// after them). Problems are warning events, never errors.
+    pub(crate) fn open_store(&self, choice: StorageChoice, storage_key: &str) {
+        let keys = Keys::new(storage_key);
+        let mut warnings = Vec::new();
+        let backend = match choice {
+            StorageChoice::Memory => None,
+            StorageChoice::Given(backend) => Some(backend),
+            StorageChoice::Default => match Backend::local_storage() {
+                Ok(Some(backend)) => Some(backend),
+                Ok(None) => {
+                    warnings.push("there is no localStorage here: running jobs, the history and the results are kept in memory only and do not survive a reload (pass a storage object, or storage: null to say memory is meant)".to_owned());
+                    None
+                }
+                Err(error) => {
+                    warnings.push(format!("{error}: running jobs, the history and the results are kept in memory only and do not survive a reload"));
+                    None
+                }
+            },
+        };
+        let mut index = Index::default();
+        let mut history = History::default();
+        let mut results = Results::default();
+        let mut backend = backend;
+        if let Some(storage) = &backend {
+            let read = (|| -> Result<(), String> {
+                if let Some(text) = storage.get(&keys.index())? {
+                    match store::decode(&keys.index(), &text) {
+                        Ok(read) => index = read,
+                        Err(error) => warnings.push(format!(
+                            "{error}: skipped, so saved jobs cannot be restored"
+                        )),
+                    }
+                }
+                if let Some(text) = storage.get(&keys.history())? {
+                    match store::decode::<History>(&keys.history(), &text) {
+                        Ok(read) => history = read.bounded(),
+                        Err(error) => warnings.push(format!("{error}: skipped")),
+                    }
+                }
+                if let Some(text) = storage.get(&keys.results())? {
+                    match store::decode::<Results>(&keys.results(), &text) {
+                        Ok(read) => results = read.bounded(),
+                        Err(error) => warnings.push(format!("{error}: skipped")),
+                    }
+                }
+                Ok(())
+            })();
+            if let Err(error) = read {
+                warnings.push(format!("reading storage failed ({error}): running jobs, the history and the results are kept in memory only and do not survive a reload"));
+                backend = None;
+            }
+        }
+        self.step(|state| {
+            let after = index
+                .ids
+                .iter()
+                .copied()
+                .chain(history.max_id())
+                .max()
+                .map_or(1, |id| id.saturating_add(1));
+            state.next_id = state.next_id.max(index.next_id).max(after);
+            let warned = !warnings.is_empty() && backend.is_none();
+            state.store = Store {
+                keys: Some(keys),
+                writable: backend.is_some(),
+                backend,
+                warned,
+                to_restore: index.ids.clone(),
+                index,
+                history,
+                results,
+                warnings,
+                ..Store::default()
+            };
+        });
+    }
+
+    /// Makes `writes` in storage; the first that fails turns storage off (see
+    /// [`State::write_failed`]).
+    pub(super) fn flush(&self, writes: Vec<Write>, effects: &mut Vec<Effect>) {
+        if writes.is_empty() {
+            return;
+        }
+        let Some(backend) = self.state.borrow().store.backend.clone() else {
+            return;
+        };
+        let writable = self.state.borrow().store.writable;
+        for write in writes {
+            let result = match &write {
+                Write::Set(key, value) if writable => backend.set(key, value),
+                Write::Set(..) => Ok(()),
+                // A removal that fails leaves a value a reload skips or resumes
+                // as saved; nothing better can be done.
+                Write::Remove(key) => backend.remove(key).or(Ok(())),
+            };
+            if let Err(error) = result {
+                let (removals, warning) = self.state.borrow_mut().write_failed(&error);
+                for key in removals {
+                    let _ = backend.remove(&key);
+                }
+                if let Some(message) = warning {
+                    self.state.borrow().warning(message, effects);
+                }
+                return;
+            }
+        }
+    }
+
+    /// Resumes every wait an earlier page saved under this storage key and that
+    /// runs here no more, counting the time since it was saved (`Date.now()`)
+    /// against its deadline. A wait that cannot be resumed is dropped with a
+    /// warning. A second call finds nothing left to resume.
+    pub(crate) fn restore(&self) -> Vec<Restored> {
+        let (keys, backend, ids) = {
+            let mut state = self.state.borrow_mut();
+            let store = &mut state.store;
+            let ids = std::mem::take(&mut store.to_restore);
+            (store.keys.clone(), store.backend.clone(), ids)
+        };
+        let (Some(keys), Some(backend)) = (keys, backend) else {
+            return Vec::new();
+        };
+        // Read outside the state: storage is JavaScript.
+        let mut saved = Vec::new();
+        let mut dropped = Vec::new();
+        for id in ids {
+            let key = keys.job(id);
+            match backend.get(&key) {
+                // Gone (ended in another page, or removed): nothing to resume.
+                Ok(None) => dropped.push((id, None)),
+                Ok(Some(text)) => match read_saved(&key, &text, id) {
+                    Ok(job) => saved.push(job),
+                    Err(error) => dropped.push((id, Some(error))),
+                },
+                Err(error) => dropped.push((id, Some(format!("{key} cannot be read ({error})")))),
+            }
+        }
+        self.step(|state| {
+            for (id, error) in dropped {
+                state.store.index.ids.remove(&id);
+                state.store.index_changed = true;
+                state.store.writes.push(Write::Remove(keys.job(id)));
+                if let Some(error) = error {
+                    state
+                        .store
+                        .warn(format!("{error}: the saved job {id} was dropped"));
+                }
+            }
+            saved
+                .into_iter()
+                .filter_map(|(job, codegen)| state.resume(&keys, job, codegen))
+                .collect()
+        })
+    }
+
+    /// The finished jobs, newest first.
+    pub(crate) fn history(&self) -> JsValue {
+        let state = self.state.borrow();
+        let entries: Vec<&Finished> = state.store.history.entries().collect();
+        plain(&entries)
+    }
+
+    /// The counts over the history.
+    pub(crate) fn stats(&self) -> Stats {
+        self.state.borrow().store.history.stats()
+    }
+
+    /// `{graphId: {nodeId: [code, ...]}}`, for every graph or one.
+    pub(crate) fn results(&self, graph_id: Option<&str>) -> JsValue {
+        plain(&self.state.borrow().store.results.view(graph_id))
+    }
+
+    /// Forgets the results of every graph, or of one.
+    pub(crate) fn clear_results(&self, graph_id: Option<&str>) {
+        self.step(|state| {
+            if state.store.results.clear(graph_id) {
+                state.store.results_changed = true;
+            }
+        });
+    }
+}
+
+/// A saved wait and whether it gives code generation results.
+type Saved = (SavedJob<Snapshot<Arc<Profile>>>, bool);
+
+/// The wait saved under `key` as `text`, or why it cannot be resumed.
+fn read_saved(key: &str, text: &str, id: u32) -> Result<Saved, String> {
+    let saved: SavedJob<serde_json::Value> =
+        store::decode(key, text).map_err(|error| error.to_string())?;
+    if saved.id != id {
+        return Err(format!("{key} holds the job {}", saved.id));
+    }
+    let SavedJob {
+        id,
+        url,
+        mode,
+        started_at,
+        saved_at,
+        snapshot,
+    } = saved;
+    let snapshot: Snapshot<Arc<Profile>> = serde_json::from_value(snapshot)
+        .map_err(|error| format!("{key} holds no job snapshot this version reads ({error})"))?;
+    let codegen = Job::restore(snapshot.clone())
+        .map_err(|error| format!("{key}: {error}"))
+        .map(|job| is_codegen(&job.spec().profile))?;
+    Ok((
+        SavedJob {
+            id,
+            url,
+            mode,
+            started_at,
+            saved_at,
+            snapshot,
+        },
+        codegen,
+    ))
+}
+
+impl State {
+    /// Puts one saved wait back into the fleet; `None` (with a warning) when the
+    /// fleet refuses it.
+    fn resume(
+        &mut self,
+        keys: &Keys,
+        saved: SavedJob<Snapshot<Arc<Profile>>>,
+        codegen: bool,
+    ) -> Option<Restored> {
+        let id = saved.id;
+        let now = self.now();
+        let away_ms = (js_sys::Date::now() - saved.saved_at).max(0.0);
+        let away = std::time::Duration::from_micros((away_ms * 1000.0) as u64);
+        let subscriber = match self.fleet.add_resumed(saved.snapshot, now, away) {
+            Ok(subscriber) => subscriber,
+            Err(error) => {
+                self.store.index.ids.remove(&id);
+                self.store.index_changed = true;
+                self.store.writes.push(Write::Remove(keys.job(id)));
+                self.store.warn(format!(
+                    "{}: {error}: the saved job {id} was dropped",
+                    keys.job(id)
+                ));
+                return None;
+            }
+        };
+        let mut resolve: Option<Function> = None;
+        let outcome = Promise::new(&mut |yes, _no| resolve = Some(yes));
+        let mode = if saved.mode == "submit" {
+            "submit"
+        } else {
+            "wait"
+        };
+        self.waiting.insert(
+            subscriber,
+            Waiter {
+                id,
+                url: saved.url.clone(),
+                mode,
+                status: None,
+                resolve: resolve.unwrap_or_else(|| Function::new_no_args("")),
+                on_event: None,
+                started_at: saved.started_at,
+                persist: true,
+            },
+        );
+        self.track(subscriber, codegen);
+        Some(Restored {
+            id,
+            url: saved.url,
+            mode,
+            outcome,
+        })
+    }
+}
+
+/// A warning as the `onEvent` callbacks see it.
+fn warning_value(message: &str) -> JsValue {
+    plain(&serde_json::json!({
+        "type": "storage_warning",
+        "event": "storage_warning",
+        "message": message,
+        "summary": message,
+    }))
+}

@@ -1,0 +1,183 @@
+//! What the driver keeps in storage (`localStorage` or the like), and under
+//! which keys.
+//!
+//! Every key starts with the storage key (`storageKey`, default `jobpoll`) and
+//! the layout's version, `v1`:
+//!
+//! | key | value |
+//! |---|---|
+//! | `jobpoll/v1/jobs` | the ids of the saved waits and the next id |
+//! | `jobpoll/v1/jobs/<id>` | one running wait: its URL, mode, start time and the job's snapshot |
+//! | `jobpoll/v1/history` | the finished jobs, newest first |
+//! | `jobpoll/v1/results` | the code generation results by graph and node |
+//!
+//! Every value is JSON of the form `{"format": 1, "data": ...}`. A value that
+//! does not parse, or of another format, is skipped (the driver says so in a
+//! warning event), never trusted.
+//!
+//! Plain Rust (no JavaScript), so that the formats are tested on every target.
+
+use std::collections::BTreeSet;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// The format of every value this build writes and reads.
+pub const FORMAT: u32 = 1;
+
+/// The storage key used when `storageKey` is not given.
+pub const DEFAULT_STORAGE_KEY: &str = "jobpoll";
+
+/// The keys of one storage key's values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Keys {
+    base: String,
+}
+
+impl Keys {
+    /// The keys under `storage_key`.
+    pub fn new(storage_key: &str) -> Keys {
+        Keys {
+            base: format!("{storage_key}/v{FORMAT}"),
+        }
+    }
+
+    /// The index of the saved waits.
+    pub fn index(&self) -> String {
+        format!("{}/jobs", self.base)
+    }
+
+    /// One saved wait.
+    pub fn job(&self, id: u32) -> String {
+        format!("{}/jobs/{id}", self.base)
+    }
+
+    /// The finished jobs.
+    pub fn history(&self) -> String {
+        format!("{}/history", self.base)
+    }
+
+    /// The code generation results.
+    pub fn results(&self) -> String {
+        format!("{}/results", self.base)
+    }
+}
+
+/// The index of the saved waits: which ids to look for, and where new ids start.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Index {
+    /// The ids of the waits saved under [`Keys::job`].
+    pub ids: BTreeSet<u32>,
+    /// The id the next wait gets.
+    pub next_id: u32,
+}
+
+/// One running wait, as saved. `S` is the job's snapshot.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedJob<S> {
+    /// The wait's number, the same after a reload.
+    pub id: u32,
+    /// The URL the caller gave.
+    pub url: String,
+    /// `wait` or `submit`.
+    pub mode: String,
+    /// When the wait started (`Date.now()`, ms).
+    pub started_at: f64,
+    /// When the snapshot was saved (`Date.now()`, ms): the time since counts
+    /// against the job's deadline when it is resumed.
+    pub saved_at: f64,
+    /// The job: its spec (profile, URL, headers, body), configuration and state.
+    pub snapshot: S,
+}
+
+/// A stored value that cannot be used; the message says which and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unreadable(pub String);
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The envelope every value is written in.
+#[derive(Serialize)]
+struct Envelope<'a, T> {
+    format: u32,
+    data: &'a T,
+}
+
+/// `data` as the text stored under a key.
+pub fn encode<T: Serialize>(data: &T) -> String {
+    serde_json::to_string(&Envelope {
+        format: FORMAT,
+        data,
+    })
+    .unwrap_or_default()
+}
+
+/// The data stored under `key` as `text`, or why it cannot be used.
+pub fn decode<T: DeserializeOwned>(key: &str, text: &str) -> Result<T, Unreadable> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|error| Unreadable(format!("{key} is not valid JSON ({error})")))?;
+    match value.get("format").and_then(serde_json::Value::as_u64) {
+        Some(format) if format == u64::from(FORMAT) => {}
+        Some(format) => {
+            return Err(Unreadable(format!(
+                "{key} has format version {format}, and this version reads {FORMAT}"
+            )));
+        }
+        None => {
+            return Err(Unreadable(format!("{key} has no format version")));
+        }
+    }
+    let data = value
+        .get("data")
+        .cloned()
+        .ok_or_else(|| Unreadable(format!("{key} has no data")))?;
+    serde_json::from_value(data)
+        .map_err(|error| Unreadable(format!("{key} does not hold what it should ({error})")))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::history::History;
+
+    #[test]
+    fn keys_are_namespaced_and_versioned() {
+        let keys = Keys::new("app");
+        assert_eq!(keys.index(), "app/v1/jobs");
+        assert_eq!(keys.job(7), "app/v1/jobs/7");
+        assert_eq!(keys.history(), "app/v1/history");
+        assert_eq!(keys.results(), "app/v1/results");
+    }
+
+    #[test]
+    fn values_round_trip_in_their_envelope() {
+        let index = Index {
+            ids: [3, 5].into(),
+            next_id: 6,
+        };
+        let text = encode(&index);
+        assert_eq!(text, r#"{"format":1,"data":{"ids":[3,5],"nextId":6}}"#);
+        assert_eq!(decode::<Index>("k", &text).unwrap(), index);
+    }
+
+    #[test]
+    fn unusable_values_say_why() {
+        let error = |text: &str| decode::<History>("app/v1/history", text).unwrap_err().0;
+        assert!(error("{not json").contains("is not valid JSON"));
+        assert_eq!(
+            error(r#"{"format":2,"data":[]}"#),
+            "app/v1/history has format version 2, and this version reads 1"
+        );
+        assert!(error(r#"{"data":[]}"#).contains("no format version"));
+        assert!(error(r#"{"format":1}"#).contains("has no data"));
+        assert!(error(r#"{"format":1,"data":{"x":1}}"#).contains("does not hold what it should"));
+        assert!(decode::<History>("k", r#"{"format":1,"data":[]}"#).is_ok());
+    }
+}
