@@ -15,7 +15,7 @@ use super::{Page, SharedModel, router_with_page};
 /// mid-request needs this long.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
-/// A running server: [`router`] on a bound listener, in a task of the current tokio
+/// A running server: [`router`](super::router) on a bound listener, in a task of the current tokio
 /// runtime.
 ///
 /// Dropping it stops it too (without waiting); [`Server::shutdown`] waits until the
