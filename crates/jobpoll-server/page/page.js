@@ -91,13 +91,14 @@ async function main() {
 /** Submits a demo job and follows it. */
 function start(demo) {
   const controller = new AbortController();
+  const newest = newestId();
   const promise = jobs.submit(new URL(demo.path, location.origin).href, {
     body: { plan: demo.plan },
     profile: PROFILE,
     preset: "fast",
     signal: controller.signal,
   });
-  const id = idOf(promise);
+  const id = idOf(promise, newest);
   const row = ensureRow(id);
   Object.assign(row, { label: demo.label, kind: demo.kind, profile: PROFILE, controller });
   remember(row);
@@ -106,12 +107,21 @@ function start(demo) {
 
 /**
  * The driver's id of the wait `promise` stands for: `promise.id` when the
- * driver sets it, else the newest listed wait (the one just started).
+ * driver sets it, else the newest listed wait when it is newer than `before`
+ * (the one just started; none when the arguments were refused).
  */
-function idOf(promise) {
+function idOf(promise, before) {
   if (promise && promise.id !== undefined) return promise.id;
+  const newest = newestId();
+  return newest !== undefined && newest !== before ? newest : `local-${++localIds}`;
+}
+
+let localIds = 0;
+
+/** The id of the newest wait still running, if any. */
+function newestId() {
   const listed = jobs.list();
-  return listed.length ? listed[listed.length - 1].id : `local-${Date.now()}`;
+  return listed.length ? listed[listed.length - 1].id : undefined;
 }
 
 /** Shows the outcome `promise` resolves with on `row`. */
@@ -202,8 +212,9 @@ async function resumeAfterReload() {
   localStorage.removeItem(MEMORY_KEY);
   for (const job of past) {
     const controller = new AbortController();
+    const newest = newestId();
     const promise = jobs.wait(job.statusUrl, { profile: job.profile || PROFILE, preset: "fast", signal: controller.signal });
-    const row = ensureRow(idOf(promise));
+    const row = ensureRow(idOf(promise, newest));
     Object.assign(row, { label: job.label, kind: job.kind, profile: job.profile, statusUrl: job.statusUrl, jobId: job.jobId, controller });
     remember(row);
     follow(row, promise);
