@@ -102,6 +102,7 @@ function start(demo) {
   const row = ensureRow(id);
   Object.assign(row, { label: demo.label, kind: demo.kind, profile: PROFILE, controller });
   remember(row);
+  render(row);
   follow(row, promise);
 }
 
@@ -188,13 +189,15 @@ function onEvent(event) {
 async function resumeAfterReload() {
   const memory = recall();
   if (typeof jobs.restore === "function") {
+    // `[{id, url, mode, outcome}]`, `outcome` a Promise as `wait` returns.
     const restored = await jobs.restore();
     for (const item of Array.isArray(restored) ? restored : []) {
-      const promise = thenable(item) ? item : thenable(item && item.promise) ? item.promise : null;
+      const promise = thenable(item) ? item : thenable(item && item.outcome) ? item.outcome : null;
       const id = promise && promise.id !== undefined ? promise.id : item && item.id;
       if (id === undefined) continue;
       const row = ensureRow(id);
       Object.assign(row, pastOf(memory, row, item && item.url));
+      render(row);
       if (promise) follow(row, promise);
     }
     for (const listed of jobs.list()) {
@@ -217,6 +220,7 @@ async function resumeAfterReload() {
     const row = ensureRow(idOf(promise, newest));
     Object.assign(row, { label: job.label, kind: job.kind, profile: job.profile, statusUrl: job.statusUrl, jobId: job.jobId, controller });
     remember(row);
+    render(row);
     follow(row, promise);
   }
   return past.length ? "page" : "none";
@@ -308,14 +312,14 @@ function render(row) {
     <td class="attempts">${row.attempt || 0}</td>
     <td class="result"></td>`;
   const cell = tr.querySelector(".result");
-  if (!outcome) {
+  if (!outcome && (row.controller || typeof jobs.stop === "function")) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "cancel";
     button.textContent = "Cancel";
     button.addEventListener("click", () => cancel(row));
     cell.append(button);
-  } else {
+  } else if (outcome) {
     cell.innerHTML = resultHtml(row, outcome);
   }
 }
