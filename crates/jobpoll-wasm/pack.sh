@@ -66,7 +66,7 @@ fi
 cargo build --locked -p jobpoll-wasm --target wasm32-unknown-unknown --release
 target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 mkdir -p "$out"
-rm -f "$out"/jobpoll_wasm*
+rm -rf "$out"/jobpoll_wasm* "$out/snippets"
 wasm-bindgen --target web --no-typescript --out-dir "$out" \
   "$target_dir/wasm32-unknown-unknown/release/jobpoll_wasm.wasm"
 stamp >"$out/STAMP"

@@ -30,10 +30,9 @@ pub(crate) struct ServeArgs {
     /// `unknown-status@FROM-UNTIL`, `oversized:BYTES@FROM-UNTIL`. Repeatable.
     #[arg(long = "fault")]
     faults: Vec<String>,
-    /// Serve the page at `/` from DIR (`index.html`, `page.js`, `page.css`,
-    /// `pkg/jobpoll_wasm.js`, `pkg/jobpoll_wasm_bg.wasm`, each read at every
-    /// request) instead of the built-in copy; a file missing there comes from the
-    /// built-in copy.
+    /// Serve the page at `/` from DIR (`index.html`, `page.js`, `page.css`, the
+    /// browser package under `pkg/`, each file read at every request) instead of
+    /// the built-in copy; a file missing there comes from the built-in copy.
     #[arg(long, value_name = "DIR")]
     page_dir: Option<std::path::PathBuf>,
 }

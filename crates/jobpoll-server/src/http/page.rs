@@ -21,37 +21,50 @@ pub const PAGE_PATH: &str = "/";
 /// Where the page's files live under the server's own prefix.
 const ASSET_PREFIX: &str = "/_jobpoll/page/";
 
-/// One file of the page.
-struct Asset {
-    /// Its path inside the page directory (and after [`ASSET_PREFIX`]).
-    file: &'static str,
-    content_type: &'static str,
-    /// The built-in copy.
-    bytes: &'static [u8],
-}
+/// Every file of the page built into the server, `(path under page/, bytes)`,
+/// sorted by path: the page, and the package with whatever files wasm-bindgen
+/// wrote (its glue, the module, `snippets/`). Listed by `build.rs`.
+const FILES: &[(&str, &[u8])] = &include!(concat!(env!("OUT_DIR"), "/page_files.rs"));
 
-macro_rules! asset {
-    ($file:literal, $type:expr) => {
-        Asset {
-            file: $file,
-            content_type: $type,
-            bytes: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/page/", $file)),
-        }
-    };
-}
+/// The file served at [`PAGE_PATH`].
+const INDEX: &str = "index.html";
 
 const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
 
-/// Every file of the page; the first is served at [`PAGE_PATH`].
-const ASSETS: [Asset; 5] = [
-    asset!("index.html", HTML),
-    asset!("page.js", JS),
-    asset!("page.css", "text/css; charset=utf-8"),
-    asset!("pkg/jobpoll_wasm.js", JS),
-    // `application/wasm` lets the browser compile the module while it arrives.
-    asset!("pkg/jobpoll_wasm_bg.wasm", "application/wasm"),
-];
+/// The content type of a file the page may serve, by its extension; `None` for
+/// any other file.
+fn content_type(file: &str) -> Option<&'static str> {
+    match file.rsplit_once('.')?.1 {
+        "html" => Some(HTML),
+        "js" => Some(JS),
+        "css" => Some("text/css; charset=utf-8"),
+        // `application/wasm` lets the browser compile the module while it arrives.
+        "wasm" => Some("application/wasm"),
+        _ => None,
+    }
+}
+
+/// Whether `file` (a path under the page directory, from a URL) names only
+/// plain segments: no `..`, no empty or hidden segment, nothing but ASCII
+/// letters, digits, `-`, `_` and `.`.
+fn plain_path(file: &str) -> bool {
+    file.split('/').all(|segment| {
+        !segment.is_empty()
+            && !segment.starts_with('.')
+            && segment
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.'))
+    })
+}
+
+/// The built-in copy of `file`.
+fn embedded(file: &str) -> Option<&'static [u8]> {
+    FILES
+        .binary_search_by(|(path, _)| (*path).cmp(file))
+        .ok()
+        .map(|index| FILES[index].1)
+}
 
 /// Where the page's files come from.
 #[derive(Clone, Debug, Default)]
@@ -66,9 +79,8 @@ impl Page {
     }
 
     /// The page read from `dir` at every request (`index.html`, `page.js`,
-    /// `page.css`, `pkg/jobpoll_wasm.js`, `pkg/jobpoll_wasm_bg.wasm`), each file
-    /// missing there served from the built-in copy. Fails when `dir` is not a
-    /// directory.
+    /// `page.css`, the package under `pkg/`), each file missing there served from
+    /// the built-in copy. Fails when `dir` is not a directory.
     pub fn from_dir(dir: impl Into<PathBuf>) -> Result<Page, String> {
         let dir = dir.into();
         if !dir.is_dir() {
@@ -91,17 +103,20 @@ impl Page {
         if method != Method::GET && method != Method::HEAD {
             return None;
         }
-        let asset = if path == PAGE_PATH {
-            &ASSETS[0]
+        let file = if path == PAGE_PATH {
+            INDEX
         } else {
-            let file = path.strip_prefix(ASSET_PREFIX)?;
-            ASSETS.iter().find(|asset| asset.file == file)?
+            path.strip_prefix(ASSET_PREFIX)?
         };
+        if !plain_path(file) {
+            return None;
+        }
+        let content_type = content_type(file)?;
         let bytes = self
             .dir
             .as_ref()
-            .and_then(|dir| std::fs::read(dir.join(asset.file)).ok())
-            .unwrap_or_else(|| asset.bytes.to_vec());
+            .and_then(|dir| std::fs::read(dir.join(file)).ok())
+            .or_else(|| embedded(file).map(<[u8]>::to_vec))?;
         let length = bytes.len();
         let mut response = http::Response::new(if method == Method::HEAD {
             Vec::new()
@@ -110,7 +125,7 @@ impl Page {
         });
         *response.status_mut() = StatusCode::OK;
         let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         // A rebuilt package is picked up on the next load.
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
@@ -143,6 +158,32 @@ mod tests {
     }
 
     #[test]
+    fn every_file_of_the_package_is_built_in() {
+        for file in [
+            INDEX,
+            "page.js",
+            "page.css",
+            "pkg/jobpoll_wasm.js",
+            "pkg/jobpoll_wasm_bg.wasm",
+        ] {
+            assert!(embedded(file).is_some(), "{file}");
+        }
+        // The glue imports what it needs by relative path: each is built in.
+        let glue = String::from_utf8_lossy(embedded("pkg/jobpoll_wasm.js").unwrap_or_default());
+        for line in glue.lines().filter(|line| line.starts_with("import ")) {
+            let Some(target) = line.split(['\'', '"']).nth(1) else {
+                continue;
+            };
+            let file = format!("pkg/{}", target.trim_start_matches("./"));
+            assert!(embedded(&file).is_some(), "{file}, imported by the glue");
+        }
+        assert!(!plain_path("pkg/../Cargo.toml"));
+        assert!(!plain_path(".git/config"));
+        assert!(!plain_path("pkg//x.js"));
+        assert!(plain_path("pkg/snippets/jobpoll-wasm-0a1b/inline0.js"));
+    }
+
+    #[test]
     fn other_paths_and_methods_are_left_to_the_model() {
         let page = Page::embedded();
         assert!(page.answer(&Method::POST, "/").is_none());
@@ -152,6 +193,14 @@ mod tests {
                 .is_none()
         );
         assert!(page.answer(&Method::GET, "/_jobpoll/page/").is_none());
+        assert!(
+            page.answer(&Method::GET, "/_jobpoll/page/README.md")
+                .is_none()
+        );
+        assert!(
+            page.answer(&Method::GET, "/_jobpoll/page/pkg/STAMP")
+                .is_none()
+        );
     }
 
     #[test]
@@ -165,7 +214,7 @@ mod tests {
             .expect("the style");
         assert_eq!(css.body(), b"body { color: red }");
         let index = page.answer(&Method::GET, "/").expect("the page");
-        assert_eq!(index.body(), ASSETS[0].bytes);
+        assert_eq!(Some(index.body().as_slice()), embedded(INDEX));
         std::fs::remove_dir_all(&dir).expect("clean up");
         assert!(Page::from_dir(dir.join("missing")).is_err());
     }
