@@ -188,6 +188,7 @@ function onEvent(event) {
  */
 async function resumeAfterReload() {
   const memory = recall();
+  showHistory();
   if (typeof jobs.restore === "function") {
     // `[{id, url, mode, outcome}]`, `outcome` a Promise as `wait` returns.
     const restored = await jobs.restore();
@@ -224,6 +225,31 @@ async function resumeAfterReload() {
     follow(row, promise);
   }
   return past.length ? "page" : "none";
+}
+
+/**
+ * The jobs that ended before this visit, when the driver keeps a history
+ * (`{id, url, outcome, ok, summary, jobId}`, newest first): the latest ten,
+ * below the running ones.
+ */
+function showHistory() {
+  if (typeof jobs.history !== "function") return;
+  const finished = Array.isArray(jobs.history()) ? jobs.history().slice(0, 10) : [];
+  for (const past of finished.reverse()) {
+    if (past.id === undefined || rows.has(past.id)) continue;
+    const demo = DEMOS.find((demo) => past.url && new URL(past.url, location.origin).pathname === demo.path);
+    const row = ensureRow(past.id);
+    Object.assign(row, {
+      label: demo ? demo.label : "Job",
+      kind: demo ? demo.kind : "",
+      profile: demo ? PROFILE : "",
+      jobId: past.jobId,
+      status: past.outcome,
+      attempt: null, // not kept in the history
+      outcome: { outcome: past.outcome, ok: past.ok, summary: past.summary },
+    });
+    render(row);
+  }
 }
 
 function thenable(value) {
@@ -306,10 +332,10 @@ function render(row) {
     <td>${escape(row.profile || "—")}</td>
     <td><span class="pill ${pill}">${escape(statusText)}</span>
         ${row.note && !outcome ? `<div class="note">${escape(row.note)}</div>` : ""}</td>
-    <td><div class="bar ${barClass}"><div style="width:${percentage === undefined ? 30 : Math.min(100, percentage)}%"></div></div>
+    <td><div class="bar ${barClass}"><div style="width:${percentage === undefined ? (outcome ? 0 : 30) : Math.min(100, percentage)}%"></div></div>
         <div class="percent">${percentText}</div></td>
     <td class="eta">${outcome ? "—" : escape(etaText(row))}</td>
-    <td class="attempts">${row.attempt || 0}</td>
+    <td class="attempts">${row.attempt ?? "—"}</td>
     <td class="result"></td>`;
   const cell = tr.querySelector(".result");
   if (!outcome && (row.controller || typeof jobs.stop === "function")) {
