@@ -1,8 +1,8 @@
 // The reference server's page: demo jobs waited on by the browser driver.
 //
 // Written against the driver's JavaScript API (`new Jobs`, `submit`, `wait`,
-// `list`, `metrics`, `pause`, `resume`), and using `restore` and `stop` when
-// the driver has them.
+// `list`, `metrics`, `pause`, `resume`), and using `restore`, `history` and
+// `stop` when the driver has them.
 import init, { Jobs } from "./pkg/jobpoll_wasm.js";
 
 const SECOND = 1_000_000; // the driver's times are in microseconds
