@@ -223,6 +223,19 @@ async fn the_page_runs_jobs_to_their_outcomes_in_chromium() {
         .await
         .expect("a WebDriver session");
 
+    // The steps run in a task of their own, so that the browser is closed even
+    // when one fails (chromedriver leaves it running otherwise).
+    let steps = tokio::spawn(steps(client.clone(), model, base)).await;
+    let _ = client.close().await;
+    drop(chromedriver);
+    server.shutdown().await;
+    if let Err(error) = steps {
+        std::panic::resume_unwind(error.into_panic());
+    }
+}
+
+/// What the test does in the page at `base`, served from `model`.
+async fn steps(client: Client, model: SharedModel, base: String) {
     client.goto(&format!("{base}/")).await.expect("the page");
     until(
         &client,
@@ -341,10 +354,6 @@ async fn the_page_runs_jobs_to_their_outcomes_in_chromium() {
     let path = screenshot_path();
     std::fs::write(&path, &png).expect("write the screenshot");
     eprintln!("screenshot of the page: {}", path.display());
-
-    client.close().await.expect("close the session");
-    drop(chromedriver);
-    server.shutdown().await;
 }
 
 /// `target/page-screenshot.png`, in the target directory the test runs from.
