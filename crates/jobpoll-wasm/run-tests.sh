@@ -1,11 +1,24 @@
 #!/usr/bin/env bash
-# Runs the browser driver's tests under Node against the reference server:
-# installs wasm-bindgen-cli at the wasm-bindgen version in Cargo.lock if it is
-# missing, builds and starts `jobpoll serve` on a free loopback port, runs
+# Runs the browser driver's tests against the reference server, under Node and
+# then in headless Chromium (through chromedriver): installs wasm-bindgen-cli at
+# the wasm-bindgen version in Cargo.lock if it is missing, builds and starts
+# `jobpoll serve` on a free loopback port, runs
 # `cargo test -p jobpoll-wasm --target wasm32-unknown-unknown` with the server's
-# address, and stops the server.
+# address once per runtime, and stops the server.
+#
+#   run-tests.sh [--node | --chromium] [CARGO TEST ARGS...]
+#
+# Chromium and chromedriver are found on PATH, or at $CHROMEDRIVER. Without them
+# the Chromium run is skipped with a warning, except under CI=true, where that
+# fails.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+
+runtimes="node chromium"
+case "${1:-}" in
+  --node) runtimes=node; shift ;;
+  --chromium) runtimes=chromium; shift ;;
+esac
 
 if ! command -v node >/dev/null; then
   echo "run-tests.sh: the tests run under Node (18 or later), and node is not on PATH" >&2
@@ -53,6 +66,27 @@ if [ -z "$address" ]; then
 fi
 echo "reference server at $address"
 
-JOBPOLL_TEST_SERVER="$address" \
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test -p jobpoll-wasm --target wasm32-unknown-unknown "$@"
+for runtime in $runtimes; do
+  if [ "$runtime" = chromium ]; then
+    chromedriver=${CHROMEDRIVER:-$(command -v chromedriver || true)}
+    if [ -z "$chromedriver" ] || ! command -v chromium >/dev/null; then
+      if [ "${CI:-}" = true ]; then
+        echo "run-tests.sh: chromium and chromedriver are needed for the browser run (apt-get install chromium chromium-driver)" >&2
+        exit 1
+      fi
+      echo "run-tests.sh: WARNING: chromium or chromedriver is missing: the tests did NOT run in a browser" >&2
+      continue
+    fi
+    echo "== the browser driver's tests in headless Chromium ($chromedriver)"
+    # The test page comes from the runner's own server: the reference server is
+    # another origin, as an API is to a real page.
+    JOBPOLL_TEST_SERVER="$address" WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER="$chromedriver" \
+      CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+      cargo test -p jobpoll-wasm --target wasm32-unknown-unknown "$@"
+  else
+    echo "== the browser driver's tests under Node"
+    JOBPOLL_TEST_SERVER="$address" \
+      CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+      cargo test -p jobpoll-wasm --target wasm32-unknown-unknown "$@"
+  fi
+done

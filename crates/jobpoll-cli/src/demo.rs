@@ -145,6 +145,10 @@ pub(crate) async fn demo(args: DemoArgs) -> ExitCode {
         }
     };
     eprintln!("jobpoll demo: reference server on {}", server.base_url());
+    eprintln!(
+        "  page: {}/ (jobs in your browser, while the demo runs; `jobpoll serve` keeps it up)",
+        server.base_url()
+    );
     let base = server.base_url();
     let client = jobpoll_tokio::Client::new();
     let mut report = Report::new(args.json);

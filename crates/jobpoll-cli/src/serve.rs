@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use jobpoll_server::http::{ServeOptions, Server, SharedModel};
+use jobpoll_server::http::{Page, ServeOptions, Server, SharedModel};
 use jobpoll_server::model::{RateLimit, ServerConfig};
 use jobpoll_server::plan::{Fault, FaultWindow};
 
@@ -30,6 +30,11 @@ pub(crate) struct ServeArgs {
     /// `unknown-status@FROM-UNTIL`, `oversized:BYTES@FROM-UNTIL`. Repeatable.
     #[arg(long = "fault")]
     faults: Vec<String>,
+    /// Serve the page at `/` from DIR (`index.html`, `page.js`, `page.css`, the
+    /// browser package under `pkg/`, each file read at every request) instead of
+    /// the built-in copy; a file missing there comes from the built-in copy.
+    #[arg(long, value_name = "DIR")]
+    page_dir: Option<std::path::PathBuf>,
 }
 
 /// Runs the server until Ctrl-C.
@@ -41,6 +46,16 @@ pub(crate) async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
+    let page = match &args.page_dir {
+        Some(dir) => match Page::from_dir(dir) {
+            Ok(page) => page,
+            Err(error) => {
+                eprintln!("jobpoll serve: --page-dir: {error}");
+                return ExitCode::from(exit::USAGE);
+            }
+        },
+        None => Page::embedded(),
+    };
     let listener = match listen(args.listen).await {
         Ok(listener) => listener,
         Err(error) => {
@@ -48,7 +63,7 @@ pub(crate) async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
-    let server = match Server::start(listener, SharedModel::new(options)).await {
+    let server = match Server::start_with_page(listener, SharedModel::new(options), page).await {
         Ok(server) => server,
         Err(error) => {
             eprintln!("jobpoll serve: {error}");
@@ -63,6 +78,7 @@ pub(crate) async fn serve(args: ServeArgs) -> ExitCode {
         "  try: jobpoll submit {}/api/v1/demo-job",
         server.base_url()
     );
+    eprintln!("  page: {}/ (jobs in your browser)", server.base_url());
     let _ = tokio::signal::ctrl_c().await;
     server.shutdown().await;
     ExitCode::SUCCESS

@@ -52,3 +52,40 @@ fn serve_help_names_the_default_address() {
         stdout(&output)
     );
 }
+
+#[test]
+fn serve_prints_the_page_address_and_refuses_a_missing_page_dir() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jobpoll"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = Vec::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line.expect("a line");
+        let done = line.contains("page: http");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    child.kill().expect("the server stops");
+    child.wait().expect("the server exits");
+    let said = lines.join("\n");
+    let address = said
+        .lines()
+        .find_map(|line| line.strip_prefix("jobpoll serve: listening on "))
+        .and_then(|rest| rest.split(' ').next())
+        .expect("the address");
+    assert!(said.contains(&format!("page: {address}/")), "{said}");
+
+    let output = jobpoll(&["serve", "--page-dir", "/nonexistent/page"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--page-dir") && stderr.contains("/nonexistent/page"),
+        "{stderr}"
+    );
+}

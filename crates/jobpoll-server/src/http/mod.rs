@@ -9,6 +9,10 @@
 //!   413), hands the request to the model at [`SharedModel::now`], logs it, and
 //!   returns the model's response as is: status, headers (its `Date` included)
 //!   and body.
+//! - A page on another origin may call the server: CORS preflights are answered
+//!   and every header of an answer is exposed to it (see `cors`).
+//! - `GET /` serves a page on the browser driver that lists, submits, cancels and
+//!   pauses jobs ([`Page`]).
 //! - [`Server`] runs the router on a bound listener and stops gracefully. The
 //!   [`SharedModel`] outlives it, so a new server on the same port serves the same
 //!   jobs (a server restarted mid-polling).
@@ -37,6 +41,8 @@
 //! [`ServerModel::set_default_faults`]: crate::model::ServerModel::set_default_faults
 //! [`Instant`]: jobpoll_core::Instant
 
+mod cors;
+mod page;
 mod server;
 mod shared;
 
@@ -51,6 +57,7 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 use bytes::{Bytes, BytesMut};
 
+pub use page::{PAGE_PATH, Page};
 pub use server::{SHUTDOWN_GRACE, Server};
 pub use shared::{LoggedRequest, REQUEST_LOG_CAPACITY, ServeOptions, SharedModel};
 
@@ -58,15 +65,42 @@ pub use shared::{LoggedRequest, REQUEST_LOG_CAPACITY, ServeOptions, SharedModel}
 /// 413 without reaching the model.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// The router that serves `model`: one handler for every method and path.
+/// The router that serves `model`, with the built-in page at `/`: one handler
+/// for every method and path.
 pub fn router(model: SharedModel) -> Router {
-    Router::new().fallback(serve_request).with_state(model)
+    router_with_page(model, Page::embedded())
 }
 
-/// The one handler: read the body, ask the model, answer as the model says.
-async fn serve_request(State(model): State<SharedModel>, request: Request) -> Response {
+/// The router that serves `model`, with `page` at `/`.
+pub fn router_with_page(model: SharedModel, page: Page) -> Router {
+    Router::new()
+        .fallback(serve_request)
+        .with_state(Served { model, page })
+}
+
+/// What the handler serves.
+#[derive(Clone)]
+struct Served {
+    model: SharedModel,
+    page: Page,
+}
+
+/// The one handler: a CORS preflight and the page's files are answered at once;
+/// anything else reads the body, asks the model, and answers as the model says,
+/// readable by a page on another origin.
+async fn serve_request(State(served): State<Served>, request: Request) -> Response {
+    if let Some(mut answer) = cors::preflight(request.method(), request.headers()) {
+        dated(answer.headers_mut());
+        return answer.map(|()| Body::empty());
+    }
+    if let Some(mut answer) = served.page.answer(request.method(), request.uri().path()) {
+        dated(answer.headers_mut());
+        return answer.map(Body::from);
+    }
+    let model = served.model;
     let (parts, body) = request.into_parts();
-    let response = match read_body(&parts.headers, body).await {
+    let cross_origin = cors::is_cross_origin(&parts.headers);
+    let mut response = match read_body(&parts.headers, body).await {
         Ok(body) => model.handle(&::http::Request::from_parts(parts, body)),
         Err(refusal) => model.refuse(
             &parts.method,
@@ -75,7 +109,18 @@ async fn serve_request(State(model): State<SharedModel>, request: Request) -> Re
             refusal.message(),
         ),
     };
+    if cross_origin {
+        cors::allow(response.headers_mut());
+    }
     response.map(Body::from)
+}
+
+/// Adds a `Date` header, as the model's answers have: the wall clock now.
+fn dated(headers: &mut ::http::HeaderMap) {
+    let now = httpdate::fmt_http_date(std::time::SystemTime::now());
+    if let Ok(value) = ::http::HeaderValue::from_str(&now) {
+        headers.insert(::http::header::DATE, value);
+    }
 }
 
 /// Why a body was not read.

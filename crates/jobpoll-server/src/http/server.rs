@@ -8,14 +8,14 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::{SharedModel, router};
+use super::{Page, SharedModel, router_with_page};
 
 /// How long [`Server::shutdown`] lets open connections finish before it drops
 /// them. Every answer is computed at once, so only a client that stalls
 /// mid-request needs this long.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
-/// A running server: [`router`] on a bound listener, in a task of the current tokio
+/// A running server: [`router`](super::router) on a bound listener, in a task of the current tokio
 /// runtime.
 ///
 /// Dropping it stops it too (without waiting); [`Server::shutdown`] waits until the
@@ -32,9 +32,18 @@ impl Server {
     /// Serves `model` on `listener`, in a task spawned on the current tokio runtime
     /// (call it from inside one).
     pub async fn start(listener: TcpListener, model: SharedModel) -> io::Result<Server> {
+        Server::start_with_page(listener, model, Page::embedded()).await
+    }
+
+    /// Serves `model` on `listener` with `page` at `/` (see [`Server::start`]).
+    pub async fn start_with_page(
+        listener: TcpListener,
+        model: SharedModel,
+        page: Page,
+    ) -> io::Result<Server> {
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = router(model.clone());
+        let app = router_with_page(model.clone(), page);
         let task = tokio::spawn(async move {
             let signal = async move {
                 // A dropped sender stops the server too.
