@@ -3,7 +3,8 @@
 # installs wasm-bindgen-cli at the wasm-bindgen version in Cargo.lock if it is
 # missing, builds and starts `jobpoll serve` on a free loopback port, runs
 # `cargo test -p jobpoll-wasm --target wasm32-unknown-unknown` with the server's
-# address, and stops the server.
+# address, replays with `jobpoll-sim replay` a trace recorded by the Node build
+# of the package, and stops the server.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -56,3 +57,14 @@ echo "reference server at $address"
 JOBPOLL_TEST_SERVER="$address" \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p jobpoll-wasm --target wasm32-unknown-unknown "$@"
+
+# A trace recorded by the Node build of the package replays with the simulator's
+# command, as a trace from the command line does.
+cargo build -p jobpoll-wasm --target wasm32-unknown-unknown
+cargo build -p jobpoll-sim
+package="$target_dir/jobpoll-wasm-node"
+wasm-bindgen --target nodejs --out-dir "$package" \
+  "$target_dir/wasm32-unknown-unknown/debug/jobpoll_wasm.wasm"
+trace="$package/recorded.jsonl"
+node crates/jobpoll-wasm/tests/node/record-trace.cjs "$package" "$address" "$trace"
+"$target_dir/debug/jobpoll-sim" replay "$trace"

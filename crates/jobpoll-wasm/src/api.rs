@@ -7,11 +7,13 @@ use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
 use crate::driver::{self, Driver, Subscription};
+use crate::fetch;
 use crate::options::{Mode, WaitOptions};
+use crate::solo;
 
 /// Options read off the JavaScript object rather than deserialized: they hold
 /// JavaScript values.
-const JS_ONLY: [&str; 2] = ["signal", "onEvent"];
+const JS_ONLY: [&str; 3] = ["signal", "onEvent", "record"];
 
 /// Many jobs waited on together, with one timer and shared polls.
 ///
@@ -64,7 +66,9 @@ impl Jobs {
     /// ms), `maxAttempts`, `maxErrors`, `maxBodyBytes`, `headers` (a plain
     /// object), `signal` (an `AbortSignal`: aborting it stops the wait, and asks
     /// the server to cancel the job when nobody else waits on it), `onEvent`
-    /// (this job's events).
+    /// (this job's events), `record` (`true`: the job runs alone, outside the
+    /// fleet, and its outcome gets `trace`, the JSON lines `jobpoll-sim replay`
+    /// replays, without the secrets of the headers sent).
     ///
     /// The promise resolves with every outcome, success or not: a plain object
     /// with `outcome` (`succeeded`, `failed`, `cancelled`, `timed_out`,
@@ -134,21 +138,22 @@ impl Jobs {
         let mut resolve = None;
         let promise = Promise::new(&mut |yes, _no| resolve = Some(yes));
         let resolve = resolve.ok_or_else(|| JsError::new("the Promise did not start"))?;
+        let subscription = Subscription {
+            url: url.to_owned(),
+            mode: match mode {
+                Mode::Wait => "wait",
+                Mode::Submit => "submit",
+            },
+            resolve,
+            on_event,
+        };
+        if solo::wanted(options)? {
+            solo::start(&self.driver, spec, config, subscription, signal)?;
+            return Ok(promise);
+        }
         let subscriber = self
             .driver
-            .add(
-                spec,
-                config,
-                Subscription {
-                    url: url.to_owned(),
-                    mode: match mode {
-                        Mode::Wait => "wait",
-                        Mode::Submit => "submit",
-                    },
-                    resolve,
-                    on_event,
-                },
-            )
+            .add(spec, config, subscription)
             .map_err(|error| JsError::new(&error))?;
         if let Some(signal) = signal {
             self.stop_on_abort(&signal, subscriber);
@@ -158,25 +163,14 @@ impl Jobs {
 
     /// Stops `subscriber` when `signal` aborts (at once if it has).
     fn stop_on_abort(&self, signal: &AbortSignal, subscriber: Subscriber) {
-        if signal.aborted() {
-            self.driver.stop(subscriber);
-            return;
-        }
         // The listener holds the driver only weakly: a signal that outlives the
         // jobs keeps nothing alive.
         let weak = self.driver.downgrade();
-        let listener = Closure::once_into_js(move || {
+        fetch::on_abort(signal, move || {
             if let Some(driver) = weak.upgrade() {
                 driver.stop(subscriber);
             }
         });
-        let options = web_sys::AddEventListenerOptions::new();
-        options.set_once(true);
-        let _ = signal.add_event_listener_with_callback_and_add_event_listener_options(
-            "abort",
-            listener.unchecked_ref(),
-            &options,
-        );
     }
 }
 

@@ -36,6 +36,10 @@ mod api;
 mod driver;
 #[cfg(target_arch = "wasm32")]
 mod fetch;
+#[cfg(target_arch = "wasm32")]
+mod solo;
+#[cfg(target_arch = "wasm32")]
+mod timer;
 
 #[cfg(target_arch = "wasm32")]
 pub use api::Jobs;
