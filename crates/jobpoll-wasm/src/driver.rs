@@ -172,11 +172,13 @@ impl Driver {
     }
 
     /// The callback that is given every event of every job, if any.
+    #[cfg_attr(not(feature = "record"), allow(dead_code))]
     pub(crate) fn on_event(&self) -> Option<Function> {
         self.state.borrow().on_event.clone()
     }
 
     /// A new number for a wait, from the sequence `jobs.list()` shows.
+    #[cfg_attr(not(feature = "record"), allow(dead_code))]
     pub(crate) fn take_id(&self) -> u32 {
         let mut state = self.state.borrow_mut();
         let id = state.next_id;

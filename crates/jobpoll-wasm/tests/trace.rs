@@ -4,7 +4,7 @@
 //!
 //! `run-tests.sh` starts the server and passes its address in
 //! `JOBPOLL_TEST_SERVER` at build time; without it these tests say so and pass.
-#![cfg(target_arch = "wasm32")]
+#![cfg(all(target_arch = "wasm32", feature = "record"))]
 #![allow(clippy::unwrap_used)]
 
 use jobpoll_core::Profile;
