@@ -11,7 +11,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
-use std::sync::Arc;
+use std::sync::{self, Arc};
 
 use jobpoll_core::fleet::{Fleet, FleetConfig, FleetInput, FleetOutput, JobKey, Subscriber};
 use jobpoll_core::{Config, Event, Input, Instant, JobSpec, Outcome, Profile, RequestId};
@@ -57,6 +57,10 @@ struct State {
     waiting: HashMap<Subscriber, Waiter>,
     /// The event callback of every subscription.
     on_event: Option<Function>,
+    /// The profiles and configurations of the running jobs, each held once:
+    /// jobs that ask for equal ones share them.
+    profiles: Vec<sync::Weak<Profile>>,
+    configs: Vec<sync::Weak<Config>>,
     next_id: u32,
 }
 
@@ -123,6 +127,8 @@ impl Driver {
             waiting: HashMap::new(),
             on_event,
             next_id: 1,
+            profiles: Vec::new(),
+            configs: Vec::new(),
         }));
         let weak = Rc::downgrade(&state);
         let on_timer = Closure::<dyn FnMut()>::new(move || {
@@ -144,15 +150,17 @@ impl Driver {
     /// Subscribes to a job; the outcome goes to `subscription.resolve`.
     pub(crate) fn add(
         &self,
-        spec: JobSpec<Arc<Profile>>,
+        mut spec: JobSpec<Arc<Profile>>,
         config: Config,
         subscription: Subscription,
     ) -> Result<Subscriber, String> {
         self.step(|state| {
             let now = state.now();
+            spec.profile = shared(&mut state.profiles, spec.profile);
+            let config = shared(&mut state.configs, Arc::new(config));
             let subscriber = state
                 .fleet
-                .add(spec, Arc::new(config), now)
+                .add(spec, config, now)
                 .map_err(|error| error.to_string())?;
             let id = state.next_id;
             state.next_id = state.next_id.wrapping_add(1);
@@ -382,6 +390,22 @@ impl Drop for State {
             controller.abort();
         }
     }
+}
+
+/// `value`, or an equal value already held by a running job: a profile or a
+/// configuration is several hundred bytes, held once for every job that uses it.
+/// `known` keeps the values in use weakly, and forgets those no job holds.
+fn shared<T: PartialEq>(known: &mut Vec<sync::Weak<T>>, value: Arc<T>) -> Arc<T> {
+    known.retain(|held| held.strong_count() > 0);
+    if let Some(equal) = known
+        .iter()
+        .filter_map(sync::Weak::upgrade)
+        .find(|held| **held == *value)
+    {
+        return equal;
+    }
+    known.push(Arc::downgrade(&value));
+    value
 }
 
 /// A value as a plain JavaScript object (maps as objects, numbers as numbers).
