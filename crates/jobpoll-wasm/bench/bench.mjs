@@ -96,47 +96,53 @@ async function nodeTimePerPoll(pkg, base, n, intervalMs, seconds) {
   const cpu = process.cpuUsage(cpuBefore);
   const polls = held.jobs.metrics().totals.requests - requestsBefore;
   held.jobs.stopAll();
+  return {
+    runtime: `node ${process.version}`,
+    jobs: n,
+    interval_ms: intervalMs,
+    seconds,
+    ...attribute(profile, polls),
+    process_cpu_us_per_poll: +((cpu.user + cpu.system) / polls).toFixed(1),
+  };
+}
 
+/**
+ * The time per poll a V8 CPU profile spent in the package: a sample counts when
+ * a frame of its stack is the package's wasm or JavaScript glue; it is split by
+ * the sample's own frame into the wasm, the glue, and what they call (fetch,
+ * Headers, the body's stream, Promise machinery).
+ */
+function attribute(profile, polls) {
   const parent = new Map();
   const byId = new Map();
   for (const node of profile.nodes) {
     byId.set(node.id, node);
     for (const child of node.children ?? []) parent.set(child, node.id);
   }
+  const kind = (id) => {
+    const { url } = byId.get(id).callFrame;
+    // Node names a wasm frame wasm://…, Chromium by the module's URL.
+    if (url.startsWith("wasm://") || url.endsWith(".wasm")) return "wasm";
+    return url.includes("/jobpoll_wasm") ? "glue" : "called";
+  };
   const ours = new Map();
   const isOurs = (id) => {
-    if (ours.has(id)) return ours.get(id);
-    const { url } = byId.get(id).callFrame;
-    const own = url.startsWith("wasm://") || url.includes("jobpoll_wasm_");
-    const result = own || (parent.has(id) && isOurs(parent.get(id)));
-    ours.set(id, result);
-    return result;
+    if (!ours.has(id)) {
+      ours.set(id, kind(id) !== "called" || (parent.has(id) && isOurs(parent.get(id))));
+    }
+    return ours.get(id);
   };
-  // Of the driver's time: in its wasm, in its glue, in what they call (fetch,
-  // Headers, the body's stream, Promise machinery), by the sample's own frame.
   const split = { wasm: 0, glue: 0, called: 0 };
-  let driverMicros = 0;
   profile.samples.forEach((id, index) => {
-    if (!isOurs(id)) return;
-    const micros = profile.timeDeltas[index] ?? 0;
-    driverMicros += micros;
-    const { url } = byId.get(id).callFrame;
-    if (url.startsWith("wasm://")) split.wasm += micros;
-    else if (url.includes("jobpoll_wasm_")) split.glue += micros;
-    else split.called += micros;
+    if (isOurs(id)) split[kind(id)] += profile.timeDeltas[index] ?? 0;
   });
   const perPoll = (micros) => +(micros / polls).toFixed(1);
   return {
-    runtime: `node ${process.version}`,
-    jobs: n,
-    interval_ms: intervalMs,
-    seconds,
     polls,
-    driver_us_per_poll: perPoll(driverMicros),
+    driver_us_per_poll: perPoll(split.wasm + split.glue + split.called),
     of_which_wasm_us: perPoll(split.wasm),
     of_which_glue_us: perPoll(split.glue),
     of_which_called_us: perPoll(split.called),
-    process_cpu_us_per_poll: perPoll(cpu.user + cpu.system),
   };
 }
 
@@ -180,14 +186,43 @@ function pageServer(pkg, base, results) {
   });
 }
 
-/** Chromium: memory of `n` waiting jobs, in a fresh headless browser. */
-async function chromiumMemory(chromium, pkg, base, n) {
+/** Sends DevTools protocol commands to `browser` over its pipe (fds 3 and 4). */
+function devtools(browser) {
+  let next = 1;
+  let buffer = "";
+  const waiting = new Map();
+  browser.stdio[4].on("data", (chunk) => {
+    buffer += chunk;
+    for (let end = buffer.indexOf("\0"); end >= 0; end = buffer.indexOf("\0")) {
+      const message = JSON.parse(buffer.slice(0, end));
+      buffer = buffer.slice(end + 1);
+      const caller = waiting.get(message.id);
+      if (!caller) continue;
+      waiting.delete(message.id);
+      if (message.error) caller.reject(new Error(message.error.message));
+      else caller.resolve(message.result);
+    }
+  });
+  return (method, params = {}, sessionId = undefined) =>
+    new Promise((resolve, reject) => {
+      const id = next++;
+      waiting.set(id, { resolve, reject });
+      browser.stdio[3].write(`${JSON.stringify({ id, method, params, sessionId })}\0`);
+    });
+}
+
+/**
+ * Opens the page with `query` in a fresh headless Chromium and calls
+ * `run({posted, send})`: `posted` resolves with what the page posts to
+ * /result, `send` speaks the DevTools protocol.
+ */
+async function inChromium(chromium, pkg, base, query, run) {
   let done;
-  const result = new Promise((resolve) => (done = resolve));
+  const posted = new Promise((resolve) => (done = resolve));
   const server = pageServer(pkg, base, done);
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const page = `http://127.0.0.1:${server.address().port}/?n=${n}`;
-  const profileDir = path.join(tmpdir(), `jobpoll-chromium-${process.pid}-${n}`);
+  const page = `http://127.0.0.1:${server.address().port}/?${query}`;
+  const profileDir = path.join(tmpdir(), `jobpoll-chromium-${process.pid}-${Date.now()}`);
   const browser = spawn(
     chromium,
     [
@@ -196,18 +231,48 @@ async function chromiumMemory(chromium, pkg, base, n) {
       "--disable-gpu",
       "--enable-precise-memory-info",
       "--js-flags=--expose-gc",
+      "--remote-debugging-pipe",
       `--user-data-dir=${profileDir}`,
       page,
     ],
-    { stdio: "ignore" },
+    { stdio: ["ignore", "ignore", "ignore", "pipe", "pipe"] },
   );
-  const timeout = setTimeout(() => done({ error: "no result in 5 minutes" }), 300_000);
-  const measured = await result;
-  clearTimeout(timeout);
-  browser.kill();
-  server.close();
-  server.closeAllConnections();
-  return measured;
+  const timeout = setTimeout(() => done({ error: "no answer from the page in 5 minutes" }), 300_000);
+  try {
+    return await run({ posted, send: devtools(browser) });
+  } finally {
+    clearTimeout(timeout);
+    browser.kill();
+    server.close();
+    server.closeAllConnections();
+  }
+}
+
+/** Chromium: memory of `n` waiting jobs. */
+function chromiumMemory(chromium, pkg, base, n) {
+  return inChromium(chromium, pkg, base, `mode=memory&n=${n}`, ({ posted }) => posted);
+}
+
+/** Chromium: main-thread time per poll, measured as in Node (`attribute`). */
+function chromiumTimePerPoll(chromium, pkg, base, n, intervalMs, seconds) {
+  const query = `mode=poll&n=${n}&interval=${intervalMs}`;
+  return inChromium(chromium, pkg, base, query, async ({ posted, send }) => {
+    const ready = await posted;
+    if (ready.error) return ready;
+    const { targetInfos } = await send("Target.getTargets");
+    const target = targetInfos.find((info) => info.type === "page");
+    const { sessionId } = await send("Target.attachToTarget", { targetId: target.targetId, flatten: true });
+    const requests = async () =>
+      (await send("Runtime.evaluate", { expression: "window.jobpollBench.jobs.metrics().totals.requests", returnByValue: true }, sessionId)).result.value;
+    await send("Profiler.enable", {}, sessionId);
+    await send("Profiler.setSamplingInterval", { interval: 100 }, sessionId);
+    const before = await requests();
+    await send("Profiler.start", {}, sessionId);
+    await sleep(seconds * 1000);
+    const { profile } = await send("Profiler.stop", {}, sessionId);
+    const polls = (await requests()) - before;
+    return { browser: ready.browser, jobs: n, interval_ms: intervalMs, seconds, ...attribute(profile, polls) };
+  });
 }
 
 /** Runs this script again in a fresh Node with `args`; its JSON output. */
@@ -246,6 +311,8 @@ async function main() {
     }
     const perPoll = ["--child", "time", "--pkg", pkg, "--base", base, "--n", "500", "--interval", "1000", "--seconds", "10"];
     console.log(JSON.stringify({ what: "main-thread time per poll", ...(await child(perPoll)) }));
+    const inPage = await chromiumTimePerPoll(chromium, pkg, base, 500, 1000, 10);
+    console.log(JSON.stringify({ what: "main-thread time per poll", runtime: "chromium (headless)", ...inPage }));
   } finally {
     server.kill();
   }
