@@ -4,7 +4,8 @@
 # the wasm-bindgen version in Cargo.lock if it is missing, builds and starts
 # `jobpoll serve` on a free loopback port, runs
 # `cargo test -p jobpoll-wasm --target wasm32-unknown-unknown` with the server's
-# address once per runtime, and stops the server.
+# address once per runtime, replays with `jobpoll-sim replay` a trace recorded
+# by the Node build of the package, and stops the server.
 #
 #   run-tests.sh [--node | --chromium] [CARGO TEST ARGS...]
 #
@@ -90,3 +91,16 @@ for runtime in $runtimes; do
       cargo test -p jobpoll-wasm --target wasm32-unknown-unknown "$@"
   fi
 done
+
+if [ "$runtimes" != chromium ]; then
+  # A trace recorded by the Node build of the package replays with the simulator's
+  # command, as a trace from the command line does.
+  cargo build -p jobpoll-wasm --target wasm32-unknown-unknown
+  cargo build -p jobpoll-sim
+  package="$target_dir/jobpoll-wasm-node"
+  wasm-bindgen --target nodejs --out-dir "$package" \
+    "$target_dir/wasm32-unknown-unknown/debug/jobpoll_wasm.wasm"
+  trace="$package/recorded.jsonl"
+  node crates/jobpoll-wasm/tests/node/record-trace.cjs "$package" "$address" "$trace"
+  "$target_dir/debug/jobpoll-sim" replay "$trace"
+fi

@@ -69,32 +69,6 @@ fn parse(text: &str) -> Result<(String, String), String> {
     Ok((name.to_owned(), value.to_owned()))
 }
 
-/// The secret strings among `headers`, to mask wherever they appear: the value of
-/// every header the redactor hides by name, and the credentials after its scheme
-/// (`Bearer TOKEN`: `TOKEN`).
-pub(crate) fn secrets(
-    redactor: &jobpoll_core::trace::Redactor,
-    headers: &[(String, String)],
-) -> Vec<String> {
-    let mut secrets = Vec::new();
-    for (name, value) in headers {
-        if !redactor
-            .headers
-            .iter()
-            .any(|h| h.eq_ignore_ascii_case(name))
-        {
-            continue;
-        }
-        secrets.push(value.clone());
-        if let Some((_, credentials)) = value.split_once(' ')
-            && credentials.trim().len() >= 4
-        {
-            secrets.push(credentials.trim().to_owned());
-        }
-    }
-    secrets
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -101,10 +101,7 @@ impl Session {
     /// `--cookie-jar` file is an error naming it (a usage error).
     pub(crate) fn new(common: &Common, headers: &[(String, String)]) -> Result<Session, String> {
         let net = &common.net;
-        let mut redactor = Redactor::default();
-        for secret in crate::headers::secrets(&redactor, headers) {
-            redactor = redactor.with_value(secret);
-        }
+        let redactor = Redactor::default().with_header_secrets(headers);
         let mut builder = Client::builder().redactor(redactor);
         if let Some(pem) = net.tls.pem()? {
             builder = builder

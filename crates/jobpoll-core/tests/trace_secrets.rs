@@ -512,3 +512,23 @@ fn a_configured_value_that_is_a_word_of_the_format_hides_no_other_secret() {
         .expect("a usable trace")
         .expect("the redacted trace replays");
 }
+
+#[test]
+fn the_secrets_of_the_callers_headers_are_masked_wherever_they_occur() {
+    let headers = [
+        ("Authorization".to_owned(), "Bearer tok3n-value".to_owned()),
+        ("X-Api-Key".to_owned(), "k3y".to_owned()),
+        ("X-Team".to_owned(), "blue team".to_owned()),
+        ("Cookie".to_owned(), "Bearer abc".to_owned()),
+    ];
+    let redactor = Redactor::default().with_header_secrets(&headers);
+    assert_eq!(
+        redactor.values,
+        ["Bearer tok3n-value", "tok3n-value", "k3y", "Bearer abc"],
+        "secret headers' values and credentials of four characters or more; not X-Team"
+    );
+    assert_eq!(
+        redactor.text("echo: tok3n-value, blue team"),
+        "echo: ***********, blue team"
+    );
+}

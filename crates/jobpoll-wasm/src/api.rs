@@ -13,11 +13,12 @@ use crate::driver::{self, Driver, Subscription};
 use crate::errors;
 use crate::events::{self, EventStream};
 use crate::options::{Mode, WaitOptions};
+use crate::solo;
 use crate::visibility::{self, Watch};
 
 /// Options read off the JavaScript object rather than deserialized: they hold
 /// JavaScript values.
-const JS_ONLY: [&str; 3] = ["signal", "onEvent", "persist"];
+const JS_ONLY: [&str; 4] = ["signal", "onEvent", "persist", "record"];
 
 // `restore`, `history`, `stats`, `results`, `clearResults`.
 #[path = "api_store.rs"]
@@ -123,7 +124,10 @@ impl Jobs {
     /// server to cancel the job when nobody else waits on it; its listener is
     /// removed when the wait ends), `onEvent` (this job's events), `persist`
     /// (default `true`; `false` keeps the job out of storage, so that it is not
-    /// restored after a reload and its headers are not saved).
+    /// restored after a reload and its headers are not saved), `record`
+    /// (`true`: the job runs alone, outside the fleet, and its outcome gets
+    /// `trace`, the JSON lines `jobpoll-sim replay` replays, without the
+    /// secrets of the headers sent).
     ///
     /// The promise resolves with every outcome, success or not: a plain object
     /// with `outcome` (`succeeded`, `failed`, `cancelled`, `timed_out`,
@@ -255,6 +259,23 @@ impl Jobs {
         let mut resolve = None;
         let promise = Promise::new(&mut |yes, _no| resolve = Some(yes));
         let resolve = resolve.ok_or_else(|| errors::jobpoll("the Promise did not start"))?;
+        let mode = match mode {
+            Mode::Wait => "wait",
+            Mode::Submit => "submit",
+        };
+        if solo::wanted(options)? {
+            let subscription = Subscription {
+                url: url.to_owned(),
+                mode,
+                resolve,
+                on_event,
+                // A recorded job runs alone, outside what is saved.
+                persist: false,
+            };
+            let id = solo::start(&self.driver, spec, config, subscription, signal)?;
+            let _ = Reflect::set(&promise, &JsValue::from_str("id"), &id.into());
+            return Ok(promise);
+        }
         // With a signal, the outcome first removes the signal's listener.
         let hook = signal
             .as_ref()
@@ -270,10 +291,7 @@ impl Jobs {
                 config,
                 Subscription {
                     url: url.to_owned(),
-                    mode: match mode {
-                        Mode::Wait => "wait",
-                        Mode::Submit => "submit",
-                    },
+                    mode,
                     resolve,
                     on_event,
                     persist,

@@ -11,7 +11,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
-use std::sync::Arc;
+use std::sync::{self, Arc};
 
 use jobpoll_core::fleet::{Fleet, FleetConfig, FleetInput, FleetOutput, JobKey, Subscriber};
 use jobpoll_core::{Config, Event, Input, Instant, JobSpec, Outcome, Profile, RequestId};
@@ -23,15 +23,12 @@ use web_sys::AbortController;
 use crate::events::{EventStream, Taps};
 use crate::fetch::{self, Answer};
 use crate::pause::{PauseChange, PauseReason, PauseReasons};
+use crate::timer::{Clock, Timer};
 
 // Saving running jobs, the history and the results; restoring them.
 #[path = "persist.rs"]
 mod persist;
 pub(crate) use persist::StorageChoice;
-
-/// The longest delay `setTimeout` takes; a longer one would fire at once. The
-/// timer then fires early, and the fleet simply asks for the rest of the wait.
-const MAX_TIMER_MS: f64 = 2_147_483_647.0;
 
 /// A subscription waiting for its outcome.
 struct Waiter {
@@ -59,26 +56,22 @@ enum Effect {
     Call { callback: Function, value: JsValue },
 }
 
-/// The timer that is armed: its handle and the instant it is for.
-struct Timer {
-    handle: JsValue,
-    at: Instant,
-}
-
 /// The driver's state.
 struct State {
     fleet: Fleet<Arc<Profile>>,
-    /// `performance.now()` at the driver's start: the core's time zero.
-    epoch: f64,
-    timer: Option<Timer>,
-    /// The timer's callback, made once and reused for every arming.
-    on_timer: Option<Closure<dyn FnMut()>>,
+    clock: Clock,
+    /// The one timer, armed to the fleet's next wake-up.
+    timer: Timer,
     /// Requests in flight, by job and request id. A request absent from here when
     /// its answer comes was aborted; its answer is dropped.
     in_flight: HashMap<(JobKey, RequestId), Option<AbortController>>,
     waiting: HashMap<Subscriber, Waiter>,
     /// The event callback of every subscription.
     on_event: Option<Function>,
+    /// The profiles and configurations of the running jobs, each held once:
+    /// jobs that ask for equal ones share them.
+    profiles: Vec<sync::Weak<Profile>>,
+    configs: Vec<sync::Weak<Config>>,
     next_id: u32,
     /// The open `jobs.events()` iterators.
     taps: Taps,
@@ -150,9 +143,8 @@ impl Driver {
     pub(crate) fn new(config: FleetConfig, on_event: Option<Function>) -> Driver {
         let state = Rc::new(RefCell::new(State {
             fleet: Fleet::new(config),
-            epoch: fetch::performance_now(),
-            timer: None,
-            on_timer: None,
+            clock: Clock::start(),
+            timer: Timer::default(),
             in_flight: HashMap::new(),
             waiting: HashMap::new(),
             on_event,
@@ -160,6 +152,8 @@ impl Driver {
             taps: Taps::default(),
             pause: PauseReasons::default(),
             store: persist::Store::default(),
+            profiles: Vec::new(),
+            configs: Vec::new(),
         }));
         let weak = Rc::downgrade(&state);
         let on_timer = Closure::<dyn FnMut()>::new(move || {
@@ -167,7 +161,7 @@ impl Driver {
                 Driver { state }.timer_fired();
             }
         });
-        state.borrow_mut().on_timer = Some(on_timer);
+        state.borrow_mut().timer.set_callback(on_timer);
         Driver { state }
     }
 
@@ -181,16 +175,18 @@ impl Driver {
     /// Subscribes to a job; the outcome goes to `subscription.resolve`.
     pub(crate) fn add(
         &self,
-        spec: JobSpec<Arc<Profile>>,
+        mut spec: JobSpec<Arc<Profile>>,
         config: Config,
         subscription: Subscription,
     ) -> Result<Subscriber, String> {
         self.step(|state| {
             let now = state.now();
             let codegen = persist::is_codegen(&spec.profile);
+            spec.profile = shared(&mut state.profiles, spec.profile);
+            let config = shared(&mut state.configs, Arc::new(config));
             let subscriber = state
                 .fleet
-                .add(spec, Arc::new(config), now)
+                .add(spec, config, now)
                 .map_err(|error| error.to_string())?;
             let id = state.next_id;
             state.next_id = state.next_id.wrapping_add(1);
@@ -210,6 +206,21 @@ impl Driver {
             state.track(subscriber, codegen);
             Ok(subscriber)
         })
+    }
+
+    /// The callback that is given every event of every job, if any.
+    #[cfg_attr(not(feature = "record"), allow(dead_code))]
+    pub(crate) fn on_event(&self) -> Option<Function> {
+        self.state.borrow().on_event.clone()
+    }
+
+    /// A new number for a wait, from the sequence `jobs.list()` shows.
+    #[cfg_attr(not(feature = "record"), allow(dead_code))]
+    pub(crate) fn take_id(&self) -> u32 {
+        let mut state = self.state.borrow_mut();
+        let id = state.next_id;
+        state.next_id = state.next_id.wrapping_add(1);
+        id
     }
 
     /// Stops one subscription: its outcome is "cancelled"; when it was the job's
@@ -350,11 +361,8 @@ impl Driver {
 
     fn timer_fired(&self) {
         self.step(|state| {
-            let at = state.timer.take().map(|timer| timer.at);
-            // Never tell the fleet it is earlier than it asked: a timer may fire
-            // a little early.
             let now = state.now();
-            let now = at.map_or(now, |at| now.max(at));
+            let now = state.timer.fired(now);
             let _ = state.fleet.handle_input(FleetInput::Tick { now });
         });
     }
@@ -379,8 +387,7 @@ impl Driver {
 impl State {
     /// The core's time now: whole microseconds since the epoch.
     fn now(&self) -> Instant {
-        let millis = (fetch::performance_now() - self.epoch).max(0.0);
-        Instant::from_micros((millis * 1000.0) as u64)
+        self.clock.now()
     }
 
     /// Acts on everything the fleet asks for and re-arms the timer; returns the
@@ -422,7 +429,8 @@ impl State {
                 FleetOutput::Idle => break None,
             }
         };
-        self.arm(wake_at);
+        let now = self.now();
+        self.timer.arm(wake_at, now);
         effects
     }
 
@@ -472,35 +480,30 @@ impl State {
             });
         }
     }
-
-    /// Arms the one timer for `at`, or disarms it.
-    fn arm(&mut self, at: Option<Instant>) {
-        if self.timer.as_ref().map(|timer| timer.at) == at {
-            return;
-        }
-        if let Some(timer) = self.timer.take() {
-            fetch::clear_timeout(&timer.handle);
-        }
-        let (Some(at), Some(callback)) = (at, self.on_timer.as_ref()) else {
-            return;
-        };
-        let now = self.now();
-        let wait_ms = (at.saturating_duration_since(now).as_micros() as f64 / 1000.0).ceil();
-        let handle =
-            fetch::set_timeout(callback.as_ref().unchecked_ref(), wait_ms.min(MAX_TIMER_MS));
-        self.timer = Some(Timer { handle, at });
-    }
 }
 
 impl Drop for State {
     fn drop(&mut self) {
-        if let Some(timer) = self.timer.take() {
-            fetch::clear_timeout(&timer.handle);
-        }
         for controller in self.in_flight.values().flatten() {
             controller.abort();
         }
     }
+}
+
+/// `value`, or an equal value already held by a running job: a profile or a
+/// configuration is several hundred bytes, held once for every job that uses it.
+/// `known` keeps the values in use weakly, and forgets those no job holds.
+fn shared<T: PartialEq>(known: &mut Vec<sync::Weak<T>>, value: Arc<T>) -> Arc<T> {
+    known.retain(|held| held.strong_count() > 0);
+    if let Some(equal) = known
+        .iter()
+        .filter_map(sync::Weak::upgrade)
+        .find(|held| **held == *value)
+    {
+        return equal;
+    }
+    known.push(Arc::downgrade(&value));
+    value
 }
 
 /// A value as a plain JavaScript object (maps as objects, numbers as numbers).
@@ -523,7 +526,7 @@ pub(crate) fn outcome_value(outcome: &Outcome) -> JsValue {
 
 /// An event as JavaScript sees it: the core's fields, `id` and `url` of the
 /// subscription, and `summary`, the line a person reads.
-fn event_value(event: &Event, id: u32, url: &str) -> JsValue {
+pub(crate) fn event_value(event: &Event, id: u32, url: &str) -> JsValue {
     let mut value = serde_json::to_value(event).unwrap_or_default();
     if let Some(object) = value.as_object_mut() {
         object.insert("id".to_owned(), id.into());

@@ -178,3 +178,21 @@ fn text(value: &JsValue, key: &str) -> Option<String> {
         .ok()
         .and_then(|value| value.as_string())
 }
+
+/// Calls `callback` once when `signal` aborts, or at once if it has (a recorded
+/// job's signal).
+#[cfg(feature = "record")]
+pub(crate) fn on_abort(signal: &web_sys::AbortSignal, callback: impl FnOnce() + 'static) {
+    if signal.aborted() {
+        callback();
+        return;
+    }
+    let listener = Closure::once_into_js(callback);
+    let options = web_sys::AddEventListenerOptions::new();
+    options.set_once(true);
+    let _ = signal.add_event_listener_with_callback_and_add_event_listener_options(
+        "abort",
+        listener.unchecked_ref(),
+        &options,
+    );
+}

@@ -50,7 +50,11 @@ mod events;
 #[cfg(target_arch = "wasm32")]
 mod fetch;
 #[cfg(target_arch = "wasm32")]
+mod solo;
+#[cfg(target_arch = "wasm32")]
 mod storage;
+#[cfg(target_arch = "wasm32")]
+mod timer;
 #[cfg(target_arch = "wasm32")]
 mod types;
 #[cfg(target_arch = "wasm32")]

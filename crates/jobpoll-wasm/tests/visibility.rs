@@ -1,6 +1,7 @@
-//! Pausing while the page is hidden, under Node: each test installs a stand-in
-//! `globalThis.document` (an `EventTarget` with a `visibilityState`) and
-//! dispatches its events. The tests take turns, since the document is global.
+//! Pausing while the page is hidden. In headless Chromium each test overrides
+//! the real document's `visibilityState` and dispatches its events; under Node
+//! it installs a stand-in `globalThis.document` (an `EventTarget` with a
+//! `visibilityState`). The tests take turns, since the document is global.
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used)]
 
@@ -13,23 +14,57 @@ use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 #[wasm_bindgen(inline_js = r#"
+// In a page the real document is used: its visibilityState is overridden and
+// its listeners are counted by wrapping its addEventListener. Under Node a
+// stand-in EventTarget is installed as globalThis.document.
+const inPage = typeof window !== "undefined" && window.document === globalThis.document;
+const listeners = [];
+function track(document) {
+  if (document.__counted) return;
+  document.__counted = true;
+  const add = document.addEventListener.bind(document);
+  const remove = document.removeEventListener.bind(document);
+  const capture = (options) => typeof options === "boolean" ? options : !!(options && options.capture);
+  document.addEventListener = (type, listener, options) => {
+    listeners.push([type, listener, capture(options)]);
+    add(type, listener, options);
+  };
+  document.removeEventListener = (type, listener, options) => {
+    const at = listeners.findIndex(([t, l, c]) => t === type && l === listener && c === capture(options));
+    if (at >= 0) listeners.splice(at, 1);
+    remove(type, listener, options);
+  };
+}
+export function inAPage() { return inPage; }
 export function installDocument(state) {
-  const document = new EventTarget();
-  document.visibilityState = state;
-  globalThis.document = document;
-  return document;
+  if (inPage) {
+    track(document);
+    Object.defineProperty(document, "visibilityState", { configurable: true, get: () => state });
+    return document;
+  }
+  const stand_in = new EventTarget();
+  stand_in.visibilityState = state;
+  globalThis.document = stand_in;
+  return stand_in;
 }
-// The types of the listeners registered on the document, as Node's own
-// registry has them.
+// The types of the listeners registered on the document.
 export function listening() {
+  const types = ["focus", "keydown", "pointerdown", "visibilitychange"];
+  if (inPage) {
+    return types.filter((type) => listeners.some(([t]) => t === type)).join(",");
+  }
   const { getEventListeners } = process.getBuiltinModule("node:events");
-  return ["focus", "keydown", "pointerdown", "visibilitychange"]
-    .filter((type) => getEventListeners(globalThis.document, type).length > 0)
-    .join(",");
+  return types.filter((type) => getEventListeners(globalThis.document, type).length > 0).join(",");
 }
-export function removeDocument() { delete globalThis.document; }
+export function removeDocument() {
+  if (inPage) delete document.visibilityState; else delete globalThis.document;
+}
 export function setVisibility(state) {
-  globalThis.document.visibilityState = state;
+  if (inPage) {
+    Object.defineProperty(document, "visibilityState", { configurable: true, get: () => state });
+  } else {
+    globalThis.document.visibilityState = state;
+  }
   globalThis.document.dispatchEvent(new Event("visibilitychange"));
 }
 export function dispatch(type) { globalThis.document.dispatchEvent(new Event(type)); }
@@ -43,6 +78,8 @@ extern "C" {
     fn set_visibility(state: &str);
     fn dispatch(kind: &str);
     fn listening() -> String;
+    #[wasm_bindgen(js_name = inAPage)]
+    fn in_a_page() -> bool;
 }
 
 /// The page for one test: a document in `state`, removed after the test.
@@ -172,6 +209,10 @@ async fn the_listeners_go_when_the_jobs_are_freed() {
 
 #[wasm_bindgen_test]
 async fn without_a_document_nothing_is_watched() {
+    if in_a_page() {
+        // A page always has a document.
+        return;
+    }
     let turn = Turn::take().await;
     let jobs = Jobs::new(None).unwrap();
     assert_eq!(get(&jobs.metrics(), "paused"), JsValue::FALSE);

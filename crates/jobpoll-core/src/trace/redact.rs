@@ -119,6 +119,25 @@ impl Redactor {
         self
     }
 
+    /// The same redactor, also masking wherever they occur the secrets among
+    /// `headers` (the headers a caller sends): the value of every header it hides
+    /// by name, and the credentials after that value's scheme (`Bearer TOKEN`:
+    /// `TOKEN`), so that a server echoing a token in a body does not leak it.
+    pub fn with_header_secrets(mut self, headers: &[(String, String)]) -> Redactor {
+        for (name, value) in headers {
+            if !self.secret_header(name) {
+                continue;
+            }
+            self.values.push(value.clone());
+            if let Some((_, credentials)) = value.split_once(' ')
+                && credentials.trim().len() >= 4
+            {
+                self.values.push(credentials.trim().to_owned());
+            }
+        }
+        self
+    }
+
     fn secret_header(&self, name: &str) -> bool {
         self.headers.iter().any(|h| h.eq_ignore_ascii_case(name))
     }
