@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the browser driver's package for pages: a release build for wasm32, then
-# `wasm-bindgen --target web`, into OUT_DIR (default: the copy the reference
+# Builds the browser driver's package for pages as it ships (size.sh: the size
+# profile, `wasm-bindgen --target web`, wasm-opt's clean-up passes), into OUT_DIR (default: the copy the reference
 # server embeds, crates/jobpoll-server/page/pkg). Next to the package it writes
 # STAMP, a hash of what the package is built from (see stamp() below).
 #
@@ -27,7 +27,7 @@ fi
 stamp() {
   {
     echo "wasm-bindgen $version"
-    find crates/jobpoll-wasm/Cargo.toml crates/jobpoll-wasm/src \
+    find crates/jobpoll-wasm/Cargo.toml crates/jobpoll-wasm/src crates/jobpoll-wasm/size.sh \
       crates/jobpoll-core/Cargo.toml crates/jobpoll-core/src -type f -print0 \
       | LC_ALL=C sort -z | xargs -0 sha256sum
     find crates/jobpoll-server/page -maxdepth 1 -type f \
@@ -63,12 +63,7 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-cargo build --locked -p jobpoll-wasm --target wasm32-unknown-unknown --release
-target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-mkdir -p "$out"
-rm -rf "$out"/jobpoll_wasm* "$out/snippets"
-wasm-bindgen --target web --no-typescript --out-dir "$out" \
-  "$target_dir/wasm32-unknown-unknown/release/jobpoll_wasm.wasm"
+crates/jobpoll-wasm/size.sh "$out"
 stamp >"$out/STAMP"
 echo "built $out:"
 ls -l "$out"

@@ -1,8 +1,7 @@
 // The reference server's page: demo jobs waited on by the browser driver.
 //
 // Written against the driver's JavaScript API (`new Jobs`, `submit`, `wait`,
-// `list`, `metrics`, `pause`, `resume`), and using `restore`, `history` and
-// `stop` when the driver has them.
+// `list`, `metrics`, `pause`, `resume`, `restore`, `history`, `stop`).
 import init, { Jobs } from "./pkg/jobpoll_wasm.js";
 
 const SECOND = 1_000_000; // the driver's times are in microseconds
@@ -82,7 +81,7 @@ async function main() {
     refresh();
   });
 
-  document.body.dataset.resume = await resumeAfterReload();
+  document.body.dataset.resume = resumeAfterReload();
   setInterval(refresh, 500);
   refresh();
   document.body.dataset.ready = "true";
@@ -91,14 +90,14 @@ async function main() {
 /** Submits a demo job and follows it. */
 function start(demo) {
   const controller = new AbortController();
-  const newest = newestId();
   const promise = jobs.submit(new URL(demo.path, location.origin).href, {
     body: { plan: demo.plan },
     profile: PROFILE,
     preset: "fast",
     signal: controller.signal,
   });
-  const id = idOf(promise, newest);
+  // A refused submit (no id) still gets a row of its own for its error.
+  const id = promise.id !== undefined ? promise.id : `local-${++localIds}`;
   const row = ensureRow(id);
   Object.assign(row, { label: demo.label, kind: demo.kind, profile: PROFILE, controller });
   remember(row);
@@ -106,24 +105,7 @@ function start(demo) {
   follow(row, promise);
 }
 
-/**
- * The driver's id of the wait `promise` stands for: `promise.id` when the
- * driver sets it, else the newest listed wait when it is newer than `before`
- * (the one just started; none when the arguments were refused).
- */
-function idOf(promise, before) {
-  if (promise && promise.id !== undefined) return promise.id;
-  const newest = newestId();
-  return newest !== undefined && newest !== before ? newest : `local-${++localIds}`;
-}
-
 let localIds = 0;
-
-/** The id of the newest wait still running, if any. */
-function newestId() {
-  const listed = jobs.list();
-  return listed.length ? listed[listed.length - 1].id : undefined;
-}
 
 /** Shows the outcome `promise` resolves with on `row`. */
 function follow(row, promise) {
@@ -182,49 +164,29 @@ function onEvent(event) {
 }
 
 /**
- * Picks up the jobs of the page's last visit: with the driver's `restore` when
- * it has one, else by waiting again on the status URLs the page remembered.
- * Says which: `restore`, `page` or `none`.
+ * Picks up the jobs of the page's last visit with the driver's `restore`,
+ * which resumes them from localStorage where they were. Says `restore`.
  */
-async function resumeAfterReload() {
+function resumeAfterReload() {
   const memory = recall();
   showHistory();
-  if (typeof jobs.restore === "function") {
-    // `[{id, url, mode, outcome}]`, `outcome` a Promise as `wait` returns.
-    const restored = await jobs.restore();
-    for (const item of Array.isArray(restored) ? restored : []) {
-      const promise = thenable(item) ? item : thenable(item && item.outcome) ? item.outcome : null;
-      const id = promise && promise.id !== undefined ? promise.id : item && item.id;
-      if (id === undefined) continue;
-      const row = ensureRow(id);
-      Object.assign(row, pastOf(memory, row, item && item.url));
-      render(row);
-      if (promise) follow(row, promise);
-    }
-    for (const listed of jobs.list()) {
-      const row = ensureRow(listed.id);
-      Object.assign(row, pastOf(memory, row, listed.url));
-      if (listed.status && !row.outcome) row.status = listed.status;
-      render(row);
-    }
-    // The ids are this visit's now.
-    localStorage.removeItem(MEMORY_KEY);
-    for (const row of rows.values()) remember(row);
-    return "restore";
-  }
-  const past = Object.values(memory).filter((job) => job.statusUrl);
-  localStorage.removeItem(MEMORY_KEY);
-  for (const job of past) {
-    const controller = new AbortController();
-    const newest = newestId();
-    const promise = jobs.wait(job.statusUrl, { profile: job.profile || PROFILE, preset: "fast", signal: controller.signal });
-    const row = ensureRow(idOf(promise, newest));
-    Object.assign(row, { label: job.label, kind: job.kind, profile: job.profile, statusUrl: job.statusUrl, jobId: job.jobId, controller });
-    remember(row);
+  // `[{id, url, mode, outcome}]`, `outcome` a Promise as `wait` returns.
+  for (const item of jobs.restore()) {
+    const row = ensureRow(item.id);
+    Object.assign(row, pastOf(memory, row, item.url));
     render(row);
-    follow(row, promise);
+    follow(row, item.outcome);
   }
-  return past.length ? "page" : "none";
+  for (const listed of jobs.list()) {
+    const row = ensureRow(listed.id);
+    Object.assign(row, pastOf(memory, row, listed.url));
+    if (listed.status && !row.outcome) row.status = listed.status;
+    render(row);
+  }
+  // The ids are this visit's now.
+  localStorage.removeItem(MEMORY_KEY);
+  for (const row of rows.values()) remember(row);
+  return "restore";
 }
 
 /**
@@ -250,10 +212,6 @@ function showHistory() {
     });
     render(row);
   }
-}
-
-function thenable(value) {
-  return value && typeof value.then === "function";
 }
 
 /** What the page remembered of a job, by its id or its status URL. */

@@ -3,8 +3,8 @@
 //! browser driver, and the test clicks as a person would and reads what the page
 //! shows: a job that succeeds, one that fails, one cancelled with its button
 //! (the server confirms the cancel), a reload in the middle of a running job
-//! (listed again after it, by the driver's `restore` when it has one, else by
-//! the page; then cancelled when the page can stop it), pause and resume. It
+//! (listed again after it by the driver's `restore`, then cancelled with the
+//! driver's `stop`), pause and resume. It
 //! leaves a screenshot at `target/page-screenshot.png` and prints its path.
 //!
 //! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium
@@ -261,13 +261,9 @@ async fn steps(client: Client, model: SharedModel, base: String) {
         "document.body.dataset.ready === 'true'",
     )
     .await;
+    // The driver itself picks the job up again from localStorage.
     let resumed_by = eval(&client, "return document.body.dataset.resume;").await;
-    let restore = eval(
-        &client,
-        "return typeof window.jobpollPage.jobs.restore === 'function';",
-    )
-    .await;
-    eprintln!("after the reload: resumed by {resumed_by} (the driver has restore: {restore})");
+    assert_eq!(resumed_by, json!("restore"), "resumed by the driver's restore()");
     until(
         &client,
         "the slow job listed again after the reload, still running",
@@ -306,21 +302,10 @@ async fn steps(client: Client, model: SharedModel, base: String) {
         "{failed}"
     );
 
-    // The job from before the reload can be cancelled too, when the page can
-    // stop it (its own signal, or the driver's `stop` for a restored wait).
-    let cancellable = eval(
-        &client,
-        &format!(
-            "return !!document.querySelector('{} button.cancel');",
-            by_job(&second)
-        ),
-    )
-    .await;
-    eprintln!("the job from before the reload has a cancel button: {cancellable}");
-    if cancellable == json!(true) {
-        click(&client, &format!("{} button.cancel", by_job(&second))).await;
-        cancelled(&client, &model, &second).await;
-    }
+    // The job from before the reload can be cancelled too: the page stops the
+    // restored wait with the driver's `stop(id)`.
+    click(&client, &format!("{} button.cancel", by_job(&second))).await;
+    cancelled(&client, &model, &second).await;
 
     // Pause and resume.
     click(&client, "#pause").await;

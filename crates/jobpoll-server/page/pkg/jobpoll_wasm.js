@@ -1,3 +1,10 @@
+/* @ts-self-types="./jobpoll_wasm.d.ts" */
+import { ProfileError, OptionsError, JobpollError } from './snippets/jobpoll-wasm-ac0826940b150f12/inline0.js';
+import { EventStream } from './snippets/jobpoll-wasm-ac0826940b150f12/inline1.js';
+
+
+export { JobpollError }
+
 /**
  * Many jobs waited on together, with one timer and shared polls.
  *
@@ -11,7 +18,13 @@
  * Options of the constructor, all optional: `onEvent` (called with every event
  * of every job), `maxConcurrent` (requests in flight at once, default 256),
  * `maxConcurrentPerOrigin` (default 32), `seed` (root of the jitter; random by
- * default, so that many pages do not poll in step).
+ * default, so that many pages do not poll in step), `pauseWhenHidden` (default
+ * `true`: hold requests back while the page is hidden, resume as soon as it is
+ * visible or the user acts on it), `storage` (where running
+ * jobs, the history and the results are saved: `localStorage` by default,
+ * `null` for memory only, or any object with `getItem`, `setItem` and
+ * `removeItem`), `storageKey` (the prefix of the saved keys, default
+ * `jobpoll`).
  */
 export class Jobs {
     __destroy_into_raw() {
@@ -25,24 +38,67 @@ export class Jobs {
         wasm.__wbg_jobs_free(ptr, 0);
     }
     /**
+     * Forgets the kept code generation results: all of them, or `graphId`'s.
+     * @param {string | null} [graph_id_value]
+     */
+    clearResults(graph_id_value) {
+        const ret = wasm.jobs_clearResults(this.__wbg_ptr, isLikeNone(graph_id_value) ? 0 : addToExternrefTable0(graph_id_value));
+        if (ret[1]) {
+            throw takeFromExternrefTable0(ret[0]);
+        }
+    }
+    /**
+     * The events of every wait, or of the wait `id`, as an async iterator:
+     * `for await (const event of jobs.events(id)) ...`. The iterator of one
+     * wait ends after its outcome (at once if no wait runs under `id`); the
+     * iterator of every wait runs until the loop is left.
+     *
+     * Events not read yet are kept, at most `options.limit` of them (default
+     * 1024): past it the oldest is dropped, the iterator's `dropped` counts it
+     * and the next event read carries `dropped`, the number lost just before
+     * it. Leaving the loop (`break`, `return()`) unsubscribes.
+     * @param {number | null} [id]
+     * @param {EventsOptions | null} [options]
+     * @returns {EventStream}
+     */
+    events(id, options) {
+        const ret = wasm.jobs_events(this.__wbg_ptr, isLikeNone(id) ? 0 : addToExternrefTable0(id), isLikeNone(options) ? 0 : addToExternrefTable0(options));
+        if (ret[2]) {
+            throw takeFromExternrefTable0(ret[1]);
+        }
+        return takeFromExternrefTable0(ret[0]);
+    }
+    /**
+     * The finished jobs, newest first (at most 100, kept across reloads):
+     * `{id, url, outcome, ok, summary, jobId, startedAt, finishedAt,
+     * durationMs}`, times in milliseconds (`Date.now()`).
+     * @returns {HistoryEntry[]}
+     */
+    history() {
+        const ret = wasm.jobs_history(this.__wbg_ptr);
+        return ret;
+    }
+    /**
      * The waits still running, oldest first: `{id, url, mode, status}`.
-     * @returns {any}
+     * @returns {Listed[]}
      */
     list() {
         const ret = wasm.jobs_list(this.__wbg_ptr);
         return ret;
     }
     /**
-     * Counts over the life of these jobs and what they do now.
-     * @returns {any}
+     * Counts over the life of these jobs and what they do now; `paused_by`
+     * says why requests are held back (`"user"`, `"hidden"`).
+     * @returns {Metrics}
      */
     metrics() {
         const ret = wasm.jobs_metrics(this.__wbg_ptr);
         return ret;
     }
     /**
-     * A new set of jobs; see the type's documentation for `options`.
-     * @param {any | null} [options]
+     * A new set of jobs; see the type's documentation for `options`. Throws
+     * an `OptionsError` naming the option that cannot work.
+     * @param {JobsOptions | null} [options]
      */
     constructor(options) {
         const ret = wasm.jobs_new(isLikeNone(options) ? 0 : addToExternrefTable0(options));
@@ -54,17 +110,58 @@ export class Jobs {
         return this;
     }
     /**
-     * Holds every request back (a hidden tab); the requests that fall due wait
-     * for [`Jobs::resume`].
+     * Holds every request back; the requests that fall due wait for
+     * [`Jobs::resume`]. A page becoming visible does not undo it.
      */
     pause() {
         wasm.jobs_pause(this.__wbg_ptr);
     }
     /**
-     * Lets the requests held back by [`Jobs::pause`] go.
+     * Resumes the jobs an earlier page saved under this `storageKey` (before a
+     * reload), where they were: the same ids, URLs and state, the time the page
+     * was away counted against their `timeout`. A create request that may have
+     * reached the server is never sent again (the job then ends as `gave_up`,
+     * `submit_uncertain`, unless it carried an `Idempotency-Key`).
+     *
+     * Returns `[{id, url, mode, outcome}]`, `outcome` a Promise as `wait`
+     * returns. A saved job that cannot be resumed (bad data, another format) is
+     * dropped with a `storage_warning` event. A second call resumes nothing more.
+     * @returns {Restored[]}
+     */
+    restore() {
+        const ret = wasm.jobs_restore(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * The code generation results kept across reloads, as
+     * `{graphId: {nodeId: [code, ...]}}` with the newest version of each node's
+     * code last (at most 10 versions a node, 100 graphs); with `graphId`, the
+     * same shape with that graph only.
+     * @param {string | null} [graph_id_value]
+     * @returns {CodegenResults}
+     */
+    results(graph_id_value) {
+        const ret = wasm.jobs_results(this.__wbg_ptr, isLikeNone(graph_id_value) ? 0 : addToExternrefTable0(graph_id_value));
+        if (ret[2]) {
+            throw takeFromExternrefTable0(ret[1]);
+        }
+        return takeFromExternrefTable0(ret[0]);
+    }
+    /**
+     * Lets the requests held back by [`Jobs::pause`] go (unless the page is
+     * hidden and `pauseWhenHidden` holds them).
      */
     resume() {
         wasm.jobs_resume(this.__wbg_ptr);
+    }
+    /**
+     * Counts over the kept history: `{count, succeeded, failed, successRate,
+     * averageCompletionMs}` (the last two `null` when it is empty).
+     * @returns {HistoryStats}
+     */
+    stats() {
+        const ret = wasm.jobs_stats(this.__wbg_ptr);
+        return ret;
     }
     /**
      * Stops every wait; each resolves as cancelled.
@@ -73,12 +170,28 @@ export class Jobs {
         wasm.jobs_stopAll(this.__wbg_ptr);
     }
     /**
+     * Stops the wait `list()` shows as `id` (the `id` of the Promise `wait`
+     * and `submit` return): it resolves as cancelled, and the server is asked
+     * to cancel the job when nobody else waits on it, as with an
+     * `AbortSignal`. False when no wait runs under that id (it ended, or never
+     * was); throws an `OptionsError` when `id` is not a whole number.
+     * @param {number} id
+     * @returns {boolean}
+     */
+    stop(id) {
+        const ret = wasm.jobs_stop(this.__wbg_ptr, id);
+        if (ret[2]) {
+            throw takeFromExternrefTable0(ret[1]);
+        }
+        return ret[0] !== 0;
+    }
+    /**
      * Creates a job (`POST url` with `body`, or `method`) and waits on it; the
      * options of [`Jobs::wait`], plus `method` and `body` (a string, or a value
      * sent as JSON).
      * @param {string} url
-     * @param {any | null} [options]
-     * @returns {Promise<any>}
+     * @param {SubmitOptions | null} [options]
+     * @returns {WaitPromise}
      */
     submit(url, options) {
         const ptr0 = passStringToWasm0(url, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
@@ -87,23 +200,32 @@ export class Jobs {
         return ret;
     }
     /**
-     * Waits on the job whose status is at `url`; a Promise of its outcome.
+     * Waits on the job whose status is at `url`; a Promise of its outcome,
+     * whose `id` is the number `list()`, `stop(id)` and `events(id)` use.
      *
-     * Options, all optional: `profile` (`jobs`, `codegen`, `file-tasks`, `turn`,
-     * `google`, `azure`), `preset`, `interval`, `timeout`, `requestTimeout` (in
-     * ms), `maxAttempts`, `maxErrors`, `maxBodyBytes`, `headers` (a plain
-     * object), `signal` (an `AbortSignal`: aborting it stops the wait, and asks
-     * the server to cancel the job when nobody else waits on it), `onEvent`
-     * (this job's events).
+     * Options, all optional: `profile` (a built-in name: `jobs`, `codegen`,
+     * `file-tasks`, `turn`, `google`, `azure`; or a profile object in the JSON
+     * form of `docs/profiles.md`), `preset`, `interval`, `timeout`,
+     * `requestTimeout` (in ms), `maxAttempts`, `maxErrors`, `maxBodyBytes`,
+     * `headers` (a plain object, a `Headers`, or `[name, value]` pairs),
+     * `signal` (an `AbortSignal`: aborting it stops the wait, and asks the
+     * server to cancel the job when nobody else waits on it; its listener is
+     * removed when the wait ends), `onEvent` (this job's events), `persist`
+     * (default `true`; `false` keeps the job out of storage, so that it is not
+     * restored after a reload and its headers are not saved), `record`
+     * (`true`: the job runs alone, outside the fleet, and its outcome gets
+     * `trace`, the JSON lines `jobpoll-sim replay` replays, without the
+     * secrets of the headers sent).
      *
      * The promise resolves with every outcome, success or not: a plain object
      * with `outcome` (`succeeded`, `failed`, `cancelled`, `timed_out`,
      * `gave_up`, `unauthorized`, `rejected`, `not_found`), `ok`, `summary` (a
-     * sentence a person reads) and the outcome's fields (times in microseconds). It rejects with an `Error`
-     * only when the arguments cannot work.
+     * sentence a person reads) and the outcome's fields (times in
+     * microseconds). It rejects only when the arguments cannot work, with an
+     * `OptionsError` (a `ProfileError` for a refused profile object).
      * @param {string} url
-     * @param {any | null} [options]
-     * @returns {Promise<any>}
+     * @param {WaitOptions | null} [options]
+     * @returns {WaitPromise}
      */
     wait(url, options) {
         const ptr0 = passStringToWasm0(url, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
@@ -113,6 +235,10 @@ export class Jobs {
     }
 }
 if (Symbol.dispose) Jobs.prototype[Symbol.dispose] = Jobs.prototype.free;
+
+export { OptionsError }
+
+export { ProfileError }
 function __wbg_get_imports() {
     const import0 = {
         __proto__: null,
@@ -203,6 +329,13 @@ function __wbg_get_imports() {
         __wbg___wbindgen_throw_4c88d8bf264fd984: function(arg0, arg1) {
             throw new Error(getStringFromWasm0(arg0, arg1));
         },
+        __wbg__end_b10fc523deb6adf1: function(arg0) {
+            arg0._end();
+        },
+        __wbg__push_f0f53337a0b6c105: function(arg0, arg1) {
+            const ret = arg0._push(arg1);
+            return ret;
+        },
         __wbg__wbg_cb_unref_09736879a3f67559: function(arg0) {
             arg0._wbg_cb_unref();
         },
@@ -213,11 +346,18 @@ function __wbg_get_imports() {
             const ret = arg0.aborted;
             return ret;
         },
+        __wbg_addEventListener_847fd86b8c33ec43: function() { return handleError(function (arg0, arg1, arg2, arg3) {
+            arg0.addEventListener(getStringFromWasm0(arg1, arg2), arg3);
+        }, arguments); },
         __wbg_addEventListener_f2d27251d333a631: function() { return handleError(function (arg0, arg1, arg2, arg3, arg4) {
             arg0.addEventListener(getStringFromWasm0(arg1, arg2), arg3, arg4);
         }, arguments); },
         __wbg_append_ba9a4dc30a0323fd: function() { return handleError(function (arg0, arg1, arg2, arg3, arg4) {
             arg0.append(getStringFromWasm0(arg1, arg2), getStringFromWasm0(arg3, arg4));
+        }, arguments); },
+        __wbg_apply_bfe2b07b146427e2: function() { return handleError(function (arg0, arg1, arg2) {
+            const ret = arg0.apply(arg1, arg2);
+            return ret;
         }, arguments); },
         __wbg_body_0da01a9a056907d8: function(arg0) {
             const ret = arg0.body;
@@ -298,6 +438,36 @@ function __wbg_get_imports() {
             const ret = result;
             return ret;
         },
+        __wbg_instanceof_EventTarget_a8ec754d19c1e1e0: function(arg0) {
+            let result;
+            try {
+                result = arg0 instanceof EventTarget;
+            } catch (_) {
+                result = false;
+            }
+            const ret = result;
+            return ret;
+        },
+        __wbg_instanceof_Headers_3856949bb85a482d: function(arg0) {
+            let result;
+            try {
+                result = arg0 instanceof Headers;
+            } catch (_) {
+                result = false;
+            }
+            const ret = result;
+            return ret;
+        },
+        __wbg_instanceof_Map_0b4fc8b62e73f163: function(arg0) {
+            let result;
+            try {
+                result = arg0 instanceof Map;
+            } catch (_) {
+                result = false;
+            }
+            const ret = result;
+            return ret;
+        },
         __wbg_instanceof_Uint8Array_d7aeb0dcb3108fea: function(arg0) {
             let result;
             try {
@@ -306,6 +476,10 @@ function __wbg_get_imports() {
                 result = false;
             }
             const ret = result;
+            return ret;
+        },
+        __wbg_isArray_bcf1376d0d732d08: function(arg0) {
+            const ret = Array.isArray(arg0);
             return ret;
         },
         __wbg_isSafeInteger_1a35ba4d31e71d38: function(arg0) {
@@ -336,12 +510,24 @@ function __wbg_get_imports() {
             const ret = new Array();
             return ret;
         },
+        __wbg_new_428c6ae0fef66fc8: function(arg0, arg1, arg2) {
+            const ret = new ProfileError(getStringFromWasm0(arg0, arg1), arg2);
+            return ret;
+        },
         __wbg_new_5f28518387ad0e34: function() { return handleError(function () {
             const ret = new AbortController();
             return ret;
         }, arguments); },
         __wbg_new_7075786089b89c5e: function() {
             const ret = new Map();
+            return ret;
+        },
+        __wbg_new_7578abc84df4ed1a: function(arg0) {
+            const ret = new EventStream(arg0 >>> 0);
+            return ret;
+        },
+        __wbg_new_a0d287a57daee610: function(arg0, arg1, arg2) {
+            const ret = new OptionsError(getStringFromWasm0(arg0, arg1), arg2);
             return ret;
         },
         __wbg_new_ba40181b3f24ac80: function(arg0, arg1) {
@@ -351,7 +537,7 @@ function __wbg_get_imports() {
                     const a = state0.a;
                     state0.a = 0;
                     try {
-                        return wasm_bindgen__convert__closures_____invoke__h3e22710c41f49b5c(a, state0.b, arg0, arg1);
+                        return wasm_bindgen__convert__closures_____invoke__h1f8d900bde321a92(a, state0.b, arg0, arg1);
                     } finally {
                         state0.a = a;
                     }
@@ -364,6 +550,14 @@ function __wbg_get_imports() {
         },
         __wbg_new_cd4348290afae586: function() {
             const ret = new Object();
+            return ret;
+        },
+        __wbg_new_f1b0127eaaf963d2: function(arg0, arg1) {
+            const ret = new JobpollError(getStringFromWasm0(arg0, arg1));
+            return ret;
+        },
+        __wbg_new_no_args_7dba612d766302e4: function(arg0, arg1) {
+            const ret = new Function(getStringFromWasm0(arg0, arg1));
             return ret;
         },
         __wbg_new_with_str_and_init_d9f6b5611184e16b: function() { return handleError(function (arg0, arg1, arg2) {
@@ -382,8 +576,16 @@ function __wbg_get_imports() {
             const ret = performance.now();
             return ret;
         },
+        __wbg_now_463ac581d2fc7ea3: function() {
+            const ret = Date.now();
+            return ret;
+        },
         __wbg_prototypesetcall_13162965d1fe7aa3: function(arg0, arg1, arg2) {
             Uint8Array.prototype.set.call(getArrayU8FromWasm0(arg0, arg1), arg2);
+        },
+        __wbg_push_c9f4893fc209f768: function(arg0, arg1) {
+            const ret = arg0.push(arg1);
+            return ret;
         },
         __wbg_queueMicrotask_1e8503a8a690f0a3: function(arg0) {
             const ret = arg0.queueMicrotask;
@@ -404,6 +606,12 @@ function __wbg_get_imports() {
             const ret = Promise.reject(arg0);
             return ret;
         },
+        __wbg_removeEventListener_201e37c3d905fe63: function() { return handleError(function (arg0, arg1, arg2, arg3, arg4) {
+            arg0.removeEventListener(getStringFromWasm0(arg1, arg2), arg3, arg4);
+        }, arguments); },
+        __wbg_removeEventListener_4e20bd5fac3de092: function() { return handleError(function (arg0, arg1, arg2, arg3) {
+            arg0.removeEventListener(getStringFromWasm0(arg1, arg2), arg3);
+        }, arguments); },
         __wbg_resolve_dbf78ab4942478b0: function(arg0) {
             const ret = Promise.resolve(arg0);
             return ret;
@@ -423,6 +631,12 @@ function __wbg_get_imports() {
         __wbg_set_body_877d5251e78ca815: function(arg0, arg1) {
             arg0.body = arg1;
         },
+        __wbg_set_capture_7526a72933d6e405: function(arg0, arg1) {
+            arg0.capture = arg1 !== 0;
+        },
+        __wbg_set_capture_b40153f03cd482f8: function(arg0, arg1) {
+            arg0.capture = arg1 !== 0;
+        },
         __wbg_set_d2d33b52458e984a: function(arg0, arg1, arg2) {
             arg0[arg1 >>> 0] = arg2;
         },
@@ -437,6 +651,9 @@ function __wbg_get_imports() {
         },
         __wbg_set_once_ee3e8ed5823add1f: function(arg0, arg1) {
             arg0.once = arg1 !== 0;
+        },
+        __wbg_set_passive_ac655beafedbb0a5: function(arg0, arg1) {
+            arg0.passive = arg1 !== 0;
         },
         __wbg_set_signal_0b2eee78907e5ba7: function(arg0, arg1) {
             arg0.signal = arg1;
@@ -486,31 +703,36 @@ function __wbg_get_imports() {
             return ret;
         },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 91, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h84dbd0f81326c3e9);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 156, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h82f0626324a1ab1f);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 48, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h115066c3d0d65759);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 5, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h8407adfdc5d60018);
             return ret;
         },
-        __wbindgen_generic_0000000000000003: function(arg0) {
+        __wbindgen_generic_0000000000000003: function(arg0, arg1) {
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 6, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h01315339dfb6e4ee);
+            return ret;
+        },
+        __wbindgen_generic_0000000000000004: function(arg0) {
             // Cast intrinsic for `F64 -> Externref`.
             const ret = arg0;
             return ret;
         },
-        __wbindgen_generic_0000000000000004: function(arg0) {
+        __wbindgen_generic_0000000000000005: function(arg0) {
             // Cast intrinsic for `I64 -> Externref`.
             const ret = arg0;
             return ret;
         },
-        __wbindgen_generic_0000000000000005: function(arg0, arg1) {
+        __wbindgen_generic_0000000000000006: function(arg0, arg1) {
             // Cast intrinsic for `Ref(String) -> Externref`.
             const ret = getStringFromWasm0(arg0, arg1);
             return ret;
         },
-        __wbindgen_generic_0000000000000006: function(arg0) {
+        __wbindgen_generic_0000000000000007: function(arg0) {
             // Cast intrinsic for `U64 -> Externref`.
             const ret = BigInt.asUintN(64, arg0);
             return ret;
@@ -530,19 +752,23 @@ function __wbg_get_imports() {
     };
 }
 
-function wasm_bindgen__convert__closures_____invoke__h115066c3d0d65759(arg0, arg1) {
-    wasm.wasm_bindgen__convert__closures_____invoke__h115066c3d0d65759(arg0, arg1);
+function wasm_bindgen__convert__closures_____invoke__h01315339dfb6e4ee(arg0, arg1) {
+    wasm.wasm_bindgen__convert__closures_____invoke__h01315339dfb6e4ee(arg0, arg1);
 }
 
-function wasm_bindgen__convert__closures_____invoke__h84dbd0f81326c3e9(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h84dbd0f81326c3e9(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h8407adfdc5d60018(arg0, arg1, arg2) {
+    wasm.wasm_bindgen__convert__closures_____invoke__h8407adfdc5d60018(arg0, arg1, arg2);
+}
+
+function wasm_bindgen__convert__closures_____invoke__h82f0626324a1ab1f(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h82f0626324a1ab1f(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h3e22710c41f49b5c(arg0, arg1, arg2, arg3) {
-    wasm.wasm_bindgen__convert__closures_____invoke__h3e22710c41f49b5c(arg0, arg1, arg2, arg3);
+function wasm_bindgen__convert__closures_____invoke__h1f8d900bde321a92(arg0, arg1, arg2, arg3) {
+    wasm.wasm_bindgen__convert__closures_____invoke__h1f8d900bde321a92(arg0, arg1, arg2, arg3);
 }
 
 const JobsFinalization = (typeof FinalizationRegistry === 'undefined')

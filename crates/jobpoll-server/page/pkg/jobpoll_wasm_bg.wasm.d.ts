@@ -1,0 +1,32 @@
+/* tslint:disable */
+/* eslint-disable */
+export const memory: WebAssembly.Memory;
+export const __wbg_jobs_free: (a: number, b: number) => void;
+export const jobs_clearResults: (a: number, b: number) => [number, number];
+export const jobs_events: (a: number, b: number, c: number) => [number, number, number];
+export const jobs_history: (a: number) => any;
+export const jobs_list: (a: number) => any;
+export const jobs_metrics: (a: number) => any;
+export const jobs_new: (a: number) => [number, number, number];
+export const jobs_pause: (a: number) => void;
+export const jobs_restore: (a: number) => any;
+export const jobs_results: (a: number, b: number) => [number, number, number];
+export const jobs_resume: (a: number) => void;
+export const jobs_stats: (a: number) => any;
+export const jobs_stop: (a: number, b: any) => [number, number, number];
+export const jobs_stopAll: (a: number) => void;
+export const jobs_submit: (a: number, b: number, c: number, d: number) => any;
+export const jobs_wait: (a: number, b: number, c: number, d: number) => any;
+export const wasm_bindgen__convert__closures_____invoke__h1f8d900bde321a92: (a: number, b: number, c: any, d: any) => void;
+export const wasm_bindgen__convert__closures_____invoke__h82f0626324a1ab1f: (a: number, b: number, c: any) => [number, number];
+export const wasm_bindgen__convert__closures_____invoke__h8407adfdc5d60018: (a: number, b: number, c: any) => void;
+export const wasm_bindgen__convert__closures_____invoke__h01315339dfb6e4ee: (a: number, b: number) => void;
+export const __wbindgen_malloc: (a: number, b: number) => number;
+export const __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
+export const __wbindgen_free: (a: number, b: number, c: number) => void;
+export const __wbindgen_exn_store: (a: number) => void;
+export const __externref_table_alloc: () => number;
+export const __wbindgen_externrefs: WebAssembly.Table;
+export const __wbindgen_destroy_closure: (a: number, b: number) => void;
+export const __externref_table_dealloc: (a: number) => void;
+export const __wbindgen_start: () => void;
