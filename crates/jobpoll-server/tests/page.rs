@@ -263,7 +263,11 @@ async fn steps(client: Client, model: SharedModel, base: String) {
     .await;
     // The driver itself picks the job up again from localStorage.
     let resumed_by = eval(&client, "return document.body.dataset.resume;").await;
-    assert_eq!(resumed_by, json!("restore"), "resumed by the driver's restore()");
+    assert_eq!(
+        resumed_by,
+        json!("restore"),
+        "resumed by the driver's restore()"
+    );
     until(
         &client,
         "the slow job listed again after the reload, still running",
