@@ -9,60 +9,18 @@
 #![allow(clippy::unwrap_used)]
 
 use jobpoll_wasm::Jobs;
-use js_sys::{Function, Object, Promise, Reflect};
-use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-/// The reference server's base URL, e.g. `http://127.0.0.1:40123`.
-const SERVER: Option<&str> = option_env!("JOBPOLL_TEST_SERVER");
+mod common;
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = fetch)]
-    fn fetch_url(url: &str) -> Promise;
-}
-
-fn server() -> Option<&'static str> {
-    if SERVER.is_none() {
-        wasm_bindgen_test::console_log!("JOBPOLL_TEST_SERVER was not set at build time: skipped");
-    }
-    SERVER
-}
-
-fn get(value: &JsValue, path: &str) -> JsValue {
-    path.split('.').fold(value.clone(), |value, key| {
-        Reflect::get(&value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-    })
-}
-
-fn stringify(value: &JsValue) -> String {
-    js_sys::JSON::stringify(value)
-        .map(String::from)
-        .unwrap_or_default()
-}
-
-fn options(pairs: &[(&str, JsValue)]) -> Option<JsValue> {
-    let object = Object::new();
-    for (key, value) in pairs {
-        Reflect::set(&object, &JsValue::from_str(key), value).unwrap();
-    }
-    Some(object.into())
-}
+use common::*;
 
 /// The server's request counts, as JSON.
 async fn request_counts(base: &str) -> JsValue {
-    let response = JsFuture::from(fetch_url(&format!("{base}/_jobpoll/requests")))
-        .await
-        .unwrap();
-    let json: Promise = Reflect::get(&response, &"json".into())
-        .unwrap()
-        .unchecked_into::<Function>()
-        .call0(&response)
-        .unwrap()
-        .unchecked_into();
-    JsFuture::from(json).await.unwrap()
+    let response = fetch(&format!("{base}/_jobpoll/requests"), &JsValue::UNDEFINED).await;
+    call(&response, "json").await.unwrap()
 }
 
 #[wasm_bindgen_test]

@@ -5,108 +5,16 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used)]
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use jobpoll_wasm::Jobs;
-use js_sys::{Array, Function, Object, Promise, Reflect};
+use js_sys::Array;
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-/// The reference server's base URL, e.g. `http://127.0.0.1:40123`.
-const SERVER: Option<&str> = option_env!("JOBPOLL_TEST_SERVER");
+mod common;
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = fetch)]
-    fn fetch_with(url: &str, init: &JsValue) -> Promise;
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(handler: &Function, millis: i32) -> JsValue;
-}
-
-fn server() -> Option<&'static str> {
-    if SERVER.is_none() {
-        web_sys_log("JOBPOLL_TEST_SERVER was not set at build time: skipped");
-    }
-    SERVER
-}
-
-fn web_sys_log(text: &str) {
-    wasm_bindgen_test::console_log!("{text}");
-}
-
-/// A plain object from JSON text.
-fn json(text: &str) -> JsValue {
-    js_sys::JSON::parse(text).unwrap()
-}
-
-fn get(value: &JsValue, path: &str) -> JsValue {
-    path.split('.').fold(value.clone(), |value, key| {
-        Reflect::get(&value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-    })
-}
-
-fn text(value: &JsValue, path: &str) -> String {
-    get(value, path)
-        .as_string()
-        .unwrap_or_else(|| panic!("{path} is not a string in {}", stringify(value)))
-}
-
-fn stringify(value: &JsValue) -> String {
-    js_sys::JSON::stringify(value)
-        .map(String::from)
-        .unwrap_or_default()
-}
-
-/// Creates a demo job on the server with `plan` (JSON); its status URL.
-async fn create(base: &str, plan: &str) -> String {
-    let init = Object::new();
-    Reflect::set(&init, &"method".into(), &"POST".into()).unwrap();
-    let body = format!(r#"{{"plan":{plan}}}"#);
-    Reflect::set(&init, &"body".into(), &body.into()).unwrap();
-    let headers = json(r#"{"content-type":"application/json"}"#);
-    Reflect::set(&init, &"headers".into(), &headers).unwrap();
-    let url = format!("{base}/api/v1/demo-job");
-    let response = JsFuture::from(fetch_with(&url, &init)).await.unwrap();
-    let json_promise: Promise = Reflect::get(&response, &"json".into())
-        .unwrap()
-        .unchecked_into::<Function>()
-        .call0(&response)
-        .unwrap()
-        .unchecked_into();
-    let created = JsFuture::from(json_promise).await.unwrap();
-    format!("{base}/api/v1/jobs/{}", text(&created, "job_id"))
-}
-
-/// Resolves after `millis`.
-async fn sleep(millis: i32) {
-    let promise = Promise::new(&mut |resolve, _| {
-        set_timeout(&resolve, millis);
-    });
-    JsFuture::from(promise).await.unwrap();
-}
-
-/// A callback that keeps the events it is called with.
-fn recorder() -> (Rc<RefCell<Vec<JsValue>>>, Function) {
-    let events = Rc::new(RefCell::new(Vec::new()));
-    let kept = events.clone();
-    let callback = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-        kept.borrow_mut().push(event);
-    });
-    let function: Function = callback.as_ref().unchecked_ref::<Function>().clone();
-    callback.forget();
-    (events, function)
-}
-
-fn options(pairs: &[(&str, JsValue)]) -> Option<JsValue> {
-    let object = Object::new();
-    for (key, value) in pairs {
-        Reflect::set(&object, &JsValue::from_str(key), value).unwrap();
-    }
-    Some(object.into())
-}
+use common::*;
 
 #[wasm_bindgen_test]
 async fn a_job_that_succeeds_resolves_with_its_result_and_reports_events() {

@@ -20,8 +20,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-/// The reference server's base URL, e.g. `http://127.0.0.1:40123`.
-const SERVER: Option<&str> = option_env!("JOBPOLL_TEST_SERVER");
+mod common;
+
+use common::*;
 
 #[wasm_bindgen(inline_js = r#"
 export function fake_storage(quota) {
@@ -72,76 +73,6 @@ extern "C" {
     fn slow_answers(ms: f64) -> Function;
 }
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = fetch)]
-    fn fetch_with(url: &str, init: &JsValue) -> Promise;
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(handler: &Function, millis: i32) -> JsValue;
-}
-
-fn server() -> Option<&'static str> {
-    if SERVER.is_none() {
-        wasm_bindgen_test::console_log!("JOBPOLL_TEST_SERVER was not set at build time: skipped");
-    }
-    SERVER
-}
-
-fn json(text: &str) -> JsValue {
-    js_sys::JSON::parse(text).unwrap()
-}
-
-fn get(value: &JsValue, path: &str) -> JsValue {
-    path.split('.').fold(value.clone(), |value, key| {
-        Reflect::get(&value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-    })
-}
-
-fn text(value: &JsValue, path: &str) -> String {
-    get(value, path)
-        .as_string()
-        .unwrap_or_else(|| panic!("{path} is not a string in {}", stringify(value)))
-}
-
-fn number(value: &JsValue, path: &str) -> f64 {
-    get(value, path)
-        .as_f64()
-        .unwrap_or_else(|| panic!("{path} is not a number in {}", stringify(value)))
-}
-
-fn stringify(value: &JsValue) -> String {
-    js_sys::JSON::stringify(value)
-        .map(String::from)
-        .unwrap_or_default()
-}
-
-fn options(pairs: &[(&str, JsValue)]) -> Option<JsValue> {
-    let object = Object::new();
-    for (key, value) in pairs {
-        Reflect::set(&object, &JsValue::from_str(key), value).unwrap();
-    }
-    Some(object.into())
-}
-
-async fn sleep(millis: i32) {
-    let promise = Promise::new(&mut |resolve, _| {
-        set_timeout(&resolve, millis);
-    });
-    JsFuture::from(promise).await.unwrap();
-}
-
-/// A callback that keeps the events it is called with.
-fn recorder() -> (Rc<RefCell<Vec<JsValue>>>, Function) {
-    let events = Rc::new(RefCell::new(Vec::new()));
-    let kept = events.clone();
-    let callback = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-        kept.borrow_mut().push(event);
-    });
-    let function: Function = callback.as_ref().unchecked_ref::<Function>().clone();
-    callback.forget();
-    (events, function)
-}
-
 /// The storage warnings among `events`.
 fn warnings(events: &Rc<RefCell<Vec<JsValue>>>) -> Vec<String> {
     events
@@ -152,50 +83,15 @@ fn warnings(events: &Rc<RefCell<Vec<JsValue>>>) -> Vec<String> {
         .collect()
 }
 
-async fn json_of(response: JsValue) -> JsValue {
-    let promise: Promise = Reflect::get(&response, &"json".into())
-        .unwrap()
-        .unchecked_into::<Function>()
-        .call0(&response)
-        .unwrap()
-        .unchecked_into();
-    JsFuture::from(promise).await.unwrap()
-}
-
-/// Creates a demo job on the server with `plan` (JSON); its status URL.
-async fn create(base: &str, plan: &str) -> String {
-    let init = Object::new();
-    Reflect::set(&init, &"method".into(), &"POST".into()).unwrap();
-    Reflect::set(
-        &init,
-        &"body".into(),
-        &format!(r#"{{"plan":{plan}}}"#).into(),
-    )
-    .unwrap();
-    Reflect::set(
-        &init,
-        &"headers".into(),
-        &json(r#"{"content-type":"application/json"}"#),
-    )
-    .unwrap();
-    let response = JsFuture::from(fetch_with(&format!("{base}/api/v1/demo-job"), &init))
-        .await
-        .unwrap();
-    let created = json_of(response).await;
-    format!("{base}/api/v1/jobs/{}", text(&created, "job_id"))
-}
-
 /// How many `POST`s the server received at `path`.
 async fn posts(base: &str, path: &str) -> f64 {
     let url = format!("{base}/_jobpoll/requests?path={path}");
-    let response = JsFuture::from(fetch_with(&url, &JsValue::UNDEFINED))
-        .await
-        .unwrap();
-    let counts = json_of(response).await;
+    let response = fetch(&url, &JsValue::UNDEFINED).await;
+    let counts = call(&response, "json").await.unwrap();
     Array::from(&get(&counts, "requests"))
         .iter()
         .find(|count| text(count, "method") == "POST")
-        .map_or(0.0, |count| number(&count, "count"))
+        .map_or(0.0, |count| number_at(&count, "count"))
 }
 
 fn keys(storage: &JsValue) -> Vec<String> {
@@ -244,9 +140,9 @@ async fn a_reload_in_the_middle_resumes_the_job_where_it_was() {
         "only the first wait is saved"
     );
     let saved = stored(&storage, "jobpoll/v1/jobs/1");
-    assert_eq!(number(&saved, "format"), 1.0);
+    assert_eq!(number_at(&saved, "format"), 1.0);
     let job_id = text(&saved, "data.snapshot.job.job_id");
-    let attempts = number(&saved, "data.snapshot.job.attempts");
+    let attempts = number_at(&saved, "data.snapshot.job.attempts");
     assert!(attempts >= 2.0, "{}", stringify(&saved));
     // The page goes away, and a new one comes.
     drop(before);
@@ -256,7 +152,7 @@ async fn a_reload_in_the_middle_resumes_the_job_where_it_was() {
     let restored = after.restore();
     assert_eq!(restored.length(), 1, "{}", stringify(&restored));
     let job = restored.get(0);
-    assert_eq!(number(&job, "id"), 1.0);
+    assert_eq!(number_at(&job, "id"), 1.0);
     assert_eq!(text(&job, "url"), create_url);
     assert_eq!(text(&job, "mode"), "submit");
     assert_eq!(after.restore().length(), 0, "a second restore adds nothing");
@@ -267,7 +163,7 @@ async fn a_reload_in_the_middle_resumes_the_job_where_it_was() {
     );
     let ids: Vec<f64> = Array::from(&after.list())
         .iter()
-        .map(|listed| number(&listed, "id"))
+        .map(|listed| number_at(&listed, "id"))
         .collect();
     assert_eq!(ids, [1.0, 3.0]);
     let outcome = outcome_of(&job).await;
@@ -285,7 +181,7 @@ async fn a_reload_in_the_middle_resumes_the_job_where_it_was() {
     );
     // The polls before the reload count.
     assert!(
-        number(&outcome, "stats.attempts") > attempts,
+        number_at(&outcome, "stats.attempts") > attempts,
         "{}",
         stringify(&outcome)
     );
@@ -297,7 +193,7 @@ async fn a_reload_in_the_middle_resumes_the_job_where_it_was() {
     assert!(!keys(&storage).contains(&"jobpoll/v1/jobs/1".to_owned()));
     // It ended last, so it is the newest in the history.
     let newest = Array::from(&after.history()).get(0);
-    assert_eq!(number(&newest, "id"), 1.0, "{}", stringify(&newest));
+    assert_eq!(number_at(&newest, "id"), 1.0, "{}", stringify(&newest));
     assert_eq!(get(&newest, "ok"), JsValue::TRUE);
     assert_eq!(text(&newest, "jobId"), job_id);
     after.stop_all();
@@ -335,7 +231,7 @@ async fn time_away_counts_against_the_timeout() {
         stringify(&outcome)
     );
     assert!(js_sys::Date::now() - started < 1000.0, "at once");
-    assert!(number(&outcome, "stats.elapsed") >= 90_000_000.0);
+    assert!(number_at(&outcome, "stats.elapsed") >= 90_000_000.0);
 }
 
 #[wasm_bindgen_test]
@@ -415,7 +311,7 @@ async fn a_full_storage_falls_back_to_memory_with_one_warning() {
     assert!(warned[0].contains("in memory"), "{}", warned[0]);
     // Kept in memory all the same.
     assert_eq!(Array::from(&jobs.history()).length(), 3);
-    assert_eq!(number(&jobs.stats(), "succeeded"), 3.0);
+    assert_eq!(number_at(&jobs.stats(), "succeeded"), 3.0);
     // Nothing half-saved is left for a reload to resume.
     assert!(
         keys(&storage)
@@ -599,19 +495,22 @@ async fn codegen_results_history_and_stats_survive_a_reload() {
         "{}"
     );
     let history = Array::from(&after.history());
-    let ids: Vec<f64> = history.iter().map(|entry| number(&entry, "id")).collect();
+    let ids: Vec<f64> = history
+        .iter()
+        .map(|entry| number_at(&entry, "id"))
+        .collect();
     assert_eq!(ids, [3.0, 2.0, 1.0], "newest first");
     let newest = history.get(0);
     assert_eq!(text(&newest, "outcome"), "failed");
     assert_eq!(get(&newest, "ok"), JsValue::FALSE);
-    assert!(number(&newest, "finishedAt") >= number(&newest, "startedAt"));
+    assert!(number_at(&newest, "finishedAt") >= number_at(&newest, "startedAt"));
     let stats = after.stats();
-    assert_eq!(number(&stats, "count"), 3.0);
-    assert_eq!(number(&stats, "succeeded"), 2.0);
-    assert_eq!(number(&stats, "failed"), 1.0);
-    assert!((number(&stats, "successRate") - 2.0 / 3.0).abs() < 1e-9);
+    assert_eq!(number_at(&stats, "count"), 3.0);
+    assert_eq!(number_at(&stats, "succeeded"), 2.0);
+    assert_eq!(number_at(&stats, "failed"), 1.0);
+    assert!((number_at(&stats, "successRate") - 2.0 / 3.0).abs() < 1e-9);
     assert!(
-        number(&stats, "averageCompletionMs") >= 100.0,
+        number_at(&stats, "averageCompletionMs") >= 100.0,
         "{}",
         stringify(&stats)
     );

@@ -10,28 +10,20 @@
 use jobpoll_core::Profile;
 use jobpoll_core::trace::{self, Record, RecordedInput, Redactor};
 use jobpoll_wasm::Jobs;
-use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-/// The reference server's base URL, e.g. `http://127.0.0.1:40123`.
-const SERVER: Option<&str> = option_env!("JOBPOLL_TEST_SERVER");
+mod common;
+
+use common::*;
 
 /// The token sent with every request: it must not reach the trace.
 const TOKEN: &str = "s3cret-token-9f2c";
 
 /// `{key: value, ...}` as a JavaScript object.
 fn object(pairs: &[(&str, JsValue)]) -> JsValue {
-    let object = Object::new();
-    for (key, value) in pairs {
-        Reflect::set(&object, &JsValue::from_str(key), value).unwrap();
-    }
-    object.into()
-}
-
-fn field(value: &JsValue, key: &str) -> JsValue {
-    Reflect::get(value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    options(pairs).unwrap()
 }
 
 /// Submits a demo job with `plan`, recording it; the outcome.
@@ -50,28 +42,21 @@ async fn record(base: &str, plan: &str, more: &[(&str, JsValue)]) -> JsValue {
     JsFuture::from(submitted).await.unwrap()
 }
 
-fn stringify(value: &JsValue) -> String {
-    js_sys::JSON::stringify(value)
-        .map(String::from)
-        .unwrap_or_default()
-}
-
 #[wasm_bindgen_test]
 async fn a_recorded_job_replays_exactly_without_its_secrets() {
-    let Some(base) = SERVER else {
-        wasm_bindgen_test::console_log!("JOBPOLL_TEST_SERVER was not set at build time: skipped");
+    let Some(base) = server() else {
         return;
     };
     // Running for 1.5 s, with 429 and `Retry-After: 1` for the first 0.8 s.
     let plan = r#"{"duration":1500000,"faults":[{"from":0,"until":800000,"fault":{"fault":"status","status":429,"retry_after":1}}]}"#;
     let outcome = record(base, plan, &[]).await;
     assert_eq!(
-        field(&outcome, "outcome").as_string().as_deref(),
+        get(&outcome, "outcome").as_string().as_deref(),
         Some("succeeded"),
         "{}",
         stringify(&outcome)
     );
-    let text = field(&outcome, "trace").as_string().expect("a trace");
+    let text = get(&outcome, "trace").as_string().expect("a trace");
     assert!(!text.contains(TOKEN), "the token is in the trace:\n{text}");
 
     let records: Vec<Record<Profile>> = trace::from_json_lines(&text).unwrap();
@@ -103,7 +88,7 @@ async fn a_recorded_job_replays_exactly_without_its_secrets() {
 
 #[wasm_bindgen_test]
 async fn a_recorded_job_stopped_by_its_signal_replays_too() {
-    let Some(base) = SERVER else { return };
+    let Some(base) = server() else { return };
     let controller = web_sys::AbortController::new().unwrap();
     let signal = controller.signal();
     let more = [("signal", JsValue::from(signal))];
@@ -111,16 +96,16 @@ async fn a_recorded_job_stopped_by_its_signal_replays_too() {
     // Abort once the job is under way: the first poll is 100 ms after the create.
     let abort = Closure::once_into_js(move || controller.abort());
     let global = js_sys::global();
-    let set_timeout: js_sys::Function = field(&global, "setTimeout").into();
+    let set_timeout: js_sys::Function = get(&global, "setTimeout").into();
     set_timeout.call2(&global, &abort, &250.into()).unwrap();
     let outcome = waiting.await;
     assert_eq!(
-        field(&outcome, "outcome").as_string().as_deref(),
+        get(&outcome, "outcome").as_string().as_deref(),
         Some("cancelled"),
         "{}",
         stringify(&outcome)
     );
-    let text = field(&outcome, "trace").as_string().expect("a trace");
+    let text = get(&outcome, "trace").as_string().expect("a trace");
     assert!(text.contains(r#""input":"cancel""#), "{text}");
     let records: Vec<Record<Profile>> = trace::from_json_lines(&text).unwrap();
     trace::replay(&records, &Redactor::default())
@@ -136,7 +121,7 @@ async fn record_must_be_a_boolean() {
         .await
         .unwrap_err();
     assert_eq!(
-        field(&error, "message").as_string().as_deref(),
+        get(&error, "message").as_string().as_deref(),
         Some("record must be true or false")
     );
 }

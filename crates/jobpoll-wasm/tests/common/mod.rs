@@ -53,6 +53,11 @@ pub(crate) fn number(value: &JsValue, path: &str) -> Option<f64> {
     get(value, path).as_f64()
 }
 
+/// `value.a.b.c` as a number; panics with the value when it is not one.
+pub(crate) fn number_at(value: &JsValue, path: &str) -> f64 {
+    number(value, path).unwrap_or_else(|| panic!("{path} is not a number in {}", stringify(value)))
+}
+
 pub(crate) fn stringify(value: &JsValue) -> String {
     js_sys::JSON::stringify(value)
         .map(String::from)
