@@ -13,25 +13,7 @@ use support::{jobpoll, stdout};
 fn serve_moves_to_a_free_port_when_its_default_is_taken() {
     // Hold the port (if another process already holds it, it is taken all the same).
     let _held = std::net::TcpListener::bind("127.0.0.1:8765");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_jobpoll"))
-        .arg("serve")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = Vec::new();
-    for line in BufReader::new(stderr).lines() {
-        let line = line.expect("a line");
-        let done = line.contains("listening on http");
-        lines.push(line);
-        if done {
-            break;
-        }
-    }
-    child.kill().expect("the server stops");
-    child.wait().expect("the server exits");
-    let said = lines.join("\n");
+    let said = serve_until(&["serve"], "listening on http");
     assert!(
         said.contains("127.0.0.1:8765 is in use; listening on a free port instead"),
         "{said}"
@@ -55,25 +37,7 @@ fn serve_help_names_the_default_address() {
 
 #[test]
 fn serve_prints_the_page_address_and_refuses_a_missing_page_dir() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_jobpoll"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = Vec::new();
-    for line in BufReader::new(stderr).lines() {
-        let line = line.expect("a line");
-        let done = line.contains("page: http");
-        lines.push(line);
-        if done {
-            break;
-        }
-    }
-    child.kill().expect("the server stops");
-    child.wait().expect("the server exits");
-    let said = lines.join("\n");
+    let said = serve_until(&["serve", "--listen", "127.0.0.1:0"], "page: http");
     let address = said
         .lines()
         .find_map(|line| line.strip_prefix("jobpoll serve: listening on "))
@@ -88,4 +52,28 @@ fn serve_prints_the_page_address_and_refuses_a_missing_page_dir() {
         stderr.contains("--page-dir") && stderr.contains("/nonexistent/page"),
         "{stderr}"
     );
+}
+
+/// Starts `jobpoll ARGS`, reads its stderr up to the line holding `until`, stops
+/// it, and returns what it said.
+fn serve_until(args: &[&str], until: &str) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jobpoll"))
+        .args(args)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = Vec::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line.expect("a line");
+        let done = line.contains(until);
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    child.kill().expect("the server stops");
+    child.wait().expect("the server exits");
+    lines.join("\n")
 }
