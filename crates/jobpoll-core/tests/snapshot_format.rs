@@ -93,3 +93,42 @@ fn a_busy_job_saves_to_the_same_json() {
     let restored = Job::restore(serde_json::from_str(&json).unwrap()).unwrap();
     assert_eq!(restored, job);
 }
+
+#[test]
+fn the_profile_can_be_saved_in_another_form_and_brought_back() {
+    let url = "https://api.example.com/api/v1/jobs/j-1".parse().unwrap();
+    let mut job = Job::new(
+        JobSpec::poll(Profile::jobs(), url),
+        Config::standard(),
+        Instant::ZERO,
+    )
+    .unwrap();
+    let request = sent(&mut job).unwrap();
+    answer(
+        &mut job,
+        request,
+        200,
+        &[],
+        r#"{"status":"running"}"#,
+        Instant::ZERO,
+    );
+    let snapshot = job.snapshot();
+    // Saved with the profile's name in its place...
+    let named = snapshot
+        .clone()
+        .map_profile(|profile| Ok::<_, ()>(profile.name))
+        .unwrap();
+    assert_eq!(named.profile(), "jobs");
+    let json = serde_json::to_value(&named).unwrap();
+    assert_eq!(json["job"]["spec"]["profile"], "jobs");
+    // ... and read back with the profile looked up: the same job.
+    let read: Snapshot<String> = serde_json::from_value(json).unwrap();
+    let back = read
+        .map_profile(|name| Profile::builtin(&name).ok_or("unknown"))
+        .unwrap();
+    assert_eq!(back, snapshot);
+    assert_eq!(Job::restore(back).unwrap(), job);
+    // A failed lookup is the caller's error.
+    let unknown = named.map_profile(|_| Err::<Profile, _>("unknown"));
+    assert_eq!(unknown.unwrap_err(), "unknown");
+}

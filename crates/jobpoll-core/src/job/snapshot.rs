@@ -256,6 +256,71 @@ pub struct Snapshot<P = Profile> {
 impl<P> Snapshot<P> {
     /// The format this build writes and reads.
     pub const FORMAT: u32 = 1;
+
+    /// The profile the saved job speaks.
+    pub fn profile(&self) -> &P {
+        &self.job.spec.profile
+    }
+
+    /// The same snapshot with its profile replaced by `f(profile)`, or `f`'s
+    /// error. A driver may save a profile in a form of its own (a built-in
+    /// profile by its name) and turn it back into a profile before a restore.
+    pub fn map_profile<Q, E>(self, f: impl FnOnce(P) -> Result<Q, E>) -> Result<Snapshot<Q>, E> {
+        let Snapshot {
+            format,
+            taken_at,
+            job,
+        } = self;
+        let Job {
+            spec,
+            config,
+            origin,
+            age,
+            next_send_at,
+            phase,
+            history,
+            rng,
+            job_id,
+            last_status,
+            queue,
+            rare,
+            attempts,
+            requests,
+            next_request_id,
+            gated,
+            origin_before_epoch,
+            contact,
+        } = job;
+        let spec = JobSpec {
+            profile: f(spec.profile)?,
+            start: spec.start,
+            headers: spec.headers,
+        };
+        Ok(Snapshot {
+            format,
+            taken_at,
+            job: Job {
+                spec,
+                config,
+                origin,
+                age,
+                next_send_at,
+                phase,
+                history,
+                rng,
+                job_id,
+                last_status,
+                queue,
+                rare,
+                attempts,
+                requests,
+                next_request_id,
+                gated,
+                origin_before_epoch,
+                contact,
+            },
+        })
+    }
 }
 
 impl<P: Interpret> Job<P> {
