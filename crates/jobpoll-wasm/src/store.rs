@@ -156,14 +156,13 @@ pub enum SavedProfile<P> {
 }
 
 impl SavedProfile<Arc<Profile>> {
-    /// `profile` as saved: by its name when it is a built-in profile as it is.
+    /// `profile` as saved: by its name when it is a built-in profile as it is
+    /// (each built-in profile is named as [`Profile::builtin`] knows it).
     pub fn of(profile: Arc<Profile>) -> SavedProfile<Arc<Profile>> {
-        let builtin = Profile::BUILTIN_NAMES
-            .iter()
-            .find(|name| Profile::builtin(name).is_some_and(|known| known == *profile));
-        match builtin {
-            Some(name) => SavedProfile::Builtin((*name).to_owned()),
-            None => SavedProfile::Custom(profile),
+        if Profile::builtin(&profile.name).is_some_and(|known| known == *profile) {
+            SavedProfile::Builtin(profile.name.clone())
+        } else {
+            SavedProfile::Custom(profile)
         }
     }
 }
