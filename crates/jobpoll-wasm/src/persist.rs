@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use jobpoll_core::fleet::{JobKey, Subscriber};
 use jobpoll_core::profile::ResultsTransform;
-use jobpoll_core::{Job, Outcome, Profile, Snapshot};
+use jobpoll_core::{Job, Outcome, Profile, SettledSnapshot, Snapshot};
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
@@ -483,9 +483,12 @@ fn read_saved(key: &str, text: &str, id: u32) -> Result<Saved, String> {
         saved_at,
         snapshot,
     } = saved;
-    let snapshot: Snapshot<SavedProfile<serde_json::Value>> = serde_json::from_value(snapshot)
-        .map_err(|error| format!("{key} holds no job snapshot this version reads ({error})"))?;
-    let snapshot = snapshot
+    // The fleet drains a job's outputs after each input: a saved job has none
+    // pending, and reading it as settled leaves out the code that reads outputs.
+    let snapshot: SettledSnapshot<SavedProfile<serde_json::Value>> =
+        serde_json::from_value(snapshot)
+            .map_err(|error| format!("{key} holds no job snapshot this version reads ({error})"))?;
+    let snapshot = Snapshot::from(snapshot)
         .map_profile(SavedProfile::profile)
         .map_err(|error| format!("{key}: {error}"))?;
     let codegen = Job::restore(snapshot.clone())
