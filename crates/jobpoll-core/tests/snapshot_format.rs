@@ -7,7 +7,9 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use jobpoll_core::{Config, Input, Instant, Job, JobSpec, Output, Profile, RequestId, Snapshot};
+use jobpoll_core::{
+    Config, Input, Instant, Job, JobSpec, Output, Profile, RequestId, SettledSnapshot, Snapshot,
+};
 
 /// Status, headers, body.
 type Answer = (u16, &'static [(&'static str, &'static str)], &'static str);
@@ -92,4 +94,70 @@ fn a_busy_job_saves_to_the_same_json() {
     // And it reads back as the same job.
     let restored = Job::restore(serde_json::from_str(&json).unwrap()).unwrap();
     assert_eq!(restored, job);
+}
+
+#[test]
+fn the_profile_can_be_saved_in_another_form_and_brought_back() {
+    let url = "https://api.example.com/api/v1/jobs/j-1".parse().unwrap();
+    let mut job = Job::new(
+        JobSpec::poll(Profile::jobs(), url),
+        Config::standard(),
+        Instant::ZERO,
+    )
+    .unwrap();
+    let request = sent(&mut job).unwrap();
+    answer(
+        &mut job,
+        request,
+        200,
+        &[],
+        r#"{"status":"running"}"#,
+        Instant::ZERO,
+    );
+    let snapshot = job.snapshot();
+    // Saved with the profile's name in its place...
+    let named = snapshot
+        .clone()
+        .map_profile(|profile| Ok::<_, ()>(profile.name))
+        .unwrap();
+    assert_eq!(named.profile(), "jobs");
+    let json = serde_json::to_value(&named).unwrap();
+    assert_eq!(json["job"]["spec"]["profile"], "jobs");
+    // ... and read back with the profile looked up: the same job.
+    let read: Snapshot<String> = serde_json::from_value(json).unwrap();
+    let back = read
+        .map_profile(|name| Profile::builtin(&name).ok_or("unknown"))
+        .unwrap();
+    assert_eq!(back, snapshot);
+    assert_eq!(Job::restore(back).unwrap(), job);
+    // A failed lookup is the caller's error.
+    let unknown = named.map_profile(|_| Err::<Profile, _>("unknown"));
+    assert_eq!(unknown.unwrap_err(), "unknown");
+}
+
+#[test]
+fn a_settled_snapshot_reads_a_drained_job_and_refuses_pending_outputs() {
+    let url = "https://api.example.com/api/v1/jobs/j-1".parse().unwrap();
+    let spec = JobSpec::poll(Profile::jobs(), url);
+    let mut job = Job::new(spec, Config::standard(), Instant::ZERO).unwrap();
+    // Not drained: the first request waits in the outputs.
+    let pending = serde_json::to_string(&job.snapshot()).unwrap();
+    let error = serde_json::from_str::<SettledSnapshot>(&pending).unwrap_err();
+    assert!(error.to_string().contains("outputs pending"), "{error}");
+    // Drained: the same snapshot as a Snapshot reads.
+    let request = sent(&mut job).unwrap();
+    answer(
+        &mut job,
+        request,
+        200,
+        &[],
+        r#"{"status":"running"}"#,
+        Instant::ZERO,
+    );
+    sent(&mut job);
+    let json = serde_json::to_string(&job.snapshot()).unwrap();
+    let settled: SettledSnapshot = serde_json::from_str(&json).unwrap();
+    let full: Snapshot = serde_json::from_str(&json).unwrap();
+    assert_eq!(Snapshot::from(settled), full);
+    assert_eq!(full, job.snapshot());
 }

@@ -506,32 +506,39 @@ fn shared<T: PartialEq>(known: &mut Vec<sync::Weak<T>>, value: Arc<T>) -> Arc<T>
     value
 }
 
-/// A value as a plain JavaScript object (maps as objects, numbers as numbers).
+/// A value as a plain JavaScript object (maps as objects, numbers as numbers),
+/// written as JSON text and parsed by JavaScript: the one way values go to
+/// JavaScript (through a `serde_json::Value` or `serde-wasm-bindgen`, each type
+/// would be serialized by more code).
 pub(crate) fn plain(value: &impl Serialize) -> JsValue {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+    serde_json::to_string(value)
+        .ok()
+        .and_then(|text| js_sys::JSON::parse(&text).ok())
         .unwrap_or(JsValue::NULL)
 }
 
 /// An outcome as JavaScript sees it: the core's fields, `ok`, and `summary`, the
 /// sentence a person reads.
 pub(crate) fn outcome_value(outcome: &Outcome) -> JsValue {
-    let mut value = serde_json::to_value(outcome).unwrap_or_default();
-    if let Some(object) = value.as_object_mut() {
-        object.insert("ok".to_owned(), outcome.is_success().into());
-        object.insert("summary".to_owned(), outcome.to_string().into());
-    }
-    plain(&value)
+    let value = plain(outcome);
+    set(&value, "ok", outcome.is_success().into());
+    set(&value, "summary", outcome.to_string().into());
+    value
 }
 
 /// An event as JavaScript sees it: the core's fields, `id` and `url` of the
 /// subscription, and `summary`, the line a person reads.
 pub(crate) fn event_value(event: &Event, id: u32, url: &str) -> JsValue {
-    let mut value = serde_json::to_value(event).unwrap_or_default();
-    if let Some(object) = value.as_object_mut() {
-        object.insert("id".to_owned(), id.into());
-        object.insert("url".to_owned(), url.into());
-        object.insert("summary".to_owned(), event.to_string().into());
+    let value = plain(event);
+    set(&value, "id", id.into());
+    set(&value, "url", url.into());
+    set(&value, "summary", event.to_string().into());
+    value
+}
+
+/// Sets `object[key]`, when `object` is an object.
+fn set(object: &JsValue, key: &str, value: JsValue) {
+    if object.is_object() {
+        let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), &value);
     }
-    plain(&value)
 }

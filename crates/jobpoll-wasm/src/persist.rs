@@ -20,18 +20,19 @@
 //!   job from an old state.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use jobpoll_core::fleet::{JobKey, Subscriber};
 use jobpoll_core::profile::ResultsTransform;
-use jobpoll_core::{Job, Outcome, Profile, Snapshot};
+use jobpoll_core::{Job, Outcome, Profile, SettledSnapshot, Snapshot};
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::{Driver, Effect, State, Waiter, plain};
 use crate::history::{Finished, History, Results, Stats};
 use crate::storage::Backend;
-use crate::store::{self, Index, Keys, SavedJob};
+use crate::store::{self, Index, Keys, SavedJob, SavedProfile};
 
 /// Where the constructor's `storage` option says to save.
 pub(crate) enum StorageChoice {
@@ -198,7 +199,10 @@ impl State {
             else {
                 continue;
             };
-            let snapshot = serde_json::to_value(running.snapshot()).unwrap_or_default();
+            // A built-in profile is saved as its name.
+            let Ok(snapshot) = running
+                .snapshot()
+                .map_profile(|profile| Ok::<_, Infallible>(SavedProfile::of(profile)));
             for subscriber in subscribers {
                 let Some(waiter) = self.waiting.get(subscriber) else {
                     continue;
@@ -479,8 +483,14 @@ fn read_saved(key: &str, text: &str, id: u32) -> Result<Saved, String> {
         saved_at,
         snapshot,
     } = saved;
-    let snapshot: Snapshot<Arc<Profile>> = serde_json::from_value(snapshot)
-        .map_err(|error| format!("{key} holds no job snapshot this version reads ({error})"))?;
+    // The fleet drains a job's outputs after each input: a saved job has none
+    // pending, and reading it as settled leaves out the code that reads outputs.
+    let snapshot: SettledSnapshot<SavedProfile<serde_json::Value>> =
+        serde_json::from_value(snapshot)
+            .map_err(|error| format!("{key} holds no job snapshot this version reads ({error})"))?;
+    let snapshot = Snapshot::from(snapshot)
+        .map_profile(SavedProfile::profile)
+        .map_err(|error| format!("{key}: {error}"))?;
     let codegen = Job::restore(snapshot.clone())
         .map_err(|error| format!("{key}: {error}"))
         .map(|job| is_codegen(&job.spec().profile))?;

@@ -7,7 +7,7 @@
 //! | key | value |
 //! |---|---|
 //! | `jobpoll/v1/jobs` | the ids of the saved waits and the next id |
-//! | `jobpoll/v1/jobs/<id>` | one running wait: its URL, mode, start time and the job's snapshot |
+//! | `jobpoll/v1/jobs/<id>` | one running wait: its URL, mode, start time and the job's snapshot (a built-in profile in it by its name, see [`SavedProfile`]) |
 //! | `jobpoll/v1/history` | the finished jobs, newest first |
 //! | `jobpoll/v1/results` | the code generation results by graph and node |
 //!
@@ -18,7 +18,9 @@
 //! Plain Rust (no JavaScript), so that the formats are tested on every target.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
+use jobpoll_core::Profile;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -141,6 +143,54 @@ pub fn decode<T: DeserializeOwned>(key: &str, text: &str) -> Result<T, Unreadabl
         .map_err(|error| Unreadable(format!("{key} does not hold what it should ({error})")))
 }
 
+/// A job's profile as saved: a built-in profile by its name (`{"builtin":
+/// "jobs"}`), rebuilt from the name on restore; any other profile in its JSON
+/// form (`{"custom": {...}}`). `P` is the profile, or its JSON when read.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SavedProfile<P> {
+    /// One of [`Profile::BUILTIN_NAMES`], unchanged.
+    Builtin(String),
+    /// Any other profile.
+    Custom(P),
+}
+
+impl SavedProfile<Arc<Profile>> {
+    /// `profile` as saved: by its name when it is a built-in profile as it is
+    /// (each built-in profile is named as [`Profile::builtin`] knows it).
+    pub fn of(profile: Arc<Profile>) -> SavedProfile<Arc<Profile>> {
+        if Profile::builtin(&profile.name).is_some_and(|known| known == *profile) {
+            SavedProfile::Builtin(profile.name.clone())
+        } else {
+            SavedProfile::Custom(profile)
+        }
+    }
+}
+
+impl SavedProfile<serde_json::Value> {
+    /// The profile saved, or why this build cannot rebuild it.
+    pub fn profile(self) -> Result<Arc<Profile>, String> {
+        match self {
+            SavedProfile::Builtin(name) => Profile::builtin(&name)
+                .map(Arc::new)
+                .ok_or_else(|| format!("the job's profile {name:?} is not a built-in profile")),
+            SavedProfile::Custom(json) => custom_profile(&json.to_string()).map(Arc::new),
+        }
+    }
+}
+
+/// A profile's JSON form, read as the core reads it.
+#[cfg(feature = "profile-objects")]
+fn custom_profile(json: &str) -> Result<Profile, String> {
+    Profile::from_json(json).map_err(|error| format!("the job's profile is refused: {error}"))
+}
+
+/// Without the `profile-objects` feature, only built-in profiles.
+#[cfg(not(feature = "profile-objects"))]
+fn custom_profile(_: &str) -> Result<Profile, String> {
+    Err("the job's profile is a profile object, and this build reads only the built-in profiles (the crate's profile-objects feature is off)".to_owned())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -165,6 +215,45 @@ mod tests {
         let text = encode(&index);
         assert_eq!(text, r#"{"format":1,"data":{"ids":[3,5],"nextId":6}}"#);
         assert_eq!(decode::<Index>("k", &text).unwrap(), index);
+    }
+
+    #[test]
+    fn built_in_profiles_are_saved_by_name_and_others_in_full() {
+        for name in Profile::BUILTIN_NAMES {
+            let profile = Arc::new(Profile::builtin(name).unwrap());
+            let saved = SavedProfile::of(profile.clone());
+            let json = serde_json::to_value(&saved).unwrap();
+            assert_eq!(json, serde_json::json!({ "builtin": name }));
+            let read: SavedProfile<serde_json::Value> = serde_json::from_value(json).unwrap();
+            assert_eq!(read.profile().unwrap(), profile);
+        }
+        // A built-in profile changed is saved in full, and read back the same.
+        let mut changed = Profile::jobs();
+        changed.eta_pointer = Some("/remaining".to_owned());
+        let changed = Arc::new(changed);
+        let saved = SavedProfile::of(changed.clone());
+        assert!(matches!(saved, SavedProfile::Custom(_)));
+        let json = serde_json::to_value(&saved).unwrap();
+        assert_eq!(json["custom"]["eta_pointer"], "/remaining");
+        let read: SavedProfile<serde_json::Value> = serde_json::from_value(json).unwrap();
+        assert_eq!(read.profile().unwrap(), changed);
+        // Names and objects that cannot be profiles say so.
+        let unknown: SavedProfile<serde_json::Value> =
+            serde_json::from_str(r#"{"builtin":"nope"}"#).unwrap();
+        assert!(
+            unknown
+                .profile()
+                .unwrap_err()
+                .contains("\"nope\" is not a built-in")
+        );
+        let refused: SavedProfile<serde_json::Value> =
+            serde_json::from_str(r#"{"custom":{"name":"x"}}"#).unwrap();
+        assert!(
+            refused
+                .profile()
+                .unwrap_err()
+                .contains("profile is refused")
+        );
     }
 
     #[test]

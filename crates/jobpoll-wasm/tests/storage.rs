@@ -144,6 +144,13 @@ async fn a_reload_in_the_middle_resumes_the_job_where_it_was() {
     let job_id = text(&saved, "data.snapshot.job.job_id");
     let attempts = number_at(&saved, "data.snapshot.job.attempts");
     assert!(attempts >= 2.0, "{}", stringify(&saved));
+    // A built-in profile is saved as its name, and rebuilt from it.
+    assert_eq!(
+        text(&saved, "data.snapshot.job.spec.profile.builtin"),
+        "jobs",
+        "{}",
+        stringify(&saved)
+    );
     // The page goes away, and a new one comes.
     drop(before);
     sleep(300).await;

@@ -27,9 +27,14 @@ use super::phase::{Fetching, InFlight, Phase, Request};
 /// The serialized form of a [`Job`]: the format of snapshots and traces, kept
 /// apart from the in-memory layout so that the layout can change and snapshots
 /// stay readable.
+///
+/// `Q` is the pending outputs: [`NoOutputs`] for a [`SettledSnapshot`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(bound(serialize = "P: Serialize", deserialize = "P: DeserializeOwned"))]
-pub(super) struct JobRepr<P> {
+#[serde(bound(
+    serialize = "P: Serialize, Q: Serialize",
+    deserialize = "P: DeserializeOwned, Q: DeserializeOwned"
+))]
+pub(super) struct JobRepr<P, Q = VecDeque<Output>> {
     spec: JobSpec<P>,
     config: Arc<Config>,
     /// The driver instant at age zero, in microseconds; negative after a resume on
@@ -69,7 +74,7 @@ pub(super) struct JobRepr<P> {
     last_sample: Option<ProgressSample>,
     rng: Rng,
     next_request_id: u64,
-    queue: VecDeque<Output>,
+    queue: Q,
     /// No request may have reached the server yet. Written only while true; a
     /// snapshot without it (all from before it existed) counts as having reached
     /// the server, so that it keeps the rules it was saved under.
@@ -164,8 +169,8 @@ impl<P> From<Job<P>> for JobRepr<P> {
     }
 }
 
-impl<P> From<JobRepr<P>> for Job<P> {
-    fn from(repr: JobRepr<P>) -> Job<P> {
+impl<P, Q: Into<VecDeque<Output>>> From<JobRepr<P, Q>> for Job<P> {
+    fn from(repr: JobRepr<P, Q>) -> Job<P> {
         // The request in flight is always the latest one sent.
         let next_request_id = match repr.in_flight {
             Some(in_flight) => in_flight.id.0.wrapping_add(1),
@@ -227,7 +232,7 @@ impl<P> From<JobRepr<P>> for Job<P> {
             rng: repr.rng,
             job_id: repr.job_id.map(String::into_boxed_str),
             last_status: repr.last_status.map(String::into_boxed_str),
-            queue: Outputs::new(repr.queue),
+            queue: Outputs::new(repr.queue.into()),
             rare: (rare != Rare::default()).then(|| Box::new(rare)),
             attempts: repr.attempts,
             requests: repr.requests,
@@ -253,9 +258,133 @@ pub struct Snapshot<P = Profile> {
     job: Job<P>,
 }
 
+/// A [`Snapshot`] of a job with no outputs pending (every output drained, as a
+/// fleet does after each input), read without the code that reads outputs: a
+/// driver that only ever saves such jobs (the browser's, where code size
+/// counts) reads them back with this, then turns it into a [`Snapshot`]. The
+/// JSON is a snapshot's; one whose pending outputs are not empty is refused.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(bound(deserialize = "P: DeserializeOwned"))]
+pub struct SettledSnapshot<P = Profile> {
+    /// Format version; see [`Snapshot::FORMAT`].
+    pub format: u32,
+    /// The driver instant the snapshot was taken at (the job's latest input).
+    pub taken_at: Instant,
+    job: JobRepr<P, NoOutputs>,
+}
+
+impl<P> From<SettledSnapshot<P>> for Snapshot<P> {
+    fn from(settled: SettledSnapshot<P>) -> Snapshot<P> {
+        Snapshot {
+            format: settled.format,
+            taken_at: settled.taken_at,
+            job: Job::from(settled.job),
+        }
+    }
+}
+
+/// The pending outputs of a [`SettledSnapshot`]: an empty list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct NoOutputs;
+
+impl From<NoOutputs> for VecDeque<Output> {
+    fn from(_: NoOutputs) -> VecDeque<Output> {
+        VecDeque::new()
+    }
+}
+
+impl<'de> Deserialize<'de> for NoOutputs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<NoOutputs, D::Error> {
+        struct Empty;
+        impl<'de> serde::de::Visitor<'de> for Empty {
+            type Value = NoOutputs;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("an empty list of pending outputs")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<NoOutputs, A::Error> {
+                match seq.next_element::<serde::de::IgnoredAny>()? {
+                    None => Ok(NoOutputs),
+                    Some(_) => Err(serde::de::Error::custom(
+                        "the job has outputs pending: read it as a Snapshot",
+                    )),
+                }
+            }
+        }
+        deserializer.deserialize_seq(Empty)
+    }
+}
+
 impl<P> Snapshot<P> {
     /// The format this build writes and reads.
     pub const FORMAT: u32 = 1;
+
+    /// The profile the saved job speaks.
+    pub fn profile(&self) -> &P {
+        &self.job.spec.profile
+    }
+
+    /// The same snapshot with its profile replaced by `f(profile)`, or `f`'s
+    /// error. A driver may save a profile in a form of its own (a built-in
+    /// profile by its name) and turn it back into a profile before a restore.
+    pub fn map_profile<Q, E>(self, f: impl FnOnce(P) -> Result<Q, E>) -> Result<Snapshot<Q>, E> {
+        let Snapshot {
+            format,
+            taken_at,
+            job,
+        } = self;
+        let Job {
+            spec,
+            config,
+            origin,
+            age,
+            next_send_at,
+            phase,
+            history,
+            rng,
+            job_id,
+            last_status,
+            queue,
+            rare,
+            attempts,
+            requests,
+            next_request_id,
+            gated,
+            origin_before_epoch,
+            contact,
+        } = job;
+        let spec = JobSpec {
+            profile: f(spec.profile)?,
+            start: spec.start,
+            headers: spec.headers,
+        };
+        Ok(Snapshot {
+            format,
+            taken_at,
+            job: Job {
+                spec,
+                config,
+                origin,
+                age,
+                next_send_at,
+                phase,
+                history,
+                rng,
+                job_id,
+                last_status,
+                queue,
+                rare,
+                attempts,
+                requests,
+                next_request_id,
+                gated,
+                origin_before_epoch,
+                contact,
+            },
+        })
+    }
 }
 
 impl<P: Interpret> Job<P> {
