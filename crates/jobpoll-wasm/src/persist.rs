@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use jobpoll_core::fleet::{JobKey, Subscriber};
 use jobpoll_core::profile::ResultsTransform;
-use jobpoll_core::{Job, Outcome, Profile, SettledSnapshot, Snapshot};
+use jobpoll_core::{Outcome, Profile, SettledSnapshot, Snapshot};
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
@@ -100,6 +100,17 @@ impl Store {
 
     fn warn(&mut self, message: String) {
         self.warnings.push(message);
+    }
+
+    /// Forgets the saved wait `id` (its entry in the index and its value), with
+    /// a warning saying why when there is a reason to give.
+    fn drop_saved(&mut self, keys: &Keys, id: u32, why: Option<String>) {
+        self.index.ids.remove(&id);
+        self.index_changed = true;
+        self.writes.push(Write::Remove(keys.job(id)));
+        if let Some(why) = why {
+            self.warn(format!("{why}: the saved job {id} was dropped"));
+        }
     }
 }
 
@@ -421,19 +432,12 @@ impl Driver {
             }
         }
         self.step(|state| {
-            for (id, error) in dropped {
-                state.store.index.ids.remove(&id);
-                state.store.index_changed = true;
-                state.store.writes.push(Write::Remove(keys.job(id)));
-                if let Some(error) = error {
-                    state
-                        .store
-                        .warn(format!("{error}: the saved job {id} was dropped"));
-                }
+            for (id, why) in dropped {
+                state.store.drop_saved(&keys, id, why);
             }
             saved
                 .into_iter()
-                .filter_map(|(job, codegen)| state.resume(&keys, job, codegen))
+                .filter_map(|job| state.resume(&keys, job))
                 .collect()
         })
     }
@@ -465,11 +469,9 @@ impl Driver {
     }
 }
 
-/// A saved wait and whether it gives code generation results.
-type Saved = (SavedJob<Snapshot<Arc<Profile>>>, bool);
-
-/// The wait saved under `key` as `text`, or why it cannot be resumed.
-fn read_saved(key: &str, text: &str, id: u32) -> Result<Saved, String> {
+/// The wait saved under `key` as `text`, or why it cannot be read. Whether the
+/// fleet can resume it is its own check, when it is added.
+fn read_saved(key: &str, text: &str, id: u32) -> Result<SavedJob<Snapshot<Arc<Profile>>>, String> {
     let saved: SavedJob<serde_json::Value> =
         store::decode(key, text).map_err(|error| error.to_string())?;
     if saved.id != id {
@@ -491,45 +493,30 @@ fn read_saved(key: &str, text: &str, id: u32) -> Result<Saved, String> {
     let snapshot = Snapshot::from(snapshot)
         .map_profile(SavedProfile::profile)
         .map_err(|error| format!("{key}: {error}"))?;
-    let codegen = Job::restore(snapshot.clone())
-        .map_err(|error| format!("{key}: {error}"))
-        .map(|job| is_codegen(&job.spec().profile))?;
-    Ok((
-        SavedJob {
-            id,
-            url,
-            mode,
-            started_at,
-            saved_at,
-            snapshot,
-        },
-        codegen,
-    ))
+    Ok(SavedJob {
+        id,
+        url,
+        mode,
+        started_at,
+        saved_at,
+        snapshot,
+    })
 }
 
 impl State {
     /// Puts one saved wait back into the fleet; `None` (with a warning) when the
     /// fleet refuses it.
-    fn resume(
-        &mut self,
-        keys: &Keys,
-        saved: SavedJob<Snapshot<Arc<Profile>>>,
-        codegen: bool,
-    ) -> Option<Restored> {
+    fn resume(&mut self, keys: &Keys, saved: SavedJob<Snapshot<Arc<Profile>>>) -> Option<Restored> {
         let id = saved.id;
+        let codegen = is_codegen(saved.snapshot.profile());
         let now = self.now();
         let away_ms = (js_sys::Date::now() - saved.saved_at).max(0.0);
         let away = std::time::Duration::from_micros((away_ms * 1000.0) as u64);
         let subscriber = match self.fleet.add_resumed(saved.snapshot, now, away) {
             Ok(subscriber) => subscriber,
             Err(error) => {
-                self.store.index.ids.remove(&id);
-                self.store.index_changed = true;
-                self.store.writes.push(Write::Remove(keys.job(id)));
-                self.store.warn(format!(
-                    "{}: {error}: the saved job {id} was dropped",
-                    keys.job(id)
-                ));
+                let why = format!("{}: {error}", keys.job(id));
+                self.store.drop_saved(keys, id, Some(why));
                 return None;
             }
         };

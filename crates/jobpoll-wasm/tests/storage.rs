@@ -48,6 +48,11 @@ export function fake_storage(quota) {
 export function stored_keys(storage) { return [...storage.map.keys()].sort(); }
 export function stored(storage, key) { const v = storage.map.get(key); return v === undefined ? null : JSON.parse(v); }
 export function put(storage, key, text) { storage.map.set(key, text); }
+export function set_snapshot_format(storage, key, format) {
+  const value = JSON.parse(storage.map.get(key));
+  value.data.snapshot.format = format;
+  storage.map.set(key, JSON.stringify(value));
+}
 export function move_saved_at(storage, key, ms) {
   const value = JSON.parse(storage.map.get(key));
   value.data.savedAt += ms;
@@ -69,6 +74,7 @@ extern "C" {
     fn stored(storage: &JsValue, key: &str) -> JsValue;
     fn put(storage: &JsValue, key: &str, text: &str);
     fn move_saved_at(storage: &JsValue, key: &str, ms: f64);
+    fn set_snapshot_format(storage: &JsValue, key: &str, format: u32);
     /// Holds every `fetch` answer back `ms`; returns the function that undoes it.
     fn slow_answers(ms: f64) -> Function;
 }
@@ -204,6 +210,37 @@ async fn a_reload_in_the_middle_resumes_the_job_where_it_was() {
     assert_eq!(get(&newest, "ok"), JsValue::TRUE);
     assert_eq!(text(&newest, "jobId"), job_id);
     after.stop_all();
+}
+
+#[wasm_bindgen_test]
+async fn a_saved_job_the_fleet_refuses_is_dropped_with_a_warning() {
+    let Some(base) = server() else { return };
+    let storage = fake_storage(JsValue::NULL);
+    let url = create(base, r#"{"duration":1000000,"ending":{"ending":"never"}}"#).await;
+    let before = jobs_with(&storage, None);
+    let _waiting = before.wait(&url, options(&[("interval", 200.into())]));
+    sleep(500).await;
+    drop(before);
+    // A snapshot that reads, in a format this build does not resume.
+    set_snapshot_format(&storage, "jobpoll/v1/jobs/1", 2);
+    let (events, on_event) = recorder();
+    let after = jobs_with(&storage, Some(&on_event));
+    assert_eq!(after.restore().length(), 0);
+    let warned = warnings(&events);
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert!(
+        warned[0].contains("jobpoll/v1/jobs/1")
+            && warned[0].contains("the saved job 1 was dropped"),
+        "{}",
+        warned[0]
+    );
+    assert!(
+        warned[0].contains("snapshot format 2 is not supported"),
+        "{}",
+        warned[0]
+    );
+    assert_eq!(Array::from(&after.list()).length(), 0);
+    assert!(!keys(&storage).contains(&"jobpoll/v1/jobs/1".to_owned()));
 }
 
 #[wasm_bindgen_test]
