@@ -28,15 +28,33 @@ stamp() {
   {
     echo "wasm-bindgen $version"
     find crates/jobpoll-wasm/Cargo.toml crates/jobpoll-wasm/src crates/jobpoll-wasm/size.sh \
+      crates/jobpoll-wasm/bundle/Cargo.toml crates/jobpoll-wasm/bundle/lib.rs \
       crates/jobpoll-core/Cargo.toml crates/jobpoll-core/src -type f -print0 \
       | LC_ALL=C sort -z | xargs -0 sha256sum
     find crates/jobpoll-server/page -maxdepth 1 -type f \
       \( -name '*.html' -o -name '*.js' -o -name '*.css' \) -print0 \
       | LC_ALL=C sort -z | xargs -0 -r sha256sum
-    cargo tree --locked -p jobpoll-wasm --target wasm32-unknown-unknown -e normal,build \
+    cargo tree --locked --manifest-path crates/jobpoll-wasm/bundle/Cargo.toml \
+      --target wasm32-unknown-unknown -e normal,build \
       --prefix none --format '{p} {f}' | sed 's/ (\/[^)]*)//' | LC_ALL=C sort -u
   } | sha256sum | cut -d' ' -f1
 }
+
+# The bundle's Cargo.lock (crates/jobpoll-wasm/bundle) must pick the same
+# versions as the workspace's, but for the IDNA back end it chooses on purpose:
+# the package ships what the tests ran.
+locked() {
+  awk '/^name = / { name = $3 } /^version = / { print name, $3 }' "$1" | tr -d '"' | LC_ALL=C sort
+}
+drift=$(LC_ALL=C comm -13 <(locked Cargo.lock) <(locked crates/jobpoll-wasm/bundle/Cargo.lock) \
+  | grep -v -e '^idna_adapter ' -e '^jobpoll-wasm-bundle ' || true)
+if [ -n "$drift" ]; then
+  echo "pack.sh: crates/jobpoll-wasm/bundle/Cargo.lock has crates at versions Cargo.lock does not:" >&2
+  echo "$drift" | sed 's/^/  /' >&2
+  echo "  Copy Cargo.lock there and run, in that directory:" >&2
+  echo "  cargo update -p idna_adapter --precise 1.0.0" >&2
+  exit 1
+fi
 
 if [ "${1:-}" = "--check" ]; then
   want=$(stamp)

@@ -4,9 +4,10 @@
 #   crates/jobpoll-wasm/size.sh [OUT_DIR]      (default: <target dir>/jobpoll-wasm-pkg)
 #
 # The steps:
-#   1. cargo build --profile wasm (opt-level "z", LTO, one codegen unit, no debug
-#      info; see [profile.wasm] in the workspace Cargo.toml);
-#   2. wasm-bindgen --target web (the version in Cargo.lock);
+#   1. cargo build of bundle/ (a workspace of its own: its Cargo.lock picks the
+#      IDNA back end without Unicode tables, see bundle/Cargo.toml) with
+#      --profile wasm (opt-level "z", LTO, one codegen unit, no debug info);
+#   2. wasm-bindgen --target web (the version in Cargo.lock), named jobpoll_wasm;
 #   3. wasm-opt with its clean-up passes only (binaryen 132 from npm unless
 #      WASM_OPT names another wasm-opt), the wasm features rustc emits enabled:
 #      -Oz makes the file 10 % smaller but 2.3 % larger gzipped (measured in
@@ -52,12 +53,15 @@ for feature in "${features[@]}"; do
 done
 passes=(--dce --duplicate-function-elimination --remove-unused-module-elements --vacuum)
 
+# The bundle shares the workspace's target directory, so that the crates both
+# build alike are compiled once.
 # shellcheck disable=SC2086 # CARGO_FEATURES is a list of arguments.
-cargo build -p jobpoll-wasm --target wasm32-unknown-unknown --profile wasm ${CARGO_FEATURES:-}
+CARGO_TARGET_DIR=$target_dir cargo build --locked --manifest-path crates/jobpoll-wasm/bundle/Cargo.toml \
+  --target wasm32-unknown-unknown --profile wasm ${CARGO_FEATURES:-}
 rm -rf "$out"
 mkdir -p "$out"
-wasm-bindgen --target "$bindgen_target" --out-dir "$out" \
-  "$target_dir/wasm32-unknown-unknown/wasm/jobpoll_wasm.wasm"
+wasm-bindgen --target "$bindgen_target" --out-dir "$out" --out-name jobpoll_wasm \
+  "$target_dir/wasm32-unknown-unknown/wasm/jobpoll_wasm_bundle.wasm"
 wasm="$out/jobpoll_wasm_bg.wasm"
 "${wasm_opt[@]}" "${enabled[@]}" "${passes[@]}" --strip-debug --strip-producers "$wasm" -o "$wasm.opt"
 mv "$wasm.opt" "$wasm"

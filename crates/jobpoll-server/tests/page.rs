@@ -339,6 +339,39 @@ async fn steps(client: Client, model: SharedModel, base: String) {
         ),
     )
     .await;
+    // URLs are read as `fetch` reads them, by the package as it ships (built
+    // without Unicode tables of its own): relative to the page, and with a host
+    // written in full-width digits, which is the same host.
+    let read = client
+        .execute_async(
+            r#"
+            const done = arguments[arguments.length - 1];
+            const { jobs } = window.jobpollPage;
+            const wide = location.hostname.replace(/[0-9.]/g, (c) =>
+              c === "." ? "\uFF0E" : String.fromCharCode(0xff10 + Number(c)));
+            const plan = { plan: { duration: 300000 } };
+            const options = { body: plan, preset: "fast", persist: false };
+            const read = (url) => jobs.submit(url, options).then(
+              (outcome) => outcome.outcome + " " + outcome.summary,
+              (error) => "rejected " + error);
+            Promise.all([
+              read("/api/v1/relative-job"),
+              read(`http://${wide}:${location.port}/api/v1/wide-job`),
+            ]).then(done);
+            "#,
+            Vec::new(),
+        )
+        .await
+        .expect("the script runs");
+    assert_eq!(
+        read.as_array().map(|outcomes| outcomes
+            .iter()
+            .map(|o| o.as_str().unwrap_or("").split(' ').next().unwrap_or(""))
+            .collect::<Vec<_>>()),
+        Some(vec!["succeeded", "succeeded"]),
+        "{read}"
+    );
+
     let png = client.screenshot().await.expect("a screenshot");
     let path = screenshot_path();
     std::fs::write(&path, &png).expect("write the screenshot");

@@ -114,6 +114,8 @@ impl Jobs {
 
     /// Waits on the job whose status is at `url`; a Promise of its outcome,
     /// whose `id` is the number `list()`, `stop(id)` and `events(id)` use.
+    /// `url` is read as `fetch` reads it: relative to the page's address, and
+    /// with an international host name in its ASCII form.
     ///
     /// Options, all optional: `profile` (a built-in name: `jobs`, `codegen`,
     /// `file-tasks`, `turn`, `google`, `azure`; or a profile object in the JSON
@@ -242,7 +244,7 @@ impl Jobs {
     fn subscribe(&self, url: &str, options: &JsValue, mode: Mode) -> Result<Promise, JsValue> {
         let parsed = wait_options(options)?;
         let spec = parsed
-            .spec(url, mode)
+            .spec(&crate::fetch::href(url), mode)
             .map_err(|error| errors::from_options(&error))?;
         let config = parsed
             .config()

@@ -162,6 +162,23 @@ fn failure(error: JsValue) -> TransportError {
     transport::fetch_failure(&name, &message(&error), code.as_deref())
 }
 
+/// `url` as the platform's URL parser reads it (the `URL` class that `fetch`
+/// uses), against the page's address when there is one: a relative URL resolves
+/// as `fetch` resolves it, and an international host name comes out in its
+/// ASCII form, so the driver never needs Unicode tables of its own. A URL the
+/// parser refuses comes back as given, for the driver to refuse with its reason.
+pub(crate) fn href(url: &str) -> String {
+    let global = js_sys::global();
+    let base = Reflect::get(&global, &JsValue::from_str("location"))
+        .ok()
+        .and_then(|location| text(&location, "href"));
+    let parsed = match &base {
+        Some(base) => web_sys::Url::new_with_base(url, base),
+        None => web_sys::Url::new(url),
+    };
+    parsed.map_or_else(|_| url.to_owned(), |parsed| parsed.href())
+}
+
 /// An error's message, or the value as text.
 pub(crate) fn message(error: &JsValue) -> String {
     text(error, "message")

@@ -391,7 +391,7 @@ async fn bad_arguments_are_options_errors_naming_the_option() {
         assert_eq!(text(&error, "name"), "OptionsError");
         assert_eq!(text(&error, "option"), option, "{error:?}");
     }
-    let error = JsFuture::from(jobs.wait("not a url", None))
+    let error = JsFuture::from(jobs.wait("http://no such host/", None))
         .await
         .unwrap_err();
     assert_eq!(text(&error, "option"), "url");
@@ -405,7 +405,7 @@ async fn bad_arguments_are_options_errors_naming_the_option() {
         .unwrap();
     assert_eq!(text(&error, "option"), "pauseWhenHidden");
     // A refused call has no id.
-    let refused = jobs.wait("not a url", None);
+    let refused = jobs.wait("http://no such host/", None);
     assert!(id_of(&refused).is_undefined());
     assert!(JsFuture::from(refused).await.is_err());
 }

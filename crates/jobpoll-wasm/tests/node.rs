@@ -202,7 +202,7 @@ async fn an_aborted_signal_cancels_the_job_on_the_server() {
 #[wasm_bindgen_test]
 async fn arguments_that_cannot_work_reject_with_an_error() {
     let jobs = Jobs::new(None).unwrap();
-    let error = JsFuture::from(jobs.wait("not a url", None))
+    let error = JsFuture::from(jobs.wait("http://no such host/", None))
         .await
         .unwrap_err();
     assert!(error.is_instance_of::<js_sys::Error>());

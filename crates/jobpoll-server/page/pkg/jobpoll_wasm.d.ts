@@ -396,6 +396,8 @@ export class Jobs {
     /**
      * Waits on the job whose status is at `url`; a Promise of its outcome,
      * whose `id` is the number `list()`, `stop(id)` and `events(id)` use.
+     * `url` is read as `fetch` reads it: relative to the page's address, and
+     * with an international host name in its ASCII form.
      *
      * Options, all optional: `profile` (a built-in name: `jobs`, `codegen`,
      * `file-tasks`, `turn`, `google`, `azure`; or a profile object in the JSON
@@ -441,10 +443,10 @@ export interface InitOutput {
     readonly jobs_stopAll: (a: number) => void;
     readonly jobs_submit: (a: number, b: number, c: number, d: number) => any;
     readonly jobs_wait: (a: number, b: number, c: number, d: number) => any;
-    readonly wasm_bindgen__convert__closures_____invoke__h1f8d900bde321a92: (a: number, b: number, c: any, d: any) => void;
-    readonly wasm_bindgen__convert__closures_____invoke__h82f0626324a1ab1f: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h8407adfdc5d60018: (a: number, b: number, c: any) => void;
-    readonly wasm_bindgen__convert__closures_____invoke__h01315339dfb6e4ee: (a: number, b: number) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__h60702a48838d1764: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__hb98d63cc49481475: (a: number, b: number, c: any, d: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__hb3fd46c4e26b2b4c: (a: number, b: number, c: any) => void;
+    readonly wasm_bindgen__convert__closures_____invoke__hf0f08985fff78302: (a: number, b: number) => void;
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;

@@ -202,6 +202,8 @@ export class Jobs {
     /**
      * Waits on the job whose status is at `url`; a Promise of its outcome,
      * whose `id` is the number `list()`, `stop(id)` and `events(id)` use.
+     * `url` is read as `fetch` reads it: relative to the page's address, and
+     * with an international host name in its ASCII form.
      *
      * Options, all optional: `profile` (a built-in name: `jobs`, `codegen`,
      * `file-tasks`, `turn`, `google`, `azure`; or a profile object in the JSON
@@ -418,6 +420,13 @@ function __wbg_get_imports() {
             const ret = arg0.headers;
             return ret;
         },
+        __wbg_href_436d1661275da591: function(arg0, arg1) {
+            const ret = arg1.href;
+            const ptr1 = passStringToWasm0(ret, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            const len1 = WASM_VECTOR_LEN;
+            getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 1, len1, true);
+            getDataViewMemory0().setInt32((arg0 >>> 0) + 4 * 0, ptr1, true);
+        },
         __wbg_instanceof_AbortSignal_16e867a9888f3bc7: function(arg0) {
             let result;
             try {
@@ -522,6 +531,10 @@ function __wbg_get_imports() {
             const ret = new EventStream(arg0 >>> 0);
             return ret;
         },
+        __wbg_new_96baed0986e0d99f: function() { return handleError(function (arg0, arg1) {
+            const ret = new URL(getStringFromWasm0(arg0, arg1));
+            return ret;
+        }, arguments); },
         __wbg_new_a0d287a57daee610: function(arg0, arg1, arg2) {
             const ret = new OptionsError(getStringFromWasm0(arg0, arg1), arg2);
             return ret;
@@ -533,7 +546,7 @@ function __wbg_get_imports() {
                     const a = state0.a;
                     state0.a = 0;
                     try {
-                        return wasm_bindgen__convert__closures_____invoke__h1f8d900bde321a92(a, state0.b, arg0, arg1);
+                        return wasm_bindgen__convert__closures_____invoke__hb98d63cc49481475(a, state0.b, arg0, arg1);
                     } finally {
                         state0.a = a;
                     }
@@ -556,6 +569,10 @@ function __wbg_get_imports() {
             const ret = new Function(getStringFromWasm0(arg0, arg1));
             return ret;
         },
+        __wbg_new_with_base_44e88b67db0c589b: function() { return handleError(function (arg0, arg1, arg2, arg3) {
+            const ret = new URL(getStringFromWasm0(arg0, arg1), getStringFromWasm0(arg2, arg3));
+            return ret;
+        }, arguments); },
         __wbg_new_with_str_and_init_d9f6b5611184e16b: function() { return handleError(function (arg0, arg1, arg2) {
             const ret = new Request(getStringFromWasm0(arg0, arg1), arg2);
             return ret;
@@ -693,18 +710,18 @@ function __wbg_get_imports() {
             return ret;
         },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 148, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h82f0626324a1ab1f);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 56, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__hb3fd46c4e26b2b4c);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 5, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h8407adfdc5d60018);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 82, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h60702a48838d1764);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 6, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h01315339dfb6e4ee);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 61, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__hf0f08985fff78302);
             return ret;
         },
         __wbindgen_generic_0000000000000004: function(arg0) {
@@ -742,23 +759,23 @@ function __wbg_get_imports() {
     };
 }
 
-function wasm_bindgen__convert__closures_____invoke__h01315339dfb6e4ee(arg0, arg1) {
-    wasm.wasm_bindgen__convert__closures_____invoke__h01315339dfb6e4ee(arg0, arg1);
+function wasm_bindgen__convert__closures_____invoke__hf0f08985fff78302(arg0, arg1) {
+    wasm.wasm_bindgen__convert__closures_____invoke__hf0f08985fff78302(arg0, arg1);
 }
 
-function wasm_bindgen__convert__closures_____invoke__h8407adfdc5d60018(arg0, arg1, arg2) {
-    wasm.wasm_bindgen__convert__closures_____invoke__h8407adfdc5d60018(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__hb3fd46c4e26b2b4c(arg0, arg1, arg2) {
+    wasm.wasm_bindgen__convert__closures_____invoke__hb3fd46c4e26b2b4c(arg0, arg1, arg2);
 }
 
-function wasm_bindgen__convert__closures_____invoke__h82f0626324a1ab1f(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h82f0626324a1ab1f(arg0, arg1, arg2);
+function wasm_bindgen__convert__closures_____invoke__h60702a48838d1764(arg0, arg1, arg2) {
+    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h60702a48838d1764(arg0, arg1, arg2);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
 }
 
-function wasm_bindgen__convert__closures_____invoke__h1f8d900bde321a92(arg0, arg1, arg2, arg3) {
-    wasm.wasm_bindgen__convert__closures_____invoke__h1f8d900bde321a92(arg0, arg1, arg2, arg3);
+function wasm_bindgen__convert__closures_____invoke__hb98d63cc49481475(arg0, arg1, arg2, arg3) {
+    wasm.wasm_bindgen__convert__closures_____invoke__hb98d63cc49481475(arg0, arg1, arg2, arg3);
 }
 
 const JobsFinalization = (typeof FinalizationRegistry === 'undefined')
