@@ -47,4 +47,4 @@ pub use io::{
 };
 pub(crate) use layout::Outputs;
 pub use machine::Job;
-pub use snapshot::{SettledSnapshot, Snapshot};
+pub use snapshot::{SettledSnapshot, SettledState, Snapshot};

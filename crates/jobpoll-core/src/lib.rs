@@ -130,8 +130,8 @@ pub use event::{
     CancelledBy, Event, Outcome, PollError, Progress, Stats, TransportError, WaitLimit,
 };
 pub use job::{
-    Input, InputError, Job, JobSpec, Output, Purpose, RequestId, SettledSnapshot, Snapshot,
-    SpecError, Start, Transmit,
+    Input, InputError, Job, JobSpec, Output, Purpose, RequestId, SettledSnapshot, SettledState,
+    Snapshot, SpecError, Start, Transmit,
 };
 pub use profile::{Interpret, Profile};
 pub use schedule::{Jitter, Schedule};

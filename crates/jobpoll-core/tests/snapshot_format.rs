@@ -4,11 +4,13 @@
 //! as when the job kept every field inline.
 #![allow(missing_docs, clippy::unwrap_used)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use jobpoll_core::{
-    Config, Input, Instant, Job, JobSpec, Output, Profile, RequestId, SettledSnapshot, Snapshot,
+    Config, Input, Instant, Job, JobSpec, Output, Profile, RequestId, SettledSnapshot,
+    SettledState, Snapshot,
 };
 
 /// Status, headers, body.
@@ -160,4 +162,50 @@ fn a_settled_snapshot_reads_a_drained_job_and_refuses_pending_outputs() {
     let full: Snapshot = serde_json::from_str(&json).unwrap();
     assert_eq!(Snapshot::from(settled), full);
     assert_eq!(full, job.snapshot());
+}
+
+#[test]
+fn a_settled_state_reads_past_the_spec_and_configuration_and_goes_on_with_the_ones_given() {
+    let url: url::Url = "https://api.example.com/api/v1/jobs/j-2".parse().unwrap();
+    let spec = JobSpec::poll(Profile::jobs(), url.clone());
+    let mut job = Job::new(spec.clone(), Config::standard(), Instant::ZERO).unwrap();
+    let request = sent(&mut job).unwrap();
+    answer(
+        &mut job,
+        request,
+        200,
+        &[],
+        r#"{"status":"running","progress":0.25}"#,
+        Instant::ZERO,
+    );
+    sent(&mut job);
+    let saved = job.snapshot();
+    let mut json = serde_json::to_value(&saved).unwrap();
+    // With the spec and configuration it was saved with: the same snapshot.
+    let state: SettledState = serde_json::from_value(json.clone()).unwrap();
+    let same = state.into_snapshot(spec.clone(), Arc::new(Config::standard()));
+    assert_eq!(same, saved);
+    // The saved spec and configuration are not read at all: not even when they
+    // could not be read as such.
+    json["job"]["spec"] = serde_json::json!("not a spec");
+    json["job"]["config"] = serde_json::json!({"poll": 7});
+    let state: SettledState = serde_json::from_value(json.clone()).unwrap();
+    // The job goes on with the ones given.
+    let mut fast = Config::fast();
+    fast.max_attempts = Some(3);
+    let snapshot = state.into_snapshot(spec, Arc::new(fast.clone()));
+    let restored = Job::restore(snapshot).unwrap();
+    assert_eq!(restored.config(), &fast);
+    assert_eq!(restored.snapshot().profile(), &Profile::jobs());
+    // Pending outputs are refused, as by a settled snapshot.
+    let pending = Job::new(
+        JobSpec::poll(Profile::jobs(), url),
+        Config::standard(),
+        Instant::ZERO,
+    )
+    .unwrap();
+    let error =
+        serde_json::from_str::<SettledState>(&serde_json::to_string(&pending.snapshot()).unwrap())
+            .unwrap_err();
+    assert!(error.to_string().contains("outputs pending"), "{error}");
 }

@@ -32,8 +32,8 @@ use super::snapshot::JobRepr;
         serialize = "P: Serialize + Clone",
         deserialize = "P: DeserializeOwned"
     ),
-    from = "JobRepr<P>",
-    into = "JobRepr<P>"
+    from = "JobRepr<JobSpec<P>>",
+    into = "JobRepr<JobSpec<P>>"
 )]
 pub struct Job<P = Profile> {
     pub(super) spec: JobSpec<P>,

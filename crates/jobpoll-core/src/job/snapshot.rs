@@ -29,14 +29,16 @@ use super::phase::{Fetching, InFlight, Phase, Request};
 /// stay readable.
 ///
 /// `Q` is the pending outputs: [`NoOutputs`] for a [`SettledSnapshot`].
+/// `S` and `C` are the spec and the configuration: [`Skipped`] for a
+/// [`SettledState`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(bound(
-    serialize = "P: Serialize, Q: Serialize",
-    deserialize = "P: DeserializeOwned, Q: DeserializeOwned"
+    serialize = "S: Serialize, Q: Serialize, C: Serialize",
+    deserialize = "S: DeserializeOwned, Q: DeserializeOwned, C: DeserializeOwned"
 ))]
-pub(super) struct JobRepr<P, Q = VecDeque<Output>> {
-    spec: JobSpec<P>,
-    config: Arc<Config>,
+pub(super) struct JobRepr<S, Q = VecDeque<Output>, C = Arc<Config>> {
+    spec: S,
+    config: C,
     /// The driver instant at age zero, in microseconds; negative after a resume on
     /// a clock that reads less than the job's age.
     #[serde(with = "serde_origin")]
@@ -103,8 +105,8 @@ struct InFlightRepr {
     expires_at: u64,
 }
 
-impl<P> From<Job<P>> for JobRepr<P> {
-    fn from(job: Job<P>) -> JobRepr<P> {
+impl<P> From<Job<P>> for JobRepr<JobSpec<P>> {
+    fn from(job: Job<P>) -> JobRepr<JobSpec<P>> {
         let in_flight = job
             .phase
             .in_flight()
@@ -169,22 +171,30 @@ impl<P> From<Job<P>> for JobRepr<P> {
     }
 }
 
-impl<P, Q: Into<VecDeque<Output>>> From<JobRepr<P, Q>> for Job<P> {
-    fn from(repr: JobRepr<P, Q>) -> Job<P> {
+impl<P, Q: Into<VecDeque<Output>>> From<JobRepr<JobSpec<P>, Q>> for Job<P> {
+    fn from(repr: JobRepr<JobSpec<P>, Q>) -> Job<P> {
+        repr.into_job(|spec, config| (spec, config))
+    }
+}
+
+impl<S, Q: Into<VecDeque<Output>>, C> JobRepr<S, Q, C> {
+    /// The job, with the spec and configuration `parts` makes of the saved ones.
+    fn into_job<P>(self, parts: impl FnOnce(S, C) -> (JobSpec<P>, Arc<Config>)) -> Job<P> {
+        let (spec, config) = parts(self.spec, self.config);
         // The request in flight is always the latest one sent.
-        let next_request_id = match repr.in_flight {
+        let next_request_id = match self.in_flight {
             Some(in_flight) => in_flight.id.0.wrapping_add(1),
-            None => repr.next_request_id,
+            None => self.next_request_id,
         };
         let next_request_id = u32::try_from(next_request_id).unwrap_or(u32::MAX);
         // The phase says what the request in flight is for (the saved purpose is
         // always the phase's: the job never sends anything else).
-        let in_flight = repr.in_flight.map(|in_flight| InFlight {
+        let in_flight = self.in_flight.map(|in_flight| InFlight {
             number: next_request_id.wrapping_sub(1),
             expires_at: in_flight.expires_at,
         });
         let request = Request::from(in_flight);
-        let phase = match repr.phase {
+        let phase = match self.phase {
             PhaseRepr::Submitting => Phase::Submitting { request },
             PhaseRepr::Polling => Phase::Polling { request },
             PhaseRepr::FetchingResults { url, result } => Phase::FetchingResults {
@@ -198,48 +208,48 @@ impl<P, Q: Into<VecDeque<Output>>> From<JobRepr<P, Q>> for Job<P> {
             PhaseRepr::Finished => Phase::Finished,
         };
         let rare = Rare {
-            status_url: repr.status_url,
-            results_url: repr.results_url,
-            mode: repr.mode,
-            polling_since: repr.polling_since,
-            not_before: repr.not_before,
-            hint: repr.hint,
+            status_url: self.status_url,
+            results_url: self.results_url,
+            mode: self.mode,
+            polling_since: self.polling_since,
+            not_before: self.not_before,
+            hint: self.hint,
             answer_wait: None,
-            consecutive_errors: repr.consecutive_errors,
-            consecutive_unreadable: repr.consecutive_unreadable,
-            previous_retry_delay: repr.previous_retry_delay,
-            revision: repr.revision,
-            etag: repr.etag,
-            etag_report: repr.etag_report,
+            consecutive_errors: self.consecutive_errors,
+            consecutive_unreadable: self.consecutive_unreadable,
+            previous_retry_delay: self.previous_retry_delay,
+            revision: self.revision,
+            etag: self.etag,
+            etag_report: self.etag_report,
         };
         // A NaN percentage is no sample, as when it is reported.
         let sample = |sample: Option<ProgressSample>| sample.filter(|s| !s.percentage.is_nan());
         let mut history = History::default();
-        history.poll_delays = repr.poll_delays;
-        history.set_last_sent_at(repr.last_sent_at);
-        history.set_previous_poll_delay(repr.previous_poll_delay);
-        history.set_first_sample(sample(repr.first_sample));
-        history.set_last_sample(sample(repr.last_sample));
-        let (origin, origin_before_epoch) = split_origin(repr.origin);
+        history.poll_delays = self.poll_delays;
+        history.set_last_sent_at(self.last_sent_at);
+        history.set_previous_poll_delay(self.previous_poll_delay);
+        history.set_first_sample(sample(self.first_sample));
+        history.set_last_sample(sample(self.last_sample));
+        let (origin, origin_before_epoch) = split_origin(self.origin);
         Job {
-            spec: repr.spec,
-            config: repr.config,
+            spec,
+            config,
             origin,
-            age: repr.age,
-            next_send_at: repr.next_send_at,
+            age: self.age,
+            next_send_at: self.next_send_at,
             phase,
             history,
-            rng: repr.rng,
-            job_id: repr.job_id.map(String::into_boxed_str),
-            last_status: repr.last_status.map(String::into_boxed_str),
-            queue: Outputs::new(repr.queue.into()),
+            rng: self.rng,
+            job_id: self.job_id.map(String::into_boxed_str),
+            last_status: self.last_status.map(String::into_boxed_str),
+            queue: Outputs::new(self.queue.into()),
             rare: (rare != Rare::default()).then(|| Box::new(rare)),
-            attempts: repr.attempts,
-            requests: repr.requests,
+            attempts: self.attempts,
+            requests: self.requests,
             next_request_id,
             gated: false,
             origin_before_epoch,
-            contact: !repr.unreached,
+            contact: !self.unreached,
         }
     }
 }
@@ -270,7 +280,44 @@ pub struct SettledSnapshot<P = Profile> {
     pub format: u32,
     /// The driver instant the snapshot was taken at (the job's latest input).
     pub taken_at: Instant,
-    job: JobRepr<P, NoOutputs>,
+    job: JobRepr<JobSpec<P>, NoOutputs>,
+}
+
+/// A [`SettledSnapshot`] read without the job's spec and configuration, for a
+/// driver that keeps what they were made from and makes them again (the browser
+/// driver keeps the caller's URL and options): reading it needs no code for
+/// profiles, starts, schedules or limits. The JSON is a snapshot's; the spec
+/// and configuration in it are skipped, and
+/// [`into_snapshot`](SettledState::into_snapshot) takes the ones the job goes
+/// on with (checked again when the job is restored).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct SettledState {
+    /// Format version; see [`Snapshot::FORMAT`].
+    pub format: u32,
+    /// The driver instant the snapshot was taken at (the job's latest input).
+    pub taken_at: Instant,
+    job: JobRepr<Skipped, NoOutputs, Skipped>,
+}
+
+impl SettledState {
+    /// The snapshot of the job saved, going on with `spec` and `config`.
+    pub fn into_snapshot<P>(self, spec: JobSpec<P>, config: Arc<Config>) -> Snapshot<P> {
+        Snapshot {
+            format: self.format,
+            taken_at: self.taken_at,
+            job: self.job.into_job(|_, _| (spec, config)),
+        }
+    }
+}
+
+/// A part of a saved job that is read past, not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Skipped;
+
+impl<'de> Deserialize<'de> for Skipped {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Skipped, D::Error> {
+        serde::de::IgnoredAny::deserialize(deserializer).map(|_| Skipped)
+    }
 }
 
 impl<P> From<SettledSnapshot<P>> for Snapshot<P> {
