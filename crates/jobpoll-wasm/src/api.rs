@@ -12,13 +12,9 @@ use web_sys::AbortSignal;
 use crate::driver::{self, Driver, Subscription};
 use crate::errors;
 use crate::events::{self, EventStream};
-use crate::options::{Mode, WaitOptions};
+use crate::options::{self, JS_ONLY, Mode, WaitOptions};
 use crate::solo;
 use crate::visibility::{self, Watch};
-
-/// Options read off the JavaScript object rather than deserialized: they hold
-/// JavaScript values.
-const JS_ONLY: [&str; 4] = ["signal", "onEvent", "persist", "record"];
 
 // `restore`, `history`, `stats`, `results`, `clearResults`.
 #[path = "api_store.rs"]
@@ -384,6 +380,7 @@ fn wait_options(options: &JsValue) -> Result<WaitOptions, JsValue> {
     if !options.is_object() {
         return Err(errors::options("options must be an object", None));
     }
+    let refused = |error: options::OptionsError| errors::from_options(&error);
     let copy = Object::new();
     for entry in Object::entries(options.unchecked_ref()).iter() {
         let pair: Array = entry.unchecked_into();
@@ -393,9 +390,15 @@ fn wait_options(options: &JsValue) -> Result<WaitOptions, JsValue> {
         if JS_ONLY.contains(&key.as_str()) || value.is_undefined() || value.is_null() {
             continue;
         }
+        // What JSON cannot hold: JSON.stringify would drop it or write `null`.
+        if let Some(given) = not_json(&value) {
+            return Err(refused(options::refuse(&key, given)));
+        }
         if key == "body" && !value.is_string() {
             value = js_sys::JSON::stringify(&value)
-                .map_err(|_| errors::options("body cannot be sent as JSON", Some("body")))?
+                .ok()
+                .filter(|text| text.is_string())
+                .ok_or_else(|| errors::options("body cannot be sent as JSON", Some("body")))?
                 .into();
         }
         if key == "headers" {
@@ -403,28 +406,46 @@ fn wait_options(options: &JsValue) -> Result<WaitOptions, JsValue> {
         }
         let _ = Reflect::set(&copy, &JsValue::from_str(&key), &value);
     }
-    let deserializer = serde_wasm_bindgen::Deserializer::from(JsValue::from(copy));
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let option = path.split(['.', '[']).next().unwrap_or_default().to_owned();
+    let json = js_sys::JSON::stringify(&copy)
+        .ok()
+        .and_then(|text| text.as_string())
+        .ok_or_else(|| errors::options("the options cannot be read as JSON", None))?;
+    let json = serde_json::from_str(&json).map_err(|error| {
         errors::options(
-            &format!("bad {path}: {}", error.inner()),
-            Some(&option)
-                .filter(|option| !option.is_empty())
-                .map(|o| o.as_str()),
+            &format!("the options cannot be read as JSON: {error}"),
+            None,
         )
-    })
+    })?;
+    WaitOptions::from_json(&json).map_err(refused)
 }
 
-/// A `Headers` as a list of `[name, value]` pairs; anything else as it is.
+/// A value JSON cannot hold, as a message names it: a number that is not
+/// finite, a function, a symbol, a `BigInt`.
+fn not_json(value: &JsValue) -> Option<&'static str> {
+    match value.as_f64() {
+        Some(n) if n.is_nan() => Some("NaN"),
+        Some(n) if n.is_infinite() => Some(if n > 0.0 { "Infinity" } else { "-Infinity" }),
+        Some(_) => None,
+        None if value.is_function() => Some("a function"),
+        None if value.is_symbol() => Some("a symbol"),
+        None if value.is_bigint() => Some("a BigInt"),
+        None => None,
+    }
+}
+
+/// Headers as a list of `[name, value]` pairs, so that JSON keeps their order:
+/// a `Headers` or an object of names to values; anything else as it is.
 fn header_pairs(value: JsValue) -> JsValue {
-    match value.dyn_ref::<web_sys::Headers>() {
-        Some(headers) => match js_sys::try_iter(headers) {
+    if let Some(headers) = value.dyn_ref::<web_sys::Headers>() {
+        return match js_sys::try_iter(headers) {
             Ok(Some(entries)) => entries.flatten().collect::<Array>().into(),
             _ => Array::new().into(),
-        },
-        None => value,
+        };
     }
+    if value.is_object() && !Array::is_array(&value) {
+        return Object::entries(value.unchecked_ref()).into();
+    }
+    value
 }
 
 /// A wait's id as `stop` and `events` take it: `None` when absent.

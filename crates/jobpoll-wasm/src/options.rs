@@ -11,9 +11,13 @@ use std::time::Duration;
 use jobpoll_core::profile::ProfileError;
 use jobpoll_core::schedule::Adaptive;
 use jobpoll_core::{Config, Jitter, JobSpec, Profile, Schedule, Start};
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize};
 use url::Url;
+
+// Reading the options from JSON: `WaitOptions::from_json`.
+#[path = "options_json.rs"]
+mod json;
+
+pub use json::{JS_ONLY, refuse};
 
 /// After errors in a row, a fixed `interval` retries after it, then 1.5 times it,
 /// and so on up to this many times it.
@@ -24,9 +28,9 @@ pub const DEFAULT_PRESET: &str = "standard";
 
 /// The options of `jobs.wait(url, options)` and `jobs.submit(url, options)`.
 ///
-/// Every field is optional. Times are in milliseconds, as in JavaScript.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+/// Every field is optional. Times are in milliseconds, as in JavaScript; the
+/// JSON form, with its keys in camelCase, is read by [`WaitOptions::from_json`].
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WaitOptions {
     /// How the API speaks: a built-in profile by name (`jobs`, the default,
     /// `codegen`, `file-tasks`, `turn`, `google`, `azure`), or a profile object
@@ -54,7 +58,6 @@ pub struct WaitOptions {
     /// Headers sent with every request (`Authorization`, ...), in order: an
     /// object of names to values, or a list of `[name, value]` pairs (where a
     /// name may repeat).
-    #[serde(deserialize_with = "header_list")]
     pub headers: Vec<(String, String)>,
     /// `submit` only: the method of the create request (default `POST`).
     pub method: Option<String>,
@@ -63,33 +66,12 @@ pub struct WaitOptions {
 }
 
 /// The profile a wait speaks: a built-in one by name, or one written out.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(untagged)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum ProfileChoice {
     /// A built-in profile ([`Profile::BUILTIN_NAMES`]).
     Named(String),
     /// A profile in its JSON form, read by [`Profile::from_json`].
     Custom(serde_json::Value),
-}
-
-impl<'de> Deserialize<'de> for ProfileChoice {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Choice;
-        impl<'de> Visitor<'de> for Choice {
-            type Value = ProfileChoice;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a built-in profile's name or a profile object")
-            }
-            fn visit_str<E: de::Error>(self, name: &str) -> Result<ProfileChoice, E> {
-                Ok(ProfileChoice::Named(name.to_owned()))
-            }
-            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<ProfileChoice, M::Error> {
-                serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(ProfileChoice::Custom)
-            }
-        }
-        deserializer.deserialize_any(Choice)
-    }
 }
 
 impl ProfileChoice {
@@ -123,64 +105,6 @@ fn custom_profile(_: &serde_json::Value) -> Result<Profile, OptionsError> {
         "profile",
         "this build reads only the built-in profiles (the crate's profile-objects feature is off): pass a profile's name",
     ))
-}
-
-/// Headers as an object of names to values or a list of `[name, value]` pairs;
-/// a number as a value is sent as its decimal text.
-fn header_list<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Vec<(String, String)>, D::Error> {
-    /// A header value: text, or a number written out.
-    struct Value(String);
-    impl<'de> Deserialize<'de> for Value {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            struct Text;
-            impl Visitor<'_> for Text {
-                type Value = Value;
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("a header value (a string)")
-                }
-                fn visit_str<E: de::Error>(self, text: &str) -> Result<Value, E> {
-                    Ok(Value(text.to_owned()))
-                }
-                fn visit_i64<E: de::Error>(self, n: i64) -> Result<Value, E> {
-                    Ok(Value(n.to_string()))
-                }
-                fn visit_u64<E: de::Error>(self, n: u64) -> Result<Value, E> {
-                    Ok(Value(n.to_string()))
-                }
-                fn visit_f64<E: de::Error>(self, n: f64) -> Result<Value, E> {
-                    Ok(Value(n.to_string()))
-                }
-            }
-            deserializer.deserialize_any(Text)
-        }
-    }
-    struct List;
-    impl<'de> Visitor<'de> for List {
-        type Value = Vec<(String, String)>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("an object of header names to values, or a list of [name, value] pairs")
-        }
-        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-            let mut headers = Vec::new();
-            while let Some(name) = map.next_key::<String>()? {
-                let value = map
-                    .next_value::<Value>()
-                    .map_err(|error| de::Error::custom(format!("header {name:?}: {error}")))?;
-                headers.push((name, value.0));
-            }
-            Ok(headers)
-        }
-        fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Self::Value, S::Error> {
-            let mut headers = Vec::new();
-            while let Some((name, value)) = seq.next_element::<(String, Value)>()? {
-                headers.push((name, value.0));
-            }
-            Ok(headers)
-        }
-    }
-    deserializer.deserialize_any(List)
 }
 
 /// Options that cannot work: the message says which and why.
@@ -474,44 +398,6 @@ mod tests {
     }
 
     #[test]
-    fn options_read_from_camel_case_json() {
-        let options: WaitOptions = serde_json::from_str(
-            r#"{"profile":"codegen","maxAttempts":3,"requestTimeout":100,"headers":{"X-A":"1"},"onEvent":null}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            options.profile,
-            Some(ProfileChoice::Named("codegen".to_owned()))
-        );
-        assert_eq!(options.max_attempts, Some(3));
-        assert_eq!(options.request_timeout, Some(100.0));
-        assert_eq!(options.headers, [("X-A".to_owned(), "1".to_owned())]);
-    }
-
-    #[test]
-    fn headers_read_from_pairs_in_order_with_repeats_and_numbers() {
-        let options: WaitOptions =
-            serde_json::from_str(r#"{"headers":[["X-B","1"],["X-A","2"],["X-B",3]]}"#).unwrap();
-        let pairs = |list: &[(&str, &str)]| {
-            list.iter()
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(
-            options.headers,
-            pairs(&[("X-B", "1"), ("X-A", "2"), ("X-B", "3")])
-        );
-        let error = serde_json::from_str::<WaitOptions>(r#"{"headers":{"X-A":true}}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("header \"X-A\""), "{error}");
-        let error = serde_json::from_str::<WaitOptions>(r#"{"headers":"X-A: 1"}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("[name, value] pairs"), "{error}");
-    }
-
-    #[test]
     fn a_bad_header_value_names_the_header() {
         let options = WaitOptions {
             headers: vec![("X-Token".to_owned(), "a\nb".to_owned())],
@@ -531,8 +417,7 @@ mod tests {
     #[cfg(feature = "profile-objects")]
     fn a_profile_object_is_read_as_the_core_reads_profile_json() {
         let jobs = serde_json::to_value(Profile::jobs()).unwrap();
-        let options: WaitOptions =
-            serde_json::from_value(serde_json::json!({ "profile": jobs })).unwrap();
+        let options = WaitOptions::from_json(&serde_json::json!({ "profile": jobs })).unwrap();
         let spec = options.spec("http://x/y", Mode::Wait).unwrap();
         assert_eq!(*spec.profile, Profile::jobs());
 
@@ -540,8 +425,7 @@ mod tests {
         let object = misspelt.as_object_mut().unwrap();
         let value = object.remove("completion").unwrap();
         object.insert("completoin".to_owned(), value);
-        let options: WaitOptions =
-            serde_json::from_value(serde_json::json!({ "profile": misspelt })).unwrap();
+        let options = WaitOptions::from_json(&serde_json::json!({ "profile": misspelt })).unwrap();
         let error = options.spec("http://x/y", Mode::Wait).unwrap_err();
         let core = Profile::from_json(&misspelt.to_string()).unwrap_err();
         assert_eq!(error.message, core.to_string());
@@ -551,16 +435,5 @@ mod tests {
         );
         assert_eq!(error.option.as_deref(), Some("profile"));
         assert_eq!(error.profile, Some(Box::new(core)));
-    }
-
-    #[test]
-    fn a_profile_that_is_neither_name_nor_object_is_refused() {
-        let error = serde_json::from_str::<WaitOptions>(r#"{"profile":7}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            error.contains("a built-in profile's name or a profile object"),
-            "{error}"
-        );
     }
 }

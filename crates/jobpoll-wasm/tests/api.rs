@@ -411,6 +411,53 @@ async fn bad_arguments_are_options_errors_naming_the_option() {
 }
 
 #[wasm_bindgen_test]
+async fn values_json_cannot_hold_and_unknown_options_are_refused() {
+    let jobs = Jobs::new(None).unwrap();
+    let url = "http://127.0.0.1:9/api/v1/jobs/x";
+    let function: JsValue = js_sys::Function::new_no_args("return 1").into();
+    let cases: [(&str, JsValue, &str, &str); 5] = [
+        (
+            "timeout",
+            f64::NAN.into(),
+            "timeout",
+            "timeout must be a number of milliseconds, not NaN",
+        ),
+        (
+            "interval",
+            f64::INFINITY.into(),
+            "interval",
+            "interval must be a number of milliseconds, not Infinity",
+        ),
+        (
+            "maxAttempts",
+            function,
+            "maxAttempts",
+            "maxAttempts must be a whole number from 0 to 4294967295, not a function",
+        ),
+        (
+            "timout",
+            5000.into(),
+            "timout",
+            "unknown option \"timout\"; did you mean timeout?",
+        ),
+        (
+            "maxErrors",
+            (-1).into(),
+            "maxErrors",
+            "maxErrors must be a whole number from 0 to 4294967295, not -1",
+        ),
+    ];
+    for (key, value, option, message) in cases {
+        let error = JsFuture::from(jobs.wait(url, options(&[(key, value)])))
+            .await
+            .unwrap_err();
+        assert!(error.is_instance_of::<OptionsError>(), "{key}: {error:?}");
+        assert_eq!(text(&error, "option"), option, "{error:?}");
+        assert_eq!(text(&error, "message"), message, "{error:?}");
+    }
+}
+
+#[wasm_bindgen_test]
 async fn null_options_mean_not_given() {
     let jobs = Jobs::new(Some(json(
         r#"{"onEvent":null,"maxConcurrent":null,"seed":null,"pauseWhenHidden":null}"#,
