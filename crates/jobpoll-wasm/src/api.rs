@@ -238,7 +238,7 @@ impl Jobs {
     }
 
     fn subscribe(&self, url: &str, options: &JsValue, mode: Mode) -> Result<Promise, JsValue> {
-        let parsed = wait_options(options)?;
+        let (parsed, given) = wait_options(options)?;
         let spec = parsed
             .spec(&crate::fetch::href(url), mode)
             .map_err(|error| errors::from_options(&error))?;
@@ -268,7 +268,7 @@ impl Jobs {
                 resolve,
                 on_event,
                 // A recorded job runs alone, outside what is saved.
-                persist: false,
+                saved: None,
             };
             let id = solo::start(&self.driver, spec, config, subscription, signal)?;
             let _ = Reflect::set(&promise, &JsValue::from_str("id"), &id.into());
@@ -292,7 +292,7 @@ impl Jobs {
                     mode,
                     resolve,
                     on_event,
-                    persist,
+                    saved: persist.then(|| Rc::new(given)),
                 },
             )
             .map_err(|error| errors::jobpoll(&error))?;
@@ -371,11 +371,13 @@ impl Wrap for SharedHook {
     }
 }
 
-/// The options of `wait` and `submit`, without the JavaScript-only ones; a
+/// The options of `wait` and `submit`, without the JavaScript-only ones, read
+/// and as JSON (what a saved wait keeps to be made again); a
 /// `body` that is not a string is sent as JSON, `headers` may be a `Headers`.
-fn wait_options(options: &JsValue) -> Result<WaitOptions, JsValue> {
+fn wait_options(options: &JsValue) -> Result<(WaitOptions, serde_json::Value), JsValue> {
     if options.is_undefined() || options.is_null() {
-        return Ok(WaitOptions::default());
+        let none = serde_json::Value::Object(serde_json::Map::new());
+        return Ok((WaitOptions::default(), none));
     }
     if !options.is_object() {
         return Err(errors::options("options must be an object", None));
@@ -416,7 +418,8 @@ fn wait_options(options: &JsValue) -> Result<WaitOptions, JsValue> {
             None,
         )
     })?;
-    WaitOptions::from_json(&json).map_err(refused)
+    let read = WaitOptions::from_json(&json).map_err(refused)?;
+    Ok((read, json))
 }
 
 /// A value JSON cannot hold, as a message names it: a number that is not

@@ -46,8 +46,8 @@ struct Waiter {
     on_event: Option<Function>,
     /// When the wait started (`Date.now()`, ms).
     started_at: f64,
-    /// Whether the wait is saved, to be restored after a reload.
-    persist: bool,
+    /// The caller's options when the wait is saved (see [`Subscription`]).
+    saved: Option<Rc<serde_json::Value>>,
 }
 
 /// What to call in JavaScript once the driver's state is released.
@@ -110,8 +110,10 @@ pub(crate) struct Subscription {
     pub(crate) resolve: Function,
     /// The subscription's own event callback.
     pub(crate) on_event: Option<Function>,
-    /// Whether the wait is saved, to be restored after a reload.
-    pub(crate) persist: bool,
+    /// The caller's options (the JavaScript-only ones left out) when the wait
+    /// is saved, to be restored after a reload (the job's spec and
+    /// configuration are made again from them); `None` when it is not saved.
+    pub(crate) saved: Option<Rc<serde_json::Value>>,
 }
 
 /// A running subscription, as `jobs.list()` shows it.
@@ -200,7 +202,7 @@ impl Driver {
                     resolve: subscription.resolve,
                     on_event: subscription.on_event,
                     started_at: js_sys::Date::now(),
-                    persist: subscription.persist,
+                    saved: subscription.saved,
                 },
             );
             state.track(subscriber, codegen);

@@ -21,16 +21,18 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::convert::Infallible;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use jobpoll_core::fleet::{JobKey, Subscriber};
 use jobpoll_core::profile::ResultsTransform;
-use jobpoll_core::{Outcome, Profile, SettledSnapshot, Snapshot};
+use jobpoll_core::{Outcome, Profile, SettledState, Snapshot, Start};
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::{Driver, Effect, State, Waiter, plain};
 use crate::history::{Finished, History, Results, Stats};
+use crate::options::{Mode, OptionsError, WaitOptions};
 use crate::storage::Backend;
 use crate::store::{self, Index, Keys, SavedJob, SavedProfile};
 
@@ -139,7 +141,7 @@ impl State {
         // The next id is saved with every new wait, so that ids are not given
         // twice across a reload.
         self.store.index_changed = true;
-        if !waiter.persist {
+        if waiter.saved.is_none() {
             return;
         }
         self.store.by_job.entry(job).or_default().push(subscriber);
@@ -210,12 +212,21 @@ impl State {
             else {
                 continue;
             };
+            let href = match &running.spec().start {
+                Start::Poll { status_url, .. } => status_url.as_str(),
+                Start::Submit { url, .. } => url.as_str(),
+            }
+            .to_owned();
             // A built-in profile is saved as its name.
             let Ok(snapshot) = running
                 .snapshot()
                 .map_profile(|profile| Ok::<_, Infallible>(SavedProfile::of(profile)));
             for subscriber in subscribers {
-                let Some(waiter) = self.waiting.get(subscriber) else {
+                let Some((waiter, options)) = self
+                    .waiting
+                    .get(subscriber)
+                    .and_then(|waiter| Some((waiter, waiter.saved.as_deref()?)))
+                else {
                     continue;
                 };
                 let key = keys.job(waiter.id);
@@ -226,7 +237,9 @@ impl State {
                 let saved = SavedJob {
                     id: waiter.id,
                     url: waiter.url.clone(),
+                    href: href.clone(),
                     mode: waiter.mode.to_owned(),
+                    options,
                     started_at: waiter.started_at,
                     saved_at: now,
                     snapshot: &snapshot,
@@ -469,37 +482,44 @@ impl Driver {
     }
 }
 
-/// The wait saved under `key` as `text`, or why it cannot be read. Whether the
-/// fleet can resume it is its own check, when it is added.
+/// The wait saved under `key` as `text`, or why it cannot be read: its state,
+/// going on with the spec and configuration its URL, mode and options make (as
+/// when it started). Whether the fleet can resume it is its own check, when it
+/// is added.
 fn read_saved(key: &str, text: &str, id: u32) -> Result<SavedJob<Snapshot<Arc<Profile>>>, String> {
-    let saved: SavedJob<serde_json::Value> =
+    let saved: SavedJob<SettledState> =
         store::decode(key, text).map_err(|error| error.to_string())?;
     if saved.id != id {
         return Err(format!("{key} holds the job {}", saved.id));
     }
+    let mode = if saved.mode == "submit" {
+        Mode::Submit
+    } else {
+        Mode::Wait
+    };
+    let refused = |error: OptionsError| format!("{key}: the saved options are refused ({error})");
+    let options = WaitOptions::from_json(&saved.options).map_err(refused)?;
+    let spec = options.spec(&saved.href, mode).map_err(refused)?;
+    let config = options.config().map_err(refused)?;
     let SavedJob {
         id,
         url,
+        href,
         mode,
+        options,
         started_at,
         saved_at,
         snapshot,
     } = saved;
-    // The fleet drains a job's outputs after each input: a saved job has none
-    // pending, and reading it as settled leaves out the code that reads outputs.
-    let snapshot: SettledSnapshot<SavedProfile<serde_json::Value>> =
-        serde_json::from_value(snapshot)
-            .map_err(|error| format!("{key} holds no job snapshot this version reads ({error})"))?;
-    let snapshot = Snapshot::from(snapshot)
-        .map_profile(SavedProfile::profile)
-        .map_err(|error| format!("{key}: {error}"))?;
     Ok(SavedJob {
         id,
         url,
+        href,
         mode,
+        options,
         started_at,
         saved_at,
-        snapshot,
+        snapshot: snapshot.into_snapshot(spec, Arc::new(config)),
     })
 }
 
@@ -537,7 +557,7 @@ impl State {
                 resolve: resolve.unwrap_or_else(|| Function::new_no_args("")),
                 on_event: None,
                 started_at: saved.started_at,
-                persist: true,
+                saved: Some(Rc::new(saved.options)),
             },
         );
         self.track(subscriber, codegen);

@@ -7,7 +7,7 @@
 //! | key | value |
 //! |---|---|
 //! | `jobpoll/v1/jobs` | the ids of the saved waits and the next id |
-//! | `jobpoll/v1/jobs/<id>` | one running wait: its URL, mode, start time and the job's snapshot (a built-in profile in it by its name, see [`SavedProfile`]) |
+//! | `jobpoll/v1/jobs/<id>` | one running wait: its URL (as given and as used), mode, options, start time and the job's snapshot (a built-in profile in it by its name, see [`SavedProfile`]) |
 //! | `jobpoll/v1/history` | the finished jobs, newest first |
 //! | `jobpoll/v1/results` | the code generation results by graph and node |
 //!
@@ -75,16 +75,25 @@ pub struct Index {
     pub next_id: u32,
 }
 
-/// One running wait, as saved. `S` is the job's snapshot.
+/// One running wait, as saved. `S` is the job's snapshot, `O` the options.
+///
+/// A restore reads the job's state from the snapshot, and makes its spec and
+/// configuration again from `href`, `mode` and `options`, as the wait made them:
+/// the code that reads profiles, schedules and limits from JSON is then not in
+/// the package (the snapshot still holds them, for anyone reading storage).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SavedJob<S> {
+pub struct SavedJob<S, O = serde_json::Value> {
     /// The wait's number, the same after a reload.
     pub id: u32,
     /// The URL the caller gave.
     pub url: String,
+    /// That URL as the job uses it (resolved against the page's address).
+    pub href: String,
     /// `wait` or `submit`.
     pub mode: String,
+    /// The caller's options, the JavaScript-only ones left out.
+    pub options: O,
     /// When the wait started (`Date.now()`, ms).
     pub started_at: f64,
     /// When the snapshot was saved (`Date.now()`, ms): the time since counts
@@ -143,10 +152,10 @@ pub fn decode<T: DeserializeOwned>(key: &str, text: &str) -> Result<T, Unreadabl
         .map_err(|error| Unreadable(format!("{key} does not hold what it should ({error})")))
 }
 
-/// A job's profile as saved: a built-in profile by its name (`{"builtin":
-/// "jobs"}`), rebuilt from the name on restore; any other profile in its JSON
-/// form (`{"custom": {...}}`). `P` is the profile, or its JSON when read.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A job's profile as saved in its snapshot: a built-in profile by its name
+/// (`{"builtin": "jobs"}`), any other profile in its JSON form (`{"custom":
+/// {...}}`). A restore makes the profile again from the wait's options.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SavedProfile<P> {
     /// One of [`Profile::BUILTIN_NAMES`], unchanged.
@@ -165,30 +174,6 @@ impl SavedProfile<Arc<Profile>> {
             SavedProfile::Custom(profile)
         }
     }
-}
-
-impl SavedProfile<serde_json::Value> {
-    /// The profile saved, or why this build cannot rebuild it.
-    pub fn profile(self) -> Result<Arc<Profile>, String> {
-        match self {
-            SavedProfile::Builtin(name) => Profile::builtin(&name)
-                .map(Arc::new)
-                .ok_or_else(|| format!("the job's profile {name:?} is not a built-in profile")),
-            SavedProfile::Custom(json) => custom_profile(&json.to_string()).map(Arc::new),
-        }
-    }
-}
-
-/// A profile's JSON form, read as the core reads it.
-#[cfg(feature = "profile-objects")]
-fn custom_profile(json: &str) -> Result<Profile, String> {
-    Profile::from_json(json).map_err(|error| format!("the job's profile is refused: {error}"))
-}
-
-/// Without the `profile-objects` feature, only built-in profiles.
-#[cfg(not(feature = "profile-objects"))]
-fn custom_profile(_: &str) -> Result<Profile, String> {
-    Err("the job's profile is a profile object, and this build reads only the built-in profiles (the crate's profile-objects feature is off)".to_owned())
 }
 
 #[cfg(test)]
@@ -221,39 +206,15 @@ mod tests {
     fn built_in_profiles_are_saved_by_name_and_others_in_full() {
         for name in Profile::BUILTIN_NAMES {
             let profile = Arc::new(Profile::builtin(name).unwrap());
-            let saved = SavedProfile::of(profile.clone());
-            let json = serde_json::to_value(&saved).unwrap();
+            let json = serde_json::to_value(SavedProfile::of(profile)).unwrap();
             assert_eq!(json, serde_json::json!({ "builtin": name }));
-            let read: SavedProfile<serde_json::Value> = serde_json::from_value(json).unwrap();
-            assert_eq!(read.profile().unwrap(), profile);
         }
-        // A built-in profile changed is saved in full, and read back the same.
+        // A built-in profile changed is saved in full.
         let mut changed = Profile::jobs();
         changed.eta_pointer = Some("/remaining".to_owned());
-        let changed = Arc::new(changed);
-        let saved = SavedProfile::of(changed.clone());
-        assert!(matches!(saved, SavedProfile::Custom(_)));
+        let saved = SavedProfile::of(Arc::new(changed.clone()));
         let json = serde_json::to_value(&saved).unwrap();
-        assert_eq!(json["custom"]["eta_pointer"], "/remaining");
-        let read: SavedProfile<serde_json::Value> = serde_json::from_value(json).unwrap();
-        assert_eq!(read.profile().unwrap(), changed);
-        // Names and objects that cannot be profiles say so.
-        let unknown: SavedProfile<serde_json::Value> =
-            serde_json::from_str(r#"{"builtin":"nope"}"#).unwrap();
-        assert!(
-            unknown
-                .profile()
-                .unwrap_err()
-                .contains("\"nope\" is not a built-in")
-        );
-        let refused: SavedProfile<serde_json::Value> =
-            serde_json::from_str(r#"{"custom":{"name":"x"}}"#).unwrap();
-        assert!(
-            refused
-                .profile()
-                .unwrap_err()
-                .contains("profile is refused")
-        );
+        assert_eq!(json["custom"], serde_json::to_value(&changed).unwrap());
     }
 
     #[test]

@@ -53,6 +53,11 @@ export function set_snapshot_format(storage, key, format) {
   value.data.snapshot.format = format;
   storage.map.set(key, JSON.stringify(value));
 }
+export function set_saved_option(storage, key, name, option) {
+  const value = JSON.parse(storage.map.get(key));
+  value.data.options[name] = option;
+  storage.map.set(key, JSON.stringify(value));
+}
 export function move_saved_at(storage, key, ms) {
   const value = JSON.parse(storage.map.get(key));
   value.data.savedAt += ms;
@@ -75,6 +80,7 @@ extern "C" {
     fn put(storage: &JsValue, key: &str, text: &str);
     fn move_saved_at(storage: &JsValue, key: &str, ms: f64);
     fn set_snapshot_format(storage: &JsValue, key: &str, format: u32);
+    fn set_saved_option(storage: &JsValue, key: &str, name: &str, option: JsValue);
     /// Holds every `fetch` answer back `ms`; returns the function that undoes it.
     fn slow_answers(ms: f64) -> Function;
 }
@@ -240,6 +246,41 @@ async fn a_saved_job_the_fleet_refuses_is_dropped_with_a_warning() {
         warned[0]
     );
     assert_eq!(Array::from(&after.list()).length(), 0);
+    assert!(!keys(&storage).contains(&"jobpoll/v1/jobs/1".to_owned()));
+}
+
+#[wasm_bindgen_test]
+async fn a_saved_job_is_made_again_from_its_options_and_dropped_when_they_are_refused() {
+    let Some(base) = server() else { return };
+    let storage = fake_storage(JsValue::NULL);
+    let url = create(base, r#"{"duration":1000000,"ending":{"ending":"never"}}"#).await;
+    let before = jobs_with(&storage, None);
+    let _waiting = before.wait(
+        &url,
+        options(&[("interval", 200.into()), ("preset", "fast".into())]),
+    );
+    sleep(500).await;
+    drop(before);
+    // What the wait was given is saved with it, and the URL it used.
+    let saved = stored(&storage, "jobpoll/v1/jobs/1");
+    assert_eq!(
+        stringify(&get(&saved, "data.options")),
+        r#"{"interval":200,"preset":"fast"}"#
+    );
+    assert_eq!(text(&saved, "data.href"), url);
+    // Options this build refuses: the job cannot be made again.
+    set_saved_option(&storage, "jobpoll/v1/jobs/1", "preset", "warp".into());
+    let (events, on_event) = recorder();
+    let after = jobs_with(&storage, Some(&on_event));
+    assert_eq!(after.restore().length(), 0);
+    let warned = warnings(&events);
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert!(
+        warned[0].contains("jobpoll/v1/jobs/1: the saved options are refused")
+            && warned[0].contains("unknown preset \"warp\""),
+        "{}",
+        warned[0]
+    );
     assert!(!keys(&storage).contains(&"jobpoll/v1/jobs/1".to_owned()));
 }
 
