@@ -7,7 +7,7 @@
 // Prints one JSON object a measurement. These are measurements, not tests: no
 // figure is checked.
 import { spawn } from "node:child_process";
-import { copyFileSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import inspector from "node:inspector";
 import { tmpdir } from "node:os";
@@ -42,10 +42,12 @@ async function startServer(bin) {
 
 /** The package loaded in this process: `Jobs` and the wasm memory. */
 async function loadPackage(pkg) {
-  // The web build is an ES module; a copy named .mjs loads in Node as one.
-  const glue = path.join(tmpdir(), `jobpoll_wasm_${process.pid}.mjs`);
+  // The web build is an ES module; a copy named .mjs loads in Node as one. It
+  // sits beside the original, which imports its snippets by relative paths.
+  const glue = path.join(pkg, `jobpoll_wasm_${process.pid}.mjs`);
   copyFileSync(path.join(pkg, "jobpoll_wasm.js"), glue);
   const module = await import(pathToFileURL(glue).href);
+  rmSync(glue);
   const exports = module.initSync({ module: readFileSync(path.join(pkg, "jobpoll_wasm_bg.wasm")) });
   return { Jobs: module.Jobs, memory: exports.memory };
 }
@@ -159,7 +161,12 @@ function pageServer(pkg, base, results) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   return http.createServer((request, response) => {
     const url = new URL(request.url, "http://page");
-    if (url.pathname.startsWith("/api/")) {
+    // The package's JavaScript snippets, imported by the glue.
+    const snippet = url.pathname.startsWith("/pkg/snippets/") && path.join(pkg, path.normalize(url.pathname.slice(5)));
+    if (snippet && snippet.startsWith(path.join(pkg, "snippets")) && existsSync(snippet)) {
+      response.writeHead(200, { "content-type": "text/javascript" });
+      response.end(readFileSync(snippet));
+    } else if (url.pathname.startsWith("/api/")) {
       const forward = http.request(
         { host: upstream.hostname, port: upstream.port, path: request.url, method: request.method, headers: request.headers, agent },
         (answer) => {

@@ -2,6 +2,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use jobpoll_core::fleet::{FleetConfig, Subscriber};
 use js_sys::{Array, Function, Object, Promise, Reflect};
@@ -292,7 +293,7 @@ impl Jobs {
                     mode,
                     resolve,
                     on_event,
-                    saved: persist.then(|| Rc::new(given)),
+                    saved: persist.then(|| Arc::from(given.to_string())),
                 },
             )
             .map_err(|error| errors::jobpoll(&error))?;

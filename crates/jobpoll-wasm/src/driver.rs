@@ -46,8 +46,9 @@ struct Waiter {
     on_event: Option<Function>,
     /// When the wait started (`Date.now()`, ms).
     started_at: f64,
-    /// The caller's options when the wait is saved (see [`Subscription`]).
-    saved: Option<Rc<serde_json::Value>>,
+    /// The caller's options when the wait is saved (see [`Subscription`]),
+    /// held once for every wait given the same.
+    saved: Option<Arc<str>>,
 }
 
 /// What to call in JavaScript once the driver's state is released.
@@ -72,6 +73,7 @@ struct State {
     /// jobs that ask for equal ones share them.
     profiles: Vec<sync::Weak<Profile>>,
     configs: Vec<sync::Weak<Config>>,
+    options: Vec<sync::Weak<str>>,
     next_id: u32,
     /// The open `jobs.events()` iterators.
     taps: Taps,
@@ -110,10 +112,10 @@ pub(crate) struct Subscription {
     pub(crate) resolve: Function,
     /// The subscription's own event callback.
     pub(crate) on_event: Option<Function>,
-    /// The caller's options (the JavaScript-only ones left out) when the wait
-    /// is saved, to be restored after a reload (the job's spec and
-    /// configuration are made again from them); `None` when it is not saved.
-    pub(crate) saved: Option<Rc<serde_json::Value>>,
+    /// The caller's options as JSON text (the JavaScript-only ones left out)
+    /// when the wait is saved, to be restored after a reload (the job's spec
+    /// and configuration are made again from them); `None` when it is not.
+    pub(crate) saved: Option<Arc<str>>,
 }
 
 /// A running subscription, as `jobs.list()` shows it.
@@ -156,6 +158,7 @@ impl Driver {
             store: persist::Store::default(),
             profiles: Vec::new(),
             configs: Vec::new(),
+            options: Vec::new(),
         }));
         let weak = Rc::downgrade(&state);
         let on_timer = Closure::<dyn FnMut()>::new(move || {
@@ -202,7 +205,9 @@ impl Driver {
                     resolve: subscription.resolve,
                     on_event: subscription.on_event,
                     started_at: js_sys::Date::now(),
-                    saved: subscription.saved,
+                    saved: subscription
+                        .saved
+                        .map(|text| shared(&mut state.options, text)),
                 },
             );
             state.track(subscriber, codegen);
@@ -492,10 +497,11 @@ impl Drop for State {
     }
 }
 
-/// `value`, or an equal value already held by a running job: a profile or a
-/// configuration is several hundred bytes, held once for every job that uses it.
-/// `known` keeps the values in use weakly, and forgets those no job holds.
-fn shared<T: PartialEq>(known: &mut Vec<sync::Weak<T>>, value: Arc<T>) -> Arc<T> {
+/// `value`, or an equal value already held by a running job: a profile, a
+/// configuration or a wait's saved options is tens to hundreds of bytes, held
+/// once for every job that uses it. `known` keeps the values in use weakly, and
+/// forgets those no job holds.
+fn shared<T: PartialEq + ?Sized>(known: &mut Vec<sync::Weak<T>>, value: Arc<T>) -> Arc<T> {
     known.retain(|held| held.strong_count() > 0);
     if let Some(equal) = known
         .iter()

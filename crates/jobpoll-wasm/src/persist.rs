@@ -21,7 +21,6 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::convert::Infallible;
-use std::rc::Rc;
 use std::sync::Arc;
 
 use jobpoll_core::fleet::{JobKey, Subscriber};
@@ -30,7 +29,7 @@ use jobpoll_core::{Outcome, Profile, SettledState, Snapshot, Start};
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
-use super::{Driver, Effect, State, Waiter, plain};
+use super::{Driver, Effect, State, Waiter, plain, shared};
 use crate::history::{Finished, History, Results, Stats};
 use crate::options::{Mode, OptionsError, WaitOptions};
 use crate::storage::Backend;
@@ -229,6 +228,8 @@ impl State {
                 else {
                     continue;
                 };
+                // Written as JSON, not as a string of it.
+                let options: serde_json::Value = serde_json::from_str(options).unwrap_or_default();
                 let key = keys.job(waiter.id);
                 if !store.writable {
                     store.writes.push(Write::Remove(key));
@@ -239,7 +240,7 @@ impl State {
                     url: waiter.url.clone(),
                     href: href.clone(),
                     mode: waiter.mode.to_owned(),
-                    options,
+                    options: &options,
                     started_at: waiter.started_at,
                     saved_at: now,
                     snapshot: &snapshot,
@@ -557,7 +558,10 @@ impl State {
                 resolve: resolve.unwrap_or_else(|| Function::new_no_args("")),
                 on_event: None,
                 started_at: saved.started_at,
-                saved: Some(Rc::new(saved.options)),
+                saved: Some(shared(
+                    &mut self.options,
+                    Arc::from(saved.options.to_string()),
+                )),
             },
         );
         self.track(subscriber, codegen);
