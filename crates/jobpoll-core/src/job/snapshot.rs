@@ -84,7 +84,9 @@ pub(super) struct JobRepr<S, Q = VecDeque<Output>, C = Arc<Config>> {
     unreached: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// The phase, as `{"phase": "polling"}` (with `url` and `result` when
+/// fetching results). Read by hand (see its `Deserialize`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "phase", rename_all = "snake_case")]
 enum PhaseRepr {
     Submitting,
@@ -95,6 +97,64 @@ enum PhaseRepr {
     },
     Cancelling,
     Finished,
+}
+
+impl PhaseRepr {
+    const NAMES: &'static [&'static str] = &[
+        "submitting",
+        "polling",
+        "fetching_results",
+        "cancelling",
+        "finished",
+    ];
+}
+
+/// The keys read in any order, as serde's derive for an internally tagged enum
+/// does, but without first buffering the whole map into a generic value: that
+/// buffering, and a second deserializer for the fields, was most of the code
+/// that reads a snapshot's phase (the browser package counts its bytes).
+impl<'de> Deserialize<'de> for PhaseRepr {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<PhaseRepr, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = PhaseRepr;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a job's phase")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<PhaseRepr, A::Error> {
+                use serde::de::Error as _;
+                let mut phase: Option<String> = None;
+                let mut url: Option<Box<Url>> = None;
+                let mut result: Option<Box<serde_json::Value>> = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "phase" => phase = Some(map.next_value()?),
+                        "url" => url = Some(map.next_value()?),
+                        "result" => result = map.next_value()?,
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                let phase = phase.ok_or_else(|| A::Error::missing_field("phase"))?;
+                Ok(match phase.as_str() {
+                    "submitting" => PhaseRepr::Submitting,
+                    "polling" => PhaseRepr::Polling,
+                    "fetching_results" => PhaseRepr::FetchingResults {
+                        url: url.ok_or_else(|| A::Error::missing_field("url"))?,
+                        result,
+                    },
+                    "cancelling" => PhaseRepr::Cancelling,
+                    "finished" => PhaseRepr::Finished,
+                    other => return Err(A::Error::unknown_variant(other, PhaseRepr::NAMES)),
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
 }
 
 /// A request in flight, as saved. Its expiry is an age.
@@ -571,4 +631,54 @@ pub(super) mod serde_method {
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_phase_reads_with_its_keys_in_any_order_and_says_what_is_wrong() {
+        let fetching = PhaseRepr::FetchingResults {
+            url: Box::new("https://api.example.com/r/1".parse().unwrap()),
+            result: Some(Box::new(serde_json::json!({"a": 1}))),
+        };
+        let json = serde_json::to_string(&fetching).unwrap();
+        assert_eq!(
+            json,
+            r#"{"phase":"fetching_results","url":"https://api.example.com/r/1","result":{"a":1}}"#
+        );
+        let read = |text: &str| serde_json::from_str::<PhaseRepr>(text);
+        assert_eq!(read(&json).unwrap(), fetching);
+        // The tag last, a key this build does not know, no result yet.
+        assert_eq!(
+            read(r#"{"url":"https://api.example.com/r/1","later":[1],"result":{"a":1},"phase":"fetching_results"}"#).unwrap(),
+            fetching
+        );
+        let no_result = read(r#"{"phase":"fetching_results","url":"https://x/"}"#).unwrap();
+        assert!(matches!(
+            no_result,
+            PhaseRepr::FetchingResults { result: None, .. }
+        ));
+        for phase in [
+            PhaseRepr::Submitting,
+            PhaseRepr::Polling,
+            PhaseRepr::Cancelling,
+            PhaseRepr::Finished,
+        ] {
+            assert_eq!(
+                read(&serde_json::to_string(&phase).unwrap()).unwrap(),
+                phase
+            );
+        }
+        let error = |text: &str| read(text).unwrap_err().to_string();
+        assert!(error(r#"{"phase":"fetching_results"}"#).contains("missing field `url`"));
+        assert!(error(r#"{"url":"https://x/"}"#).contains("missing field `phase`"));
+        assert!(
+            error(r#"{"phase":"paused"}"#)
+                .contains("unknown variant `paused`, expected one of `submitting`")
+        );
+        assert!(error(r#""polling""#).contains("expected a job's phase"));
+    }
 }
