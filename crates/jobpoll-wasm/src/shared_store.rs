@@ -12,7 +12,12 @@ use crate::store::{self, Index};
 use crate::tabs::{self, NextId, OwnerOf, Owners};
 
 impl Driver {
-    /// The next id as stored (0 when there is none, or without storage).
+    /// The next id as stored (0 when there is none, or without storage). A new
+    /// wait takes the larger of it and this page's next id, and the index is
+    /// written back with the next id at the end of the same synchronous step:
+    /// microseconds later. Two tabs taking an id inside that window can still
+    /// take the same one (`localStorage` has no compare-and-set; see
+    /// `docs/decisions.md`).
     pub(in crate::driver) fn stored_next_id(&self) -> u32 {
         let (keys, backend) = {
             let state = self.state.borrow();

@@ -180,9 +180,11 @@ pub(crate) fn claim_owner(owner_key: &str) -> String {
     let kept = session
         .as_ref()
         .and_then(|session| session.get(owner_key).ok().flatten())
-        .filter(|id| !id.is_empty() && !in_use(id));
+        .filter(|id| !id.is_empty());
     let id = match kept {
-        Some(id) => id,
+        Some(id) if !in_use(&id) => id,
+        // The tab's id is another live `Jobs`'s: it stays that one's.
+        Some(_) => random_id(),
         None => {
             let id = random_id();
             if let Some(session) = &session {
