@@ -34,12 +34,21 @@ export function age_lease(storage, key, owner, ms) {
   value.data[owner] -= ms;
   storage.map.set(key, JSON.stringify(value));
 }
+export function drop_owner(storage, key) {
+  const value = JSON.parse(storage.map.get(key));
+  delete value.data.owner;
+  storage.map.set(key, JSON.stringify(value));
+}
+export function put(storage, key, text) { storage.map.set(key, text); }
 "#)]
 extern "C" {
     fn fake_storage() -> JsValue;
     fn stored(storage: &JsValue, key: &str) -> JsValue;
     /// Moves `owner`'s `lastSeen` in the owners stored under `key` back `ms`.
     fn age_lease(storage: &JsValue, key: &str, owner: &str, ms: f64);
+    /// Removes `owner` from the job saved under `key`, as an older build saved it.
+    fn drop_owner(storage: &JsValue, key: &str);
+    fn put(storage: &JsValue, key: &str, text: &str);
 }
 
 fn tab(storage: &JsValue) -> Jobs {
@@ -220,4 +229,42 @@ async fn finished_jobs_and_results_of_two_tabs_all_end_up_in_storage() {
     let history = get(&stored(&storage, "jobpoll/v1/history"), "data");
     assert_eq!(Array::from(&history).length(), 3);
     assert_eq!(ids(&b.history()).len(), 3, "B's own view has A's too");
+}
+
+#[wasm_bindgen_test]
+async fn a_job_saved_without_owner_or_with_unreadable_leases_is_taken_with_a_warning() {
+    let Some(base) = server() else { return };
+    let storage = fake_storage();
+    let a = tab(&storage);
+    start(&a, base).await;
+    start(&a, base).await;
+    sleep(300).await;
+    let [first, second] = ids(&a.list())[..] else {
+        panic!("two waits")
+    };
+    // Saved by a build that kept no owners: free to take.
+    drop_owner(&storage, &format!("jobpoll/v1/jobs/{first}"));
+    let b = tab(&storage);
+    assert_eq!(ids(&b.restore()), [first]);
+    // Leases that cannot be read are skipped, with a warning: every job is
+    // then free to take, B's included (a job left unrestored would be lost to
+    // the user; one run twice is only polled twice).
+    put(&storage, "jobpoll/v1/owners", "{not json");
+    let (events, on_event) = recorder();
+    let c = Jobs::new(options(&[
+        ("storage", storage.clone()),
+        ("onEvent", on_event.into()),
+    ]))
+    .unwrap();
+    assert_eq!(ids(&c.restore()), [first, second]);
+    let warned = summaries(&events.borrow());
+    assert!(
+        warned
+            .iter()
+            .any(|message| message.contains("jobpoll/v1/owners is not valid JSON")),
+        "{warned:?}"
+    );
+    for jobs in [&a, &b, &c] {
+        jobs.stop_all();
+    }
 }
