@@ -61,8 +61,11 @@ enum Effect {
 struct State {
     fleet: Fleet<Arc<Profile>>,
     clock: Clock,
-    /// The one timer, armed to the fleet's next wake-up.
+    /// The one timer, armed to the fleet's next wake-up (or sooner, when the
+    /// storage lease is due for a refresh).
     timer: Timer,
+    /// The fleet's next wake-up, as the last drain found it.
+    wake_at: Option<Instant>,
     /// Requests in flight, by job and request id. A request absent from here when
     /// its answer comes was aborted; its answer is dropped.
     in_flight: HashMap<(JobKey, RequestId), Option<AbortController>>,
@@ -149,6 +152,7 @@ impl Driver {
             fleet: Fleet::new(config),
             clock: Clock::start(),
             timer: Timer::default(),
+            wake_at: None,
             in_flight: HashMap::new(),
             waiting: HashMap::new(),
             on_event,
@@ -184,6 +188,9 @@ impl Driver {
         config: Config,
         subscription: Subscription,
     ) -> Result<Subscriber, String> {
+        // The next id as stored: another page on the same storage may have
+        // given ids this one has not seen.
+        let stored_next = self.stored_next_id();
         self.step(|state| {
             let now = state.now();
             let codegen = persist::is_codegen(&spec.profile);
@@ -193,8 +200,8 @@ impl Driver {
                 .fleet
                 .add(spec, config, now)
                 .map_err(|error| error.to_string())?;
-            let id = state.next_id;
-            state.next_id = state.next_id.wrapping_add(1);
+            let id = state.next_id.max(stored_next);
+            state.next_id = id.wrapping_add(1);
             state.waiting.insert(
                 subscriber,
                 Waiter {
@@ -224,10 +231,13 @@ impl Driver {
     /// A new number for a wait, from the sequence `jobs.list()` shows.
     #[cfg_attr(not(feature = "record"), allow(dead_code))]
     pub(crate) fn take_id(&self) -> u32 {
-        let mut state = self.state.borrow_mut();
-        let id = state.next_id;
-        state.next_id = state.next_id.wrapping_add(1);
-        id
+        let stored_next = self.stored_next_id();
+        self.step(|state| {
+            let id = state.next_id.max(stored_next);
+            state.next_id = id.wrapping_add(1);
+            state.store.id_taken();
+            id
+        })
     }
 
     /// Stops one subscription: its outcome is "cancelled"; when it was the job's
@@ -356,6 +366,7 @@ impl Driver {
             let result = change(&mut state);
             let mut effects = state.drain(&Rc::downgrade(&self.state));
             let writes = state.save(&mut effects);
+            state.arm_timer();
             (result, effects, writes)
         };
         self.flush(writes, &mut effects);
@@ -436,9 +447,19 @@ impl State {
                 FleetOutput::Idle => break None,
             }
         };
-        let now = self.now();
-        self.timer.arm(wake_at, now);
+        self.wake_at = wake_at;
         effects
+    }
+
+    /// Arms the timer for the fleet's next wake-up, or for the storage lease's
+    /// refresh when that comes first: one timer for both.
+    fn arm_timer(&mut self) {
+        let now = self.now();
+        let at = match (self.wake_at, self.store.lease_due()) {
+            (Some(fleet), Some(lease)) => Some(fleet.min(lease)),
+            (fleet, lease) => fleet.or(lease),
+        };
+        self.timer.arm(at, now);
     }
 
     /// Starts a request; its answer comes back through [`Driver::answer`].

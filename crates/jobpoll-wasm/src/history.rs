@@ -98,11 +98,48 @@ impl History {
         }
     }
 
+    /// Adds the entries of `other` this history lacks (an entry is known by its
+    /// wait's `id`, unique across the pages of one storage key), newest first
+    /// by `finishedAt`, at most [`MAX_HISTORY`]: what another page wrote and
+    /// what this page added both stay.
+    pub fn merge(&mut self, other: &History) {
+        for entry in other.entries() {
+            if !self.entries.iter().any(|kept| kept.id == entry.id) {
+                self.entries.push_back(entry.clone());
+            }
+        }
+        // Stable: entries finished at the same time keep their order.
+        self.entries
+            .make_contiguous()
+            .sort_by(|a, b| b.finished_at.total_cmp(&a.finished_at));
+        self.entries.truncate(MAX_HISTORY);
+    }
+
     /// Keeps at most [`MAX_HISTORY`] entries of a history read back, in case it
     /// was written by a build that kept more.
     pub fn bounded(mut self) -> History {
         self.entries.truncate(MAX_HISTORY);
         self
+    }
+}
+
+/// One change a page made to the results, to be made again on the results as
+/// stored (which another page may have changed) before they are written.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ResultsChange {
+    /// [`Results::merge`] with these results.
+    Merge(serde_json::Value),
+    /// [`Results::clear`] of every graph, or of one.
+    Clear(Option<String>),
+}
+
+impl ResultsChange {
+    /// Makes the change on `results`; whether anything changed.
+    pub fn apply(&self, results: &mut Results) -> bool {
+        match self {
+            ResultsChange::Merge(value) => results.merge(value),
+            ResultsChange::Clear(graph_id) => results.clear(graph_id.as_deref()),
+        }
     }
 }
 
@@ -296,6 +333,50 @@ mod tests {
         assert!(!results.clear(Some("g0")));
         assert!(results.clear(None));
         assert!(results.view(None).is_empty());
+    }
+
+    #[test]
+    fn histories_of_two_pages_merge_by_id_newest_first() {
+        let at = |id: u32, finished_at: f64| Finished {
+            finished_at,
+            ..finished(id, true, 1.0)
+        };
+        // Page A finished 1 and 3, page B 2 and 4; A's store has seen 2 already.
+        let mut stored = History::default();
+        for entry in [at(1, 10.0), at(2, 20.0), at(3, 30.0)] {
+            stored.push(entry);
+        }
+        let mut mine = History::default();
+        mine.push(at(2, 20.0));
+        mine.push(at(4, 40.0));
+        stored.merge(&mine);
+        let ids: Vec<u32> = stored.entries().map(|entry| entry.id).collect();
+        assert_eq!(ids, [4, 3, 2, 1], "each id once, newest first");
+        // Bounded: the oldest go.
+        let mut many = History::default();
+        for id in 100..(100 + MAX_HISTORY as u32) {
+            many.push(at(id, f64::from(id)));
+        }
+        stored.merge(&many);
+        assert_eq!(stored.entries().count(), MAX_HISTORY);
+        assert_eq!(stored.entries().last().unwrap().id, 100);
+    }
+
+    #[test]
+    fn results_changes_are_made_again_on_the_stored_results() {
+        // Page A stored g1; page B, which read nothing, got g2 and cleared g0.
+        let mut stored = Results::default();
+        stored.merge(&json!({"g0": {"a": ["old"]}, "g1": {"a": ["v1"]}}));
+        let changes = [
+            ResultsChange::Merge(json!({"g2": {"b": ["w1"]}, "g1": {"a": ["v1"]}})),
+            ResultsChange::Clear(Some("g0".to_owned())),
+        ];
+        let changed: Vec<bool> = changes.iter().map(|c| c.apply(&mut stored)).collect();
+        assert_eq!(changed, [true, true]);
+        let view = serde_json::to_value(stored.view(None)).unwrap();
+        assert_eq!(view, json!({"g1": {"a": ["v1"]}, "g2": {"b": ["w1"]}}));
+        assert!(ResultsChange::Clear(None).apply(&mut stored));
+        assert!(stored.view(None).is_empty());
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub mod history;
 pub mod options;
 pub mod pause;
 pub mod store;
+pub mod tabs;
 pub mod transport;
 
 #[cfg(target_arch = "wasm32")]

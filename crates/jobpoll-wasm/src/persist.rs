@@ -18,6 +18,10 @@
 //!   kept in memory from then on, one warning event says so, and the saved
 //!   snapshots this page wrote are removed, so that a reload does not resume a
 //!   job from an old state.
+//! - Several pages (tabs) may share one storage key: the index, the history and
+//!   the results are merged into what is stored when written, new ids are taken
+//!   from the stored index, and each page runs only the saved jobs it owns or
+//!   whose owner's lease ran out (see [`crate::tabs`]).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::convert::Infallible;
@@ -30,10 +34,16 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::{Driver, Effect, State, Waiter, plain, shared};
-use crate::history::{Finished, History, Results, Stats};
+use crate::history::{Finished, History, Results, ResultsChange, Stats};
 use crate::options::{Mode, OptionsError, WaitOptions};
-use crate::storage::Backend;
+use crate::storage::{self, Backend};
 use crate::store::{self, Index, Keys, SavedJob, SavedProfile};
+use crate::tabs;
+use jobpoll_core::Instant;
+
+// Writing into storage that other pages share, and restoring from it.
+#[path = "shared_store.rs"]
+mod shared_store;
 
 /// Where the constructor's `storage` option says to save.
 pub(crate) enum StorageChoice {
@@ -57,6 +67,14 @@ pub(crate) struct Restored {
 pub(super) enum Write {
     Set(String, String),
     Remove(String),
+    /// The index, merged into the stored one.
+    Index,
+    /// The history, merged into the stored one.
+    History,
+    /// The results: this page's changes made on the stored ones.
+    Results,
+    /// This page's lease, refreshed in the stored owners.
+    Lease,
 }
 
 /// What is saved, and where.
@@ -70,12 +88,22 @@ pub(super) struct Store {
     writable: bool,
     /// Whether a warning about storage has been given.
     warned: bool,
-    /// The saved waits, as in storage.
-    index: Index,
-    /// Waits saved by an earlier page and not restored yet.
-    to_restore: BTreeSet<u32>,
+    /// This page's owner id (with storage only).
+    owner: Option<String>,
+    /// The ids this page added to and removed from the index since it last
+    /// wrote it: the changes it makes to the stored index.
+    index_added: BTreeSet<u32>,
+    index_removed: BTreeSet<u32>,
+    /// The ids of the waits this page has saved.
+    saved_ids: BTreeSet<u32>,
     history: History,
+    /// The entries added to the history since it was last written.
+    new_history: History,
     results: Results,
+    /// The changes made to the results since they were last written.
+    results_changes: Vec<ResultsChange>,
+    /// When the lease was last refreshed (the driver's clock).
+    lease_seen: Option<Instant>,
     /// The saved subscriptions of each running job.
     by_job: HashMap<JobKey, Vec<Subscriber>>,
     /// Jobs whose results are code generation results.
@@ -99,6 +127,37 @@ impl Store {
         }
     }
 
+    /// `id` leaves the index.
+    fn unsave(&mut self, id: u32) {
+        self.saved_ids.remove(&id);
+        self.index_added.remove(&id);
+        self.index_removed.insert(id);
+        self.index_changed = true;
+    }
+
+    /// A new id was given out: the next id is written to storage at once.
+    pub(super) fn id_taken(&mut self) {
+        if self.backend.is_some() {
+            self.index_changed = true;
+        }
+    }
+
+    /// Whether values are written to storage (and leases kept).
+    fn active(&self) -> bool {
+        self.backend.is_some() && self.writable && self.owner.is_some()
+    }
+
+    /// When the lease is to be refreshed, while this page runs saved jobs.
+    pub(super) fn lease_due(&self) -> Option<Instant> {
+        if self.active() && !self.by_job.is_empty() {
+            Some(self.lease_seen.map_or(Instant::ZERO, |seen| {
+                seen.saturating_add(millis(tabs::REFRESH_MS))
+            }))
+        } else {
+            None
+        }
+    }
+
     fn warn(&mut self, message: String) {
         self.warnings.push(message);
     }
@@ -106,13 +165,17 @@ impl Store {
     /// Forgets the saved wait `id` (its entry in the index and its value), with
     /// a warning saying why when there is a reason to give.
     fn drop_saved(&mut self, keys: &Keys, id: u32, why: Option<String>) {
-        self.index.ids.remove(&id);
-        self.index_changed = true;
+        self.unsave(id);
         self.writes.push(Write::Remove(keys.job(id)));
         if let Some(why) = why {
             self.warn(format!("{why}: the saved job {id} was dropped"));
         }
     }
+}
+
+/// `ms` milliseconds as a duration.
+fn millis(ms: f64) -> std::time::Duration {
+    std::time::Duration::from_micros((ms * 1000.0) as u64)
 }
 
 /// Whether a job of `profile` gives code generation results.
@@ -143,9 +206,12 @@ impl State {
         if waiter.saved.is_none() {
             return;
         }
-        self.store.by_job.entry(job).or_default().push(subscriber);
-        self.store.index.ids.insert(waiter.id);
-        self.store.dirty.insert(job);
+        let store = &mut self.store;
+        store.by_job.entry(job).or_default().push(subscriber);
+        store.saved_ids.insert(waiter.id);
+        store.index_removed.remove(&waiter.id);
+        store.index_added.insert(waiter.id);
+        store.dirty.insert(job);
     }
 
     /// `subscriber`'s outcome came: into the history (and the results), out of
@@ -153,7 +219,7 @@ impl State {
     pub(super) fn finished(&mut self, subscriber: Subscriber, waiter: &Waiter, outcome: &Outcome) {
         let finished_at = js_sys::Date::now();
         let store = &mut self.store;
-        store.history.push(Finished {
+        let entry = Finished {
             id: waiter.id,
             url: waiter.url.clone(),
             outcome: outcome.kind().to_owned(),
@@ -163,7 +229,9 @@ impl State {
             started_at: waiter.started_at,
             finished_at,
             duration_ms: (finished_at - waiter.started_at).max(0.0),
-        });
+        };
+        store.history.push(entry.clone());
+        store.new_history.push(entry);
         store.history_changed = true;
         let job = subscriber.job();
         if store.codegen.contains(&job)
@@ -171,8 +239,12 @@ impl State {
                 results: Some(results),
                 ..
             } = outcome
+            && store.results.merge(results)
         {
-            store.results_changed |= store.results.merge(results);
+            store.results_changed = true;
+            store
+                .results_changes
+                .push(ResultsChange::Merge(results.clone()));
         }
         if let Some(subscribers) = store.by_job.get_mut(&job) {
             subscribers.retain(|kept| *kept != subscriber);
@@ -180,8 +252,8 @@ impl State {
                 store.by_job.remove(&job);
                 store.dirty.remove(&job);
             }
-            if store.index.ids.remove(&waiter.id) {
-                store.index_changed = true;
+            if store.saved_ids.contains(&waiter.id) {
+                store.unsave(waiter.id);
                 if let Some(keys) = &store.keys {
                     store.writes.push(Write::Remove(keys.job(waiter.id)));
                 }
@@ -203,6 +275,8 @@ impl State {
         let (Some(keys), Some(_)) = (&store.keys, &store.backend) else {
             // Memory only: nothing to write.
             store.writes.clear();
+            store.new_history = History::default();
+            store.results_changes.clear();
             return Vec::new();
         };
         let now = js_sys::Date::now();
@@ -244,25 +318,39 @@ impl State {
                     started_at: waiter.started_at,
                     saved_at: now,
                     snapshot: &snapshot,
+                    owner: store.owner.clone(),
                 };
                 store.writes.push(Write::Set(key, store::encode(&saved)));
             }
         }
         if std::mem::take(&mut store.index_changed) {
-            store.index.next_id = self.next_id;
-            store
-                .writes
-                .push(Write::Set(keys.index(), store::encode(&store.index)));
+            store.writes.push(Write::Index);
         }
         if std::mem::take(&mut store.history_changed) {
-            store
-                .writes
-                .push(Write::Set(keys.history(), store::encode(&store.history)));
+            store.writes.push(Write::History);
         }
         if std::mem::take(&mut store.results_changed) {
+            store.writes.push(Write::Results);
+        }
+        // The lease, written first: a job saved under this page's owner id is
+        // never seen without a live lease. Refreshed when saving (at most once
+        // a second) and, while saved jobs run, every `REFRESH_MS` at least.
+        let at = self.clock.now();
+        let saving = store
+            .writes
+            .iter()
+            .any(|write| !matches!(write, Write::Remove(_)));
+        let running = !store.by_job.is_empty();
+        let due = |every: f64| {
             store
-                .writes
-                .push(Write::Set(keys.results(), store::encode(&store.results)));
+                .lease_seen
+                .is_none_or(|seen| at.saturating_duration_since(seen) >= millis(every))
+        };
+        if store.active()
+            && ((saving && due(tabs::SAVE_REFRESH_MS)) || (running && due(tabs::REFRESH_MS)))
+        {
+            store.lease_seen = Some(at);
+            store.writes.insert(0, Write::Lease);
         }
         std::mem::take(&mut store.writes)
     }
@@ -280,28 +368,24 @@ impl State {
     /// Writing failed with `error`: memory only from now on. The removals that
     /// keep storage from holding old snapshots of this page's jobs, and the
     /// warning, if none was given yet.
-    fn write_failed(&mut self, error: &str) -> (Vec<String>, Option<String>) {
+    /// Also the ids to take out of the stored index (which the other pages
+    /// sharing it keep writing).
+    fn write_failed(&mut self, error: &str) -> (Vec<String>, BTreeSet<u32>, Option<String>) {
         let store = &mut self.store;
         store.writable = false;
+        store.new_history = History::default();
+        store.results_changes.clear();
         let Some(keys) = &store.keys else {
-            return (Vec::new(), None);
+            return (Vec::new(), BTreeSet::new(), None);
         };
-        let mut removals: Vec<String> = store
-            .index
-            .ids
-            .iter()
-            .filter(|id| !store.to_restore.contains(id))
-            .map(|id| keys.job(*id))
-            .collect();
-        if store.to_restore.is_empty() {
-            removals.push(keys.index());
-        }
+        let ids = std::mem::take(&mut store.saved_ids);
+        let removals: Vec<String> = ids.iter().map(|id| keys.job(*id)).collect();
         let warning = (!std::mem::replace(&mut store.warned, true)).then(|| {
             format!(
                 "saving to storage failed ({error}): running jobs, the history and the results are kept in memory only from now on, and a reload will not bring back what changes after this; the jobs saved by this page were removed from storage so that a reload does not resume them from an old state"
             )
         });
-        (removals, warning)
+        (removals, ids, warning)
     }
 }
 
@@ -360,6 +444,10 @@ impl Driver {
                 backend = None;
             }
         }
+        // Claimed outside the state: sessionStorage is JavaScript.
+        let owner = backend
+            .as_ref()
+            .map(|_| storage::claim_owner(&keys.owner()));
         self.step(|state| {
             let after = index
                 .ids
@@ -370,90 +458,17 @@ impl Driver {
                 .map_or(1, |id| id.saturating_add(1));
             state.next_id = state.next_id.max(index.next_id).max(after);
             let warned = !warnings.is_empty() && backend.is_none();
-            state.store = Store {
-                keys: Some(keys),
-                writable: backend.is_some(),
-                backend,
-                warned,
-                to_restore: index.ids.clone(),
-                index,
-                history,
-                results,
-                warnings,
-                ..Store::default()
-            };
-        });
-    }
-
-    /// Makes `writes` in storage; the first that fails turns storage off (see
-    /// [`State::write_failed`]).
-    pub(super) fn flush(&self, writes: Vec<Write>, effects: &mut Vec<Effect>) {
-        if writes.is_empty() {
-            return;
-        }
-        let Some(backend) = self.state.borrow().store.backend.clone() else {
-            return;
-        };
-        let writable = self.state.borrow().store.writable;
-        for write in writes {
-            let result = match &write {
-                Write::Set(key, value) if writable => backend.set(key, value),
-                Write::Set(..) => Ok(()),
-                // A removal that fails leaves a value a reload skips or resumes
-                // as saved; nothing better can be done.
-                Write::Remove(key) => backend.remove(key).or(Ok(())),
-            };
-            if let Err(error) = result {
-                let (removals, warning) = self.state.borrow_mut().write_failed(&error);
-                for key in removals {
-                    let _ = backend.remove(&key);
-                }
-                if let Some(message) = warning {
-                    self.state.borrow().warning(message, effects);
-                }
-                return;
-            }
-        }
-    }
-
-    /// Resumes every wait an earlier page saved under this storage key and that
-    /// runs here no more, counting the time since it was saved (`Date.now()`)
-    /// against its deadline. A wait that cannot be resumed is dropped with a
-    /// warning. A second call finds nothing left to resume.
-    pub(crate) fn restore(&self) -> Vec<Restored> {
-        let (keys, backend, ids) = {
-            let mut state = self.state.borrow_mut();
+            // Opened once, on a new driver: the rest of the store is empty.
             let store = &mut state.store;
-            let ids = std::mem::take(&mut store.to_restore);
-            (store.keys.clone(), store.backend.clone(), ids)
-        };
-        let (Some(keys), Some(backend)) = (keys, backend) else {
-            return Vec::new();
-        };
-        // Read outside the state: storage is JavaScript.
-        let mut saved = Vec::new();
-        let mut dropped = Vec::new();
-        for id in ids {
-            let key = keys.job(id);
-            match backend.get(&key) {
-                // Gone (ended in another page, or removed): nothing to resume.
-                Ok(None) => dropped.push((id, None)),
-                Ok(Some(text)) => match read_saved(&key, &text, id) {
-                    Ok(job) => saved.push(job),
-                    Err(error) => dropped.push((id, Some(error))),
-                },
-                Err(error) => dropped.push((id, Some(format!("{key} cannot be read ({error})")))),
-            }
-        }
-        self.step(|state| {
-            for (id, why) in dropped {
-                state.store.drop_saved(&keys, id, why);
-            }
-            saved
-                .into_iter()
-                .filter_map(|job| state.resume(&keys, job))
-                .collect()
-        })
+            store.keys = Some(keys);
+            store.writable = backend.is_some();
+            store.backend = backend;
+            store.warned = warned;
+            store.owner = owner;
+            store.history = history;
+            store.results = results;
+            store.warnings = warnings;
+        });
     }
 
     /// The finished jobs, newest first.
@@ -478,6 +493,8 @@ impl Driver {
         self.step(|state| {
             if state.store.results.clear(graph_id) {
                 state.store.results_changed = true;
+                let change = ResultsChange::Clear(graph_id.map(str::to_owned));
+                state.store.results_changes.push(change);
             }
         });
     }
@@ -511,6 +528,7 @@ fn read_saved(key: &str, text: &str, id: u32) -> Result<SavedJob<Snapshot<Arc<Pr
         started_at,
         saved_at,
         snapshot,
+        owner,
     } = saved;
     Ok(SavedJob {
         id,
@@ -521,6 +539,7 @@ fn read_saved(key: &str, text: &str, id: u32) -> Result<SavedJob<Snapshot<Arc<Pr
         started_at,
         saved_at,
         snapshot: snapshot.into_snapshot(spec, Arc::new(config)),
+        owner,
     })
 }
 

@@ -160,3 +160,63 @@ pub(crate) fn graph_id(value: &JsValue) -> Result<Option<String>, JsValue> {
         .map(Some)
         .ok_or_else(|| bad_argument("graphId", "graphId must be a string"))
 }
+
+thread_local! {
+    /// The owner ids of the live `Jobs` of this page: a second `Jobs` on the
+    /// same storage key in one page gets an owner id of its own.
+    static IN_USE: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The owner id of a new `Jobs` under `owner_key`: the one this tab keeps in
+/// `sessionStorage` (so that a reload of the tab is the same owner), unless
+/// another live `Jobs` of this page holds it; otherwise a new random one, kept
+/// there when there is a `sessionStorage`. Released by [`release_owner`].
+pub(crate) fn claim_owner(owner_key: &str) -> String {
+    let session = Reflect::get(&js_sys::global(), &JsValue::from_str("sessionStorage"))
+        .ok()
+        .filter(|value| value.is_object())
+        .and_then(|value| Backend::new(value).ok());
+    let in_use = |id: &str| IN_USE.with(|held| held.borrow().iter().any(|held| held == id));
+    let kept = session
+        .as_ref()
+        .and_then(|session| session.get(owner_key).ok().flatten())
+        .filter(|id| !id.is_empty());
+    let id = match kept {
+        Some(id) if !in_use(&id) => id,
+        // The tab's id is another live `Jobs`'s: it stays that one's.
+        Some(_) => random_id(),
+        None => {
+            let id = random_id();
+            if let Some(session) = &session {
+                let _ = session.set(owner_key, &id);
+            }
+            id
+        }
+    };
+    IN_USE.with(|held| held.borrow_mut().push(id.clone()));
+    id
+}
+
+/// Lets a later `Jobs` of this page take `id` again.
+pub(crate) fn release_owner(id: &str) {
+    IN_USE.with(|held| {
+        let mut held = held.borrow_mut();
+        if let Some(at) = held.iter().position(|kept| kept == id) {
+            held.swap_remove(at);
+        }
+    });
+}
+
+/// `crypto.randomUUID()` when there is one, else 128 bits of `Math.random`.
+fn random_id() -> String {
+    let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).unwrap_or_default();
+    let uuid = Reflect::get(&crypto, &JsValue::from_str("randomUUID"))
+        .ok()
+        .and_then(|value| value.dyn_into::<Function>().ok())
+        .and_then(|function| function.call0(&crypto).ok())
+        .and_then(|value| value.as_string());
+    uuid.unwrap_or_else(|| {
+        let part = || (js_sys::Math::random() * 4_294_967_296.0) as u32;
+        format!("{:08x}{:08x}{:08x}{:08x}", part(), part(), part(), part())
+    })
+}

@@ -10,6 +10,10 @@
 //! | `jobpoll/v1/jobs/<id>` | one running wait: its URL (as given and as used), mode, options, start time and the job's snapshot (a built-in profile in it by its name, see [`SavedProfile`]) |
 //! | `jobpoll/v1/history` | the finished jobs, newest first |
 //! | `jobpoll/v1/results` | the code generation results by graph and node |
+//! | `jobpoll/v1/owners` | the pages' leases on the jobs they run (see [`crate::tabs`]) |
+//!
+//! and, in `sessionStorage` when there is one, `jobpoll/v1/owner`: this tab's
+//! owner id, so that a reload of the tab takes its own jobs back at once.
 //!
 //! Every value is JSON of the form `{"format": 1, "data": ...}`. A value that
 //! does not parse, or of another format, is skipped (the driver says so in a
@@ -63,6 +67,16 @@ impl Keys {
     pub fn results(&self) -> String {
         format!("{}/results", self.base)
     }
+
+    /// The owners' leases, `{ownerId: lastSeenMs}`.
+    pub fn owners(&self) -> String {
+        format!("{}/owners", self.base)
+    }
+
+    /// This tab's owner id, in `sessionStorage`.
+    pub fn owner(&self) -> String {
+        format!("{}/owner", self.base)
+    }
 }
 
 /// The index of the saved waits: which ids to look for, and where new ids start.
@@ -101,6 +115,10 @@ pub struct SavedJob<S, O = serde_json::Value> {
     pub saved_at: f64,
     /// The job: its spec (profile, URL, headers, body), configuration and state.
     pub snapshot: S,
+    /// The owner id of the page that runs it; none in a job saved by a build
+    /// that kept no owners (such a job is taken by the first `restore`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 /// A stored value that cannot be used; the message says which and why.
@@ -189,6 +207,8 @@ mod tests {
         assert_eq!(keys.job(7), "app/v1/jobs/7");
         assert_eq!(keys.history(), "app/v1/history");
         assert_eq!(keys.results(), "app/v1/results");
+        assert_eq!(keys.owners(), "app/v1/owners");
+        assert_eq!(keys.owner(), "app/v1/owner");
     }
 
     #[test]

@@ -148,8 +148,8 @@ async fn a_reload_in_the_middle_resumes_the_job_where_it_was() {
     sleep(700).await;
     assert_eq!(
         keys(&storage),
-        ["jobpoll/v1/jobs", "jobpoll/v1/jobs/1"],
-        "only the first wait is saved"
+        ["jobpoll/v1/jobs", "jobpoll/v1/jobs/1", "jobpoll/v1/owners"],
+        "only the first wait is saved (and the page's lease)"
     );
     let saved = stored(&storage, "jobpoll/v1/jobs/1");
     assert_eq!(number_at(&saved, "format"), 1.0);
@@ -366,7 +366,10 @@ async fn a_create_in_flight_at_a_reload_is_not_sent_again() {
         1.0,
         "the create was not sent again"
     );
-    assert_eq!(keys(&storage), ["jobpoll/v1/history", "jobpoll/v1/jobs"]);
+    assert_eq!(
+        keys(&storage),
+        ["jobpoll/v1/history", "jobpoll/v1/jobs", "jobpoll/v1/owners"]
+    );
 }
 
 #[wasm_bindgen_test]
@@ -496,7 +499,10 @@ async fn unreadable_saved_values_are_skipped_with_a_warning() {
     assert!(warned[2].contains("format version 2"), "{}", warned[2]);
     assert!(warned[3].contains("app/v1/jobs/6"), "{}", warned[3]);
     // 7 was never there: nothing to say. The bad values are gone.
-    assert_eq!(keys(&storage), ["app/v1/history", "app/v1/jobs"]);
+    assert_eq!(
+        keys(&storage),
+        ["app/v1/history", "app/v1/jobs", "app/v1/owners"]
+    );
     assert_eq!(
         stringify(&stored(&storage, "app/v1/jobs")),
         r#"{"format":1,"data":{"ids":[],"nextId":8}}"#

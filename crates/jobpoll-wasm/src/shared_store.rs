@@ -1,0 +1,257 @@
+//! Writing into a storage that other pages (tabs) share, and taking saved jobs
+//! back from it: the index, the history, the results and the owners' leases
+//! are read again just before each write and merged (see [`crate::tabs`]);
+//! `restore` takes only the jobs free to take.
+
+use std::collections::BTreeSet;
+
+use super::{Driver, Effect, Restored, State, Store, Write, read_saved};
+use crate::history::{History, Results};
+use crate::storage::{self, Backend};
+use crate::store::{self, Index};
+use crate::tabs::{self, NextId, OwnerOf, Owners};
+
+impl Driver {
+    /// The next id as stored (0 when there is none, or without storage). A new
+    /// wait takes the larger of it and this page's next id, and the index is
+    /// written back with the next id at the end of the same synchronous step:
+    /// microseconds later. Two tabs taking an id inside that window can still
+    /// take the same one (`localStorage` has no compare-and-set; see
+    /// `docs/decisions.md`).
+    pub(in crate::driver) fn stored_next_id(&self) -> u32 {
+        let (keys, backend) = {
+            let state = self.state.borrow();
+            let store = &state.store;
+            if !store.writable {
+                return 0;
+            }
+            (store.keys.clone(), store.backend.clone())
+        };
+        let (Some(keys), Some(backend)) = (keys, backend) else {
+            return 0;
+        };
+        backend
+            .get(&keys.index())
+            .ok()
+            .flatten()
+            .and_then(|text| store::decode::<NextId>(&keys.index(), &text).ok())
+            .map_or(0, |read| read.next_id)
+    }
+
+    /// Makes `writes` in storage; the first that fails turns storage off (see
+    /// [`State::write_failed`]). The index, the history, the results and the
+    /// owners are read again just before they are written, and merged: each
+    /// read and its write are microseconds apart, on this one thread.
+    pub(in crate::driver) fn flush(&self, writes: Vec<Write>, effects: &mut Vec<Effect>) {
+        if writes.is_empty() {
+            return;
+        }
+        let (backend, keys) = {
+            let state = self.state.borrow();
+            match (&state.store.backend, &state.store.keys) {
+                (Some(backend), Some(keys)) => (backend.clone(), keys.clone()),
+                _ => return,
+            }
+        };
+        let writable = self.state.borrow().store.writable;
+        for write in writes {
+            let result = match write {
+                Write::Set(key, value) if writable => backend.set(&key, &value),
+                Write::Remove(key) => {
+                    // A removal that fails leaves a value a reload skips or
+                    // resumes as saved; nothing better can be done.
+                    let _ = backend.remove(&key);
+                    Ok(())
+                }
+                Write::Index if writable => {
+                    self.merge_write(&backend, &keys.index(), |state, stored| {
+                        let store = &mut state.store;
+                        let index = tabs::merged_index(
+                            stored,
+                            &std::mem::take(&mut store.index_added),
+                            &std::mem::take(&mut store.index_removed),
+                            state.next_id,
+                        );
+                        store::encode(&index)
+                    })
+                }
+                Write::History if writable => self.merge_write(
+                    &backend,
+                    &keys.history(),
+                    |state, stored: Option<History>| {
+                        let store = &mut state.store;
+                        let new = std::mem::take(&mut store.new_history);
+                        if let Some(mut stored) = stored {
+                            stored = stored.bounded();
+                            stored.merge(&new);
+                            store.history = stored;
+                        }
+                        store::encode(&store.history)
+                    },
+                ),
+                Write::Results if writable => self.merge_write(
+                    &backend,
+                    &keys.results(),
+                    |state, stored: Option<Results>| {
+                        let store = &mut state.store;
+                        let changes = std::mem::take(&mut store.results_changes);
+                        if let Some(mut stored) = stored {
+                            stored = stored.bounded();
+                            for change in &changes {
+                                change.apply(&mut stored);
+                            }
+                            store.results = stored;
+                        }
+                        store::encode(&store.results)
+                    },
+                ),
+                Write::Lease if writable => {
+                    self.merge_write(&backend, &keys.owners(), |state, stored: Option<Owners>| {
+                        let owner = state.store.owner.clone().unwrap_or_default();
+                        let owners = tabs::refreshed(
+                            stored.unwrap_or_default(),
+                            &owner,
+                            js_sys::Date::now(),
+                        );
+                        store::encode(&owners)
+                    })
+                }
+                Write::Set(..) | Write::Index | Write::History | Write::Results | Write::Lease => {
+                    Ok(())
+                }
+            };
+            if let Err(error) = result {
+                let (removals, ids, warning) = self.state.borrow_mut().write_failed(&error);
+                for key in removals {
+                    let _ = backend.remove(&key);
+                }
+                // The other pages' saved jobs stay listed; this page's go.
+                let _ = self.merge_write(&backend, &keys.index(), |_, stored: Option<Index>| {
+                    store::encode(&tabs::merged_index(stored, &BTreeSet::new(), &ids, 0))
+                });
+                if let Some(message) = warning {
+                    self.state.borrow().warning(message, effects);
+                }
+                return;
+            }
+        }
+    }
+
+    /// Reads the value under `key` (`None` when there is none or it cannot be
+    /// used: it is then replaced), and writes what `merge` makes of it with
+    /// the state.
+    fn merge_write<T: serde::de::DeserializeOwned>(
+        &self,
+        backend: &Backend,
+        key: &str,
+        merge: impl FnOnce(&mut State, Option<T>) -> String,
+    ) -> Result<(), String> {
+        let stored = backend
+            .get(key)?
+            .and_then(|text| store::decode::<T>(key, &text).ok());
+        let text = merge(&mut self.state.borrow_mut(), stored);
+        backend.set(key, &text)
+    }
+
+    /// Resumes the waits saved under this storage key that run here no more
+    /// and are free to take: saved by this page (before a reload), by a page
+    /// without a lease (freed, or saved before leases were kept), or by one
+    /// whose lease ran out ([`tabs::LEASE_MS`]). The others stay saved, for a
+    /// later call to take once their owner is gone. The time since a wait was
+    /// saved (`Date.now()`) counts against its deadline. A wait that cannot be
+    /// resumed is dropped with a warning.
+    pub(crate) fn restore(&self) -> Vec<Restored> {
+        let (keys, backend, owner, here) = {
+            let state = self.state.borrow();
+            let store = &state.store;
+            let here: BTreeSet<u32> = state.waiting.values().map(|waiter| waiter.id).collect();
+            (
+                store.keys.clone(),
+                store.backend.clone(),
+                store.owner.clone(),
+                here,
+            )
+        };
+        let (Some(keys), Some(backend), Some(owner)) = (keys, backend, owner) else {
+            return Vec::new();
+        };
+        // Read outside the state: storage is JavaScript.
+        let mut warnings = Vec::new();
+        let mut read = |key: &str| match backend.get(key) {
+            Ok(text) => text,
+            Err(error) => {
+                warnings.push(format!("{key} cannot be read ({error})"));
+                None
+            }
+        };
+        let index: Index = read(&keys.index())
+            .and_then(|text| store::decode(&keys.index(), &text).ok())
+            .unwrap_or_default();
+        let owners: Owners =
+            match read(&keys.owners()).map(|text| store::decode(&keys.owners(), &text)) {
+                Some(Ok(owners)) => owners,
+                Some(Err(error)) => {
+                    warnings.push(format!(
+                        "{error}: skipped, so every saved job counts as free to take"
+                    ));
+                    Owners::new()
+                }
+                None => Owners::new(),
+            };
+        let now = js_sys::Date::now();
+        let mut saved = Vec::new();
+        let mut dropped = Vec::new();
+        for id in index.ids.difference(&here).copied() {
+            let key = keys.job(id);
+            match backend.get(&key) {
+                // Gone (ended in another page, or removed): nothing to resume.
+                Ok(None) => dropped.push((id, None)),
+                Ok(Some(text)) => {
+                    let job_owner = store::decode::<OwnerOf>(&key, &text)
+                        .map(|read| read.owner)
+                        .unwrap_or_default();
+                    if !tabs::may_take(job_owner.as_deref(), &owner, &owners, now) {
+                        // Another page runs it.
+                        continue;
+                    }
+                    match read_saved(&key, &text, id) {
+                        Ok(job) => saved.push(job),
+                        Err(error) => dropped.push((id, Some(error))),
+                    }
+                }
+                Err(error) => dropped.push((id, Some(format!("{key} cannot be read ({error})")))),
+            }
+        }
+        self.step(|state| {
+            state.store.warnings.extend(warnings);
+            for (id, why) in dropped {
+                state.store.drop_saved(&keys, id, why);
+            }
+            state.next_id = state.next_id.max(index.next_id);
+            saved
+                .into_iter()
+                .filter_map(|job| state.resume(&keys, job))
+                .collect()
+        })
+    }
+}
+
+impl Drop for Store {
+    /// A freed `Jobs` gives its lease up, so that another page (or this one
+    /// after a reload) takes its saved jobs at once.
+    fn drop(&mut self) {
+        let Some(owner) = self.owner.take() else {
+            return;
+        };
+        storage::release_owner(&owner);
+        if let (Some(keys), Some(backend), true) = (&self.keys, &self.backend, self.writable) {
+            let key = keys.owners();
+            if let Ok(Some(text)) = backend.get(&key)
+                && let Ok(owners) = store::decode::<Owners>(&key, &text)
+            {
+                let owners = tabs::released(owners, &owner, js_sys::Date::now());
+                let _ = backend.set(&key, &store::encode(&owners));
+            }
+        }
+    }
+}

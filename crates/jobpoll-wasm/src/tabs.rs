@@ -1,0 +1,181 @@
+//! Several pages (tabs) on one storage key: who runs a saved job, and how each
+//! page's writes are merged into what the others wrote.
+//!
+//! Every `Jobs` with storage has an owner id. A saved job records its owner;
+//! `<storageKey>/v1/owners` holds `{ownerId: lastSeenMs}` (`Date.now()`), which
+//! each owner refreshes while it saves (its lease). A page takes a saved job
+//! into its own fleet only when the job is its own, or its owner has no lease,
+//! or the lease is older than [`LEASE_MS`]: a job runs in one page at a time.
+//!
+//! The index of saved jobs, the history and the results are written by
+//! read-modify-write: the stored value is read again and only this page's own
+//! changes are applied to it. `localStorage` is synchronous, so the read and the
+//! write are microseconds apart; two pages writing in that window can still
+//! lose one change (see `docs/decisions.md`).
+//!
+//! Plain Rust (no JavaScript), so that the merges are tested on every target.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+
+use crate::store::Index;
+
+/// How long an owner's lease holds after it was last refreshed (ms). A page
+/// refreshes its lease at least every third of this while it runs saved jobs.
+pub const LEASE_MS: f64 = 30_000.0;
+
+/// How often a page refreshes its lease while it runs saved jobs (ms).
+pub const REFRESH_MS: f64 = LEASE_MS / 3.0;
+
+/// The least time between two refreshes made because the page saved (ms): a
+/// page that saves many times a second writes its lease once a second.
+pub const SAVE_REFRESH_MS: f64 = 1_000.0;
+
+/// An owner not seen for this long (ms) is removed from the owners when they
+/// are written, so that they stay few.
+pub const FORGET_OWNER_MS: f64 = 10.0 * LEASE_MS;
+
+/// The owners' leases: `{ownerId: lastSeenMs}`.
+pub type Owners = BTreeMap<String, f64>;
+
+/// The owner of a saved job, read without the rest of it.
+#[derive(Debug, Default, Deserialize)]
+pub struct OwnerOf {
+    /// The owner id, when the job was saved with one.
+    #[serde(default)]
+    pub owner: Option<String>,
+}
+
+/// The next id as stored, read without the ids.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NextId {
+    /// The id the next wait gets.
+    #[serde(default)]
+    pub next_id: u32,
+}
+
+/// Whether the page `me` may take a job saved by `owner` at `now`: its own, an
+/// owner without a lease (a job saved before owners were kept, or by a page
+/// that was freed), or a lease older than [`LEASE_MS`].
+pub fn may_take(owner: Option<&str>, me: &str, owners: &Owners, now: f64) -> bool {
+    let Some(owner) = owner else {
+        return true;
+    };
+    if owner == me {
+        return true;
+    }
+    match owners.get(owner) {
+        None => true,
+        Some(seen) => now - seen >= LEASE_MS,
+    }
+}
+
+/// `owners` with `me` seen at `now`, and the owners not seen for
+/// [`FORGET_OWNER_MS`] removed.
+pub fn refreshed(mut owners: Owners, me: &str, now: f64) -> Owners {
+    owners.retain(|_, seen| now - *seen < FORGET_OWNER_MS);
+    owners.insert(me.to_owned(), now);
+    owners
+}
+
+/// `owners` without `me`, and without the owners not seen for
+/// [`FORGET_OWNER_MS`].
+pub fn released(mut owners: Owners, me: &str, now: f64) -> Owners {
+    owners.retain(|owner, seen| owner != me && now - *seen < FORGET_OWNER_MS);
+    owners
+}
+
+/// The index to write: the stored one (if any) with this page's own additions
+/// and removals applied, and the next id the larger of the two.
+pub fn merged_index(
+    stored: Option<Index>,
+    added: &BTreeSet<u32>,
+    removed: &BTreeSet<u32>,
+    next_id: u32,
+) -> Index {
+    let mut index = stored.unwrap_or_default();
+    index.ids.extend(added.iter().copied());
+    index.ids.retain(|id| !removed.contains(id));
+    let after = index.ids.last().map_or(1, |id| id.saturating_add(1));
+    index.next_id = index.next_id.max(next_id).max(after);
+    index
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store;
+
+    #[test]
+    fn a_job_is_taken_when_its_owner_is_this_page_or_gone_or_late() {
+        let now = 1_000_000.0;
+        let owners: Owners = [
+            ("fresh".to_owned(), now - 1_000.0),
+            ("late".to_owned(), now - LEASE_MS - 1.0),
+        ]
+        .into();
+        assert!(may_take(None, "me", &owners, now), "saved without owner");
+        assert!(may_take(Some("me"), "me", &owners, now), "its own");
+        assert!(!may_take(Some("fresh"), "me", &owners, now), "a live lease");
+        assert!(may_take(Some("late"), "me", &owners, now), "a lapsed lease");
+        assert!(may_take(Some("freed"), "me", &owners, now), "no lease");
+        // A lease exactly LEASE_MS old has run out.
+        let edge: Owners = [("x".to_owned(), now - LEASE_MS)].into();
+        assert!(may_take(Some("x"), "me", &edge, now));
+    }
+
+    #[test]
+    fn leases_are_refreshed_released_and_bounded() {
+        let now = 5_000_000.0;
+        let owners: Owners = [
+            ("other".to_owned(), now - 2_000.0),
+            ("ancient".to_owned(), now - FORGET_OWNER_MS - 1.0),
+        ]
+        .into();
+        let after = refreshed(owners.clone(), "me", now);
+        assert_eq!(
+            after,
+            [("me".to_owned(), now), ("other".to_owned(), now - 2_000.0)].into()
+        );
+        let after = released(after, "me", now);
+        assert_eq!(after, [("other".to_owned(), now - 2_000.0)].into());
+        assert!(released(Owners::new(), "me", now).is_empty());
+    }
+
+    #[test]
+    fn the_index_keeps_what_other_pages_saved() {
+        // Another page saved 1 and 4 and moved the next id to 5.
+        let stored = Index {
+            ids: [1, 4].into(),
+            next_id: 5,
+        };
+        // This page saved 2 (then 3, which ended) and knows only up to 4.
+        let merged = merged_index(Some(stored), &[2, 3].into(), &[3].into(), 4);
+        assert_eq!(merged.ids, [1, 2, 4].into());
+        assert_eq!(merged.next_id, 5);
+        // This page removes the other page's 1 (it took it and it ended).
+        let merged = merged_index(Some(merged), &BTreeSet::new(), &[1].into(), 9);
+        assert_eq!(merged.ids, [2, 4].into());
+        assert_eq!(merged.next_id, 9);
+        // Nothing stored: this page's own, and the next id past them.
+        let merged = merged_index(None, &[7].into(), &BTreeSet::new(), 1);
+        assert_eq!((merged.ids, merged.next_id), ([7].into(), 8));
+    }
+
+    #[test]
+    fn the_owner_and_next_id_are_read_on_their_own() {
+        let job = r#"{"format":1,"data":{"id":3,"owner":"abc","snapshot":{"big":[1,2,3]}}}"#;
+        let read: OwnerOf = store::decode("k", job).unwrap();
+        assert_eq!(read.owner.as_deref(), Some("abc"));
+        let old = r#"{"format":1,"data":{"id":3}}"#;
+        assert_eq!(store::decode::<OwnerOf>("k", old).unwrap().owner, None);
+        let index = store::encode(&Index {
+            ids: [1, 2].into(),
+            next_id: 12,
+        });
+        assert_eq!(store::decode::<NextId>("k", &index).unwrap().next_id, 12);
+    }
+}
