@@ -108,10 +108,12 @@ impl History {
                 self.entries.push_back(entry.clone());
             }
         }
-        // Stable: entries finished at the same time keep their order.
-        self.entries
-            .make_contiguous()
-            .sort_by(|a, b| b.finished_at.total_cmp(&a.finished_at));
+        // Newest first; of those finished at the same time, the later wait.
+        self.entries.make_contiguous().sort_unstable_by(|a, b| {
+            b.finished_at
+                .total_cmp(&a.finished_at)
+                .then(b.id.cmp(&a.id))
+        });
         self.entries.truncate(MAX_HISTORY);
     }
 

@@ -500,13 +500,17 @@ impl Driver {
     }
 }
 
-/// The wait saved under `key` as `text`, or why it cannot be read: its state,
+/// The wait saved under `key` (its stored `data`), or why it cannot be read: its state,
 /// going on with the spec and configuration its URL, mode and options make (as
 /// when it started). Whether the fleet can resume it is its own check, when it
 /// is added.
-fn read_saved(key: &str, text: &str, id: u32) -> Result<SavedJob<Snapshot<Arc<Profile>>>, String> {
+fn read_saved(
+    key: &str,
+    data: serde_json::Value,
+    id: u32,
+) -> Result<SavedJob<Snapshot<Arc<Profile>>>, String> {
     let saved: SavedJob<SettledState> =
-        store::decode(key, text).map_err(|error| error.to_string())?;
+        store::read(key, data).map_err(|error| error.to_string())?;
     if saved.id != id {
         return Err(format!("{key} holds the job {}", saved.id));
     }

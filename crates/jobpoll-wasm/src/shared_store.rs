@@ -9,7 +9,7 @@ use super::{Driver, Effect, Restored, State, Store, Write, read_saved};
 use crate::history::{History, Results};
 use crate::storage::{self, Backend};
 use crate::store::{self, Index};
-use crate::tabs::{self, NextId, OwnerOf, Owners};
+use crate::tabs::{self, Owners};
 
 impl Driver {
     /// The next id as stored (0 when there is none, or without storage). A new
@@ -34,8 +34,8 @@ impl Driver {
             .get(&keys.index())
             .ok()
             .flatten()
-            .and_then(|text| store::decode::<NextId>(&keys.index(), &text).ok())
-            .map_or(0, |read| read.next_id)
+            .and_then(|text| store::data(&keys.index(), &text).ok())
+            .map_or(0, |data| tabs::next_id_of(&data))
     }
 
     /// Makes `writes` in storage; the first that fails turns storage off (see
@@ -206,19 +206,19 @@ impl Driver {
             match backend.get(&key) {
                 // Gone (ended in another page, or removed): nothing to resume.
                 Ok(None) => dropped.push((id, None)),
-                Ok(Some(text)) => {
-                    let job_owner = store::decode::<OwnerOf>(&key, &text)
-                        .map(|read| read.owner)
-                        .unwrap_or_default();
-                    if !tabs::may_take(job_owner.as_deref(), &owner, &owners, now) {
-                        // Another page runs it.
-                        continue;
+                Ok(Some(text)) => match store::data(&key, &text) {
+                    Ok(data) => {
+                        if !tabs::may_take(tabs::owner_of(&data), &owner, &owners, now) {
+                            // Another page runs it.
+                            continue;
+                        }
+                        match read_saved(&key, data, id) {
+                            Ok(job) => saved.push(job),
+                            Err(error) => dropped.push((id, Some(error))),
+                        }
                     }
-                    match read_saved(&key, &text, id) {
-                        Ok(job) => saved.push(job),
-                        Err(error) => dropped.push((id, Some(error))),
-                    }
-                }
+                    Err(error) => dropped.push((id, Some(error.to_string()))),
+                },
                 Err(error) => dropped.push((id, Some(format!("{key} cannot be read ({error})")))),
             }
         }

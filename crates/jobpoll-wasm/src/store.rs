@@ -147,9 +147,11 @@ pub fn encode<T: Serialize>(data: &T) -> String {
     .unwrap_or_default()
 }
 
-/// The data stored under `key` as `text`, or why it cannot be used.
-pub fn decode<T: DeserializeOwned>(key: &str, text: &str) -> Result<T, Unreadable> {
-    let value: serde_json::Value = serde_json::from_str(text)
+/// The data stored under `key` as `text` (the envelope read, its format
+/// checked), or why it cannot be used. Not generic: every stored type shares
+/// it, and reads a field or a whole type from the data it returns.
+pub fn data(key: &str, text: &str) -> Result<serde_json::Value, Unreadable> {
+    let mut value: serde_json::Value = serde_json::from_str(text)
         .map_err(|error| Unreadable(format!("{key} is not valid JSON ({error})")))?;
     match value.get("format").and_then(serde_json::Value::as_u64) {
         Some(format) if format == u64::from(FORMAT) => {}
@@ -162,12 +164,21 @@ pub fn decode<T: DeserializeOwned>(key: &str, text: &str) -> Result<T, Unreadabl
             return Err(Unreadable(format!("{key} has no format version")));
         }
     }
-    let data = value
-        .get("data")
-        .cloned()
-        .ok_or_else(|| Unreadable(format!("{key} has no data")))?;
+    value
+        .get_mut("data")
+        .map(serde_json::Value::take)
+        .ok_or_else(|| Unreadable(format!("{key} has no data")))
+}
+
+/// `data` (stored under `key`) read as a `T`, or why it cannot be.
+pub fn read<T: DeserializeOwned>(key: &str, data: serde_json::Value) -> Result<T, Unreadable> {
     serde_json::from_value(data)
         .map_err(|error| Unreadable(format!("{key} does not hold what it should ({error})")))
+}
+
+/// The `T` stored under `key` as `text`, or why it cannot be used.
+pub fn decode<T: DeserializeOwned>(key: &str, text: &str) -> Result<T, Unreadable> {
+    read(key, data(key, text)?)
 }
 
 /// A job's profile as saved in its snapshot: a built-in profile by its name

@@ -17,8 +17,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Deserialize;
-
 use crate::store::Index;
 
 /// How long an owner's lease holds after it was last refreshed (ms). A page
@@ -39,21 +37,17 @@ pub const FORGET_OWNER_MS: f64 = 10.0 * LEASE_MS;
 /// The owners' leases: `{ownerId: lastSeenMs}`.
 pub type Owners = BTreeMap<String, f64>;
 
-/// The owner of a saved job, read without the rest of it.
-#[derive(Debug, Default, Deserialize)]
-pub struct OwnerOf {
-    /// The owner id, when the job was saved with one.
-    #[serde(default)]
-    pub owner: Option<String>,
+/// The owner a saved job's data names, when it was saved with one.
+pub fn owner_of(data: &serde_json::Value) -> Option<&str> {
+    data.get("owner")?.as_str()
 }
 
-/// The next id as stored, read without the ids.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NextId {
-    /// The id the next wait gets.
-    #[serde(default)]
-    pub next_id: u32,
+/// The next id an index's data holds (0 when it holds none that fits).
+pub fn next_id_of(data: &serde_json::Value) -> u32 {
+    data.get("nextId")
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|next| u32::try_from(next).ok())
+        .unwrap_or(0)
 }
 
 /// Whether the page `me` may take a job saved by `owner` at `now`: its own, an
@@ -168,14 +162,15 @@ mod tests {
     #[test]
     fn the_owner_and_next_id_are_read_on_their_own() {
         let job = r#"{"format":1,"data":{"id":3,"owner":"abc","snapshot":{"big":[1,2,3]}}}"#;
-        let read: OwnerOf = store::decode("k", job).unwrap();
-        assert_eq!(read.owner.as_deref(), Some("abc"));
+        assert_eq!(owner_of(&store::data("k", job).unwrap()), Some("abc"));
         let old = r#"{"format":1,"data":{"id":3}}"#;
-        assert_eq!(store::decode::<OwnerOf>("k", old).unwrap().owner, None);
+        assert_eq!(owner_of(&store::data("k", old).unwrap()), None);
         let index = store::encode(&Index {
             ids: [1, 2].into(),
             next_id: 12,
         });
-        assert_eq!(store::decode::<NextId>("k", &index).unwrap().next_id, 12);
+        assert_eq!(next_id_of(&store::data("k", &index).unwrap()), 12);
+        let huge = r#"{"format":1,"data":{"nextId":5000000000}}"#;
+        assert_eq!(next_id_of(&store::data("k", huge).unwrap()), 0);
     }
 }

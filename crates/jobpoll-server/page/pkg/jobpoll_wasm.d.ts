@@ -355,7 +355,14 @@ export class Jobs {
      *
      * Returns `[{id, url, mode, outcome}]`, `outcome` a Promise as `wait`
      * returns. A saved job that cannot be resumed (bad data, another format) is
-     * dropped with a `storage_warning` event. A second call resumes nothing more.
+     * dropped with a `storage_warning` event.
+     *
+     * Several tabs may share one `storageKey`: a job runs in one of them. This
+     * call takes the jobs this tab saved (before a reload), and the jobs of a
+     * tab that is gone: freed, or whose lease (refreshed while it runs them)
+     * is older than 30 seconds. The jobs of a live tab stay saved; a later
+     * call takes them once that tab is gone. A second call right away resumes
+     * nothing more.
      */
     restore(): Restored[];
     /**

@@ -125,7 +125,14 @@ export class Jobs {
      *
      * Returns `[{id, url, mode, outcome}]`, `outcome` a Promise as `wait`
      * returns. A saved job that cannot be resumed (bad data, another format) is
-     * dropped with a `storage_warning` event. A second call resumes nothing more.
+     * dropped with a `storage_warning` event.
+     *
+     * Several tabs may share one `storageKey`: a job runs in one of them. This
+     * call takes the jobs this tab saved (before a reload), and the jobs of a
+     * tab that is gone: freed, or whose lease (refreshed while it runs them)
+     * is older than 30 seconds. The jobs of a live tab stay saved; a later
+     * call takes them once that tab is gone. A second call right away resumes
+     * nothing more.
      * @returns {Restored[]}
      */
     restore() {
@@ -646,17 +653,17 @@ function __wbg_get_imports() {
             return ret;
         },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 52, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 54, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__hab743917bf8f1b01);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 70, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 71, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h60702a48838d1764);
             return ret;
         },
         __wbindgen_generic_0000000000000003: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 57, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 67, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h2f28824fc7299528);
             return ret;
         },
