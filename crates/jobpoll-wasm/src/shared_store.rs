@@ -236,6 +236,33 @@ impl Driver {
     }
 }
 
+impl Driver {
+    /// The page is going away for good (`pagehide`, not kept in the
+    /// back-forward cache): its lease is given up, so that a page opened next
+    /// takes its saved jobs at once rather than after the lease.
+    pub(crate) fn leave(&self) {
+        let state = self.state.borrow();
+        if let Some(owner) = &state.store.owner {
+            state.store.give_up_lease(owner);
+        }
+    }
+}
+
+impl Store {
+    /// Removes `owner`'s lease from the stored owners.
+    fn give_up_lease(&self, owner: &str) {
+        if let (Some(keys), Some(backend), true) = (&self.keys, &self.backend, self.writable) {
+            let key = keys.owners();
+            if let Ok(Some(text)) = backend.get(&key)
+                && let Ok(owners) = store::decode::<Owners>(&key, &text)
+            {
+                let owners = tabs::released(owners, owner, js_sys::Date::now());
+                let _ = backend.set(&key, &store::encode(&owners));
+            }
+        }
+    }
+}
+
 impl Drop for Store {
     /// A freed `Jobs` gives its lease up, so that another page (or this one
     /// after a reload) takes its saved jobs at once.
@@ -244,14 +271,6 @@ impl Drop for Store {
             return;
         };
         storage::release_owner(&owner);
-        if let (Some(keys), Some(backend), true) = (&self.keys, &self.backend, self.writable) {
-            let key = keys.owners();
-            if let Ok(Some(text)) = backend.get(&key)
-                && let Ok(owners) = store::decode::<Owners>(&key, &text)
-            {
-                let owners = tabs::released(owners, &owner, js_sys::Date::now());
-                let _ = backend.set(&key, &store::encode(&owners));
-            }
-        }
+        self.give_up_lease(&owner);
     }
 }

@@ -20,8 +20,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::store::Index;
 
 /// How long an owner's lease holds after it was last refreshed (ms). A page
-/// refreshes its lease at least every third of this while it runs saved jobs.
-pub const LEASE_MS: f64 = 30_000.0;
+/// refreshes its lease at least every third of this while it runs saved jobs;
+/// browsers run a hidden page's timers as seldom as once a minute, which this
+/// outlasts. A page that closes gives its lease up at once (`pagehide`).
+pub const LEASE_MS: f64 = 90_000.0;
 
 /// How often a page refreshes its lease while it runs saved jobs (ms).
 pub const REFRESH_MS: f64 = LEASE_MS / 3.0;

@@ -8,6 +8,10 @@
 //! [`PauseReasons`](crate::pause::PauseReasons), apart from the caller's own
 //! `pause()`, which neither visibility nor activity undoes.
 //!
+//! The window's `pagehide`, when the page is not kept in the back-forward
+//! cache, gives the page's lease on its saved jobs up (see [`crate::tabs`]): a
+//! page opened next takes them at once.
+//!
 //! The listeners hold the driver weakly and are removed when the [`Watch`] is
 //! dropped, which happens when the `Jobs` is freed. Without a document (Node, a
 //! worker) nothing is watched.
@@ -29,7 +33,10 @@ const DOCUMENT_EVENTS: [(&str, bool); 4] = [
     ("focus", true),
 ];
 
-/// Listeners on the document (and the window's `focus`), removed on drop.
+/// The events on the window: the user's `focus`, and `pagehide`.
+const WINDOW_EVENTS: [&str; 2] = ["focus", "pagehide"];
+
+/// Listeners on the document and the window, removed on drop.
 pub(crate) struct Watch {
     document: EventTarget,
     window: Option<EventTarget>,
@@ -60,6 +67,13 @@ pub(crate) fn watch(driver: &Driver) -> Option<Watch> {
             .unwrap_or_default();
         if kind == "visibilitychange" {
             driver.set_paused(PauseReason::Hidden, is_hidden(&page));
+        } else if kind == "pagehide" {
+            let kept = Reflect::get(&event, &JsValue::from_str("persisted"))
+                .ok()
+                .is_some_and(|persisted| persisted.is_truthy());
+            if !kept {
+                driver.leave();
+            }
         } else if driver.is_paused_for(PauseReason::Hidden) {
             // The user is here: the page is in use whatever it reports.
             driver.set_paused(PauseReason::Hidden, false);
@@ -75,7 +89,9 @@ pub(crate) fn watch(driver: &Driver) -> Option<Watch> {
         );
     }
     if let Some(window) = &window {
-        let _ = window.add_event_listener_with_callback("focus", callback);
+        for kind in WINDOW_EVENTS {
+            let _ = window.add_event_listener_with_callback(kind, callback);
+        }
     }
     if is_hidden(&document) {
         driver.set_paused(PauseReason::Hidden, true);
@@ -110,7 +126,9 @@ impl Drop for Watch {
                 );
         }
         if let Some(window) = &self.window {
-            let _ = window.remove_event_listener_with_callback("focus", callback);
+            for kind in WINDOW_EVENTS {
+                let _ = window.remove_event_listener_with_callback(kind, callback);
+            }
         }
     }
 }

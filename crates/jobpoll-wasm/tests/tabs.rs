@@ -40,6 +40,8 @@ export function drop_owner(storage, key) {
   storage.map.set(key, JSON.stringify(value));
 }
 export function put(storage, key, text) { storage.map.set(key, text); }
+export function in_a_page() { return typeof window !== "undefined" && typeof PageTransitionEvent === "function"; }
+export function page_hide(persisted) { window.dispatchEvent(new PageTransitionEvent("pagehide", { persisted })); }
 "#)]
 extern "C" {
     fn fake_storage() -> JsValue;
@@ -49,6 +51,9 @@ extern "C" {
     /// Removes `owner` from the job saved under `key`, as an older build saved it.
     fn drop_owner(storage: &JsValue, key: &str);
     fn put(storage: &JsValue, key: &str, text: &str);
+    fn in_a_page() -> bool;
+    /// Dispatches `pagehide` on the window, as when the page is left.
+    fn page_hide(persisted: bool);
 }
 
 fn tab(storage: &JsValue) -> Jobs {
@@ -163,7 +168,7 @@ async fn a_tab_takes_anothers_jobs_only_once_its_lease_runs_out() {
     assert!(stored_ids(&storage).contains(&id), "still saved");
     // A stops refreshing its lease (a tab frozen or closed without freeing):
     // past the lease, B takes the job.
-    age_lease(&storage, "jobpoll/v1/owners", &owner_a, 60_000.0);
+    age_lease(&storage, "jobpoll/v1/owners", &owner_a, 120_000.0);
     let restored = b.restore();
     assert_eq!(ids(&restored), [id], "{}", stringify(&restored));
     assert_eq!(b.restore().length(), 0, "taken once");
@@ -267,4 +272,45 @@ async fn a_job_saved_without_owner_or_with_unreadable_leases_is_taken_with_a_war
     for jobs in [&a, &b, &c] {
         jobs.stop_all();
     }
+}
+
+#[wasm_bindgen_test]
+async fn a_page_that_closes_gives_its_lease_up_and_one_kept_for_back_does_not() {
+    let Some(base) = server() else { return };
+    if !in_a_page() {
+        wasm_bindgen_test::console_log!("no window: pagehide is a page's, tested in Chromium");
+        return;
+    }
+    let storage = fake_storage();
+    let a = tab(&storage);
+    start(&a, base).await;
+    sleep(300).await;
+    let id = ids(&a.list())[0];
+    let owner_a = owner_of(&storage, id);
+    let leases = || get(&stored(&storage, "jobpoll/v1/owners"), "data");
+    assert!(
+        number(&leases(), &owner_a).is_some(),
+        "{}",
+        stringify(&leases())
+    );
+    // Kept in the back-forward cache: the page may come back, the lease stays.
+    page_hide(true);
+    assert!(
+        number(&leases(), &owner_a).is_some(),
+        "{}",
+        stringify(&leases())
+    );
+    let b = tab(&storage);
+    assert_eq!(b.restore().length(), 0, "A may come back");
+    // Closed: the lease goes, and the next page takes the job at once.
+    page_hide(false);
+    assert!(
+        number(&leases(), &owner_a).is_none(),
+        "{}",
+        stringify(&leases())
+    );
+    let restored = b.restore();
+    assert_eq!(ids(&restored), [id], "{}", stringify(&restored));
+    a.stop_all();
+    b.stop_all();
 }

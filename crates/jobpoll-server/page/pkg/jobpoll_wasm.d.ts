@@ -359,8 +359,8 @@ export class Jobs {
      *
      * Several tabs may share one `storageKey`: a job runs in one of them. This
      * call takes the jobs this tab saved (before a reload), and the jobs of a
-     * tab that is gone: freed, or whose lease (refreshed while it runs them)
-     * is older than 30 seconds. The jobs of a live tab stay saved; a later
+     * tab that is gone: closed (`pagehide`) or freed, or whose lease
+     * (refreshed while it runs them) is older than 90 seconds. The jobs of a live tab stay saved; a later
      * call takes them once that tab is gone. A second call right away resumes
      * nothing more.
      */

@@ -129,8 +129,8 @@ export class Jobs {
      *
      * Several tabs may share one `storageKey`: a job runs in one of them. This
      * call takes the jobs this tab saved (before a reload), and the jobs of a
-     * tab that is gone: freed, or whose lease (refreshed while it runs them)
-     * is older than 30 seconds. The jobs of a live tab stay saved; a later
+     * tab that is gone: closed (`pagehide`) or freed, or whose lease
+     * (refreshed while it runs them) is older than 90 seconds. The jobs of a live tab stay saved; a later
      * call takes them once that tab is gone. A second call right away resumes
      * nothing more.
      * @returns {Restored[]}
@@ -258,6 +258,10 @@ function __wbg_get_imports() {
         },
         __wbg___wbindgen_is_bigint_5fa10641e039d3ef: function(arg0) {
             const ret = typeof(arg0) === 'bigint';
+            return ret;
+        },
+        __wbg___wbindgen_is_falsy_d864b623500ae65d: function(arg0) {
+            const ret = !arg0;
             return ret;
         },
         __wbg___wbindgen_is_function_741ff2bb612836f5: function(arg0) {
