@@ -7,7 +7,7 @@
 //! | key | value |
 //! |---|---|
 //! | `jobpoll/v1/jobs` | the ids of the saved waits and the next id |
-//! | `jobpoll/v1/jobs/<id>` | one running wait: its URL (as given and as used), mode, options, start time and the job's snapshot (a built-in profile in it by its name, see [`SavedProfile`]) |
+//! | `jobpoll/v1/jobs/<id>` | one running wait: its URL (as given and as used), mode, options, owner, start time and the job's snapshot (a built-in profile in it by its name, see [`SavedProfile`]) |
 //! | `jobpoll/v1/history` | the finished jobs, newest first |
 //! | `jobpoll/v1/results` | the code generation results by graph and node |
 //! | `jobpoll/v1/owners` | the pages' leases on the jobs they run (see [`crate::tabs`]) |
