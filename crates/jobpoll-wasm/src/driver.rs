@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 use std::sync::{self, Arc};
 
+use jobpoll_core::event::CancelledBy;
 use jobpoll_core::fleet::{Fleet, FleetConfig, FleetInput, FleetOutput, JobKey, Subscriber};
 use jobpoll_core::{Config, Event, Input, Instant, JobSpec, Outcome, Profile, RequestId};
 use js_sys::Function;
@@ -511,9 +512,27 @@ impl State {
 }
 
 impl Drop for State {
+    /// The `Jobs` is freed: its requests are aborted, and every wait still
+    /// running resolves as cancelled by this side with no cancel request sent
+    /// (the job may still run on the server), its signal's listener removed on
+    /// the way, rather than leaving its Promise pending for ever.
     fn drop(&mut self) {
         for controller in self.in_flight.values().flatten() {
             controller.abort();
+        }
+        for (subscriber, waiter) in &self.waiting {
+            let Some(job) = self.fleet.job(subscriber.job()) else {
+                continue;
+            };
+            let outcome = Outcome::Cancelled {
+                by: CancelledBy::Client {
+                    server_confirmed: None,
+                },
+                stats: job.stats(),
+            };
+            let _ = waiter
+                .resolve
+                .call1(&JsValue::UNDEFINED, &outcome_value(&outcome));
         }
     }
 }

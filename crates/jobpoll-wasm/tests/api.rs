@@ -495,6 +495,43 @@ async fn without_profile_objects_a_profile_object_is_refused() {
 }
 
 #[wasm_bindgen_test]
+async fn freeing_the_jobs_ends_the_waits_still_running() {
+    let Some(base) = server() else { return };
+    let jobs = Jobs::new(None).unwrap();
+    let controller = web_sys::AbortController::new().unwrap();
+    let signal = controller.signal();
+    let counts = watch_abort_listeners(&signal);
+    let url = create(base, r#"{"duration":1000000,"ending":{"ending":"never"}}"#).await;
+    let running = jobs.wait(
+        &url,
+        options(&[("interval", 50.into()), ("signal", signal.into())]),
+    );
+    sleep(200).await;
+    assert_eq!(number(&counts, "live"), Some(1.0));
+    drop(jobs);
+    // Not pending for ever: cancelled on this side, no cancel request sent.
+    let outcome = JsFuture::from(running).await.unwrap();
+    assert_eq!(
+        text(&outcome, "outcome"),
+        "cancelled",
+        "{}",
+        stringify(&outcome)
+    );
+    assert_eq!(get(&outcome, "by.server_confirmed"), JsValue::NULL);
+    assert!(
+        text(&outcome, "summary").contains("may still be running"),
+        "{}",
+        stringify(&outcome)
+    );
+    assert!(number_at(&outcome, "stats.attempts") >= 1.0);
+    assert_eq!(
+        number(&counts, "live"),
+        Some(0.0),
+        "the signal's listener removed"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn freeing_the_jobs_ends_their_iterators() {
     let jobs = Jobs::new(None).unwrap();
     let every = jobs.events(None, None).unwrap();
