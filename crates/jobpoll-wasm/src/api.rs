@@ -258,10 +258,7 @@ impl Jobs {
         let mut resolve = None;
         let promise = Promise::new(&mut |yes, _no| resolve = Some(yes));
         let resolve = resolve.ok_or_else(|| errors::jobpoll("the Promise did not start"))?;
-        let mode = match mode {
-            Mode::Wait => "wait",
-            Mode::Submit => "submit",
-        };
+        let mode = mode.name();
         if solo::wanted(options)? {
             let subscription = Subscription {
                 url: url.to_owned(),
@@ -293,7 +290,7 @@ impl Jobs {
                     mode,
                     resolve,
                     on_event,
-                    saved: persist.then(|| Arc::from(given.to_string())),
+                    saved: persist.then(|| Arc::new(given)),
                 },
             )
             .map_err(|error| errors::jobpoll(&error))?;

@@ -49,7 +49,7 @@ struct Waiter {
     started_at: f64,
     /// The caller's options when the wait is saved (see [`Subscription`]),
     /// held once for every wait given the same.
-    saved: Option<Arc<str>>,
+    saved: Option<Arc<serde_json::Value>>,
 }
 
 /// What to call in JavaScript once the driver's state is released.
@@ -77,7 +77,7 @@ struct State {
     /// jobs that ask for equal ones share them.
     profiles: Vec<sync::Weak<Profile>>,
     configs: Vec<sync::Weak<Config>>,
-    options: Vec<sync::Weak<str>>,
+    options: Vec<sync::Weak<serde_json::Value>>,
     next_id: u32,
     /// The open `jobs.events()` iterators.
     taps: Taps,
@@ -116,10 +116,10 @@ pub(crate) struct Subscription {
     pub(crate) resolve: Function,
     /// The subscription's own event callback.
     pub(crate) on_event: Option<Function>,
-    /// The caller's options as JSON text (the JavaScript-only ones left out)
-    /// when the wait is saved, to be restored after a reload (the job's spec
-    /// and configuration are made again from them); `None` when it is not.
-    pub(crate) saved: Option<Arc<str>>,
+    /// The caller's options (the JavaScript-only ones left out) when the wait
+    /// is saved, to be restored after a reload (the job's spec and
+    /// configuration are made again from them); `None` when it is not.
+    pub(crate) saved: Option<Arc<serde_json::Value>>,
 }
 
 /// A running subscription, as `jobs.list()` shows it.
@@ -541,7 +541,7 @@ impl Drop for State {
 /// configuration or a wait's saved options is tens to hundreds of bytes, held
 /// once for every job that uses it. `known` keeps the values in use weakly, and
 /// forgets those no job holds.
-fn shared<T: PartialEq + ?Sized>(known: &mut Vec<sync::Weak<T>>, value: Arc<T>) -> Arc<T> {
+fn shared<T: PartialEq>(known: &mut Vec<sync::Weak<T>>, value: Arc<T>) -> Arc<T> {
     known.retain(|held| held.strong_count() > 0);
     if let Some(equal) = known
         .iter()

@@ -156,6 +156,25 @@ pub enum Mode {
     Submit,
 }
 
+impl Mode {
+    /// The name JavaScript sees (`list()`, `restore()`, saved waits).
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Wait => "wait",
+            Mode::Submit => "submit",
+        }
+    }
+
+    /// The mode named `name`: anything but `submit` is a wait.
+    pub fn named(name: &str) -> Mode {
+        if name == "submit" {
+            Mode::Submit
+        } else {
+            Mode::Wait
+        }
+    }
+}
+
 impl WaitOptions {
     /// The job these options describe for `url`.
     pub fn spec(&self, url: &str, mode: Mode) -> Result<JobSpec<Arc<Profile>>, OptionsError> {

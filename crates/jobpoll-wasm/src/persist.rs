@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use jobpoll_core::fleet::{JobKey, Subscriber};
 use jobpoll_core::profile::ResultsTransform;
-use jobpoll_core::{Outcome, Profile, SettledState, Snapshot, Start};
+use jobpoll_core::{Instant, Outcome, Profile, SettledState, Snapshot, Start};
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
@@ -39,7 +39,6 @@ use crate::options::{Mode, OptionsError, WaitOptions};
 use crate::storage::{self, Backend};
 use crate::store::{self, Index, Keys, SavedJob, SavedProfile};
 use crate::tabs;
-use jobpoll_core::Instant;
 
 // Writing into storage that other pages share, and restoring from it.
 #[path = "shared_store.rs"]
@@ -302,8 +301,6 @@ impl State {
                 else {
                     continue;
                 };
-                // Written as JSON, not as a string of it.
-                let options: serde_json::Value = serde_json::from_str(options).unwrap_or_default();
                 let key = keys.job(waiter.id);
                 if !store.writable {
                     store.writes.push(Write::Remove(key));
@@ -314,7 +311,7 @@ impl State {
                     url: waiter.url.clone(),
                     href: href.clone(),
                     mode: waiter.mode.to_owned(),
-                    options: &options,
+                    options,
                     started_at: waiter.started_at,
                     saved_at: now,
                     snapshot: &snapshot,
@@ -514,37 +511,12 @@ fn read_saved(
     if saved.id != id {
         return Err(format!("{key} holds the job {}", saved.id));
     }
-    let mode = if saved.mode == "submit" {
-        Mode::Submit
-    } else {
-        Mode::Wait
-    };
+    let mode = Mode::named(&saved.mode);
     let refused = |error: OptionsError| format!("{key}: the saved options are refused ({error})");
     let options = WaitOptions::from_json(&saved.options).map_err(refused)?;
     let spec = options.spec(&saved.href, mode).map_err(refused)?;
     let config = options.config().map_err(refused)?;
-    let SavedJob {
-        id,
-        url,
-        href,
-        mode,
-        options,
-        started_at,
-        saved_at,
-        snapshot,
-        owner,
-    } = saved;
-    Ok(SavedJob {
-        id,
-        url,
-        href,
-        mode,
-        options,
-        started_at,
-        saved_at,
-        snapshot: snapshot.into_snapshot(spec, Arc::new(config)),
-        owner,
-    })
+    Ok(saved.map_snapshot(|state| state.into_snapshot(spec, Arc::new(config))))
 }
 
 impl State {
@@ -566,11 +538,7 @@ impl State {
         };
         let mut resolve: Option<Function> = None;
         let outcome = Promise::new(&mut |yes, _no| resolve = Some(yes));
-        let mode = if saved.mode == "submit" {
-            "submit"
-        } else {
-            "wait"
-        };
+        let mode = Mode::named(&saved.mode).name();
         self.waiting.insert(
             subscriber,
             Waiter {
@@ -581,10 +549,7 @@ impl State {
                 resolve: resolve.unwrap_or_else(|| Function::new_no_args("")),
                 on_event: None,
                 started_at: saved.started_at,
-                saved: Some(shared(
-                    &mut self.options,
-                    Arc::from(saved.options.to_string()),
-                )),
+                saved: Some(shared(&mut self.options, Arc::new(saved.options))),
             },
         );
         self.track(subscriber, codegen);

@@ -121,6 +121,23 @@ pub struct SavedJob<S, O = serde_json::Value> {
     pub owner: Option<String>,
 }
 
+impl<S, O> SavedJob<S, O> {
+    /// The same saved wait with `f(snapshot)` for its snapshot.
+    pub fn map_snapshot<T>(self, f: impl FnOnce(S) -> T) -> SavedJob<T, O> {
+        SavedJob {
+            id: self.id,
+            url: self.url,
+            href: self.href,
+            mode: self.mode,
+            options: self.options,
+            started_at: self.started_at,
+            saved_at: self.saved_at,
+            snapshot: f(self.snapshot),
+            owner: self.owner,
+        }
+    }
+}
+
 /// A stored value that cannot be used; the message says which and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unreadable(pub String);
