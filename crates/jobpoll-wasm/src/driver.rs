@@ -362,20 +362,28 @@ impl Driver {
     /// Runs `change` on the state, drains the fleet, re-arms the timer, then
     /// makes the calls into JavaScript the outputs asked for.
     fn step<R>(&self, change: impl FnOnce(&mut State) -> R) -> R {
-        let (result, mut effects, writes) = {
+        let mut change = Some(change);
+        let mut result = None;
+        self.run(&mut |state| result = change.take().map(|change| change(state)));
+        result.expect("run calls its change once")
+    }
+
+    /// [`Driver::step`] itself, made once for every kind of change rather than
+    /// once for each.
+    fn run(&self, change: &mut dyn FnMut(&mut State)) {
+        let (mut effects, writes) = {
             let mut state = self.state.borrow_mut();
-            let result = change(&mut state);
+            change(&mut state);
             let mut effects = state.drain(&Rc::downgrade(&self.state));
             let writes = state.save(&mut effects);
             state.arm_timer();
-            (result, effects, writes)
+            (effects, writes)
         };
         self.flush(writes, &mut effects);
         for Effect::Call { callback, value } in effects {
             // An exception in a callback is the caller's; the driver goes on.
             let _ = callback.call1(&JsValue::UNDEFINED, &value);
         }
-        result
     }
 
     fn timer_fired(&self) {
