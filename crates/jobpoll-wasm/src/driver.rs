@@ -484,8 +484,7 @@ impl State {
         let controller = AbortController::new().ok();
         self.in_flight.insert((job, id), controller.clone());
         let weak = weak.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let answer = fetch::send(transmit, controller, max_body).await;
+        fetch::send(&transmit, controller.as_ref(), max_body, move |answer| {
             if let Some(state) = weak.upgrade() {
                 Driver { state }.answer(job, id, answer);
             }
