@@ -169,7 +169,7 @@ impl Jobs {
     /// says why requests are held back (`"user"`, `"hidden"`).
     #[wasm_bindgen(unchecked_return_type = "Metrics")]
     pub fn metrics(&self) -> JsValue {
-        driver::plain(&self.driver.metrics())
+        self.driver.metrics()
     }
 
     /// Holds every request back; the requests that fall due wait for

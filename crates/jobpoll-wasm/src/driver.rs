@@ -132,10 +132,11 @@ pub(crate) struct Listed {
 }
 
 /// What `jobs.metrics()` shows, with the core's field names as outcomes and
-/// events have them.
+/// events have them; the totals are the fleet's own, borrowed while they are
+/// written out.
 #[derive(Serialize)]
-pub(crate) struct Metrics {
-    totals: jobpoll_core::fleet::FleetMetrics,
+struct Metrics<'a> {
+    totals: &'a jobpoll_core::fleet::FleetMetrics,
     running: usize,
     waiting: usize,
     in_flight: u32,
@@ -346,18 +347,19 @@ impl Driver {
         listed
     }
 
-    /// Counts over the fleet's life and what it does now.
-    pub(crate) fn metrics(&self) -> Metrics {
+    /// Counts over the fleet's life and what it does now, as a plain
+    /// JavaScript object.
+    pub(crate) fn metrics(&self) -> JsValue {
         let state = self.state.borrow();
-        Metrics {
-            totals: state.fleet.metrics().clone(),
+        plain(&Metrics {
+            totals: state.fleet.metrics(),
             running: state.fleet.len(),
             waiting: state.waiting.len(),
             in_flight: state.fleet.in_flight(),
             throttled_origins: state.fleet.throttled_origins(),
             paused: state.fleet.is_paused(),
             paused_by: state.pause.names(),
-        }
+        })
     }
 
     /// Runs `change` on the state, drains the fleet, re-arms the timer, then
