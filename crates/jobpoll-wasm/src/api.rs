@@ -169,7 +169,7 @@ impl Jobs {
     /// says why requests are held back (`"user"`, `"hidden"`).
     #[wasm_bindgen(unchecked_return_type = "Metrics")]
     pub fn metrics(&self) -> JsValue {
-        driver::plain(&self.driver.metrics())
+        self.driver.metrics()
     }
 
     /// Holds every request back; the requests that fall due wait for
@@ -437,11 +437,9 @@ fn not_json(value: &JsValue) -> Option<&'static str> {
 /// Headers as a list of `[name, value]` pairs, so that JSON keeps their order:
 /// a `Headers` or an object of names to values; anything else as it is.
 fn header_pairs(value: JsValue) -> JsValue {
-    if let Some(headers) = value.dyn_ref::<web_sys::Headers>() {
-        return match js_sys::try_iter(headers) {
-            Ok(Some(entries)) => entries.flatten().collect::<Array>().into(),
-            _ => Array::new().into(),
-        };
+    if value.is_instance_of::<web_sys::Headers>() {
+        // `Array.from` iterates the `Headers`: its `[name, value]` entries.
+        return Array::from(&value).into();
     }
     if value.is_object() && !Array::is_array(&value) {
         return Object::entries(value.unchecked_ref()).into();

@@ -132,10 +132,11 @@ pub(crate) struct Listed {
 }
 
 /// What `jobs.metrics()` shows, with the core's field names as outcomes and
-/// events have them.
+/// events have them; the totals are the fleet's own, borrowed while they are
+/// written out.
 #[derive(Serialize)]
-pub(crate) struct Metrics {
-    totals: jobpoll_core::fleet::FleetMetrics,
+struct Metrics<'a> {
+    totals: &'a jobpoll_core::fleet::FleetMetrics,
     running: usize,
     waiting: usize,
     in_flight: u32,
@@ -341,41 +342,51 @@ impl Driver {
                 status: waiter.status.clone(),
             })
             .collect();
-        listed.sort_by_key(|listed| listed.id);
+        // Ids are unique: an unstable sort gives the same order.
+        listed.sort_unstable_by_key(|listed| listed.id);
         listed
     }
 
-    /// Counts over the fleet's life and what it does now.
-    pub(crate) fn metrics(&self) -> Metrics {
+    /// Counts over the fleet's life and what it does now, as a plain
+    /// JavaScript object.
+    pub(crate) fn metrics(&self) -> JsValue {
         let state = self.state.borrow();
-        Metrics {
-            totals: state.fleet.metrics().clone(),
+        plain(&Metrics {
+            totals: state.fleet.metrics(),
             running: state.fleet.len(),
             waiting: state.waiting.len(),
             in_flight: state.fleet.in_flight(),
             throttled_origins: state.fleet.throttled_origins(),
             paused: state.fleet.is_paused(),
             paused_by: state.pause.names(),
-        }
+        })
     }
 
     /// Runs `change` on the state, drains the fleet, re-arms the timer, then
     /// makes the calls into JavaScript the outputs asked for.
     fn step<R>(&self, change: impl FnOnce(&mut State) -> R) -> R {
-        let (result, mut effects, writes) = {
+        let mut change = Some(change);
+        let mut result = None;
+        self.run(&mut |state| result = change.take().map(|change| change(state)));
+        result.expect("run calls its change once")
+    }
+
+    /// [`Driver::step`] itself, made once for every kind of change rather than
+    /// once for each.
+    fn run(&self, change: &mut dyn FnMut(&mut State)) {
+        let (mut effects, writes) = {
             let mut state = self.state.borrow_mut();
-            let result = change(&mut state);
+            change(&mut state);
             let mut effects = state.drain(&Rc::downgrade(&self.state));
             let writes = state.save(&mut effects);
             state.arm_timer();
-            (result, effects, writes)
+            (effects, writes)
         };
         self.flush(writes, &mut effects);
         for Effect::Call { callback, value } in effects {
             // An exception in a callback is the caller's; the driver goes on.
             let _ = callback.call1(&JsValue::UNDEFINED, &value);
         }
-        result
     }
 
     fn timer_fired(&self) {
@@ -476,8 +487,7 @@ impl State {
         let controller = AbortController::new().ok();
         self.in_flight.insert((job, id), controller.clone());
         let weak = weak.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let answer = fetch::send(transmit, controller, max_body).await;
+        fetch::send(&transmit, controller.as_ref(), max_body, move |answer| {
             if let Some(state) = weak.upgrade() {
                 Driver { state }.answer(job, id, answer);
             }

@@ -13,7 +13,9 @@
 //! type), re-exported through wasm-bindgen. Code elsewhere in the crate builds
 //! them with [`options()`], [`from_options`] and [`jobpoll`].
 
+#[cfg(feature = "profile-objects")]
 use jobpoll_core::profile::ProfileError as CoreProfileError;
+#[cfg(feature = "profile-objects")]
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -68,6 +70,7 @@ extern "C" {
     )]
     #[derive(Clone, Debug)]
     pub type ProfileError;
+    #[cfg(feature = "profile-objects")]
     #[wasm_bindgen(constructor)]
     fn new(message: &str, details: &JsValue) -> ProfileError;
 
@@ -90,10 +93,11 @@ pub(crate) fn options(message: &str, option: Option<&str>) -> JsValue {
 /// The JavaScript error for options the Rust side refused: a `ProfileError` for
 /// a refused profile object, an `OptionsError` otherwise.
 pub(crate) fn from_options(error: &options::OptionsError) -> JsValue {
-    match &error.profile {
-        Some(profile) => self::profile(profile),
-        None => options(&error.message, error.option.as_deref()),
+    #[cfg(feature = "profile-objects")]
+    if let Some(profile) = &error.profile {
+        return self::profile(profile);
     }
+    options(&error.message, error.option.as_deref())
 }
 
 /// A `JobpollError`: something went wrong that no option caused.
@@ -101,7 +105,10 @@ pub(crate) fn jobpoll(message: &str) -> JsValue {
     JobpollError::new(message).into()
 }
 
-/// A `ProfileError` with the core's message and its parts.
+/// A `ProfileError` with the core's message and its parts. Only a profile
+/// object is refused with one: without the `profile-objects` feature none is
+/// read, and this is left out.
+#[cfg(feature = "profile-objects")]
 fn profile(error: &CoreProfileError) -> JsValue {
     let details = Object::new();
     let set = |key: &str, value: JsValue| {

@@ -4,24 +4,16 @@
 //! `performance.now`), not through `window`, so the driver runs in a page, a
 //! worker and Node alike.
 
-use bytes::Bytes;
 use jobpoll_core::{Transmit, TransportError};
-use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, Reflect, Uint8Array};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    AbortController, Headers, ReadableStreamDefaultReader, Request, RequestInit, Response,
-};
+use web_sys::AbortController;
 
 use crate::transport;
 
 #[wasm_bindgen]
 extern "C" {
-    /// The global `fetch`.
-    #[wasm_bindgen(js_name = fetch)]
-    fn fetch_request(request: &Request) -> Promise;
-
     /// The global `setTimeout`; its handle is a number in browsers, an object in
     /// Node.
     #[wasm_bindgen(js_name = setTimeout)]
@@ -36,115 +28,167 @@ extern "C" {
     pub(crate) fn performance_now() -> f64;
 }
 
-/// What a request brings back: the answer, or why there is none.
-pub(crate) type Answer = Result<http::Response<Bytes>, TransportError>;
+// One request with the global `fetch`, its whole answer read, in JavaScript:
+// awaiting `fetch` and each chunk of the body from Rust took an executor of
+// futures and a state machine, about 3 KB of the gzipped `.wasm` against a few
+// hundred bytes of JavaScript (see docs/decisions.md).
+//
+// `done` is called once, with `{status, headers, body}` (the headers as
+// `[name, value]` pairs, the body a `Uint8Array` of at most `maxBody` bytes),
+// `{error}` (`fetch` threw or rejected), `{bodyError}` (the body could not be
+// read to its end) or `{tooLarge: true}` (a 2xx answer longer than
+// `maxBody`: its `Content-Length` said so, and `controller` was aborted, or
+// its body went past it, and the rest was not downloaded). Any other answer's
+// body is cut at `maxBody`. The request is made and sent in a microtask, as a
+// future spawned from the driver would.
+#[wasm_bindgen(inline_js = r#"
+const MAX_U64 = 18446744073709551615n;
 
-/// Sends `transmit` with `fetch` and reads the whole answer; `controller` aborts it.
+export function fetchAll(url, method, headers, body, controller, maxBody, done) {
+  Promise.resolve()
+    .then(() => {
+      const pairs = new Headers();
+      for (let i = 0; i < headers.length; i += 2) pairs.append(headers[i], headers[i + 1]);
+      const init = { method, headers: pairs };
+      if (body !== undefined) init.body = body;
+      if (controller) init.signal = controller.signal;
+      return fetch(new Request(url, init));
+    })
+    .then(
+      (response) => read(response, controller, maxBody).then(done, (error) => done({ bodyError: error })),
+      (error) => done({ error }),
+    );
+}
+
+async function read(response, controller, maxBody) {
+  const status = response.status;
+  const headers = [...response.headers];
+  const mustRead = status >= 200 && status < 300;
+  const length = headers.find(([name]) => name.toLowerCase() === "content-length");
+  // As Rust reads a u64: trimmed of whitespace, digits with an optional `+`.
+  const digits = length && length[1].replace(/^[\s\x85]+|[\s\x85]+$/g, "");
+  if (mustRead && /^\+?[0-9]+$/.test(digits)) {
+    const declared = BigInt(digits);
+    if (declared <= MAX_U64 && declared > BigInt(maxBody)) {
+      if (controller) controller.abort();
+      return { tooLarge: true };
+    }
+  }
+  const chunks = [];
+  let total = 0;
+  if (response.body) {
+    const reader = response.body.getReader();
+    for (;;) {
+      const chunk = await reader.read();
+      if (typeof chunk !== "object" || chunk === null || chunk.done !== false) break;
+      const value = chunk.value;
+      if (!(value instanceof Uint8Array)) return { bodyError: "a chunk was not bytes" };
+      const room = maxBody - total;
+      if (value.length > room) {
+        // The rest is not wanted: stop the download.
+        reader.cancel();
+        if (mustRead) return { tooLarge: true };
+        chunks.push(value.subarray(0, room));
+        total += room;
+        break;
+      }
+      chunks.push(value);
+      total += value.length;
+    }
+  }
+  const all = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.length;
+  }
+  return { status, headers, body: all };
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = fetchAll)]
+    fn fetch_all(
+        url: &str,
+        method: &str,
+        headers: &Array,
+        body: &JsValue,
+        controller: &JsValue,
+        max_body: f64,
+        done: &JsValue,
+    );
+}
+
+/// What a request brings back: the answer, or why there is none.
+pub(crate) type Answer = Result<http::Response<bytes::Bytes>, TransportError>;
+
+/// Sends `transmit` with `fetch`, reads the whole answer and hands it to
+/// `then`; `controller` aborts the request.
 ///
 /// The time limit is not kept here: the fleet's timer runs out, the fleet reports
 /// the request as unanswered and asks for its abort, and the driver aborts the
 /// controller. A 2xx answer that says it is longer than `max_body` is refused
 /// before its body is read; any other body is read under the cap.
-pub(crate) async fn send(
-    transmit: Transmit,
-    controller: Option<AbortController>,
+pub(crate) fn send(
+    transmit: &Transmit,
+    controller: Option<&AbortController>,
     max_body: usize,
-) -> Answer {
-    let request = build(&transmit, controller.as_ref()).map_err(failure)?;
-    let response: Response = JsFuture::from(fetch_request(&request))
-        .await
-        .map_err(failure)?
-        .unchecked_into();
-    let status = response.status();
-    let headers = header_pairs(&response.headers());
-    let length = headers
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
-        .map(|(_, value)| value.as_str());
-    if transport::too_large(status, length, max_body) {
-        if let Some(controller) = &controller {
-            controller.abort();
-        }
+    then: impl FnOnce(Answer) + 'static,
+) {
+    let headers = Array::new();
+    for (name, value) in &transmit.headers {
+        headers.push(&JsValue::from_str(name));
+        headers.push(&JsValue::from_str(value));
+    }
+    let body = transmit
+        .body
+        .as_deref()
+        .map_or(JsValue::UNDEFINED, JsValue::from_str);
+    let controller = controller.map_or(JsValue::UNDEFINED, |controller| controller.into());
+    let done = Closure::once_into_js(move |read: JsValue| then(answer(&read, max_body)));
+    fetch_all(
+        transmit.url.as_str(),
+        transmit.method.as_str(),
+        &headers,
+        &body,
+        &controller,
+        max_body as f64,
+        &done,
+    );
+}
+
+/// The answer for what `fetchAll` read.
+fn answer(read: &JsValue, max_body: usize) -> Answer {
+    let field = |key: &str| Reflect::get(read, &JsValue::from_str(key)).unwrap_or_default();
+    if field("tooLarge").is_truthy() {
         return Err(TransportError::BodyTooLarge(max_body));
     }
-    let body = read_body(&response, max_body, (200..300).contains(&status)).await?;
+    let error = field("error");
+    if !error.is_undefined() {
+        return Err(failure(error));
+    }
+    let error = field("bodyError");
+    if !error.is_undefined() {
+        return Err(transport::body_failure(&message(&error)));
+    }
+    let status = field("status").as_f64().unwrap_or_default() as u16;
+    let headers = field("headers")
+        .dyn_into::<Array>()
+        .map(|headers| header_pairs(&headers))
+        .unwrap_or_default();
+    let body = field("body")
+        .dyn_into::<Uint8Array>()
+        .map(|body| body.to_vec())
+        .unwrap_or_default();
     transport::response(status, headers, body, max_body)
 }
 
-/// Reads the body chunk by chunk, never holding more than `max_body` bytes. Past
-/// the cap: [`TransportError::BodyTooLarge`] when `must_read`, else the body cut
-/// at the cap. Either way the rest is not downloaded.
-async fn read_body(
-    response: &Response,
-    max_body: usize,
-    must_read: bool,
-) -> Result<Vec<u8>, TransportError> {
-    let Some(stream) = response.body() else {
-        return Ok(Vec::new());
-    };
-    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-    let mut body = Vec::new();
-    loop {
-        let chunk = JsFuture::from(reader.read())
-            .await
-            .map_err(|error| transport::body_failure(&message(&error)))?;
-        if Reflect::get(&chunk, &JsValue::from_str("done"))
-            .ok()
-            .and_then(|done| done.as_bool())
-            .unwrap_or(true)
-        {
-            return Ok(body);
-        }
-        let value: Uint8Array = Reflect::get(&chunk, &JsValue::from_str("value"))
-            .unwrap_or(JsValue::UNDEFINED)
-            .dyn_into()
-            .map_err(|_| transport::body_failure("a chunk was not bytes"))?;
-        let room = max_body - body.len();
-        let length = value.length() as usize;
-        if length > room {
-            // The rest is not wanted: stop the download.
-            let _ = reader.cancel();
-            if must_read {
-                return Err(TransportError::BodyTooLarge(max_body));
-            }
-            let room = u32::try_from(room).unwrap_or(u32::MAX);
-            body.extend(value.subarray(0, room).to_vec());
-            return Ok(body);
-        }
-        let start = body.len();
-        body.resize(start + length, 0);
-        value.copy_to(&mut body[start..]);
-    }
-}
-
-/// The `Request` for `transmit`, aborted by `controller`.
-fn build(transmit: &Transmit, controller: Option<&AbortController>) -> Result<Request, JsValue> {
-    let init = RequestInit::new();
-    init.set_method(transmit.method.as_str());
-    let headers = Headers::new()?;
-    for (name, value) in &transmit.headers {
-        headers.append(name, value)?;
-    }
-    init.set_headers(&headers);
-    if let Some(body) = &transmit.body {
-        init.set_body(&JsValue::from_str(body));
-    }
-    if let Some(controller) = controller {
-        init.set_signal(Some(&controller.signal()));
-    }
-    Request::new_with_str_and_init(transmit.url.as_str(), &init)
-}
-
 /// The headers of a response as name and value pairs.
-fn header_pairs(headers: &Headers) -> Vec<(String, String)> {
+fn header_pairs(entries: &Array) -> Vec<(String, String)> {
     let mut pairs = Vec::new();
-    if let Ok(Some(entries)) = js_sys::try_iter(headers) {
-        for entry in entries.flatten() {
-            let entry: Array = entry.unchecked_into();
-            if let (Some(name), Some(value)) = (entry.get(0).as_string(), entry.get(1).as_string())
-            {
-                pairs.push((name, value));
-            }
+    for entry in entries.iter() {
+        let entry: Array = entry.unchecked_into();
+        if let (Some(name), Some(value)) = (entry.get(0).as_string(), entry.get(1).as_string()) {
+            pairs.push((name, value));
         }
     }
     pairs

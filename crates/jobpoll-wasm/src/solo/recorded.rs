@@ -161,14 +161,18 @@ impl Solo {
         let controller = AbortController::new().ok();
         self.in_flight = Some((id, controller.clone()));
         let weak = weak.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let answer: Answer = fetch::send(transmit, controller, max_body).await;
-            step(&weak, |solo| {
-                // An aborted request's answer is dropped, as the fleet's driver does.
-                solo.in_flight.take_if(|(request, _)| *request == id)?;
-                Some(Input::answer(id, answer, solo.clock.now()))
-            });
-        });
+        fetch::send(
+            &transmit,
+            controller.as_ref(),
+            max_body,
+            move |answer: Answer| {
+                step(&weak, |solo| {
+                    // An aborted request's answer is dropped, as the fleet's driver does.
+                    solo.in_flight.take_if(|(request, _)| *request == id)?;
+                    Some(Input::answer(id, answer, solo.clock.now()))
+                });
+            },
+        );
     }
 
     /// The outcome as JavaScript sees it, with `trace`.
