@@ -20,6 +20,7 @@
 
 mod azure;
 mod builtin;
+mod decimal;
 mod explain;
 mod interpret;
 mod model;

@@ -100,7 +100,7 @@ impl Takes {
         use serde_json::Value;
         let number = || match value {
             Value::Number(n) => n.as_f64(),
-            Value::String(s) => s.trim().parse::<f64>().ok(),
+            Value::String(s) => super::decimal::decimal(s.trim()),
             _ => None,
         };
         match self {

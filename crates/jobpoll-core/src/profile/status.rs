@@ -638,7 +638,7 @@ fn non_null(node: Node<'_>) -> Option<serde_json::Value> {
 fn lenient_f64(node: Node<'_>) -> Option<f64> {
     let number = match node.number() {
         Some(n) => n.as_f64(),
-        None => node.into_str()?.trim().parse::<f64>().ok(),
+        None => super::decimal::decimal(node.into_str()?.trim()),
     };
     number.filter(|n| !n.is_nan())
 }
