@@ -5,9 +5,12 @@
 //! target; the driver keeps them, saves them with [`crate::store`] and shows
 //! them as `jobs.history()`, `jobs.stats()` and `jobs.results()`.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::store::{self, Stored};
 
 /// Finished jobs kept in the history; older ones are dropped.
 pub const MAX_HISTORY: usize = 100;
@@ -20,7 +23,7 @@ pub const MAX_GRAPHS: usize = 100;
 
 /// One finished job, as `jobs.history()` shows it. Times are wall-clock
 /// milliseconds (`Date.now()`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Finished {
     /// The number the wait had (`jobs.list()`'s `id`).
@@ -61,7 +64,7 @@ pub struct Stats {
 }
 
 /// The finished jobs, newest first, at most [`MAX_HISTORY`].
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct History {
     entries: VecDeque<Finished>,
@@ -125,6 +128,34 @@ impl History {
     }
 }
 
+impl Stored for Finished {
+    fn from_data(data: &Value) -> Result<Finished, String> {
+        let object = store::object(data)?;
+        Ok(Finished {
+            id: store::u32_field(object, "id")?,
+            url: store::string_field(object, "url")?,
+            outcome: store::string_field(object, "outcome")?,
+            ok: store::bool_field(object, "ok")?,
+            summary: store::string_field(object, "summary")?,
+            job_id: store::optional_string_field(object, "jobId")?,
+            started_at: store::f64_field(object, "startedAt")?,
+            finished_at: store::f64_field(object, "finishedAt")?,
+            duration_ms: store::f64_field(object, "durationMs")?,
+        })
+    }
+}
+
+impl Stored for History {
+    fn from_data(data: &Value) -> Result<History, String> {
+        let entries = data.as_array().ok_or_else(|| "expected a list".to_owned())?;
+        let mut history = History::default();
+        for entry in entries {
+            history.entries.push_back(Finished::from_data(entry)?);
+        }
+        Ok(history)
+    }
+}
+
 /// One change a page made to the results, to be made again on the results as
 /// stored (which another page may have changed) before they are written.
 #[derive(Clone, Debug, PartialEq)]
@@ -147,10 +178,14 @@ impl ResultsChange {
 
 /// Code generation results: `{graphId: {nodeId: [code, ...]}}`, the newest
 /// version of a node's code last.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// Kept as JSON values (every graph an object of lists of strings, checked
+/// when read back): the maps are then the `serde_json` maps the package has
+/// anyway, not maps of their own types.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Results {
     /// The codes by graph and node.
-    graphs: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    graphs: Map<String, Value>,
     /// The graphs, the one updated longest ago first.
     order: Vec<String>,
 }
@@ -161,7 +196,7 @@ impl Results {
     /// node's kept versions, unless it is the same as the newest one. Keeps at
     /// most [`MAX_VERSIONS`] per node and [`MAX_GRAPHS`] graphs. Anything else
     /// in `results` is ignored. Whether anything changed.
-    pub fn merge(&mut self, results: &serde_json::Value) -> bool {
+    pub fn merge(&mut self, results: &Value) -> bool {
         let Some(graphs) = results.as_object() else {
             return false;
         };
@@ -170,18 +205,27 @@ impl Results {
             let Some(nodes) = nodes.as_object() else {
                 continue;
             };
-            let graph = self.graphs.entry(graph_id.clone()).or_default();
+            let graph = self
+                .graphs
+                .entry(graph_id.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
+            let Some(graph) = graph.as_object_mut() else {
+                continue;
+            };
             for (node_id, codes) in nodes {
                 let codes = codes.as_array().into_iter().flatten();
-                for code in codes.filter_map(serde_json::Value::as_str) {
-                    let versions = graph.entry(node_id.clone()).or_default();
-                    if versions.last().map(String::as_str) == Some(code) {
+                for code in codes.filter_map(Value::as_str) {
+                    let versions = graph
+                        .entry(node_id.clone())
+                        .or_insert_with(|| Value::Array(Vec::new()));
+                    let Some(versions) = versions.as_array_mut() else {
+                        continue;
+                    };
+                    if versions.last().and_then(Value::as_str) == Some(code) {
                         continue;
                     }
-                    versions.push(code.to_owned());
-                    if versions.len() > MAX_VERSIONS {
-                        versions.drain(..versions.len() - MAX_VERSIONS);
-                    }
+                    versions.push(Value::String(code.to_owned()));
+                    keep_newest(versions);
                     changed = true;
                 }
             }
@@ -192,6 +236,12 @@ impl Results {
             self.order.retain(|kept| kept != graph_id);
             self.order.push(graph_id.clone());
         }
+        changed | self.drop_oldest()
+    }
+
+    /// Drops the graphs updated longest ago past [`MAX_GRAPHS`]; whether any.
+    fn drop_oldest(&mut self) -> bool {
+        let mut changed = false;
         while self.order.len() > MAX_GRAPHS {
             let oldest = self.order.remove(0);
             self.graphs.remove(&oldest);
@@ -201,12 +251,17 @@ impl Results {
     }
 
     /// `{graphId: {nodeId: [code, ...]}}`: every graph, or only `graph_id`.
-    pub fn view(&self, graph_id: Option<&str>) -> BTreeMap<&str, &BTreeMap<String, Vec<String>>> {
-        self.graphs
-            .iter()
-            .filter(|(id, _)| graph_id.is_none_or(|wanted| wanted == id.as_str()))
-            .map(|(id, nodes)| (id.as_str(), nodes))
-            .collect()
+    pub fn view(&self, graph_id: Option<&str>) -> Map<String, Value> {
+        match graph_id {
+            None => self.graphs.clone(),
+            Some(id) => {
+                let mut view = Map::new();
+                if let Some(graph) = self.graphs.get(id) {
+                    view.insert(id.to_owned(), graph.clone());
+                }
+                view
+            }
+        }
     }
 
     /// Forgets every graph, or only `graph_id`. Whether anything was kept.
@@ -236,16 +291,49 @@ impl Results {
                 self.order.insert(0, id.clone());
             }
         }
-        while self.order.len() > MAX_GRAPHS {
-            let oldest = self.order.remove(0);
-            self.graphs.remove(&oldest);
-        }
-        for versions in self.graphs.values_mut().flat_map(BTreeMap::values_mut) {
-            if versions.len() > MAX_VERSIONS {
-                versions.drain(..versions.len() - MAX_VERSIONS);
+        self.drop_oldest();
+        for nodes in self.graphs.values_mut().filter_map(Value::as_object_mut) {
+            for versions in nodes.values_mut().filter_map(Value::as_array_mut) {
+                keep_newest(versions);
             }
         }
         self
+    }
+}
+
+/// Keeps the newest [`MAX_VERSIONS`] of `versions` (the last ones).
+fn keep_newest(versions: &mut Vec<Value>) {
+    if versions.len() > MAX_VERSIONS {
+        versions.drain(..versions.len() - MAX_VERSIONS);
+    }
+}
+
+impl Stored for Results {
+    fn from_data(data: &Value) -> Result<Results, String> {
+        let object = store::object(data)?;
+        let graphs = store::object(store::field(object, "graphs")?)
+            .map_err(|_| "`graphs` is not an object".to_owned())?;
+        let codes = |nodes: &Value| {
+            nodes.as_object().is_some_and(|nodes| {
+                nodes.values().all(|codes| {
+                    codes
+                        .as_array()
+                        .is_some_and(|codes| codes.iter().all(Value::is_string))
+                })
+            })
+        };
+        if !graphs.values().all(codes) {
+            return Err("`graphs` is not {graphId: {nodeId: [code, ...]}}".to_owned());
+        }
+        let mut order = Vec::new();
+        for id in store::list_field(object, "order")? {
+            let id = id.as_str().ok_or_else(|| "`order` is not a list of graph ids".to_owned())?;
+            order.push(id.to_owned());
+        }
+        Ok(Results {
+            graphs: graphs.clone(),
+            order,
+        })
     }
 }
 
@@ -384,10 +472,10 @@ mod tests {
     #[test]
     fn read_back_values_are_repaired() {
         let text = r#"{"graphs":{"g":{"a":["1","2","3","4","5","6","7","8","9","10","11"]}},"order":["gone","g","g"]}"#;
-        let results: Results = serde_json::from_str(text).unwrap();
+        let results = Results::from_data(&serde_json::from_str(text).unwrap()).unwrap();
         let results = results.bounded();
         assert_eq!(results.order, vec!["g".to_owned()]);
-        assert_eq!(results.graphs["g"]["a"].len(), MAX_VERSIONS);
+        assert_eq!(results.graphs["g"]["a"].as_array().unwrap().len(), MAX_VERSIONS);
         assert_eq!(results.graphs["g"]["a"][0], "2");
     }
 }

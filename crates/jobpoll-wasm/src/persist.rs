@@ -415,7 +415,7 @@ impl Driver {
         if let Some(storage) = &backend {
             let read = (|| -> Result<(), String> {
                 if let Some(text) = storage.get(&keys.index())? {
-                    match store::decode(&keys.index(), &text) {
+                    match store::decode::<Index>(&keys.index(), &text) {
                         Ok(read) => index = read,
                         Err(error) => warnings.push(format!(
                             "{error}: skipped, so saved jobs cannot be restored"
@@ -482,7 +482,8 @@ impl Driver {
 
     /// `{graphId: {nodeId: [code, ...]}}`, for every graph or one.
     pub(crate) fn results(&self, graph_id: Option<&str>) -> JsValue {
-        plain(&self.state.borrow().store.results.view(graph_id))
+        let view = self.state.borrow().store.results.view(graph_id);
+        plain(&serde_json::Value::Object(view))
     }
 
     /// Forgets the results of every graph, or of one.
@@ -500,14 +501,14 @@ impl Driver {
 /// The wait saved under `key` (its stored `data`), or why it cannot be read: its state,
 /// going on with the spec and configuration its URL, mode and options make (as
 /// when it started). Whether the fleet can resume it is its own check, when it
-/// is added.
+/// is added. Read by hand, but for the job's state (see `docs/decisions.md`,
+/// "Reading stored values").
 fn read_saved(
     key: &str,
     data: serde_json::Value,
     id: u32,
 ) -> Result<SavedJob<Snapshot<Arc<Profile>>>, String> {
-    let saved: SavedJob<SettledState> =
-        store::read(key, data).map_err(|error| error.to_string())?;
+    let saved = saved_job(data).map_err(|why| store::unreadable(key, &why).0)?;
     if saved.id != id {
         return Err(format!("{key} holds the job {}", saved.id));
     }
@@ -517,6 +518,37 @@ fn read_saved(
     let spec = options.spec(&saved.href, mode).map_err(refused)?;
     let config = options.config().map_err(refused)?;
     Ok(saved.map_snapshot(|state| state.into_snapshot(spec, Arc::new(config))))
+}
+
+/// A saved wait's fields, its job's state read by the core's `Deserialize`.
+fn saved_job(mut data: serde_json::Value) -> Result<SavedJob<SettledState>, String> {
+    let object = store::object(&data)?;
+    let id = store::u32_field(object, "id")?;
+    let url = store::string_field(object, "url")?;
+    let href = store::string_field(object, "href")?;
+    let mode = store::string_field(object, "mode")?;
+    let started_at = store::f64_field(object, "startedAt")?;
+    let saved_at = store::f64_field(object, "savedAt")?;
+    let owner = store::optional_string_field(object, "owner")?;
+    let mut take = |name: &str| {
+        data.get_mut(name)
+            .map(serde_json::Value::take)
+            .ok_or_else(|| format!("missing field `{name}`"))
+    };
+    let options = take("options")?;
+    let snapshot = serde_json::from_value(take("snapshot")?)
+        .map_err(|error| format!("`snapshot`: {error}"))?;
+    Ok(SavedJob {
+        id,
+        url,
+        href,
+        mode,
+        options,
+        started_at,
+        saved_at,
+        snapshot,
+        owner,
+    })
 }
 
 impl State {

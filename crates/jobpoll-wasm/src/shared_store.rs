@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use super::{Driver, Effect, Restored, State, Store, Write, read_saved};
 use crate::history::{History, Results};
 use crate::storage::{self, Backend};
-use crate::store::{self, Index};
+use crate::store::{self, Index, Stored};
 use crate::tabs::{self, Owners};
 
 impl Driver {
@@ -113,7 +113,7 @@ impl Driver {
                             &owner,
                             js_sys::Date::now(),
                         );
-                        store::encode(&owners)
+                        store::encode(&owners.to_data())
                     })
                 }
                 Write::Set(..) | Write::Index | Write::History | Write::Results | Write::Lease => {
@@ -140,7 +140,7 @@ impl Driver {
     /// Reads the value under `key` (`None` when there is none or it cannot be
     /// used: it is then replaced), and writes what `merge` makes of it with
     /// the state.
-    fn merge_write<T: serde::de::DeserializeOwned>(
+    fn merge_write<T: Stored>(
         &self,
         backend: &Backend,
         key: &str,
@@ -185,10 +185,10 @@ impl Driver {
             }
         };
         let index: Index = read(&keys.index())
-            .and_then(|text| store::decode(&keys.index(), &text).ok())
+            .and_then(|text| store::decode::<Index>(&keys.index(), &text).ok())
             .unwrap_or_default();
         let owners: Owners =
-            match read(&keys.owners()).map(|text| store::decode(&keys.owners(), &text)) {
+            match read(&keys.owners()).map(|text| store::decode::<Owners>(&keys.owners(), &text)) {
                 Some(Ok(owners)) => owners,
                 Some(Err(error)) => {
                     warnings.push(format!(
@@ -257,7 +257,7 @@ impl Store {
                 && let Ok(owners) = store::decode::<Owners>(&key, &text)
             {
                 let owners = tabs::released(owners, owner, js_sys::Date::now());
-                let _ = backend.set(&key, &store::encode(&owners));
+                let _ = backend.set(&key, &store::encode(&owners.to_data()));
             }
         }
     }

@@ -25,8 +25,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use jobpoll_core::Profile;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 /// The format of every value this build writes and reads.
 pub const FORMAT: u32 = 1;
@@ -80,7 +80,7 @@ impl Keys {
 }
 
 /// The index of the saved waits: which ids to look for, and where new ids start.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Index {
     /// The ids of the waits saved under [`Keys::job`].
@@ -95,9 +95,9 @@ pub struct Index {
 /// configuration again from `href`, `mode` and `options`, as the wait made them:
 /// the code that reads profiles, schedules and limits from JSON is then not in
 /// the package (the snapshot still holds them, for anyone reading storage).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SavedJob<S, O = serde_json::Value> {
+pub struct SavedJob<S, O = Value> {
     /// The wait's number, the same after a reload.
     pub id: u32,
     /// The URL the caller gave.
@@ -148,29 +148,33 @@ impl std::fmt::Display for Unreadable {
     }
 }
 
-/// The envelope every value is written in.
-#[derive(Serialize)]
-struct Envelope<'a, T> {
-    format: u32,
-    data: &'a T,
+/// `data` as the text stored under a key: `{"format":1,"data":...}`, the data
+/// written by serde_json into the envelope's text (the envelope itself is not
+/// generic, so every stored type shares it).
+pub fn encode<T: Serialize>(data: &T) -> String {
+    let mut text = envelope_start();
+    if serde_json::to_writer(&mut text, data).is_err() {
+        return String::new();
+    }
+    envelope_end(text)
 }
 
-/// `data` as the text stored under a key.
-pub fn encode<T: Serialize>(data: &T) -> String {
-    serde_json::to_string(&Envelope {
-        format: FORMAT,
-        data,
-    })
-    .unwrap_or_default()
+fn envelope_start() -> Vec<u8> {
+    format!("{{\"format\":{FORMAT},\"data\":").into_bytes()
+}
+
+fn envelope_end(mut text: Vec<u8>) -> String {
+    text.push(b'}');
+    String::from_utf8(text).unwrap_or_default()
 }
 
 /// The data stored under `key` as `text` (the envelope read, its format
 /// checked), or why it cannot be used. Not generic: every stored type shares
 /// it, and reads a field or a whole type from the data it returns.
-pub fn data(key: &str, text: &str) -> Result<serde_json::Value, Unreadable> {
-    let mut value: serde_json::Value = serde_json::from_str(text)
+pub fn data(key: &str, text: &str) -> Result<Value, Unreadable> {
+    let mut value: Value = serde_json::from_str(text)
         .map_err(|error| Unreadable(format!("{key} is not valid JSON ({error})")))?;
-    match value.get("format").and_then(serde_json::Value::as_u64) {
+    match value.get("format").and_then(Value::as_u64) {
         Some(format) if format == u64::from(FORMAT) => {}
         Some(format) => {
             return Err(Unreadable(format!(
@@ -183,19 +187,115 @@ pub fn data(key: &str, text: &str) -> Result<serde_json::Value, Unreadable> {
     }
     value
         .get_mut("data")
-        .map(serde_json::Value::take)
+        .map(Value::take)
         .ok_or_else(|| Unreadable(format!("{key} has no data")))
 }
 
-/// `data` (stored under `key`) read as a `T`, or why it cannot be.
-pub fn read<T: DeserializeOwned>(key: &str, data: serde_json::Value) -> Result<T, Unreadable> {
-    serde_json::from_value(data)
-        .map_err(|error| Unreadable(format!("{key} does not hold what it should ({error})")))
+/// A type kept in storage, read back from its stored data by hand (see
+/// `docs/decisions.md`, "Reading stored values"): the readers share the
+/// getters below, where serde's derive would instantiate a deserializer for
+/// each type.
+pub trait Stored: Sized {
+    /// The value `data` holds, or what is wrong with it.
+    fn from_data(data: &Value) -> Result<Self, String>;
+}
+
+/// The message of a stored value under `key` that does not hold what it
+/// should (`why`).
+pub fn unreadable(key: &str, why: &str) -> Unreadable {
+    Unreadable(format!("{key} does not hold what it should ({why})"))
 }
 
 /// The `T` stored under `key` as `text`, or why it cannot be used.
-pub fn decode<T: DeserializeOwned>(key: &str, text: &str) -> Result<T, Unreadable> {
-    read(key, data(key, text)?)
+pub fn decode<T: Stored>(key: &str, text: &str) -> Result<T, Unreadable> {
+    T::from_data(&data(key, text)?).map_err(|why| unreadable(key, &why))
+}
+
+/// `value` as an object.
+pub fn object(value: &Value) -> Result<&Map<String, Value>, String> {
+    value
+        .as_object()
+        .ok_or_else(|| "expected an object".to_owned())
+}
+
+/// The field `name` of `object`.
+pub fn field<'a>(object: &'a Map<String, Value>, name: &str) -> Result<&'a Value, String> {
+    object
+        .get(name)
+        .ok_or_else(|| format!("missing field `{name}`"))
+}
+
+/// Why the field `name` cannot be read: it is not `expected`.
+fn invalid(name: &str, expected: &str) -> String {
+    format!("`{name}` is not {expected}")
+}
+
+/// `value` as a `u32`, when it is a whole number that fits.
+pub fn as_u32(value: &Value) -> Option<u32> {
+    value.as_u64().and_then(|number| u32::try_from(number).ok())
+}
+
+/// The field `name` of `object` as a `u32`.
+pub fn u32_field(object: &Map<String, Value>, name: &str) -> Result<u32, String> {
+    as_u32(field(object, name)?).ok_or_else(|| invalid(name, "a whole number (u32)"))
+}
+
+/// The field `name` of `object` as a number.
+pub fn f64_field(object: &Map<String, Value>, name: &str) -> Result<f64, String> {
+    field(object, name)?
+        .as_f64()
+        .ok_or_else(|| invalid(name, "a number"))
+}
+
+/// The field `name` of `object` as a boolean.
+pub fn bool_field(object: &Map<String, Value>, name: &str) -> Result<bool, String> {
+    field(object, name)?
+        .as_bool()
+        .ok_or_else(|| invalid(name, "a boolean"))
+}
+
+/// The field `name` of `object` as a string.
+pub fn string_field(object: &Map<String, Value>, name: &str) -> Result<String, String> {
+    field(object, name)?
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| invalid(name, "a string"))
+}
+
+/// The field `name` of `object` as a string, `None` when it is absent or null.
+pub fn optional_string_field(
+    object: &Map<String, Value>,
+    name: &str,
+) -> Result<Option<String>, String> {
+    match object.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => value
+            .as_str()
+            .map(|text| Some(text.to_owned()))
+            .ok_or_else(|| invalid(name, "a string")),
+    }
+}
+
+/// The field `name` of `object` as a list.
+pub fn list_field<'a>(object: &'a Map<String, Value>, name: &str) -> Result<&'a [Value], String> {
+    field(object, name)?
+        .as_array()
+        .map(Vec::as_slice)
+        .ok_or_else(|| invalid(name, "a list"))
+}
+
+impl Stored for Index {
+    fn from_data(data: &Value) -> Result<Index, String> {
+        let object = object(data)?;
+        let mut ids = BTreeSet::new();
+        for id in list_field(object, "ids")? {
+            ids.insert(as_u32(id).ok_or_else(|| invalid("ids", "a list of ids"))?);
+        }
+        Ok(Index {
+            ids,
+            next_id: u32_field(object, "nextId")?,
+        })
+    }
 }
 
 /// A job's profile as saved in its snapshot: a built-in profile by its name
