@@ -179,15 +179,15 @@ impl ResultsChange {
 /// Code generation results: `{graphId: {nodeId: [code, ...]}}`, the newest
 /// version of a node's code last.
 ///
-/// Kept as JSON values (every graph an object of lists of strings, checked
-/// when read back): the maps are then the `serde_json` maps the package has
-/// anyway, not maps of their own types.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+/// Kept as JSON values, each graph's nodes a `serde_json` map of lists of
+/// strings (checked when read back), the graphs in a list, the one updated
+/// longest ago first: no map type of its own (see `docs/decisions.md`,
+/// "Reading stored values by hand"). Stored as `{"graphs": {graphId: ...},
+/// "order": [graphId, ...]}`.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Results {
-    /// The codes by graph and node.
-    graphs: Map<String, Value>,
-    /// The graphs, the one updated longest ago first.
-    order: Vec<String>,
+    /// The graphs and their codes by node, the one updated longest ago first.
+    graphs: Vec<(String, Map<String, Value>)>,
 }
 
 impl Results {
@@ -205,12 +205,9 @@ impl Results {
             let Some(nodes) = nodes.as_object() else {
                 continue;
             };
-            let graph = self
-                .graphs
-                .entry(graph_id.clone())
-                .or_insert_with(|| Value::Object(Map::new()));
-            let Some(graph) = graph.as_object_mut() else {
-                continue;
+            let mut graph = match self.graphs.iter().position(|(id, _)| id == graph_id) {
+                Some(at) => self.graphs.remove(at).1,
+                None => Map::new(),
             };
             for (node_id, codes) in nodes {
                 let codes = codes.as_array().into_iter().flatten();
@@ -229,75 +226,67 @@ impl Results {
                     changed = true;
                 }
             }
-            if graph.is_empty() {
-                self.graphs.remove(graph_id);
-                continue;
+            // Updated now: the newest, last.
+            if !graph.is_empty() {
+                self.graphs.push((graph_id.clone(), graph));
             }
-            self.order.retain(|kept| kept != graph_id);
-            self.order.push(graph_id.clone());
         }
         changed | self.drop_oldest()
     }
 
     /// Drops the graphs updated longest ago past [`MAX_GRAPHS`]; whether any.
     fn drop_oldest(&mut self) -> bool {
-        let mut changed = false;
-        while self.order.len() > MAX_GRAPHS {
-            let oldest = self.order.remove(0);
-            self.graphs.remove(&oldest);
-            changed = true;
-        }
-        changed
+        let over = self.graphs.len().saturating_sub(MAX_GRAPHS);
+        self.graphs.drain(..over);
+        over > 0
     }
 
     /// `{graphId: {nodeId: [code, ...]}}`: every graph, or only `graph_id`.
     pub fn view(&self, graph_id: Option<&str>) -> Map<String, Value> {
-        match graph_id {
-            None => self.graphs.clone(),
-            Some(id) => {
-                let mut view = Map::new();
-                if let Some(graph) = self.graphs.get(id) {
-                    view.insert(id.to_owned(), graph.clone());
-                }
-                view
+        let mut view = Map::new();
+        for (id, nodes) in &self.graphs {
+            if graph_id.is_none_or(|wanted| wanted == id) {
+                view.insert(id.clone(), Value::Object(nodes.clone()));
             }
         }
+        view
     }
 
     /// Forgets every graph, or only `graph_id`. Whether anything was kept.
     pub fn clear(&mut self, graph_id: Option<&str>) -> bool {
-        let had = !self.graphs.is_empty();
+        let had = self.graphs.len();
+        self.graphs
+            .retain(|(id, _)| graph_id.is_some_and(|cleared| cleared != id));
         match graph_id {
-            None => {
-                self.graphs.clear();
-                self.order.clear();
-                had
-            }
-            Some(id) => {
-                self.order.retain(|kept| kept != id);
-                self.graphs.remove(id).is_some()
-            }
+            None => had > 0,
+            Some(_) => self.graphs.len() < had,
         }
     }
 
-    /// Repairs what was read back: the order names exactly the kept graphs, and
-    /// the bounds hold.
+    /// Keeps at most [`MAX_VERSIONS`] a node and [`MAX_GRAPHS`] graphs of
+    /// results read back, in case they were written by a build that kept more.
     pub fn bounded(mut self) -> Results {
-        let graphs = &self.graphs;
-        self.order.retain(|id| graphs.contains_key(id));
-        self.order.dedup();
-        for id in graphs.keys() {
-            if !self.order.contains(id) {
-                self.order.insert(0, id.clone());
-            }
-        }
         self.drop_oldest();
-        for nodes in self.graphs.values_mut().filter_map(Value::as_object_mut) {
+        for (_, nodes) in &mut self.graphs {
             for versions in nodes.values_mut().filter_map(Value::as_array_mut) {
                 keep_newest(versions);
             }
         }
         self
+    }
+
+    /// The results as stored: `{"graphs": {graphId: {nodeId: [code, ...]}},
+    /// "order": [graphId, ...]}`, the graph updated longest ago first.
+    pub fn to_data(&self) -> Value {
+        let order = self
+            .graphs
+            .iter()
+            .map(|(id, _)| Value::String(id.clone()))
+            .collect();
+        let mut data = Map::new();
+        data.insert("graphs".to_owned(), Value::Object(self.view(None)));
+        data.insert("order".to_owned(), Value::Array(order));
+        Value::Object(data)
     }
 }
 
@@ -309,31 +298,48 @@ fn keep_newest(versions: &mut Vec<Value>) {
 }
 
 impl Stored for Results {
+    /// Reads the results back, repaired: the order names each kept graph once
+    /// (a graph it lacks counts as updated longest ago; a name without a
+    /// graph is dropped).
     fn from_data(data: &Value) -> Result<Results, String> {
         let object = store::object(data)?;
         let graphs = store::object(store::field(object, "graphs")?)
             .map_err(|_| "`graphs` is not an object".to_owned())?;
-        let codes = |nodes: &Value| {
-            nodes.as_object().is_some_and(|nodes| {
-                nodes.values().all(|codes| {
-                    codes
-                        .as_array()
-                        .is_some_and(|codes| codes.iter().all(Value::is_string))
+        let nodes_of = |id: &str| -> Result<Option<Map<String, Value>>, String> {
+            let Some(nodes) = graphs.get(id) else {
+                return Ok(None);
+            };
+            let nodes = nodes
+                .as_object()
+                .filter(|nodes| {
+                    nodes.values().all(|codes| {
+                        codes
+                            .as_array()
+                            .is_some_and(|codes| codes.iter().all(Value::is_string))
+                    })
                 })
-            })
+                .ok_or_else(|| format!("the graph `{id}` is not {{nodeId: [code, ...]}}"))?;
+            Ok(Some(nodes.clone()))
         };
-        if !graphs.values().all(codes) {
-            return Err("`graphs` is not {graphId: {nodeId: [code, ...]}}".to_owned());
+        let mut results = Results::default();
+        // Graphs missing from the order: updated longest ago, the last by id first.
+        for id in graphs.keys().rev() {
+            results.graphs.push((id.clone(), Map::new()));
         }
-        let mut order = Vec::new();
         for id in store::list_field(object, "order")? {
-            let id = id.as_str().ok_or_else(|| "`order` is not a list of graph ids".to_owned())?;
-            order.push(id.to_owned());
+            let id = id
+                .as_str()
+                .ok_or_else(|| "`order` is not a list of graph ids".to_owned())?;
+            if let Some(at) = results.graphs.iter().position(|(kept, _)| kept == id) {
+                let graph = results.graphs.remove(at);
+                results.graphs.push(graph);
+            }
         }
-        Ok(Results {
-            graphs: graphs.clone(),
-            order,
-        })
+        // Every graph listed once, now in order; its nodes read and checked.
+        for (id, nodes) in &mut results.graphs {
+            *nodes = nodes_of(id)?.unwrap_or_default();
+        }
+        Ok(results)
     }
 }
 
@@ -473,9 +479,21 @@ mod tests {
     fn read_back_values_are_repaired() {
         let text = r#"{"graphs":{"g":{"a":["1","2","3","4","5","6","7","8","9","10","11"]}},"order":["gone","g","g"]}"#;
         let results = Results::from_data(&serde_json::from_str(text).unwrap()).unwrap();
-        let results = results.bounded();
-        assert_eq!(results.order, vec!["g".to_owned()]);
-        assert_eq!(results.graphs["g"]["a"].as_array().unwrap().len(), MAX_VERSIONS);
-        assert_eq!(results.graphs["g"]["a"][0], "2");
+        let data = results.bounded().to_data();
+        assert_eq!(data["order"], json!(["g"]));
+        assert_eq!(data["graphs"]["g"]["a"].as_array().unwrap().len(), MAX_VERSIONS);
+        assert_eq!(data["graphs"]["g"]["a"][0], "2");
+        // Graphs the order lacks count as updated longest ago; written back
+        // as they were read.
+        let text = r#"{"graphs":{"a":{"n":["1"]},"b":{},"c":{"n":["2"]}},"order":["c"]}"#;
+        let results = Results::from_data(&serde_json::from_str(text).unwrap()).unwrap();
+        assert_eq!(results.to_data()["order"], json!(["b", "a", "c"]));
+        let again = r#"{"graphs":{"a":{"n":["1"]},"b":{},"c":{"n":["2"]}},"order":["b","a","c"]}"#;
+        assert_eq!(
+            crate::store::encode(&results.to_data()),
+            format!(r#"{{"format":1,"data":{again}}}"#)
+        );
+        let wrong = r#"{"graphs":{"a":{"n":[1]}},"order":[]}"#;
+        assert!(Results::from_data(&serde_json::from_str(wrong).unwrap()).is_err());
     }
 }

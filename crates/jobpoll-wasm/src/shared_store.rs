@@ -102,7 +102,7 @@ impl Driver {
                             }
                             store.results = stored;
                         }
-                        store::encode(&store.results)
+                        store::encode(&store.results.to_data())
                     },
                 ),
                 Write::Lease if writable => {
