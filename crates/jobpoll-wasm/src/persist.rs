@@ -503,6 +503,8 @@ impl Driver {
 /// when it started). Whether the fleet can resume it is its own check, when it
 /// is added. Read by hand, but for the job's state (see `docs/decisions.md`,
 /// "Reading stored values").
+// Not inlined: the restore path is smaller split (see docs/decisions.md).
+#[inline(never)]
 fn read_saved(
     key: &str,
     data: serde_json::Value,
@@ -521,6 +523,8 @@ fn read_saved(
 }
 
 /// A saved wait's fields, its job's state read by the core's `Deserialize`.
+// Not inlined: the restore path is smaller split (see docs/decisions.md).
+#[inline(never)]
 fn saved_job(mut data: serde_json::Value) -> Result<SavedJob<SettledState>, String> {
     let object = store::object(&data)?;
     let id = store::u32_field(object, "id")?;
@@ -554,6 +558,8 @@ fn saved_job(mut data: serde_json::Value) -> Result<SavedJob<SettledState>, Stri
 impl State {
     /// Puts one saved wait back into the fleet; `None` (with a warning) when the
     /// fleet refuses it.
+    // Not inlined: the restore path is smaller split (see docs/decisions.md).
+    #[inline(never)]
     fn resume(&mut self, keys: &Keys, saved: SavedJob<Snapshot<Arc<Profile>>>) -> Option<Restored> {
         let id = saved.id;
         let codegen = is_codegen(saved.snapshot.profile());

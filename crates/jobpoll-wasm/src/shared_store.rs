@@ -160,6 +160,8 @@ impl Driver {
     /// later call to take once their owner is gone. The time since a wait was
     /// saved (`Date.now()`) counts against its deadline. A wait that cannot be
     /// resumed is dropped with a warning.
+    // Not inlined: the restore path is smaller split (see docs/decisions.md).
+    #[inline(never)]
     pub(crate) fn restore(&self) -> Vec<Restored> {
         let (keys, backend, owner, here) = {
             let state = self.state.borrow();
