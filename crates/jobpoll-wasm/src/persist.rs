@@ -107,8 +107,9 @@ pub(super) struct Store {
     by_job: HashMap<JobKey, Vec<Subscriber>>,
     /// Jobs whose results are code generation results.
     codegen: HashSet<JobKey>,
-    /// Jobs whose snapshot is to be saved at the end of the step.
-    dirty: BTreeSet<JobKey>,
+    /// Jobs whose snapshot is to be saved at the end of the step, each once
+    /// (a list: a step changes a few jobs).
+    dirty: Vec<JobKey>,
     /// Storage changes to make at the end of the step.
     writes: Vec<Write>,
     index_changed: bool,
@@ -122,7 +123,14 @@ impl Store {
     /// A saved subscription of `job` had an answer, or is sending a create.
     pub(super) fn changed(&mut self, job: JobKey) {
         if self.by_job.contains_key(&job) {
-            self.dirty.insert(job);
+            self.mark(job);
+        }
+    }
+
+    /// `job`'s snapshot is to be saved at the end of the step.
+    fn mark(&mut self, job: JobKey) {
+        if !self.dirty.contains(&job) {
+            self.dirty.push(job);
         }
     }
 
@@ -210,7 +218,7 @@ impl State {
         store.saved_ids.insert(waiter.id);
         store.index_removed.remove(&waiter.id);
         store.index_added.insert(waiter.id);
-        store.dirty.insert(job);
+        store.mark(job);
     }
 
     /// `subscriber`'s outcome came: into the history (and the results), out of
@@ -249,7 +257,7 @@ impl State {
             subscribers.retain(|kept| *kept != subscriber);
             if subscribers.is_empty() {
                 store.by_job.remove(&job);
-                store.dirty.remove(&job);
+                store.dirty.retain(|marked| *marked != job);
             }
             if store.saved_ids.contains(&waiter.id) {
                 store.unsave(waiter.id);

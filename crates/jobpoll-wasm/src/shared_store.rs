@@ -166,7 +166,7 @@ impl Driver {
         let (keys, backend, owner, here) = {
             let state = self.state.borrow();
             let store = &state.store;
-            let here: BTreeSet<u32> = state.waiting.values().map(|waiter| waiter.id).collect();
+            let here: Vec<u32> = state.waiting.values().map(|waiter| waiter.id).collect();
             (
                 store.keys.clone(),
                 store.backend.clone(),
@@ -203,7 +203,7 @@ impl Driver {
         let now = js_sys::Date::now();
         let mut saved = Vec::new();
         let mut dropped = Vec::new();
-        for id in index.ids.difference(&here).copied() {
+        for id in index.ids.iter().copied().filter(|id| !here.contains(id)) {
             let key = keys.job(id);
             match backend.get(&key) {
                 // Gone (ended in another page, or removed): nothing to resume.
