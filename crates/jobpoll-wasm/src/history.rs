@@ -5,8 +5,6 @@
 //! target; the driver keeps them, saves them with [`crate::store`] and shows
 //! them as `jobs.history()`, `jobs.stats()` and `jobs.results()`.
 
-use std::collections::VecDeque;
-
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -67,13 +65,13 @@ pub struct Stats {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct History {
-    entries: VecDeque<Finished>,
+    entries: Vec<Finished>,
 }
 
 impl History {
     /// Adds the newest entry, dropping the oldest past [`MAX_HISTORY`].
     pub fn push(&mut self, entry: Finished) {
-        self.entries.push_front(entry);
+        self.entries.insert(0, entry);
         self.entries.truncate(MAX_HISTORY);
     }
 
@@ -108,11 +106,11 @@ impl History {
     pub fn merge(&mut self, other: &History) {
         for entry in other.entries() {
             if !self.entries.iter().any(|kept| kept.id == entry.id) {
-                self.entries.push_back(entry.clone());
+                self.entries.push(entry.clone());
             }
         }
         // Newest first; of those finished at the same time, the later wait.
-        self.entries.make_contiguous().sort_unstable_by(|a, b| {
+        self.entries.sort_unstable_by(|a, b| {
             b.finished_at
                 .total_cmp(&a.finished_at)
                 .then(b.id.cmp(&a.id))
@@ -150,7 +148,7 @@ impl Stored for History {
         let entries = data.as_array().ok_or_else(|| "expected a list".to_owned())?;
         let mut history = History::default();
         for entry in entries {
-            history.entries.push_back(Finished::from_data(entry)?);
+            history.entries.push(Finished::from_data(entry)?);
         }
         Ok(history)
     }

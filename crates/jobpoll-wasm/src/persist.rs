@@ -478,9 +478,7 @@ impl Driver {
 
     /// The finished jobs, newest first.
     pub(crate) fn history(&self) -> JsValue {
-        let state = self.state.borrow();
-        let entries: Vec<&Finished> = state.store.history.entries().collect();
-        plain(&entries)
+        plain(&self.state.borrow().store.history)
     }
 
     /// The counts over the history.
