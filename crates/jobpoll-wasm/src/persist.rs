@@ -74,6 +74,8 @@ pub(super) enum Write {
     Results,
     /// This page's lease, refreshed in the stored owners.
     Lease,
+    /// These ids taken out of the stored index (after a write failed).
+    Unlist(BTreeSet<u32>),
 }
 
 /// What is saved, and where.
