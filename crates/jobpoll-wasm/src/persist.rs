@@ -23,7 +23,7 @@
 //!   from the stored index, and each page runs only the saved jobs it owns or
 //!   whose owner's lease ran out (see [`crate::tabs`]).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -37,7 +37,7 @@ use super::{Driver, Effect, State, Waiter, plain, shared};
 use crate::history::{Finished, History, Results, ResultsChange, Stats};
 use crate::options::{Mode, OptionsError, WaitOptions};
 use crate::storage::{self, Backend};
-use crate::store::{self, Index, Keys, SavedJob, SavedProfile};
+use crate::store::{self, Ids, Index, Keys, SavedJob, SavedProfile};
 use crate::tabs;
 
 // Writing into storage that other pages share, and restoring from it.
@@ -75,7 +75,7 @@ pub(super) enum Write {
     /// This page's lease, refreshed in the stored owners.
     Lease,
     /// These ids taken out of the stored index (after a write failed).
-    Unlist(BTreeSet<u32>),
+    Unlist(Ids),
 }
 
 /// What is saved, and where.
@@ -93,10 +93,10 @@ pub(super) struct Store {
     owner: Option<String>,
     /// The ids this page added to and removed from the index since it last
     /// wrote it: the changes it makes to the stored index.
-    index_added: BTreeSet<u32>,
-    index_removed: BTreeSet<u32>,
+    index_added: Ids,
+    index_removed: Ids,
     /// The ids of the waits this page has saved.
-    saved_ids: BTreeSet<u32>,
+    saved_ids: Ids,
     history: History,
     /// The entries added to the history since it was last written.
     new_history: History,
@@ -138,8 +138,8 @@ impl Store {
 
     /// `id` leaves the index.
     fn unsave(&mut self, id: u32) {
-        self.saved_ids.remove(&id);
-        self.index_added.remove(&id);
+        self.saved_ids.remove(id);
+        self.index_added.remove(id);
         self.index_removed.insert(id);
         self.index_changed = true;
     }
@@ -218,7 +218,7 @@ impl State {
         let store = &mut self.store;
         store.by_job.entry(job).or_default().push(subscriber);
         store.saved_ids.insert(waiter.id);
-        store.index_removed.remove(&waiter.id);
+        store.index_removed.remove(waiter.id);
         store.index_added.insert(waiter.id);
         store.mark(job);
     }
@@ -261,7 +261,7 @@ impl State {
                 store.by_job.remove(&job);
                 store.dirty.retain(|marked| *marked != job);
             }
-            if store.saved_ids.contains(&waiter.id) {
+            if store.saved_ids.contains(waiter.id) {
                 store.unsave(waiter.id);
                 if let Some(keys) = &store.keys {
                     store.writes.push(Write::Remove(keys.job(waiter.id)));
@@ -377,16 +377,16 @@ impl State {
     /// warning, if none was given yet.
     /// Also the ids to take out of the stored index (which the other pages
     /// sharing it keep writing).
-    fn write_failed(&mut self, error: &str) -> (Vec<String>, BTreeSet<u32>, Option<String>) {
+    fn write_failed(&mut self, error: &str) -> (Vec<String>, Ids, Option<String>) {
         let store = &mut self.store;
         store.writable = false;
         store.new_history = History::default();
         store.results_changes.clear();
         let Some(keys) = &store.keys else {
-            return (Vec::new(), BTreeSet::new(), None);
+            return (Vec::new(), Ids::default(), None);
         };
         let ids = std::mem::take(&mut store.saved_ids);
-        let removals: Vec<String> = ids.iter().map(|id| keys.job(*id)).collect();
+        let removals: Vec<String> = ids.iter().map(|id| keys.job(id)).collect();
         let warning = (!std::mem::replace(&mut store.warned, true)).then(|| {
             format!(
                 "saving to storage failed ({error}): running jobs, the history and the results are kept in memory only from now on, and a reload will not bring back what changes after this; the jobs saved by this page were removed from storage so that a reload does not resume them from an old state"
@@ -459,7 +459,6 @@ impl Driver {
             let after = index
                 .ids
                 .iter()
-                .copied()
                 .chain(history.max_id())
                 .max()
                 .map_or(1, |id| id.saturating_add(1));

@@ -3,14 +3,12 @@
 //! are read again just before each write and merged (see [`crate::tabs`]);
 //! `restore` takes only the jobs free to take.
 
-use std::collections::BTreeSet;
-
 use serde_json::Value;
 
 use super::{Driver, Effect, Restored, State, Store, Write, read_saved};
 use crate::history::{History, Results};
 use crate::storage::{self, Backend};
-use crate::store::{self, Index, Keys, Stored};
+use crate::store::{self, Ids, Index, Keys, Stored};
 use crate::tabs::{self, Owners};
 
 impl Driver {
@@ -152,7 +150,7 @@ impl Driver {
         let now = js_sys::Date::now();
         let mut saved = Vec::new();
         let mut dropped = Vec::new();
-        for id in index.ids.iter().copied().filter(|id| !here.contains(id)) {
+        for id in index.ids.iter().filter(|id| !here.contains(id)) {
             let key = keys.job(id);
             match backend.get(&key) {
                 // Gone (ended in another page, or removed): nothing to resume.
@@ -223,7 +221,7 @@ impl State {
                 store::encode(&owners.to_data())
             }
             Write::Unlist(ids) => {
-                let index = tabs::merged_index(read(stored), &BTreeSet::new(), ids, 0);
+                let index = tabs::merged_index(read(stored), &Ids::default(), ids, 0);
                 store::encode(&index)
             }
             // The index.

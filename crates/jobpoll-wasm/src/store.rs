@@ -21,7 +21,6 @@
 //!
 //! Plain Rust (no JavaScript), so that the formats are tested on every target.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use jobpoll_core::Profile;
@@ -84,9 +83,69 @@ impl Keys {
 #[serde(rename_all = "camelCase")]
 pub struct Index {
     /// The ids of the waits saved under [`Keys::job`].
-    pub ids: BTreeSet<u32>,
+    pub ids: Ids,
     /// The id the next wait gets.
     pub next_id: u32,
+}
+
+/// A set of wait ids, in increasing order (a sorted list: a page saves a few
+/// waits, and a `BTreeSet` of its own would be code kept for this alone).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Ids(Vec<u32>);
+
+impl Ids {
+    /// Adds `id`; whether it was not there.
+    pub fn insert(&mut self, id: u32) -> bool {
+        match self.0.binary_search(&id) {
+            Ok(_) => false,
+            Err(at) => {
+                self.0.insert(at, id);
+                true
+            }
+        }
+    }
+
+    /// Takes `id` out; whether it was there.
+    pub fn remove(&mut self, id: u32) -> bool {
+        match self.0.binary_search(&id) {
+            Ok(at) => {
+                self.0.remove(at);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Whether `id` is in the set.
+    pub fn contains(&self, id: u32) -> bool {
+        self.0.binary_search(&id).is_ok()
+    }
+
+    /// The ids, in increasing order.
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// The highest id.
+    pub fn last(&self) -> Option<u32> {
+        self.0.last().copied()
+    }
+
+    /// Keeps the ids for which `keep` holds.
+    pub fn retain(&mut self, keep: impl FnMut(&u32) -> bool) {
+        self.0.retain(keep);
+    }
+}
+
+impl<const N: usize> From<[u32; N]> for Ids {
+    fn from(ids: [u32; N]) -> Ids {
+        let mut set = Ids::default();
+        for id in ids {
+            set.insert(id);
+        }
+        set
+    }
 }
 
 /// One running wait, as saved. `S` is the job's snapshot, `O` the options.
@@ -287,7 +346,7 @@ pub fn list_field<'a>(object: &'a Map<String, Value>, name: &str) -> Result<&'a 
 impl Stored for Index {
     fn from_data(data: &Value) -> Result<Index, String> {
         let object = object(data)?;
-        let mut ids = BTreeSet::new();
+        let mut ids = Ids::default();
         for id in list_field(object, "ids")? {
             ids.insert(as_u32(id).ok_or_else(|| invalid("ids", "a list of ids"))?);
         }

@@ -15,11 +15,9 @@
 //!
 //! Plain Rust (no JavaScript), so that the merges are tested on every target.
 
-use std::collections::BTreeSet;
-
 use serde_json::{Map, Value};
 
-use crate::store::{self, Index, Stored};
+use crate::store::{self, Ids, Index, Stored};
 
 /// How long an owner's lease holds after it was last refreshed (ms). A page
 /// refreshes its lease at least every third of this while it runs saved jobs;
@@ -145,13 +143,15 @@ pub fn released(mut owners: Owners, me: &str, now: f64) -> Owners {
 /// and removals applied, and the next id the larger of the two.
 pub fn merged_index(
     stored: Option<Index>,
-    added: &BTreeSet<u32>,
-    removed: &BTreeSet<u32>,
+    added: &Ids,
+    removed: &Ids,
     next_id: u32,
 ) -> Index {
     let mut index = stored.unwrap_or_default();
-    index.ids.extend(added.iter().copied());
-    index.ids.retain(|id| !removed.contains(id));
+    for id in added.iter() {
+        index.ids.insert(id);
+    }
+    index.ids.retain(|id| !removed.contains(*id));
     let after = index.ids.last().map_or(1, |id| id.saturating_add(1));
     index.next_id = index.next_id.max(next_id).max(after);
     index
@@ -216,11 +216,11 @@ mod tests {
         assert_eq!(merged.ids, [1, 2, 4].into());
         assert_eq!(merged.next_id, 5);
         // This page removes the other page's 1 (it took it and it ended).
-        let merged = merged_index(Some(merged), &BTreeSet::new(), &[1].into(), 9);
+        let merged = merged_index(Some(merged), &Ids::default(), &[1].into(), 9);
         assert_eq!(merged.ids, [2, 4].into());
         assert_eq!(merged.next_id, 9);
         // Nothing stored: this page's own, and the next id past them.
-        let merged = merged_index(None, &[7].into(), &BTreeSet::new(), 1);
+        let merged = merged_index(None, &[7].into(), &Ids::default(), 1);
         assert_eq!((merged.ids, merged.next_id), ([7].into(), 8));
     }
 
