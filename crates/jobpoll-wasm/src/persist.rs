@@ -23,7 +23,6 @@
 //!   from the stored index, and each page runs only the saved jobs it owns or
 //!   whose owner's lease ran out (see [`crate::tabs`]).
 
-use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -105,10 +104,11 @@ pub(super) struct Store {
     results_changes: Vec<ResultsChange>,
     /// When the lease was last refreshed (the driver's clock).
     lease_seen: Option<Instant>,
-    /// The saved subscriptions of each running job.
-    by_job: HashMap<JobKey, Vec<Subscriber>>,
-    /// Jobs whose results are code generation results.
-    codegen: HashSet<JobKey>,
+    /// The saved subscriptions of each running job, by job (sorted lists
+    /// searched by halves here and below: no hash tables of their own).
+    by_job: Vec<(JobKey, Vec<Subscriber>)>,
+    /// Jobs whose results are code generation results, sorted.
+    codegen: Vec<JobKey>,
     /// Jobs whose snapshot is to be saved at the end of the step, each once
     /// (a list: a step changes a few jobs).
     dirty: Vec<JobKey>,
@@ -124,9 +124,14 @@ pub(super) struct Store {
 impl Store {
     /// A saved subscription of `job` had an answer, or is sending a create.
     pub(super) fn changed(&mut self, job: JobKey) {
-        if self.by_job.contains_key(&job) {
+        if self.saved(job).is_ok() {
             self.mark(job);
         }
+    }
+
+    /// Where `job`'s saved subscriptions are in `by_job` (or would go).
+    fn saved(&self, job: JobKey) -> Result<usize, usize> {
+        self.by_job.binary_search_by(|(key, _)| key.cmp(&job))
     }
 
     /// `job`'s snapshot is to be saved at the end of the step.
@@ -200,8 +205,8 @@ impl State {
     /// be, its codes kept if `codegen`.
     pub(super) fn track(&mut self, subscriber: Subscriber, codegen: bool) {
         let job = subscriber.job();
-        if codegen {
-            self.store.codegen.insert(job);
+        if codegen && let Err(at) = self.store.codegen.binary_search(&job) {
+            self.store.codegen.insert(at, job);
         }
         let Some(waiter) = self.waiting.get(&subscriber) else {
             return;
@@ -216,7 +221,10 @@ impl State {
             return;
         }
         let store = &mut self.store;
-        store.by_job.entry(job).or_default().push(subscriber);
+        match store.saved(job) {
+            Ok(at) => store.by_job[at].1.push(subscriber),
+            Err(at) => store.by_job.insert(at, (job, vec![subscriber])),
+        }
         store.saved_ids.insert(waiter.id);
         store.index_removed.remove(waiter.id);
         store.index_added.insert(waiter.id);
@@ -243,7 +251,7 @@ impl State {
         store.new_history.push(entry);
         store.history_changed = true;
         let job = subscriber.job();
-        if store.codegen.contains(&job)
+        if store.codegen.binary_search(&job).is_ok()
             && let Outcome::Succeeded {
                 results: Some(results),
                 ..
@@ -255,10 +263,11 @@ impl State {
                 .results_changes
                 .push(ResultsChange::Merge(results.clone()));
         }
-        if let Some(subscribers) = store.by_job.get_mut(&job) {
+        if let Ok(at) = store.saved(job) {
+            let subscribers = &mut store.by_job[at].1;
             subscribers.retain(|kept| *kept != subscriber);
             if subscribers.is_empty() {
-                store.by_job.remove(&job);
+                store.by_job.remove(at);
                 store.dirty.retain(|marked| *marked != job);
             }
             if store.saved_ids.contains(waiter.id) {
@@ -268,8 +277,10 @@ impl State {
                 }
             }
         }
-        if self.fleet.job(job).is_none() {
-            self.store.codegen.remove(&job);
+        if self.fleet.job(job).is_none()
+            && let Ok(at) = self.store.codegen.binary_search(&job)
+        {
+            self.store.codegen.remove(at);
         }
     }
 
@@ -290,10 +301,10 @@ impl State {
         };
         let now = js_sys::Date::now();
         for job in dirty {
-            let (Some(running), Some(subscribers)) = (self.fleet.job(job), store.by_job.get(&job))
-            else {
+            let (Some(running), Ok(at)) = (self.fleet.job(job), store.saved(job)) else {
                 continue;
             };
+            let subscribers = &store.by_job[at].1;
             let href = match &running.spec().start {
                 Start::Poll { status_url, .. } => status_url.as_str(),
                 Start::Submit { url, .. } => url.as_str(),
