@@ -145,7 +145,9 @@ impl Stored for Finished {
 
 impl Stored for History {
     fn from_data(data: &Value) -> Result<History, String> {
-        let entries = data.as_array().ok_or_else(|| "expected a list".to_owned())?;
+        let entries = data
+            .as_array()
+            .ok_or_else(|| "expected a list".to_owned())?;
         let mut history = History::default();
         for entry in entries {
             history.entries.push(Finished::from_data(entry)?);
@@ -479,7 +481,10 @@ mod tests {
         let results = Results::from_data(&serde_json::from_str(text).unwrap()).unwrap();
         let data = results.bounded().to_data();
         assert_eq!(data["order"], json!(["g"]));
-        assert_eq!(data["graphs"]["g"]["a"].as_array().unwrap().len(), MAX_VERSIONS);
+        assert_eq!(
+            data["graphs"]["g"]["a"].as_array().unwrap().len(),
+            MAX_VERSIONS
+        );
         assert_eq!(data["graphs"]["g"]["a"][0], "2");
         // Graphs the order lacks count as updated longest ago; written back
         // as they were read.

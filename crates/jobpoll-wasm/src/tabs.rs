@@ -141,12 +141,7 @@ pub fn released(mut owners: Owners, me: &str, now: f64) -> Owners {
 
 /// The index to write: the stored one (if any) with this page's own additions
 /// and removals applied, and the next id the larger of the two.
-pub fn merged_index(
-    stored: Option<Index>,
-    added: &Ids,
-    removed: &Ids,
-    next_id: u32,
-) -> Index {
+pub fn merged_index(stored: Option<Index>, added: &Ids, removed: &Ids, next_id: u32) -> Index {
     let mut index = stored.unwrap_or_default();
     for id in added.iter() {
         index.ids.insert(id);
@@ -195,7 +190,10 @@ mod tests {
         assert_eq!(after, leases([("me", now), ("other", now - 2_000.0)]));
         assert_eq!(
             store::encode(&after.to_data()),
-            format!(r#"{{"format":1,"data":{{"me":{now:?},"other":{:?}}}}}"#, now - 2_000.0)
+            format!(
+                r#"{{"format":1,"data":{{"me":{now:?},"other":{:?}}}}}"#,
+                now - 2_000.0
+            )
         );
         let read = store::decode::<Owners>("k", &store::encode(&after.to_data())).unwrap();
         assert_eq!(read, after);
