@@ -520,7 +520,7 @@ impl Driver {
 /// going on with the spec and configuration its URL, mode and options make (as
 /// when it started). Whether the fleet can resume it is its own check, when it
 /// is added. Read by hand, but for the job's state (see `docs/decisions.md`,
-/// "Reading stored values").
+/// "Reading stored values by hand").
 // Not inlined: the restore path is smaller split (see docs/decisions.md).
 #[inline(never)]
 fn read_saved(

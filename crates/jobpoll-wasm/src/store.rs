@@ -251,9 +251,9 @@ pub fn data(key: &str, text: &str) -> Result<Value, Unreadable> {
 }
 
 /// A type kept in storage, read back from its stored data by hand (see
-/// `docs/decisions.md`, "Reading stored values"): the readers share the
-/// getters below, where serde's derive would instantiate a deserializer for
-/// each type.
+/// `docs/decisions.md`, "Reading stored values by hand"): the readers share
+/// the getters below, where serde's derive would instantiate a deserializer
+/// for each type.
 pub trait Stored: Sized {
     /// The value `data` holds, or what is wrong with it.
     fn from_data(data: &Value) -> Result<Self, String>;
