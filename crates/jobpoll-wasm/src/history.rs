@@ -305,10 +305,10 @@ impl Stored for Results {
         let object = store::object(data)?;
         let graphs = store::object(store::field(object, "graphs")?)
             .map_err(|_| "`graphs` is not an object".to_owned())?;
-        let nodes_of = |id: &str| -> Result<Option<Map<String, Value>>, String> {
-            let Some(nodes) = graphs.get(id) else {
-                return Ok(None);
-            };
+        let mut results = Results::default();
+        // Graphs missing from the order count as updated longest ago, the
+        // last by id first.
+        for (id, nodes) in graphs {
             let nodes = nodes
                 .as_object()
                 .filter(|nodes| {
@@ -319,12 +319,7 @@ impl Stored for Results {
                     })
                 })
                 .ok_or_else(|| format!("the graph `{id}` is not {{nodeId: [code, ...]}}"))?;
-            Ok(Some(nodes.clone()))
-        };
-        let mut results = Results::default();
-        // Graphs missing from the order: updated longest ago, the last by id first.
-        for id in graphs.keys().rev() {
-            results.graphs.push((id.clone(), Map::new()));
+            results.graphs.insert(0, (id.clone(), nodes.clone()));
         }
         for id in store::list_field(object, "order")? {
             let id = id
@@ -334,10 +329,6 @@ impl Stored for Results {
                 let graph = results.graphs.remove(at);
                 results.graphs.push(graph);
             }
-        }
-        // Every graph listed once, now in order; its nodes read and checked.
-        for (id, nodes) in &mut results.graphs {
-            *nodes = nodes_of(id)?.unwrap_or_default();
         }
         Ok(results)
     }
