@@ -308,8 +308,7 @@ impl State {
             let href = match &running.spec().start {
                 Start::Poll { status_url, .. } => status_url.as_str(),
                 Start::Submit { url, .. } => url.as_str(),
-            }
-            .to_owned();
+            };
             // A built-in profile is saved as its name.
             let Ok(snapshot) = running
                 .snapshot()
@@ -329,14 +328,14 @@ impl State {
                 }
                 let saved = SavedJob {
                     id: waiter.id,
-                    url: waiter.url.clone(),
-                    href: href.clone(),
-                    mode: waiter.mode.to_owned(),
+                    url: waiter.url.as_str(),
+                    href,
+                    mode: waiter.mode,
                     options,
                     started_at: waiter.started_at,
                     saved_at: now,
                     snapshot: &snapshot,
-                    owner: store.owner.clone(),
+                    owner: store.owner.as_deref(),
                 };
                 store.writes.push(Write::Set(key, store::encode(&saved)));
             }

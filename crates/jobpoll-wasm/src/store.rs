@@ -148,7 +148,8 @@ impl<const N: usize> From<[u32; N]> for Ids {
     }
 }
 
-/// One running wait, as saved. `S` is the job's snapshot, `O` the options.
+/// One running wait, as saved. `S` is the job's snapshot, `O` the options,
+/// `T` the text fields (borrowed when written).
 ///
 /// A restore reads the job's state from the snapshot, and makes its spec and
 /// configuration again from `href`, `mode` and `options`, as the wait made them:
@@ -156,15 +157,15 @@ impl<const N: usize> From<[u32; N]> for Ids {
 /// the package (the snapshot still holds them, for anyone reading storage).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SavedJob<S, O = Value> {
+pub struct SavedJob<S, O = Value, T = String> {
     /// The wait's number, the same after a reload.
     pub id: u32,
     /// The URL the caller gave.
-    pub url: String,
+    pub url: T,
     /// That URL as the job uses it (resolved against the page's address).
-    pub href: String,
+    pub href: T,
     /// `wait` or `submit`.
-    pub mode: String,
+    pub mode: T,
     /// The caller's options, the JavaScript-only ones left out.
     pub options: O,
     /// When the wait started (`Date.now()`, ms).
@@ -177,12 +178,12 @@ pub struct SavedJob<S, O = Value> {
     /// The owner id of the page that runs it; none in a job saved by a build
     /// that kept no owners (such a job is taken by the first `restore`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
+    pub owner: Option<T>,
 }
 
-impl<S, O> SavedJob<S, O> {
+impl<S, O, T> SavedJob<S, O, T> {
     /// The same saved wait with `f(snapshot)` for its snapshot.
-    pub fn map_snapshot<T>(self, f: impl FnOnce(S) -> T) -> SavedJob<T, O> {
+    pub fn map_snapshot<R>(self, f: impl FnOnce(S) -> R) -> SavedJob<R, O, T> {
         SavedJob {
             id: self.id,
             url: self.url,
