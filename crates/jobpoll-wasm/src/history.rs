@@ -5,9 +5,10 @@
 //! target; the driver keeps them, saves them with [`crate::store`] and shows
 //! them as `jobs.history()`, `jobs.stats()` and `jobs.results()`.
 
-use std::collections::{BTreeMap, VecDeque};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
-use serde::{Deserialize, Serialize};
+use crate::store::{self, Stored};
 
 /// Finished jobs kept in the history; older ones are dropped.
 pub const MAX_HISTORY: usize = 100;
@@ -20,7 +21,7 @@ pub const MAX_GRAPHS: usize = 100;
 
 /// One finished job, as `jobs.history()` shows it. Times are wall-clock
 /// milliseconds (`Date.now()`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Finished {
     /// The number the wait had (`jobs.list()`'s `id`).
@@ -61,16 +62,16 @@ pub struct Stats {
 }
 
 /// The finished jobs, newest first, at most [`MAX_HISTORY`].
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct History {
-    entries: VecDeque<Finished>,
+    entries: Vec<Finished>,
 }
 
 impl History {
     /// Adds the newest entry, dropping the oldest past [`MAX_HISTORY`].
     pub fn push(&mut self, entry: Finished) {
-        self.entries.push_front(entry);
+        self.entries.insert(0, entry);
         self.entries.truncate(MAX_HISTORY);
     }
 
@@ -105,11 +106,11 @@ impl History {
     pub fn merge(&mut self, other: &History) {
         for entry in other.entries() {
             if !self.entries.iter().any(|kept| kept.id == entry.id) {
-                self.entries.push_back(entry.clone());
+                self.entries.push(entry.clone());
             }
         }
         // Newest first; of those finished at the same time, the later wait.
-        self.entries.make_contiguous().sort_unstable_by(|a, b| {
+        self.entries.sort_unstable_by(|a, b| {
             b.finished_at
                 .total_cmp(&a.finished_at)
                 .then(b.id.cmp(&a.id))
@@ -122,6 +123,36 @@ impl History {
     pub fn bounded(mut self) -> History {
         self.entries.truncate(MAX_HISTORY);
         self
+    }
+}
+
+impl Stored for Finished {
+    fn from_data(data: &Value) -> Result<Finished, String> {
+        let object = store::object(data)?;
+        Ok(Finished {
+            id: store::u32_field(object, "id")?,
+            url: store::string_field(object, "url")?,
+            outcome: store::string_field(object, "outcome")?,
+            ok: store::bool_field(object, "ok")?,
+            summary: store::string_field(object, "summary")?,
+            job_id: store::optional_string_field(object, "jobId")?,
+            started_at: store::f64_field(object, "startedAt")?,
+            finished_at: store::f64_field(object, "finishedAt")?,
+            duration_ms: store::f64_field(object, "durationMs")?,
+        })
+    }
+}
+
+impl Stored for History {
+    fn from_data(data: &Value) -> Result<History, String> {
+        let entries = data
+            .as_array()
+            .ok_or_else(|| "expected a list".to_owned())?;
+        let mut history = History::default();
+        for entry in entries {
+            history.entries.push(Finished::from_data(entry)?);
+        }
+        Ok(history)
     }
 }
 
@@ -147,12 +178,16 @@ impl ResultsChange {
 
 /// Code generation results: `{graphId: {nodeId: [code, ...]}}`, the newest
 /// version of a node's code last.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// Kept as JSON values, each graph's nodes a `serde_json` map of lists of
+/// strings (checked when read back), the graphs in a list, the one updated
+/// longest ago first: no map type of its own (see `docs/decisions.md`,
+/// "Reading stored values by hand"). Stored as `{"graphs": {graphId: ...},
+/// "order": [graphId, ...]}`.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Results {
-    /// The codes by graph and node.
-    graphs: BTreeMap<String, BTreeMap<String, Vec<String>>>,
-    /// The graphs, the one updated longest ago first.
-    order: Vec<String>,
+    /// The graphs and their codes by node, the one updated longest ago first.
+    graphs: Vec<(String, Map<String, Value>)>,
 }
 
 impl Results {
@@ -161,7 +196,7 @@ impl Results {
     /// node's kept versions, unless it is the same as the newest one. Keeps at
     /// most [`MAX_VERSIONS`] per node and [`MAX_GRAPHS`] graphs. Anything else
     /// in `results` is ignored. Whether anything changed.
-    pub fn merge(&mut self, results: &serde_json::Value) -> bool {
+    pub fn merge(&mut self, results: &Value) -> bool {
         let Some(graphs) = results.as_object() else {
             return false;
         };
@@ -170,82 +205,132 @@ impl Results {
             let Some(nodes) = nodes.as_object() else {
                 continue;
             };
-            let graph = self.graphs.entry(graph_id.clone()).or_default();
+            let mut graph = match self.graphs.iter().position(|(id, _)| id == graph_id) {
+                Some(at) => self.graphs.remove(at).1,
+                None => Map::new(),
+            };
             for (node_id, codes) in nodes {
                 let codes = codes.as_array().into_iter().flatten();
-                for code in codes.filter_map(serde_json::Value::as_str) {
-                    let versions = graph.entry(node_id.clone()).or_default();
-                    if versions.last().map(String::as_str) == Some(code) {
+                for code in codes.filter_map(Value::as_str) {
+                    let versions = graph
+                        .entry(node_id.clone())
+                        .or_insert_with(|| Value::Array(Vec::new()));
+                    let Some(versions) = versions.as_array_mut() else {
+                        continue;
+                    };
+                    if versions.last().and_then(Value::as_str) == Some(code) {
                         continue;
                     }
-                    versions.push(code.to_owned());
-                    if versions.len() > MAX_VERSIONS {
-                        versions.drain(..versions.len() - MAX_VERSIONS);
-                    }
+                    versions.push(Value::String(code.to_owned()));
+                    keep_newest(versions);
                     changed = true;
                 }
             }
-            if graph.is_empty() {
-                self.graphs.remove(graph_id);
-                continue;
+            // Updated now: the newest, last.
+            if !graph.is_empty() {
+                self.graphs.push((graph_id.clone(), graph));
             }
-            self.order.retain(|kept| kept != graph_id);
-            self.order.push(graph_id.clone());
         }
-        while self.order.len() > MAX_GRAPHS {
-            let oldest = self.order.remove(0);
-            self.graphs.remove(&oldest);
-            changed = true;
-        }
-        changed
+        changed | self.drop_oldest()
+    }
+
+    /// Drops the graphs updated longest ago past [`MAX_GRAPHS`]; whether any.
+    fn drop_oldest(&mut self) -> bool {
+        let over = self.graphs.len().saturating_sub(MAX_GRAPHS);
+        self.graphs.drain(..over);
+        over > 0
     }
 
     /// `{graphId: {nodeId: [code, ...]}}`: every graph, or only `graph_id`.
-    pub fn view(&self, graph_id: Option<&str>) -> BTreeMap<&str, &BTreeMap<String, Vec<String>>> {
-        self.graphs
-            .iter()
-            .filter(|(id, _)| graph_id.is_none_or(|wanted| wanted == id.as_str()))
-            .map(|(id, nodes)| (id.as_str(), nodes))
-            .collect()
+    pub fn view(&self, graph_id: Option<&str>) -> Map<String, Value> {
+        let mut view = Map::new();
+        for (id, nodes) in &self.graphs {
+            if graph_id.is_none_or(|wanted| wanted == id) {
+                view.insert(id.clone(), Value::Object(nodes.clone()));
+            }
+        }
+        view
     }
 
     /// Forgets every graph, or only `graph_id`. Whether anything was kept.
     pub fn clear(&mut self, graph_id: Option<&str>) -> bool {
-        let had = !self.graphs.is_empty();
+        let had = self.graphs.len();
+        self.graphs
+            .retain(|(id, _)| graph_id.is_some_and(|cleared| cleared != id));
         match graph_id {
-            None => {
-                self.graphs.clear();
-                self.order.clear();
-                had
-            }
-            Some(id) => {
-                self.order.retain(|kept| kept != id);
-                self.graphs.remove(id).is_some()
-            }
+            None => had > 0,
+            Some(_) => self.graphs.len() < had,
         }
     }
 
-    /// Repairs what was read back: the order names exactly the kept graphs, and
-    /// the bounds hold.
+    /// Keeps at most [`MAX_VERSIONS`] a node and [`MAX_GRAPHS`] graphs of
+    /// results read back, in case they were written by a build that kept more.
     pub fn bounded(mut self) -> Results {
-        let graphs = &self.graphs;
-        self.order.retain(|id| graphs.contains_key(id));
-        self.order.dedup();
-        for id in graphs.keys() {
-            if !self.order.contains(id) {
-                self.order.insert(0, id.clone());
-            }
-        }
-        while self.order.len() > MAX_GRAPHS {
-            let oldest = self.order.remove(0);
-            self.graphs.remove(&oldest);
-        }
-        for versions in self.graphs.values_mut().flat_map(BTreeMap::values_mut) {
-            if versions.len() > MAX_VERSIONS {
-                versions.drain(..versions.len() - MAX_VERSIONS);
+        self.drop_oldest();
+        for (_, nodes) in &mut self.graphs {
+            for versions in nodes.values_mut().filter_map(Value::as_array_mut) {
+                keep_newest(versions);
             }
         }
         self
+    }
+
+    /// The results as stored: `{"graphs": {graphId: {nodeId: [code, ...]}},
+    /// "order": [graphId, ...]}`, the graph updated longest ago first.
+    pub fn to_data(&self) -> Value {
+        let order = self
+            .graphs
+            .iter()
+            .map(|(id, _)| Value::String(id.clone()))
+            .collect();
+        let mut data = Map::new();
+        data.insert("graphs".to_owned(), Value::Object(self.view(None)));
+        data.insert("order".to_owned(), Value::Array(order));
+        Value::Object(data)
+    }
+}
+
+/// Keeps the newest [`MAX_VERSIONS`] of `versions` (the last ones).
+fn keep_newest(versions: &mut Vec<Value>) {
+    if versions.len() > MAX_VERSIONS {
+        versions.drain(..versions.len() - MAX_VERSIONS);
+    }
+}
+
+impl Stored for Results {
+    /// Reads the results back, repaired: the order names each kept graph once
+    /// (a graph it lacks counts as updated longest ago; a name without a
+    /// graph is dropped).
+    fn from_data(data: &Value) -> Result<Results, String> {
+        let object = store::object(data)?;
+        let graphs = store::object(store::field(object, "graphs")?)
+            .map_err(|_| "`graphs` is not an object".to_owned())?;
+        let mut results = Results::default();
+        // Graphs missing from the order count as updated longest ago, the
+        // last by id first.
+        for (id, nodes) in graphs {
+            let nodes = nodes
+                .as_object()
+                .filter(|nodes| {
+                    nodes.values().all(|codes| {
+                        codes
+                            .as_array()
+                            .is_some_and(|codes| codes.iter().all(Value::is_string))
+                    })
+                })
+                .ok_or_else(|| format!("the graph `{id}` is not {{nodeId: [code, ...]}}"))?;
+            results.graphs.insert(0, (id.clone(), nodes.clone()));
+        }
+        for id in store::list_field(object, "order")? {
+            let id = id
+                .as_str()
+                .ok_or_else(|| "`order` is not a list of graph ids".to_owned())?;
+            if let Some(at) = results.graphs.iter().position(|(kept, _)| kept == id) {
+                let graph = results.graphs.remove(at);
+                results.graphs.push(graph);
+            }
+        }
+        Ok(results)
     }
 }
 
@@ -384,10 +469,25 @@ mod tests {
     #[test]
     fn read_back_values_are_repaired() {
         let text = r#"{"graphs":{"g":{"a":["1","2","3","4","5","6","7","8","9","10","11"]}},"order":["gone","g","g"]}"#;
-        let results: Results = serde_json::from_str(text).unwrap();
-        let results = results.bounded();
-        assert_eq!(results.order, vec!["g".to_owned()]);
-        assert_eq!(results.graphs["g"]["a"].len(), MAX_VERSIONS);
-        assert_eq!(results.graphs["g"]["a"][0], "2");
+        let results = Results::from_data(&serde_json::from_str(text).unwrap()).unwrap();
+        let data = results.bounded().to_data();
+        assert_eq!(data["order"], json!(["g"]));
+        assert_eq!(
+            data["graphs"]["g"]["a"].as_array().unwrap().len(),
+            MAX_VERSIONS
+        );
+        assert_eq!(data["graphs"]["g"]["a"][0], "2");
+        // Graphs the order lacks count as updated longest ago; written back
+        // as they were read.
+        let text = r#"{"graphs":{"a":{"n":["1"]},"b":{},"c":{"n":["2"]}},"order":["c"]}"#;
+        let results = Results::from_data(&serde_json::from_str(text).unwrap()).unwrap();
+        assert_eq!(results.to_data()["order"], json!(["b", "a", "c"]));
+        let again = r#"{"graphs":{"a":{"n":["1"]},"b":{},"c":{"n":["2"]}},"order":["b","a","c"]}"#;
+        assert_eq!(
+            crate::store::encode(&results.to_data()),
+            format!(r#"{{"format":1,"data":{again}}}"#)
+        );
+        let wrong = r#"{"graphs":{"a":{"n":[1]}},"order":[]}"#;
+        assert!(Results::from_data(&serde_json::from_str(wrong).unwrap()).is_err());
     }
 }

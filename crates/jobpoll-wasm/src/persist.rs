@@ -23,7 +23,6 @@
 //!   from the stored index, and each page runs only the saved jobs it owns or
 //!   whose owner's lease ran out (see [`crate::tabs`]).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -37,7 +36,7 @@ use super::{Driver, Effect, State, Waiter, plain, shared};
 use crate::history::{Finished, History, Results, ResultsChange, Stats};
 use crate::options::{Mode, OptionsError, WaitOptions};
 use crate::storage::{self, Backend};
-use crate::store::{self, Index, Keys, SavedJob, SavedProfile};
+use crate::store::{self, Ids, Index, Keys, SavedJob, SavedProfile};
 use crate::tabs;
 
 // Writing into storage that other pages share, and restoring from it.
@@ -74,6 +73,8 @@ pub(super) enum Write {
     Results,
     /// This page's lease, refreshed in the stored owners.
     Lease,
+    /// These ids taken out of the stored index (after a write failed).
+    Unlist(Ids),
 }
 
 /// What is saved, and where.
@@ -91,10 +92,10 @@ pub(super) struct Store {
     owner: Option<String>,
     /// The ids this page added to and removed from the index since it last
     /// wrote it: the changes it makes to the stored index.
-    index_added: BTreeSet<u32>,
-    index_removed: BTreeSet<u32>,
+    index_added: Ids,
+    index_removed: Ids,
     /// The ids of the waits this page has saved.
-    saved_ids: BTreeSet<u32>,
+    saved_ids: Ids,
     history: History,
     /// The entries added to the history since it was last written.
     new_history: History,
@@ -103,12 +104,14 @@ pub(super) struct Store {
     results_changes: Vec<ResultsChange>,
     /// When the lease was last refreshed (the driver's clock).
     lease_seen: Option<Instant>,
-    /// The saved subscriptions of each running job.
-    by_job: HashMap<JobKey, Vec<Subscriber>>,
-    /// Jobs whose results are code generation results.
-    codegen: HashSet<JobKey>,
-    /// Jobs whose snapshot is to be saved at the end of the step.
-    dirty: BTreeSet<JobKey>,
+    /// The saved subscriptions of each running job, by job (sorted lists
+    /// searched by halves here and below: no hash tables of their own).
+    by_job: Vec<(JobKey, Vec<Subscriber>)>,
+    /// Jobs whose results are code generation results, sorted.
+    codegen: Vec<JobKey>,
+    /// Jobs whose snapshot is to be saved at the end of the step, each once
+    /// (a list: a step changes a few jobs).
+    dirty: Vec<JobKey>,
     /// Storage changes to make at the end of the step.
     writes: Vec<Write>,
     index_changed: bool,
@@ -121,15 +124,27 @@ pub(super) struct Store {
 impl Store {
     /// A saved subscription of `job` had an answer, or is sending a create.
     pub(super) fn changed(&mut self, job: JobKey) {
-        if self.by_job.contains_key(&job) {
-            self.dirty.insert(job);
+        if self.saved(job).is_ok() {
+            self.mark(job);
+        }
+    }
+
+    /// Where `job`'s saved subscriptions are in `by_job` (or would go).
+    fn saved(&self, job: JobKey) -> Result<usize, usize> {
+        self.by_job.binary_search_by(|(key, _)| key.cmp(&job))
+    }
+
+    /// `job`'s snapshot is to be saved at the end of the step.
+    fn mark(&mut self, job: JobKey) {
+        if !self.dirty.contains(&job) {
+            self.dirty.push(job);
         }
     }
 
     /// `id` leaves the index.
     fn unsave(&mut self, id: u32) {
-        self.saved_ids.remove(&id);
-        self.index_added.remove(&id);
+        self.saved_ids.remove(id);
+        self.index_added.remove(id);
         self.index_removed.insert(id);
         self.index_changed = true;
     }
@@ -190,8 +205,8 @@ impl State {
     /// be, its codes kept if `codegen`.
     pub(super) fn track(&mut self, subscriber: Subscriber, codegen: bool) {
         let job = subscriber.job();
-        if codegen {
-            self.store.codegen.insert(job);
+        if codegen && let Err(at) = self.store.codegen.binary_search(&job) {
+            self.store.codegen.insert(at, job);
         }
         let Some(waiter) = self.waiting.get(&subscriber) else {
             return;
@@ -206,11 +221,14 @@ impl State {
             return;
         }
         let store = &mut self.store;
-        store.by_job.entry(job).or_default().push(subscriber);
+        match store.saved(job) {
+            Ok(at) => store.by_job[at].1.push(subscriber),
+            Err(at) => store.by_job.insert(at, (job, vec![subscriber])),
+        }
         store.saved_ids.insert(waiter.id);
-        store.index_removed.remove(&waiter.id);
+        store.index_removed.remove(waiter.id);
         store.index_added.insert(waiter.id);
-        store.dirty.insert(job);
+        store.mark(job);
     }
 
     /// `subscriber`'s outcome came: into the history (and the results), out of
@@ -233,7 +251,7 @@ impl State {
         store.new_history.push(entry);
         store.history_changed = true;
         let job = subscriber.job();
-        if store.codegen.contains(&job)
+        if store.codegen.binary_search(&job).is_ok()
             && let Outcome::Succeeded {
                 results: Some(results),
                 ..
@@ -245,21 +263,24 @@ impl State {
                 .results_changes
                 .push(ResultsChange::Merge(results.clone()));
         }
-        if let Some(subscribers) = store.by_job.get_mut(&job) {
+        if let Ok(at) = store.saved(job) {
+            let subscribers = &mut store.by_job[at].1;
             subscribers.retain(|kept| *kept != subscriber);
             if subscribers.is_empty() {
-                store.by_job.remove(&job);
-                store.dirty.remove(&job);
+                store.by_job.remove(at);
+                store.dirty.retain(|marked| *marked != job);
             }
-            if store.saved_ids.contains(&waiter.id) {
+            if store.saved_ids.contains(waiter.id) {
                 store.unsave(waiter.id);
                 if let Some(keys) = &store.keys {
                     store.writes.push(Write::Remove(keys.job(waiter.id)));
                 }
             }
         }
-        if self.fleet.job(job).is_none() {
-            self.store.codegen.remove(&job);
+        if self.fleet.job(job).is_none()
+            && let Ok(at) = self.store.codegen.binary_search(&job)
+        {
+            self.store.codegen.remove(at);
         }
     }
 
@@ -280,15 +301,14 @@ impl State {
         };
         let now = js_sys::Date::now();
         for job in dirty {
-            let (Some(running), Some(subscribers)) = (self.fleet.job(job), store.by_job.get(&job))
-            else {
+            let (Some(running), Ok(at)) = (self.fleet.job(job), store.saved(job)) else {
                 continue;
             };
+            let subscribers = &store.by_job[at].1;
             let href = match &running.spec().start {
                 Start::Poll { status_url, .. } => status_url.as_str(),
                 Start::Submit { url, .. } => url.as_str(),
-            }
-            .to_owned();
+            };
             // A built-in profile is saved as its name.
             let Ok(snapshot) = running
                 .snapshot()
@@ -308,14 +328,14 @@ impl State {
                 }
                 let saved = SavedJob {
                     id: waiter.id,
-                    url: waiter.url.clone(),
-                    href: href.clone(),
-                    mode: waiter.mode.to_owned(),
+                    url: waiter.url.as_str(),
+                    href,
+                    mode: waiter.mode,
                     options,
                     started_at: waiter.started_at,
                     saved_at: now,
                     snapshot: &snapshot,
-                    owner: store.owner.clone(),
+                    owner: store.owner.as_deref(),
                 };
                 store.writes.push(Write::Set(key, store::encode(&saved)));
             }
@@ -367,16 +387,16 @@ impl State {
     /// warning, if none was given yet.
     /// Also the ids to take out of the stored index (which the other pages
     /// sharing it keep writing).
-    fn write_failed(&mut self, error: &str) -> (Vec<String>, BTreeSet<u32>, Option<String>) {
+    fn write_failed(&mut self, error: &str) -> (Vec<String>, Ids, Option<String>) {
         let store = &mut self.store;
         store.writable = false;
         store.new_history = History::default();
         store.results_changes.clear();
         let Some(keys) = &store.keys else {
-            return (Vec::new(), BTreeSet::new(), None);
+            return (Vec::new(), Ids::default(), None);
         };
         let ids = std::mem::take(&mut store.saved_ids);
-        let removals: Vec<String> = ids.iter().map(|id| keys.job(*id)).collect();
+        let removals: Vec<String> = ids.iter().map(|id| keys.job(id)).collect();
         let warning = (!std::mem::replace(&mut store.warned, true)).then(|| {
             format!(
                 "saving to storage failed ({error}): running jobs, the history and the results are kept in memory only from now on, and a reload will not bring back what changes after this; the jobs saved by this page were removed from storage so that a reload does not resume them from an old state"
@@ -415,7 +435,7 @@ impl Driver {
         if let Some(storage) = &backend {
             let read = (|| -> Result<(), String> {
                 if let Some(text) = storage.get(&keys.index())? {
-                    match store::decode(&keys.index(), &text) {
+                    match store::decode::<Index>(&keys.index(), &text) {
                         Ok(read) => index = read,
                         Err(error) => warnings.push(format!(
                             "{error}: skipped, so saved jobs cannot be restored"
@@ -449,7 +469,6 @@ impl Driver {
             let after = index
                 .ids
                 .iter()
-                .copied()
                 .chain(history.max_id())
                 .max()
                 .map_or(1, |id| id.saturating_add(1));
@@ -470,9 +489,7 @@ impl Driver {
 
     /// The finished jobs, newest first.
     pub(crate) fn history(&self) -> JsValue {
-        let state = self.state.borrow();
-        let entries: Vec<&Finished> = state.store.history.entries().collect();
-        plain(&entries)
+        plain(&self.state.borrow().store.history)
     }
 
     /// The counts over the history.
@@ -482,7 +499,8 @@ impl Driver {
 
     /// `{graphId: {nodeId: [code, ...]}}`, for every graph or one.
     pub(crate) fn results(&self, graph_id: Option<&str>) -> JsValue {
-        plain(&self.state.borrow().store.results.view(graph_id))
+        let view = self.state.borrow().store.results.view(graph_id);
+        plain(&serde_json::Value::Object(view))
     }
 
     /// Forgets the results of every graph, or of one.
@@ -500,14 +518,16 @@ impl Driver {
 /// The wait saved under `key` (its stored `data`), or why it cannot be read: its state,
 /// going on with the spec and configuration its URL, mode and options make (as
 /// when it started). Whether the fleet can resume it is its own check, when it
-/// is added.
+/// is added. Read by hand, but for the job's state (see `docs/decisions.md`,
+/// "Reading stored values by hand").
+// Not inlined: the restore path is smaller split (see docs/decisions.md).
+#[inline(never)]
 fn read_saved(
     key: &str,
     data: serde_json::Value,
     id: u32,
 ) -> Result<SavedJob<Snapshot<Arc<Profile>>>, String> {
-    let saved: SavedJob<SettledState> =
-        store::read(key, data).map_err(|error| error.to_string())?;
+    let saved = saved_job(data).map_err(|why| store::unreadable(key, &why).0)?;
     if saved.id != id {
         return Err(format!("{key} holds the job {}", saved.id));
     }
@@ -519,9 +539,44 @@ fn read_saved(
     Ok(saved.map_snapshot(|state| state.into_snapshot(spec, Arc::new(config))))
 }
 
+/// A saved wait's fields, its job's state read by the core's `Deserialize`.
+// Not inlined: the restore path is smaller split (see docs/decisions.md).
+#[inline(never)]
+fn saved_job(mut data: serde_json::Value) -> Result<SavedJob<SettledState>, String> {
+    let object = store::object(&data)?;
+    let id = store::u32_field(object, "id")?;
+    let url = store::string_field(object, "url")?;
+    let href = store::string_field(object, "href")?;
+    let mode = store::string_field(object, "mode")?;
+    let started_at = store::f64_field(object, "startedAt")?;
+    let saved_at = store::f64_field(object, "savedAt")?;
+    let owner = store::optional_string_field(object, "owner")?;
+    let mut take = |name: &str| {
+        data.get_mut(name)
+            .map(serde_json::Value::take)
+            .ok_or_else(|| format!("missing field `{name}`"))
+    };
+    let options = take("options")?;
+    let snapshot = serde_json::from_value(take("snapshot")?)
+        .map_err(|error| format!("`snapshot`: {error}"))?;
+    Ok(SavedJob {
+        id,
+        url,
+        href,
+        mode,
+        options,
+        started_at,
+        saved_at,
+        snapshot,
+        owner,
+    })
+}
+
 impl State {
     /// Puts one saved wait back into the fleet; `None` (with a warning) when the
     /// fleet refuses it.
+    // Not inlined: the restore path is smaller split (see docs/decisions.md).
+    #[inline(never)]
     fn resume(&mut self, keys: &Keys, saved: SavedJob<Snapshot<Arc<Profile>>>) -> Option<Restored> {
         let id = saved.id;
         let codegen = is_codegen(saved.snapshot.profile());

@@ -3,12 +3,12 @@
 //! are read again just before each write and merged (see [`crate::tabs`]);
 //! `restore` takes only the jobs free to take.
 
-use std::collections::BTreeSet;
+use serde_json::Value;
 
 use super::{Driver, Effect, Restored, State, Store, Write, read_saved};
 use crate::history::{History, Results};
 use crate::storage::{self, Backend};
-use crate::store::{self, Index};
+use crate::store::{self, Ids, Index, Keys, Stored};
 use crate::tabs::{self, Owners};
 
 impl Driver {
@@ -63,62 +63,9 @@ impl Driver {
                     let _ = backend.remove(&key);
                     Ok(())
                 }
-                Write::Index if writable => {
-                    self.merge_write(&backend, &keys.index(), |state, stored| {
-                        let store = &mut state.store;
-                        let index = tabs::merged_index(
-                            stored,
-                            &std::mem::take(&mut store.index_added),
-                            &std::mem::take(&mut store.index_removed),
-                            state.next_id,
-                        );
-                        store::encode(&index)
-                    })
-                }
-                Write::History if writable => self.merge_write(
-                    &backend,
-                    &keys.history(),
-                    |state, stored: Option<History>| {
-                        let store = &mut state.store;
-                        let new = std::mem::take(&mut store.new_history);
-                        if let Some(mut stored) = stored {
-                            stored = stored.bounded();
-                            stored.merge(&new);
-                            store.history = stored;
-                        }
-                        store::encode(&store.history)
-                    },
-                ),
-                Write::Results if writable => self.merge_write(
-                    &backend,
-                    &keys.results(),
-                    |state, stored: Option<Results>| {
-                        let store = &mut state.store;
-                        let changes = std::mem::take(&mut store.results_changes);
-                        if let Some(mut stored) = stored {
-                            stored = stored.bounded();
-                            for change in &changes {
-                                change.apply(&mut stored);
-                            }
-                            store.results = stored;
-                        }
-                        store::encode(&store.results)
-                    },
-                ),
-                Write::Lease if writable => {
-                    self.merge_write(&backend, &keys.owners(), |state, stored: Option<Owners>| {
-                        let owner = state.store.owner.clone().unwrap_or_default();
-                        let owners = tabs::refreshed(
-                            stored.unwrap_or_default(),
-                            &owner,
-                            js_sys::Date::now(),
-                        );
-                        store::encode(&owners)
-                    })
-                }
-                Write::Set(..) | Write::Index | Write::History | Write::Results | Write::Lease => {
-                    Ok(())
-                }
+                Write::Set(..) => Ok(()),
+                shared if writable => self.merge_write(&backend, &keys, &shared),
+                _ => Ok(()),
             };
             if let Err(error) = result {
                 let (removals, ids, warning) = self.state.borrow_mut().write_failed(&error);
@@ -126,9 +73,7 @@ impl Driver {
                     let _ = backend.remove(&key);
                 }
                 // The other pages' saved jobs stay listed; this page's go.
-                let _ = self.merge_write(&backend, &keys.index(), |_, stored: Option<Index>| {
-                    store::encode(&tabs::merged_index(stored, &BTreeSet::new(), &ids, 0))
-                });
+                let _ = self.merge_write(&backend, &keys, &Write::Unlist(ids));
                 if let Some(message) = warning {
                     self.state.borrow().warning(message, effects);
                 }
@@ -137,20 +82,22 @@ impl Driver {
         }
     }
 
-    /// Reads the value under `key` (`None` when there is none or it cannot be
-    /// used: it is then replaced), and writes what `merge` makes of it with
-    /// the state.
-    fn merge_write<T: serde::de::DeserializeOwned>(
-        &self,
-        backend: &Backend,
-        key: &str,
-        merge: impl FnOnce(&mut State, Option<T>) -> String,
-    ) -> Result<(), String> {
+    /// Reads the value `write` merges into (the index, the history, the
+    /// results or the owners; `None` when there is none or it cannot be used:
+    /// it is then replaced), and writes what [`State::merged`] makes of it.
+    /// Not generic: one reader and writer for every shared value.
+    fn merge_write(&self, backend: &Backend, keys: &Keys, write: &Write) -> Result<(), String> {
+        let key = match write {
+            Write::History => keys.history(),
+            Write::Results => keys.results(),
+            Write::Lease => keys.owners(),
+            _ => keys.index(),
+        };
         let stored = backend
-            .get(key)?
-            .and_then(|text| store::decode::<T>(key, &text).ok());
-        let text = merge(&mut self.state.borrow_mut(), stored);
-        backend.set(key, &text)
+            .get(&key)?
+            .and_then(|text| store::data(&key, &text).ok());
+        let text = self.state.borrow_mut().merged(write, stored.as_ref());
+        backend.set(&key, &text)
     }
 
     /// Resumes the waits saved under this storage key that run here no more
@@ -160,11 +107,13 @@ impl Driver {
     /// later call to take once their owner is gone. The time since a wait was
     /// saved (`Date.now()`) counts against its deadline. A wait that cannot be
     /// resumed is dropped with a warning.
+    // Not inlined: the restore path is smaller split (see docs/decisions.md).
+    #[inline(never)]
     pub(crate) fn restore(&self) -> Vec<Restored> {
         let (keys, backend, owner, here) = {
             let state = self.state.borrow();
             let store = &state.store;
-            let here: BTreeSet<u32> = state.waiting.values().map(|waiter| waiter.id).collect();
+            let here: Vec<u32> = state.waiting.values().map(|waiter| waiter.id).collect();
             (
                 store.keys.clone(),
                 store.backend.clone(),
@@ -185,10 +134,10 @@ impl Driver {
             }
         };
         let index: Index = read(&keys.index())
-            .and_then(|text| store::decode(&keys.index(), &text).ok())
+            .and_then(|text| store::decode::<Index>(&keys.index(), &text).ok())
             .unwrap_or_default();
         let owners: Owners =
-            match read(&keys.owners()).map(|text| store::decode(&keys.owners(), &text)) {
+            match read(&keys.owners()).map(|text| store::decode::<Owners>(&keys.owners(), &text)) {
                 Some(Ok(owners)) => owners,
                 Some(Err(error)) => {
                     warnings.push(format!(
@@ -201,7 +150,7 @@ impl Driver {
         let now = js_sys::Date::now();
         let mut saved = Vec::new();
         let mut dropped = Vec::new();
-        for id in index.ids.difference(&here).copied() {
+        for id in index.ids.iter().filter(|id| !here.contains(id)) {
             let key = keys.job(id);
             match backend.get(&key) {
                 // Gone (ended in another page, or removed): nothing to resume.
@@ -236,6 +185,59 @@ impl Driver {
     }
 }
 
+impl State {
+    /// The text to write for `write`, made from `stored`, the data under its
+    /// key now (`None`: none, or unreadable): this page's changes made on it.
+    fn merged(&mut self, write: &Write, stored: Option<&Value>) -> String {
+        fn read<T: Stored>(stored: Option<&Value>) -> Option<T> {
+            stored.and_then(|data| T::from_data(data).ok())
+        }
+        let store = &mut self.store;
+        match write {
+            Write::History => {
+                let new = std::mem::take(&mut store.new_history);
+                if let Some(mut stored) = read::<History>(stored) {
+                    stored = stored.bounded();
+                    stored.merge(&new);
+                    store.history = stored;
+                }
+                store::encode(&store.history)
+            }
+            Write::Results => {
+                let changes = std::mem::take(&mut store.results_changes);
+                if let Some(mut stored) = read::<Results>(stored) {
+                    stored = stored.bounded();
+                    for change in &changes {
+                        change.apply(&mut stored);
+                    }
+                    store.results = stored;
+                }
+                store::encode(&store.results.to_data())
+            }
+            Write::Lease => {
+                let owner = store.owner.as_deref().unwrap_or_default();
+                let owners = read(stored).unwrap_or_default();
+                let owners = tabs::refreshed(owners, owner, js_sys::Date::now());
+                store::encode(&owners.to_data())
+            }
+            Write::Unlist(ids) => {
+                let index = tabs::merged_index(read(stored), &Ids::default(), ids, 0);
+                store::encode(&index)
+            }
+            // The index.
+            _ => {
+                let index = tabs::merged_index(
+                    read(stored),
+                    &std::mem::take(&mut store.index_added),
+                    &std::mem::take(&mut store.index_removed),
+                    self.next_id,
+                );
+                store::encode(&index)
+            }
+        }
+    }
+}
+
 impl Driver {
     /// The page is going away for good (`pagehide`, not kept in the
     /// back-forward cache): its lease is given up, so that a page opened next
@@ -257,7 +259,7 @@ impl Store {
                 && let Ok(owners) = store::decode::<Owners>(&key, &text)
             {
                 let owners = tabs::released(owners, owner, js_sys::Date::now());
-                let _ = backend.set(&key, &store::encode(&owners));
+                let _ = backend.set(&key, &store::encode(&owners.to_data()));
             }
         }
     }

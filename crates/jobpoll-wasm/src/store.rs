@@ -21,12 +21,11 @@
 //!
 //! Plain Rust (no JavaScript), so that the formats are tested on every target.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use jobpoll_core::Profile;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 /// The format of every value this build writes and reads.
 pub const FORMAT: u32 = 1;
@@ -80,32 +79,93 @@ impl Keys {
 }
 
 /// The index of the saved waits: which ids to look for, and where new ids start.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Index {
     /// The ids of the waits saved under [`Keys::job`].
-    pub ids: BTreeSet<u32>,
+    pub ids: Ids,
     /// The id the next wait gets.
     pub next_id: u32,
 }
 
-/// One running wait, as saved. `S` is the job's snapshot, `O` the options.
+/// A set of wait ids, in increasing order (a sorted list: a page saves a few
+/// waits, and a `BTreeSet` of its own would be code kept for this alone).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Ids(Vec<u32>);
+
+impl Ids {
+    /// Adds `id`; whether it was not there.
+    pub fn insert(&mut self, id: u32) -> bool {
+        match self.0.binary_search(&id) {
+            Ok(_) => false,
+            Err(at) => {
+                self.0.insert(at, id);
+                true
+            }
+        }
+    }
+
+    /// Takes `id` out; whether it was there.
+    pub fn remove(&mut self, id: u32) -> bool {
+        match self.0.binary_search(&id) {
+            Ok(at) => {
+                self.0.remove(at);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Whether `id` is in the set.
+    pub fn contains(&self, id: u32) -> bool {
+        self.0.binary_search(&id).is_ok()
+    }
+
+    /// The ids, in increasing order.
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// The highest id.
+    pub fn last(&self) -> Option<u32> {
+        self.0.last().copied()
+    }
+
+    /// Keeps the ids for which `keep` holds.
+    pub fn retain(&mut self, keep: impl FnMut(&u32) -> bool) {
+        self.0.retain(keep);
+    }
+}
+
+impl<const N: usize> From<[u32; N]> for Ids {
+    fn from(ids: [u32; N]) -> Ids {
+        let mut set = Ids::default();
+        for id in ids {
+            set.insert(id);
+        }
+        set
+    }
+}
+
+/// One running wait, as saved. `S` is the job's snapshot, `O` the options,
+/// `T` the text fields (borrowed when written).
 ///
 /// A restore reads the job's state from the snapshot, and makes its spec and
 /// configuration again from `href`, `mode` and `options`, as the wait made them:
 /// the code that reads profiles, schedules and limits from JSON is then not in
 /// the package (the snapshot still holds them, for anyone reading storage).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SavedJob<S, O = serde_json::Value> {
+pub struct SavedJob<S, O = Value, T = String> {
     /// The wait's number, the same after a reload.
     pub id: u32,
     /// The URL the caller gave.
-    pub url: String,
+    pub url: T,
     /// That URL as the job uses it (resolved against the page's address).
-    pub href: String,
+    pub href: T,
     /// `wait` or `submit`.
-    pub mode: String,
+    pub mode: T,
     /// The caller's options, the JavaScript-only ones left out.
     pub options: O,
     /// When the wait started (`Date.now()`, ms).
@@ -118,12 +178,12 @@ pub struct SavedJob<S, O = serde_json::Value> {
     /// The owner id of the page that runs it; none in a job saved by a build
     /// that kept no owners (such a job is taken by the first `restore`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
+    pub owner: Option<T>,
 }
 
-impl<S, O> SavedJob<S, O> {
+impl<S, O, T> SavedJob<S, O, T> {
     /// The same saved wait with `f(snapshot)` for its snapshot.
-    pub fn map_snapshot<T>(self, f: impl FnOnce(S) -> T) -> SavedJob<T, O> {
+    pub fn map_snapshot<R>(self, f: impl FnOnce(S) -> R) -> SavedJob<R, O, T> {
         SavedJob {
             id: self.id,
             url: self.url,
@@ -148,29 +208,33 @@ impl std::fmt::Display for Unreadable {
     }
 }
 
-/// The envelope every value is written in.
-#[derive(Serialize)]
-struct Envelope<'a, T> {
-    format: u32,
-    data: &'a T,
+/// `data` as the text stored under a key: `{"format":1,"data":...}`, the data
+/// written by serde_json into the envelope's text (the envelope itself is not
+/// generic, so every stored type shares it).
+pub fn encode<T: Serialize>(data: &T) -> String {
+    let mut text = envelope_start();
+    if serde_json::to_writer(&mut text, data).is_err() {
+        return String::new();
+    }
+    envelope_end(text)
 }
 
-/// `data` as the text stored under a key.
-pub fn encode<T: Serialize>(data: &T) -> String {
-    serde_json::to_string(&Envelope {
-        format: FORMAT,
-        data,
-    })
-    .unwrap_or_default()
+fn envelope_start() -> Vec<u8> {
+    format!("{{\"format\":{FORMAT},\"data\":").into_bytes()
+}
+
+fn envelope_end(mut text: Vec<u8>) -> String {
+    text.push(b'}');
+    String::from_utf8(text).unwrap_or_default()
 }
 
 /// The data stored under `key` as `text` (the envelope read, its format
 /// checked), or why it cannot be used. Not generic: every stored type shares
 /// it, and reads a field or a whole type from the data it returns.
-pub fn data(key: &str, text: &str) -> Result<serde_json::Value, Unreadable> {
-    let mut value: serde_json::Value = serde_json::from_str(text)
+pub fn data(key: &str, text: &str) -> Result<Value, Unreadable> {
+    let mut value: Value = serde_json::from_str(text)
         .map_err(|error| Unreadable(format!("{key} is not valid JSON ({error})")))?;
-    match value.get("format").and_then(serde_json::Value::as_u64) {
+    match value.get("format").and_then(Value::as_u64) {
         Some(format) if format == u64::from(FORMAT) => {}
         Some(format) => {
             return Err(Unreadable(format!(
@@ -183,19 +247,115 @@ pub fn data(key: &str, text: &str) -> Result<serde_json::Value, Unreadable> {
     }
     value
         .get_mut("data")
-        .map(serde_json::Value::take)
+        .map(Value::take)
         .ok_or_else(|| Unreadable(format!("{key} has no data")))
 }
 
-/// `data` (stored under `key`) read as a `T`, or why it cannot be.
-pub fn read<T: DeserializeOwned>(key: &str, data: serde_json::Value) -> Result<T, Unreadable> {
-    serde_json::from_value(data)
-        .map_err(|error| Unreadable(format!("{key} does not hold what it should ({error})")))
+/// A type kept in storage, read back from its stored data by hand (see
+/// `docs/decisions.md`, "Reading stored values by hand"): the readers share
+/// the getters below, where serde's derive would instantiate a deserializer
+/// for each type.
+pub trait Stored: Sized {
+    /// The value `data` holds, or what is wrong with it.
+    fn from_data(data: &Value) -> Result<Self, String>;
+}
+
+/// The message of a stored value under `key` that does not hold what it
+/// should (`why`).
+pub fn unreadable(key: &str, why: &str) -> Unreadable {
+    Unreadable(format!("{key} does not hold what it should ({why})"))
 }
 
 /// The `T` stored under `key` as `text`, or why it cannot be used.
-pub fn decode<T: DeserializeOwned>(key: &str, text: &str) -> Result<T, Unreadable> {
-    read(key, data(key, text)?)
+pub fn decode<T: Stored>(key: &str, text: &str) -> Result<T, Unreadable> {
+    T::from_data(&data(key, text)?).map_err(|why| unreadable(key, &why))
+}
+
+/// `value` as an object.
+pub fn object(value: &Value) -> Result<&Map<String, Value>, String> {
+    value
+        .as_object()
+        .ok_or_else(|| "expected an object".to_owned())
+}
+
+/// The field `name` of `object`.
+pub fn field<'a>(object: &'a Map<String, Value>, name: &str) -> Result<&'a Value, String> {
+    object
+        .get(name)
+        .ok_or_else(|| format!("missing field `{name}`"))
+}
+
+/// Why the field `name` cannot be read: it is not `expected`.
+fn invalid(name: &str, expected: &str) -> String {
+    format!("`{name}` is not {expected}")
+}
+
+/// `value` as a `u32`, when it is a whole number that fits.
+pub fn as_u32(value: &Value) -> Option<u32> {
+    value.as_u64().and_then(|number| u32::try_from(number).ok())
+}
+
+/// The field `name` of `object` as a `u32`.
+pub fn u32_field(object: &Map<String, Value>, name: &str) -> Result<u32, String> {
+    as_u32(field(object, name)?).ok_or_else(|| invalid(name, "a whole number (u32)"))
+}
+
+/// The field `name` of `object` as a number.
+pub fn f64_field(object: &Map<String, Value>, name: &str) -> Result<f64, String> {
+    field(object, name)?
+        .as_f64()
+        .ok_or_else(|| invalid(name, "a number"))
+}
+
+/// The field `name` of `object` as a boolean.
+pub fn bool_field(object: &Map<String, Value>, name: &str) -> Result<bool, String> {
+    field(object, name)?
+        .as_bool()
+        .ok_or_else(|| invalid(name, "a boolean"))
+}
+
+/// The field `name` of `object` as a string.
+pub fn string_field(object: &Map<String, Value>, name: &str) -> Result<String, String> {
+    field(object, name)?
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| invalid(name, "a string"))
+}
+
+/// The field `name` of `object` as a string, `None` when it is absent or null.
+pub fn optional_string_field(
+    object: &Map<String, Value>,
+    name: &str,
+) -> Result<Option<String>, String> {
+    match object.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => value
+            .as_str()
+            .map(|text| Some(text.to_owned()))
+            .ok_or_else(|| invalid(name, "a string")),
+    }
+}
+
+/// The field `name` of `object` as a list.
+pub fn list_field<'a>(object: &'a Map<String, Value>, name: &str) -> Result<&'a [Value], String> {
+    field(object, name)?
+        .as_array()
+        .map(Vec::as_slice)
+        .ok_or_else(|| invalid(name, "a list"))
+}
+
+impl Stored for Index {
+    fn from_data(data: &Value) -> Result<Index, String> {
+        let object = object(data)?;
+        let mut ids = Ids::default();
+        for id in list_field(object, "ids")? {
+            ids.insert(as_u32(id).ok_or_else(|| invalid("ids", "a list of ids"))?);
+        }
+        Ok(Index {
+            ids,
+            next_id: u32_field(object, "nextId")?,
+        })
+    }
 }
 
 /// A job's profile as saved in its snapshot: a built-in profile by its name

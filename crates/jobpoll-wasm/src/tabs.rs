@@ -15,9 +15,9 @@
 //!
 //! Plain Rust (no JavaScript), so that the merges are tested on every target.
 
-use std::collections::{BTreeMap, BTreeSet};
+use serde_json::{Map, Value};
 
-use crate::store::Index;
+use crate::store::{self, Ids, Index, Stored};
 
 /// How long an owner's lease holds after it was last refreshed (ms). A page
 /// refreshes its lease at least every third of this while it runs saved jobs;
@@ -36,8 +36,62 @@ pub const SAVE_REFRESH_MS: f64 = 1_000.0;
 /// are written, so that they stay few.
 pub const FORGET_OWNER_MS: f64 = 10.0 * LEASE_MS;
 
-/// The owners' leases: `{ownerId: lastSeenMs}`.
-pub type Owners = BTreeMap<String, f64>;
+/// The owners' leases: `{ownerId: lastSeenMs}`, by owner id (a sorted list:
+/// a page sees a handful of owners, and a map of its own type would be code
+/// kept for this alone).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Owners(Vec<(String, f64)>);
+
+impl Owners {
+    /// No leases.
+    pub fn new() -> Owners {
+        Owners::default()
+    }
+
+    /// When `owner` was last seen, if it has a lease.
+    pub fn get(&self, owner: &str) -> Option<f64> {
+        self.0
+            .iter()
+            .find(|(id, _)| id == owner)
+            .map(|(_, seen)| *seen)
+    }
+
+    /// `owner` seen at `seen`.
+    pub fn set(&mut self, owner: &str, seen: f64) {
+        match self.0.binary_search_by(|(id, _)| id.as_str().cmp(owner)) {
+            Ok(at) => self.0[at].1 = seen,
+            Err(at) => self.0.insert(at, (owner.to_owned(), seen)),
+        }
+    }
+
+    /// Whether there are no leases.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The leases as stored, `{ownerId: lastSeenMs}`.
+    pub fn to_data(&self) -> Value {
+        let mut map = Map::new();
+        for (owner, seen) in &self.0 {
+            map.insert(owner.clone(), Value::from(*seen));
+        }
+        Value::Object(map)
+    }
+}
+
+impl Stored for Owners {
+    fn from_data(data: &Value) -> Result<Owners, String> {
+        // The map's keys come sorted.
+        let mut owners = Owners::new();
+        for (owner, seen) in store::object(data)? {
+            let seen = seen
+                .as_f64()
+                .ok_or_else(|| format!("the lease of `{owner}` is not a number"))?;
+            owners.0.push((owner.clone(), seen));
+        }
+        Ok(owners)
+    }
+}
 
 /// The owner a saved job's data names, when it was saved with one.
 pub fn owner_of(data: &serde_json::Value) -> Option<&str> {
@@ -71,29 +125,28 @@ pub fn may_take(owner: Option<&str>, me: &str, owners: &Owners, now: f64) -> boo
 /// `owners` with `me` seen at `now`, and the owners not seen for
 /// [`FORGET_OWNER_MS`] removed.
 pub fn refreshed(mut owners: Owners, me: &str, now: f64) -> Owners {
-    owners.retain(|_, seen| now - *seen < FORGET_OWNER_MS);
-    owners.insert(me.to_owned(), now);
+    owners.0.retain(|(_, seen)| now - *seen < FORGET_OWNER_MS);
+    owners.set(me, now);
     owners
 }
 
 /// `owners` without `me`, and without the owners not seen for
 /// [`FORGET_OWNER_MS`].
 pub fn released(mut owners: Owners, me: &str, now: f64) -> Owners {
-    owners.retain(|owner, seen| owner != me && now - *seen < FORGET_OWNER_MS);
+    owners
+        .0
+        .retain(|(owner, seen)| owner != me && now - *seen < FORGET_OWNER_MS);
     owners
 }
 
 /// The index to write: the stored one (if any) with this page's own additions
 /// and removals applied, and the next id the larger of the two.
-pub fn merged_index(
-    stored: Option<Index>,
-    added: &BTreeSet<u32>,
-    removed: &BTreeSet<u32>,
-    next_id: u32,
-) -> Index {
+pub fn merged_index(stored: Option<Index>, added: &Ids, removed: &Ids, next_id: u32) -> Index {
     let mut index = stored.unwrap_or_default();
-    index.ids.extend(added.iter().copied());
-    index.ids.retain(|id| !removed.contains(id));
+    for id in added.iter() {
+        index.ids.insert(id);
+    }
+    index.ids.retain(|id| !removed.contains(*id));
     let after = index.ids.last().map_or(1, |id| id.saturating_add(1));
     index.next_id = index.next_id.max(next_id).max(after);
     index
@@ -103,41 +156,49 @@ pub fn merged_index(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::store;
+
+    fn leases<const N: usize>(leases: [(&str, f64); N]) -> Owners {
+        let mut owners = Owners::new();
+        for (owner, seen) in leases {
+            owners.set(owner, seen);
+        }
+        owners
+    }
 
     #[test]
     fn a_job_is_taken_when_its_owner_is_this_page_or_gone_or_late() {
         let now = 1_000_000.0;
-        let owners: Owners = [
-            ("fresh".to_owned(), now - 1_000.0),
-            ("late".to_owned(), now - LEASE_MS - 1.0),
-        ]
-        .into();
+        let owners = leases([("fresh", now - 1_000.0), ("late", now - LEASE_MS - 1.0)]);
         assert!(may_take(None, "me", &owners, now), "saved without owner");
         assert!(may_take(Some("me"), "me", &owners, now), "its own");
         assert!(!may_take(Some("fresh"), "me", &owners, now), "a live lease");
         assert!(may_take(Some("late"), "me", &owners, now), "a lapsed lease");
         assert!(may_take(Some("freed"), "me", &owners, now), "no lease");
         // A lease exactly LEASE_MS old has run out.
-        let edge: Owners = [("x".to_owned(), now - LEASE_MS)].into();
+        let edge = leases([("x", now - LEASE_MS)]);
         assert!(may_take(Some("x"), "me", &edge, now));
     }
 
     #[test]
     fn leases_are_refreshed_released_and_bounded() {
         let now = 5_000_000.0;
-        let owners: Owners = [
-            ("other".to_owned(), now - 2_000.0),
-            ("ancient".to_owned(), now - FORGET_OWNER_MS - 1.0),
-        ]
-        .into();
+        let owners = leases([
+            ("other", now - 2_000.0),
+            ("ancient", now - FORGET_OWNER_MS - 1.0),
+        ]);
         let after = refreshed(owners.clone(), "me", now);
+        assert_eq!(after, leases([("me", now), ("other", now - 2_000.0)]));
         assert_eq!(
-            after,
-            [("me".to_owned(), now), ("other".to_owned(), now - 2_000.0)].into()
+            store::encode(&after.to_data()),
+            format!(
+                r#"{{"format":1,"data":{{"me":{now:?},"other":{:?}}}}}"#,
+                now - 2_000.0
+            )
         );
+        let read = store::decode::<Owners>("k", &store::encode(&after.to_data())).unwrap();
+        assert_eq!(read, after);
         let after = released(after, "me", now);
-        assert_eq!(after, [("other".to_owned(), now - 2_000.0)].into());
+        assert_eq!(after, leases([("other", now - 2_000.0)]));
         assert!(released(Owners::new(), "me", now).is_empty());
     }
 
@@ -153,11 +214,11 @@ mod tests {
         assert_eq!(merged.ids, [1, 2, 4].into());
         assert_eq!(merged.next_id, 5);
         // This page removes the other page's 1 (it took it and it ended).
-        let merged = merged_index(Some(merged), &BTreeSet::new(), &[1].into(), 9);
+        let merged = merged_index(Some(merged), &Ids::default(), &[1].into(), 9);
         assert_eq!(merged.ids, [2, 4].into());
         assert_eq!(merged.next_id, 9);
         // Nothing stored: this page's own, and the next id past them.
-        let merged = merged_index(None, &[7].into(), &BTreeSet::new(), 1);
+        let merged = merged_index(None, &[7].into(), &Ids::default(), 1);
         assert_eq!((merged.ids, merged.next_id), ([7].into(), 8));
     }
 
