@@ -134,11 +134,11 @@ impl Store {
         self.by_job.binary_search_by(|(key, _)| key.cmp(&job))
     }
 
-    /// `job`'s snapshot is to be saved at the end of the step.
+    /// `job`'s snapshot is to be saved at the end of the step (marked twice,
+    /// it is saved once: `save` sorts and dedups, so that a step marking many
+    /// jobs, a restore of thousands, is not quadratic).
     fn mark(&mut self, job: JobKey) {
-        if !self.dirty.contains(&job) {
-            self.dirty.push(job);
-        }
+        self.dirty.push(job);
     }
 
     /// `id` leaves the index.
@@ -291,7 +291,9 @@ impl State {
             self.warning(message, effects);
         }
         let store = &mut self.store;
-        let dirty = std::mem::take(&mut store.dirty);
+        let mut dirty = std::mem::take(&mut store.dirty);
+        dirty.sort_unstable();
+        dirty.dedup();
         let (Some(keys), Some(_)) = (&store.keys, &store.backend) else {
             // Memory only: nothing to write.
             store.writes.clear();

@@ -113,7 +113,10 @@ impl Driver {
         let (keys, backend, owner, here) = {
             let state = self.state.borrow();
             let store = &state.store;
-            let here: Vec<u32> = state.waiting.values().map(|waiter| waiter.id).collect();
+            let mut here: Vec<u32> = state.waiting.values().map(|waiter| waiter.id).collect();
+            // Searched once per saved id: sorted, so that restoring many saved
+            // waits while many run is not quadratic.
+            here.sort_unstable();
             (
                 store.keys.clone(),
                 store.backend.clone(),
@@ -150,7 +153,11 @@ impl Driver {
         let now = js_sys::Date::now();
         let mut saved = Vec::new();
         let mut dropped = Vec::new();
-        for id in index.ids.iter().filter(|id| !here.contains(id)) {
+        for id in index
+            .ids
+            .iter()
+            .filter(|id| here.binary_search(id).is_err())
+        {
             let key = keys.job(id);
             match backend.get(&key) {
                 // Gone (ended in another page, or removed): nothing to resume.
