@@ -410,7 +410,8 @@ fn wait_options(options: &JsValue) -> Result<(WaitOptions, serde_json::Value), J
         .ok()
         .and_then(|text| text.as_string())
         .ok_or_else(|| errors::options("the options cannot be read as JSON", None))?;
-    let json = serde_json::from_str(&json).map_err(|error| {
+    // Bytes, not `str`: the reader the core reads answers with.
+    let json = serde_json::from_slice(json.as_bytes()).map_err(|error| {
         errors::options(
             &format!("the options cannot be read as JSON: {error}"),
             None,

@@ -232,7 +232,8 @@ fn envelope_end(mut text: Vec<u8>) -> String {
 /// checked), or why it cannot be used. Not generic: every stored type shares
 /// it, and reads a field or a whole type from the data it returns.
 pub fn data(key: &str, text: &str) -> Result<Value, Unreadable> {
-    let mut value: Value = serde_json::from_str(text)
+    // Bytes, not `str`: the reader the core reads answers with.
+    let mut value: Value = serde_json::from_slice(text.as_bytes())
         .map_err(|error| Unreadable(format!("{key} is not valid JSON ({error})")))?;
     match value.get("format").and_then(Value::as_u64) {
         Some(format) if format == u64::from(FORMAT) => {}

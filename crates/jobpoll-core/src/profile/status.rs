@@ -361,10 +361,11 @@ pub(super) fn parse_json(body: &[u8]) -> Result<Option<serde_json::Value>, Inter
     if trimmed.is_empty() {
         return Ok(None);
     }
-    // Checking UTF-8 once, then reading a `str`, is cheaper than serde_json's
-    // check of every string, and refuses the same bodies.
-    let text = std::str::from_utf8(trimmed).map_err(|_| not_json(body))?;
-    serde_json::from_str(text)
+    // Read as bytes, as the sparse reader reads bodies, so that one serde_json
+    // reader serves both (the browser package links each reader in full).
+    // serde_json checks UTF-8 inside each string, and a byte outside a string
+    // that is not ASCII is not JSON, so the same bodies are refused.
+    serde_json::from_slice(trimmed)
         .map(Some)
         .map_err(|_| not_json(body))
 }
