@@ -371,15 +371,32 @@ pub enum SavedProfile<P> {
     Custom(P),
 }
 
-impl SavedProfile<Arc<Profile>> {
+/// What a profile other than a built-in one is saved as: the profile itself
+/// where profile objects are read, and nothing where they are not (only names
+/// are read then, so every profile is a built-in one, and the code that writes
+/// a whole profile is not linked).
+#[cfg(feature = "profile-objects")]
+pub type CustomProfile = Arc<Profile>;
+/// What a profile other than a built-in one is saved as: nothing, in a build
+/// without profile objects (see the other definition).
+#[cfg(not(feature = "profile-objects"))]
+pub type CustomProfile = NoCustomProfile;
+
+/// No value: a build without profile objects has no profile but the built-in
+/// ones to save.
+#[cfg(not(feature = "profile-objects"))]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum NoCustomProfile {}
+
+impl SavedProfile<CustomProfile> {
     /// `profile` as saved: by its name when it is a built-in profile as it is
     /// (each built-in profile is named as [`Profile::builtin`] knows it).
-    pub fn of(profile: Arc<Profile>) -> SavedProfile<Arc<Profile>> {
-        if Profile::builtin(&profile.name).is_some_and(|known| known == *profile) {
-            SavedProfile::Builtin(profile.name.clone())
-        } else {
-            SavedProfile::Custom(profile)
+    pub fn of(profile: Arc<Profile>) -> SavedProfile<CustomProfile> {
+        #[cfg(feature = "profile-objects")]
+        if Profile::builtin(&profile.name).is_none_or(|known| known != *profile) {
+            return SavedProfile::Custom(profile);
         }
+        SavedProfile::Builtin(profile.name.clone())
     }
 }
 
@@ -412,12 +429,17 @@ mod tests {
     }
 
     #[test]
-    fn built_in_profiles_are_saved_by_name_and_others_in_full() {
+    fn built_in_profiles_are_saved_by_name() {
         for name in Profile::BUILTIN_NAMES {
             let profile = Arc::new(Profile::builtin(name).unwrap());
             let json = serde_json::to_value(SavedProfile::of(profile)).unwrap();
             assert_eq!(json, serde_json::json!({ "builtin": name }));
         }
+    }
+
+    #[cfg(feature = "profile-objects")]
+    #[test]
+    fn other_profiles_are_saved_in_full() {
         // A built-in profile changed is saved in full.
         let mut changed = Profile::jobs();
         changed.eta_pointer = Some("/remaining".to_owned());
