@@ -450,10 +450,9 @@ export interface InitOutput {
     readonly jobs_stopAll: (a: number) => void;
     readonly jobs_submit: (a: number, b: number, c: number, d: number) => any;
     readonly jobs_wait: (a: number, b: number, c: number, d: number) => any;
-    readonly wasm_bindgen__convert__closures_____invoke__h60702a48838d1764: (a: number, b: number, c: any) => [number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__hb98d63cc49481475: (a: number, b: number, c: any, d: any) => void;
-    readonly wasm_bindgen__convert__closures_____invoke__hab743917bf8f1b01: (a: number, b: number, c: any) => void;
-    readonly wasm_bindgen__convert__closures_____invoke__h2f28824fc7299528: (a: number, b: number) => void;
+    readonly wasm_bindgen_8999ec673cc711d4___convert__closures_____invoke___js_sys_234d8a4c616a6cd5___Function_fn_wasm_bindgen_8999ec673cc711d4___JsValue_____wasm_bindgen_8999ec673cc711d4___sys__Undefined___js_sys_234d8a4c616a6cd5___Function_fn_wasm_bindgen_8999ec673cc711d4___JsValue_____wasm_bindgen_8999ec673cc711d4___sys__Undefined_______true_: (a: number, b: number, c: any, d: any) => void;
+    readonly wasm_bindgen_8999ec673cc711d4___convert__closures_____invoke___wasm_bindgen_8999ec673cc711d4___JsValue______true_: (a: number, b: number, c: any) => void;
+    readonly wasm_bindgen_8999ec673cc711d4___convert__closures_____invoke_______true_: (a: number, b: number) => void;
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;

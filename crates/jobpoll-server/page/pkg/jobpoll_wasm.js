@@ -1,6 +1,7 @@
 /* @ts-self-types="./jobpoll_wasm.d.ts" */
-import { ProfileError, OptionsError, JobpollError } from './snippets/jobpoll-wasm-ac0826940b150f12/inline0.js';
-import { EventStream } from './snippets/jobpoll-wasm-ac0826940b150f12/inline1.js';
+import { fetchAll } from './snippets/jobpoll-wasm-ac0826940b150f12/inline0.js';
+import { OptionsError, JobpollError, ProfileError } from './snippets/jobpoll-wasm-ac0826940b150f12/inline1.js';
+import { EventStream } from './snippets/jobpoll-wasm-ac0826940b150f12/inline2.js';
 
 
 export { JobpollError }
@@ -333,17 +334,10 @@ function __wbg_get_imports() {
         __wbg_addEventListener_f2d27251d333a631: function() { return handleError(function (arg0, arg1, arg2, arg3, arg4) {
             arg0.addEventListener(getStringFromWasm0(arg1, arg2), arg3, arg4);
         }, arguments); },
-        __wbg_append_ba9a4dc30a0323fd: function() { return handleError(function (arg0, arg1, arg2, arg3, arg4) {
-            arg0.append(getStringFromWasm0(arg1, arg2), getStringFromWasm0(arg3, arg4));
-        }, arguments); },
         __wbg_apply_bfe2b07b146427e2: function() { return handleError(function (arg0, arg1, arg2) {
             const ret = arg0.apply(arg1, arg2);
             return ret;
         }, arguments); },
-        __wbg_body_0da01a9a056907d8: function(arg0) {
-            const ret = arg0.body;
-            return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
-        },
         __wbg_call_40b008ba32f73991: function() { return handleError(function (arg0, arg1) {
             const ret = arg0.call(arg1);
             return ret;
@@ -352,34 +346,21 @@ function __wbg_get_imports() {
             const ret = arg0.call(arg1, arg2);
             return ret;
         }, arguments); },
-        __wbg_cancel_b195250778e9d8e7: function(arg0) {
-            const ret = arg0.cancel();
-            return ret;
-        },
         __wbg_clearTimeout_cc30bcaaa4bed6db: function(arg0) {
             clearTimeout(arg0);
-        },
-        __wbg_done_57e08d0be6e30c02: function(arg0) {
-            const ret = arg0.done;
-            return ret;
         },
         __wbg_entries_7bb1459bd9b5c2b9: function(arg0) {
             const ret = Object.entries(arg0);
             return ret;
         },
-        __wbg_fetch_ec9e6bf16c2dab4f: function(arg0) {
-            const ret = fetch(arg0);
-            return ret;
+        __wbg_fetchAll_d8463d4479547622: function(arg0, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8) {
+            fetchAll(getStringFromWasm0(arg0, arg1), getStringFromWasm0(arg2, arg3), arg4, arg5, arg6, arg7, arg8);
         },
-        __wbg_getReader_fadcafe607253a67: function(arg0) {
-            const ret = arg0.getReader();
+        __wbg_from_eac91875c8a5ffa4: function(arg0) {
+            const ret = Array.from(arg0);
             return ret;
         },
         __wbg_get_2080c49015e35254: function() { return handleError(function (arg0, arg1) {
-            const ret = Reflect.get(arg0, arg1);
-            return ret;
-        }, arguments); },
-        __wbg_get_635eea311fa1a291: function() { return handleError(function (arg0, arg1) {
             const ret = Reflect.get(arg0, arg1);
             return ret;
         }, arguments); },
@@ -389,10 +370,6 @@ function __wbg_get_imports() {
         },
         __wbg_get_unchecked_e6325ad374eff861: function(arg0, arg1) {
             const ret = arg0[arg1 >>> 0];
-            return ret;
-        },
-        __wbg_headers_5fc0106c076eb731: function(arg0) {
-            const ret = arg0.headers;
             return ret;
         },
         __wbg_href_436d1661275da591: function(arg0, arg1) {
@@ -446,10 +423,6 @@ function __wbg_get_imports() {
             const ret = Array.isArray(arg0);
             return ret;
         },
-        __wbg_iterator_e4c5e8f68ada7b58: function() {
-            const ret = Symbol.iterator;
-            return ret;
-        },
         __wbg_length_186163212ffe79c3: function(arg0) {
             const ret = arg0.length;
             return ret;
@@ -458,16 +431,8 @@ function __wbg_get_imports() {
             const ret = arg0.length;
             return ret;
         },
-        __wbg_new_277c27c26f94cbc2: function() { return handleError(function () {
-            const ret = new Headers();
-            return ret;
-        }, arguments); },
         __wbg_new_37eb45aaf5eeb820: function() {
             const ret = new Array();
-            return ret;
-        },
-        __wbg_new_428c6ae0fef66fc8: function(arg0, arg1, arg2) {
-            const ret = new ProfileError(getStringFromWasm0(arg0, arg1), arg2);
             return ret;
         },
         __wbg_new_5f28518387ad0e34: function() { return handleError(function () {
@@ -493,7 +458,7 @@ function __wbg_get_imports() {
                     const a = state0.a;
                     state0.a = 0;
                     try {
-                        return wasm_bindgen__convert__closures_____invoke__hb98d63cc49481475(a, state0.b, arg0, arg1);
+                        return wasm_bindgen_8999ec673cc711d4___convert__closures_____invoke___js_sys_234d8a4c616a6cd5___Function_fn_wasm_bindgen_8999ec673cc711d4___JsValue_____wasm_bindgen_8999ec673cc711d4___sys__Undefined___js_sys_234d8a4c616a6cd5___Function_fn_wasm_bindgen_8999ec673cc711d4___JsValue_____wasm_bindgen_8999ec673cc711d4___sys__Undefined_______true_(a, state0.b, arg0, arg1);
                     } finally {
                         state0.a = a;
                     }
@@ -520,18 +485,6 @@ function __wbg_get_imports() {
             const ret = new URL(getStringFromWasm0(arg0, arg1), getStringFromWasm0(arg2, arg3));
             return ret;
         }, arguments); },
-        __wbg_new_with_str_and_init_d9f6b5611184e16b: function() { return handleError(function (arg0, arg1, arg2) {
-            const ret = new Request(getStringFromWasm0(arg0, arg1), arg2);
-            return ret;
-        }, arguments); },
-        __wbg_next_178c1651c11432b3: function(arg0) {
-            const ret = arg0.next;
-            return ret;
-        },
-        __wbg_next_af5ac6a08bb0a717: function() { return handleError(function (arg0) {
-            const ret = arg0.next();
-            return ret;
-        }, arguments); },
         __wbg_now_42876c6c58fd70b5: function() {
             const ret = performance.now();
             return ret;
@@ -551,19 +504,8 @@ function __wbg_get_imports() {
             const ret = arg0.push(arg1);
             return ret;
         },
-        __wbg_queueMicrotask_1e8503a8a690f0a3: function(arg0) {
-            const ret = arg0.queueMicrotask;
-            return ret;
-        },
-        __wbg_queueMicrotask_4a1a4d8dd332373b: function(arg0) {
-            queueMicrotask(arg0);
-        },
         __wbg_random_df36b90cd78a7d54: function() {
             const ret = Math.random();
-            return ret;
-        },
-        __wbg_read_e3bea75dace70752: function(arg0) {
-            const ret = arg0.read();
             return ret;
         },
         __wbg_reject_334b730b3c00849b: function(arg0) {
@@ -576,10 +518,6 @@ function __wbg_get_imports() {
         __wbg_removeEventListener_4e20bd5fac3de092: function() { return handleError(function (arg0, arg1, arg2, arg3) {
             arg0.removeEventListener(getStringFromWasm0(arg1, arg2), arg3);
         }, arguments); },
-        __wbg_resolve_dbf78ab4942478b0: function(arg0) {
-            const ret = Promise.resolve(arg0);
-            return ret;
-        },
         __wbg_setTimeout_c568827a6c96d51f: function(arg0, arg1) {
             const ret = setTimeout(arg0, arg1);
             return ret;
@@ -588,33 +526,17 @@ function __wbg_get_imports() {
             const ret = Reflect.set(arg0, arg1, arg2);
             return ret;
         }, arguments); },
-        __wbg_set_body_877d5251e78ca815: function(arg0, arg1) {
-            arg0.body = arg1;
-        },
         __wbg_set_capture_7526a72933d6e405: function(arg0, arg1) {
             arg0.capture = arg1 !== 0;
         },
         __wbg_set_capture_b40153f03cd482f8: function(arg0, arg1) {
             arg0.capture = arg1 !== 0;
         },
-        __wbg_set_headers_6d75a7df4eb22716: function(arg0, arg1) {
-            arg0.headers = arg1;
-        },
-        __wbg_set_method_639e69af35614d36: function(arg0, arg1, arg2) {
-            arg0.method = getStringFromWasm0(arg1, arg2);
-        },
         __wbg_set_once_ee3e8ed5823add1f: function(arg0, arg1) {
             arg0.once = arg1 !== 0;
         },
         __wbg_set_passive_ac655beafedbb0a5: function(arg0, arg1) {
             arg0.passive = arg1 !== 0;
-        },
-        __wbg_set_signal_0b2eee78907e5ba7: function(arg0, arg1) {
-            arg0.signal = arg1;
-        },
-        __wbg_signal_fac908876f45725d: function(arg0) {
-            const ret = arg0.signal;
-            return ret;
         },
         __wbg_static_accessor_GLOBAL_THIS_003ee833af9699fc: function() {
             const ret = typeof globalThis === 'undefined' ? undefined : globalThis;
@@ -632,51 +554,26 @@ function __wbg_get_imports() {
             const ret = typeof window === 'undefined' ? undefined : window;
             return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
         },
-        __wbg_status_cb85b6c8d1769fa1: function(arg0) {
-            const ret = arg0.status;
-            return ret;
-        },
         __wbg_stringify_0a0fbf2ef722380a: function() { return handleError(function (arg0) {
             const ret = JSON.stringify(arg0);
             return ret;
         }, arguments); },
-        __wbg_subarray_58f388a9247ac0bb: function(arg0, arg1, arg2) {
-            const ret = arg0.subarray(arg1 >>> 0, arg2 >>> 0);
-            return ret;
-        },
-        __wbg_then_656f253a5dd7d8ea: function(arg0, arg1, arg2) {
-            const ret = arg0.then(arg1, arg2);
-            return ret;
-        },
-        __wbg_then_e3f7f2d365708be8: function(arg0, arg1) {
-            const ret = arg0.then(arg1);
-            return ret;
-        },
-        __wbg_value_e0f328965e184931: function(arg0) {
-            const ret = arg0.value;
-            return ret;
-        },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 55, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__hab743917bf8f1b01);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 27, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen_8999ec673cc711d4___convert__closures_____invoke___wasm_bindgen_8999ec673cc711d4___JsValue______true_);
             return ret;
         },
         __wbindgen_generic_0000000000000002: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 71, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h60702a48838d1764);
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 45, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
+            const ret = makeMutClosure(arg0, arg1, wasm_bindgen_8999ec673cc711d4___convert__closures_____invoke_______true_);
             return ret;
         },
-        __wbindgen_generic_0000000000000003: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [], shim_idx: 67, ret: Unit, inner_ret: Some(Unit) }, mutable: true }) -> Externref`.
-            const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__h2f28824fc7299528);
-            return ret;
-        },
-        __wbindgen_generic_0000000000000004: function(arg0) {
+        __wbindgen_generic_0000000000000003: function(arg0) {
             // Cast intrinsic for `F64 -> Externref`.
             const ret = arg0;
             return ret;
         },
-        __wbindgen_generic_0000000000000005: function(arg0, arg1) {
+        __wbindgen_generic_0000000000000004: function(arg0, arg1) {
             // Cast intrinsic for `Ref(String) -> Externref`.
             const ret = getStringFromWasm0(arg0, arg1);
             return ret;
@@ -696,23 +593,16 @@ function __wbg_get_imports() {
     };
 }
 
-function wasm_bindgen__convert__closures_____invoke__h2f28824fc7299528(arg0, arg1) {
-    wasm.wasm_bindgen__convert__closures_____invoke__h2f28824fc7299528(arg0, arg1);
+function wasm_bindgen_8999ec673cc711d4___convert__closures_____invoke_______true_(arg0, arg1) {
+    wasm.wasm_bindgen_8999ec673cc711d4___convert__closures_____invoke_______true_(arg0, arg1);
 }
 
-function wasm_bindgen__convert__closures_____invoke__hab743917bf8f1b01(arg0, arg1, arg2) {
-    wasm.wasm_bindgen__convert__closures_____invoke__hab743917bf8f1b01(arg0, arg1, arg2);
+function wasm_bindgen_8999ec673cc711d4___convert__closures_____invoke___wasm_bindgen_8999ec673cc711d4___JsValue______true_(arg0, arg1, arg2) {
+    wasm.wasm_bindgen_8999ec673cc711d4___convert__closures_____invoke___wasm_bindgen_8999ec673cc711d4___JsValue______true_(arg0, arg1, arg2);
 }
 
-function wasm_bindgen__convert__closures_____invoke__h60702a48838d1764(arg0, arg1, arg2) {
-    const ret = wasm.wasm_bindgen__convert__closures_____invoke__h60702a48838d1764(arg0, arg1, arg2);
-    if (ret[1]) {
-        throw takeFromExternrefTable0(ret[0]);
-    }
-}
-
-function wasm_bindgen__convert__closures_____invoke__hb98d63cc49481475(arg0, arg1, arg2, arg3) {
-    wasm.wasm_bindgen__convert__closures_____invoke__hb98d63cc49481475(arg0, arg1, arg2, arg3);
+function wasm_bindgen_8999ec673cc711d4___convert__closures_____invoke___js_sys_234d8a4c616a6cd5___Function_fn_wasm_bindgen_8999ec673cc711d4___JsValue_____wasm_bindgen_8999ec673cc711d4___sys__Undefined___js_sys_234d8a4c616a6cd5___Function_fn_wasm_bindgen_8999ec673cc711d4___JsValue_____wasm_bindgen_8999ec673cc711d4___sys__Undefined_______true_(arg0, arg1, arg2, arg3) {
+    wasm.wasm_bindgen_8999ec673cc711d4___convert__closures_____invoke___js_sys_234d8a4c616a6cd5___Function_fn_wasm_bindgen_8999ec673cc711d4___JsValue_____wasm_bindgen_8999ec673cc711d4___sys__Undefined___js_sys_234d8a4c616a6cd5___Function_fn_wasm_bindgen_8999ec673cc711d4___JsValue_____wasm_bindgen_8999ec673cc711d4___sys__Undefined_______true_(arg0, arg1, arg2, arg3);
 }
 
 const JobsFinalization = (typeof FinalizationRegistry === 'undefined')
