@@ -110,8 +110,9 @@ async function nodeTimePerPoll(pkg, base, n, intervalMs, seconds) {
 
 /**
  * The time per poll a V8 CPU profile spent in the package: a sample counts when
- * a frame of its stack is the package's wasm or JavaScript glue; it is split by
- * the sample's own frame into the wasm, the glue, and what they call (fetch,
+ * a frame of its stack is the package's wasm or JavaScript (the glue and its
+ * snippets); it is split by the sample's own frame into the wasm, the
+ * JavaScript, and what they call (fetch,
  * Headers, the body's stream, Promise machinery).
  */
 function attribute(profile, polls) {
@@ -125,7 +126,10 @@ function attribute(profile, polls) {
     const { url } = byId.get(id).callFrame;
     // Node names a wasm frame wasm://…, Chromium by the module's URL.
     if (url.startsWith("wasm://") || url.endsWith(".wasm")) return "wasm";
-    return url.includes("/jobpoll_wasm") ? "glue" : "called";
+    // The glue, and the package's own JavaScript snippets beside it (the
+    // request function, whose promise callbacks run with no frame of ours
+    // below them).
+    return url.includes("/jobpoll_wasm") || url.includes("/snippets/jobpoll-wasm-") ? "glue" : "called";
   };
   const ours = new Map();
   const isOurs = (id) => {
