@@ -37,7 +37,7 @@ use crate::history::{Finished, History, Results, ResultsChange, Stats};
 use crate::options::{Mode, OptionsError, WaitOptions};
 use crate::storage::{self, Backend};
 use crate::store::{self, Ids, Index, Keys, SavedJob, SavedProfile};
-use crate::tabs;
+use crate::tabs::{self, Owners};
 
 // Writing into storage that other pages share, and restoring from it.
 #[path = "shared_store.rs"]
@@ -463,10 +463,18 @@ impl Driver {
                 backend = None;
             }
         }
-        // Claimed outside the state: sessionStorage is JavaScript.
-        let owner = backend
-            .as_ref()
-            .map(|_| storage::claim_owner(&keys.owner()));
+        // Claimed outside the state: sessionStorage is JavaScript. The leases
+        // tell a reloaded tab (its lease given up) from a duplicated one.
+        let owner = backend.as_ref().map(|backend| {
+            let owners = backend
+                .get(&keys.owners())
+                .ok()
+                .flatten()
+                .and_then(|text| store::decode::<Owners>(&keys.owners(), &text).ok())
+                .unwrap_or_default();
+            let now = js_sys::Date::now();
+            storage::claim_owner(&keys.owner(), |id| tabs::leased(&owners, id, now))
+        });
         self.step(|state| {
             let after = index
                 .ids

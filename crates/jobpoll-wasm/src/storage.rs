@@ -169,9 +169,13 @@ thread_local! {
 
 /// The owner id of a new `Jobs` under `owner_key`: the one this tab keeps in
 /// `sessionStorage` (so that a reload of the tab is the same owner), unless
-/// another live `Jobs` of this page holds it; otherwise a new random one, kept
-/// there when there is a `sessionStorage`. Released by [`release_owner`].
-pub(crate) fn claim_owner(owner_key: &str) -> String {
+/// another live `Jobs` of this page holds it, or `leased_elsewhere` says
+/// another page runs as it (a duplicated tab starts with a copy of the
+/// original's `sessionStorage`, while the original still holds its lease; a
+/// page that closed or reloaded gave its lease up). Otherwise a new random one,
+/// kept there when there is a `sessionStorage` (for a duplicated tab, in place
+/// of the copy). Released by [`release_owner`].
+pub(crate) fn claim_owner(owner_key: &str, leased_elsewhere: impl Fn(&str) -> bool) -> String {
     let session = Reflect::get(&js_sys::global(), &JsValue::from_str("sessionStorage"))
         .ok()
         .filter(|value| value.is_object())
@@ -182,10 +186,11 @@ pub(crate) fn claim_owner(owner_key: &str) -> String {
         .and_then(|session| session.get(owner_key).ok().flatten())
         .filter(|id| !id.is_empty());
     let id = match kept {
-        Some(id) if !in_use(&id) => id,
+        Some(id) if !in_use(&id) && !leased_elsewhere(&id) => id,
         // The tab's id is another live `Jobs`'s: it stays that one's.
-        Some(_) => random_id(),
-        None => {
+        Some(id) if in_use(&id) => random_id(),
+        // A copy of another page's id, or none: this tab's own from now on.
+        Some(_) | None => {
             let id = random_id();
             if let Some(session) = &session {
                 let _ = session.set(owner_key, &id);

@@ -122,6 +122,14 @@ pub fn may_take(owner: Option<&str>, me: &str, owners: &Owners, now: f64) -> boo
     }
 }
 
+/// Whether another page runs as `owner` at `now`: its lease is live. A page
+/// gives its lease up when it closes or reloads, so a new page that finds its
+/// tab's owner id leased is a copy of another tab (a duplicated tab, whose
+/// `sessionStorage` is the original's) and takes an id of its own.
+pub fn leased(owners: &Owners, owner: &str, now: f64) -> bool {
+    owners.get(owner).is_some_and(|seen| now - seen < LEASE_MS)
+}
+
 /// `owners` with `me` seen at `now`, and the owners not seen for
 /// [`FORGET_OWNER_MS`] removed.
 pub fn refreshed(mut owners: Owners, me: &str, now: f64) -> Owners {

@@ -42,6 +42,9 @@ export function drop_owner(storage, key) {
 export function put(storage, key, text) { storage.map.set(key, text); }
 export function in_a_page() { return typeof window !== "undefined" && typeof PageTransitionEvent === "function"; }
 export function page_hide(persisted) { window.dispatchEvent(new PageTransitionEvent("pagehide", { persisted })); }
+export function has_session() { return typeof sessionStorage === "object" && sessionStorage !== null; }
+export function session_set(key, value) { sessionStorage.setItem(key, value); }
+export function session_get(key) { return sessionStorage.getItem(key); }
 "#)]
 extern "C" {
     fn fake_storage() -> JsValue;
@@ -54,6 +57,9 @@ extern "C" {
     fn in_a_page() -> bool;
     /// Dispatches `pagehide` on the window, as when the page is left.
     fn page_hide(persisted: bool);
+    fn has_session() -> bool;
+    fn session_set(key: &str, value: &str);
+    fn session_get(key: &str) -> Option<String>;
 }
 
 fn tab(storage: &JsValue) -> Jobs {
@@ -313,4 +319,49 @@ async fn a_page_that_closes_gives_its_lease_up_and_one_kept_for_back_does_not() 
     assert_eq!(ids(&restored), [id], "{}", stringify(&restored));
     a.stop_all();
     b.stop_all();
+}
+
+#[wasm_bindgen_test]
+async fn a_duplicated_tab_takes_an_owner_id_of_its_own() {
+    let Some(base) = server() else { return };
+    if !has_session() {
+        wasm_bindgen_test::console_log!(
+            "no sessionStorage: the tab's owner id is a page's, tested in Chromium"
+        );
+        return;
+    }
+    const KEY: &str = "jobpoll/v1/owner";
+    let storage = fake_storage();
+    // A reloaded tab: its id kept, its lease given up when it closed.
+    session_set(KEY, "reloaded-owner");
+    let reloaded = tab(&storage);
+    start(&reloaded, base).await;
+    sleep(300).await;
+    let id = ids(&reloaded.list())[0];
+    assert_eq!(owner_of(&storage, id), "reloaded-owner");
+    reloaded.stop_all();
+    drop(reloaded);
+    // A duplicated tab: its sessionStorage a copy of a tab that still runs.
+    session_set(KEY, "copied-owner");
+    let now = js_sys::Date::now();
+    put(
+        &storage,
+        "jobpoll/v1/owners",
+        &format!(r#"{{"format":1,"data":{{"copied-owner":{now}}}}}"#),
+    );
+    let copy = tab(&storage);
+    start(&copy, base).await;
+    sleep(300).await;
+    let id = ids(&copy.list())[0];
+    let owner = owner_of(&storage, id);
+    assert_ne!(
+        owner, "copied-owner",
+        "the original tab's id stays the original's"
+    );
+    assert_eq!(
+        session_get(KEY).as_deref(),
+        Some(owner.as_str()),
+        "kept for this tab's reloads"
+    );
+    copy.stop_all();
 }
