@@ -85,8 +85,9 @@ async function read(response, controller, maxBody) {
       if (!(value instanceof Uint8Array)) return { bodyError: "a chunk was not bytes" };
       const room = maxBody - total;
       if (value.length > room) {
-        // The rest is not wanted: stop the download.
-        reader.cancel();
+        // The rest is not wanted: stop the download (a stream that fails
+        // to stop has nothing more to say).
+        reader.cancel().catch(() => {});
         if (mustRead) return { tooLarge: true };
         chunks.push(value.subarray(0, room));
         total += room;
