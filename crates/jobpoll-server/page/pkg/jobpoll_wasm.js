@@ -353,7 +353,7 @@ function __wbg_get_imports() {
             const ret = Object.entries(arg0);
             return ret;
         },
-        __wbg_fetchAll_d8463d4479547622: function(arg0, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8) {
+        __wbg_fetchAll_26834c1212741504: function(arg0, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8) {
             fetchAll(getStringFromWasm0(arg0, arg1), getStringFromWasm0(arg2, arg3), arg4, arg5, arg6, arg7, arg8);
         },
         __wbg_from_eac91875c8a5ffa4: function(arg0) {
