@@ -109,8 +109,9 @@ pub(super) struct Store {
     by_job: Vec<(JobKey, Vec<Subscriber>)>,
     /// Jobs whose results are code generation results, sorted.
     codegen: Vec<JobKey>,
-    /// Jobs whose snapshot is to be saved at the end of the step, each once
-    /// (a list: a step changes a few jobs).
+    /// Jobs whose snapshot is to be saved at the end of the step, in the order
+    /// marked and maybe more than once (`save` sorts and dedups them, and
+    /// skips those no longer saved).
     dirty: Vec<JobKey>,
     /// Storage changes to make at the end of the step.
     writes: Vec<Write>,
@@ -267,8 +268,8 @@ impl State {
             let subscribers = &mut store.by_job[at].1;
             subscribers.retain(|kept| *kept != subscriber);
             if subscribers.is_empty() {
+                // Still marked, it is skipped by `save`: no longer saved.
                 store.by_job.remove(at);
-                store.dirty.retain(|marked| *marked != job);
             }
             if store.saved_ids.contains(waiter.id) {
                 store.unsave(waiter.id);

@@ -100,10 +100,7 @@ pub fn owner_of(data: &serde_json::Value) -> Option<&str> {
 
 /// The next id an index's data holds (0 when it holds none that fits).
 pub fn next_id_of(data: &serde_json::Value) -> u32 {
-    data.get("nextId")
-        .and_then(serde_json::Value::as_u64)
-        .and_then(|next| u32::try_from(next).ok())
-        .unwrap_or(0)
+    data.get("nextId").and_then(store::as_u32).unwrap_or(0)
 }
 
 /// Whether the page `me` may take a job saved by `owner` at `now`: its own, an
